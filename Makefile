@@ -1,0 +1,51 @@
+# The commands the README names. Everything real lives in CMake; this file only
+# sequences set-up, builds and runs.
+JOBS ?= 2
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build demo test test-normal test-asan format-check fuzz bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DWARD_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	$(BUILD)/bin/ward-demo
+
+test: deps format-check test-normal test-asan fuzz
+	@echo "make test: all suites passed"
+
+test-normal: build
+	cd $(BUILD) && ctest $(CTEST_FLAGS)
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DWARD_WERROR=ON -DWARD_SANITIZE=ON -DWARD_BENCH=OFF \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+
+format-check:
+	@files=$$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*'); \
+	if [ -n "$$files" ]; then clang-format --dry-run --Werror $$files; fi
+	@echo "format-check: ok"
+
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DWARD_FUZZ=ON -DWARD_BENCH=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	bash scripts/run-fuzz.sh $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
+
+bench: build
+	$(BUILD)/bin/ward bench ipc
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,230 @@
+/* ward/ipc.h: connections between processes over shared-memory rings.
+ *
+ * A server listens on an address; clients connect. Set-up runs over a UNIX
+ * SOCK_SEQPACKET socket: a versioned hello, the peer's credentials (SO_PEERCRED)
+ * checked against the server's policy (same uid by default), then the server
+ * passes a sealed memfd holding two single-producer/single-consumer rings (one
+ * per direction) and two zero-copy buffer pools, plus an eventfd per direction.
+ * After that, messages never touch the socket: a sender writes into its ring and
+ * makes a syscall only when the receiver sleeps. The socket stays open only to
+ * learn, at once, that the peer has gone.
+ *
+ * Addresses: "unix:/path/to/socket" (a file; the server unlinks a stale one) or
+ * "@name" (Linux abstract namespace).
+ *
+ * Messages: requests with call ids (many in flight per connection), replies
+ * carrying an application status, and one-way messages. Messages of one
+ * direction arrive in the order they were sent. Payloads up to inline_max bytes
+ * are copied through the ring; larger ones are copied into the sender's pool.
+ * The zero-copy path (ward_ipc_buf_*) lets a sender build a payload in place in
+ * shared memory; the receiver reads it where it lies.
+ *
+ * Nothing that comes from the peer is trusted: every length, offset and index
+ * read from the shared memory or the socket is copied, then checked. A peer that
+ * breaks the protocol loses its connection (-EPROTO); the other side neither
+ * crashes nor hangs. No lock is shared between processes.
+ *
+ * Threads: a connection and a server are owner-thread objects: use each from one
+ * thread at a time (the thread that runs its loop, if it has one). Use one
+ * connection per thread for parallel calls.
+ *
+ * Driving: a server always runs on a ward_loop. A client connection makes
+ * synchronous calls without any loop; for asynchronous replies and one-way
+ * messages from the server, attach it to a ward_loop. To drive ward from a
+ * foreign event loop, watch ward_loop_get_fd() and call ward_loop_run_once(loop, 0).
+ */
+#ifndef WARD_IPC_H
+#define WARD_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ward/api.h>
+#include <ward/loop.h>
+
+WARD_BEGIN_DECLS
+
+typedef struct ward_ipc_server ward_ipc_server;
+typedef struct ward_ipc_conn ward_ipc_conn;
+typedef struct ward_ipc_msg ward_ipc_msg;
+typedef struct ward_ipc_buf ward_ipc_buf;
+
+/* How a side waits for its peer. Spinning costs a CPU: on a machine with fewer
+ * cores than busy threads it steals time from the very peer it waits for. */
+enum ward_ipc_wait {
+        WARD_IPC_WAIT_BLOCK = 0,           /* never spin: sleep at once (futex/eventfd) */
+        WARD_IPC_WAIT_SPIN_THEN_BLOCK = 1, /* spin up to spin_ns, then sleep (default) */
+        WARD_IPC_WAIT_SPIN = 2,            /* never sleep; the peer never needs a syscall */
+};
+
+#define WARD_IPC_FOREVER UINT64_MAX
+
+struct ward_ipc_options {
+        uint32_t size;            /* sizeof(struct ward_ipc_options); set by options_init */
+        uint32_t wait;            /* enum ward_ipc_wait; default SPIN_THEN_BLOCK */
+        uint32_t spin_ns;         /* spin budget for SPIN_THEN_BLOCK; default 20000 */
+        uint32_t ring_bytes;      /* per direction, power of two, 4 KiB..64 MiB; default 256 KiB */
+        uint32_t pool_bytes;      /* zero-copy pool per direction, multiple of 4 KiB, 0..1 GiB;
+                                     default 4 MiB */
+        uint32_t inline_max;      /* largest payload copied through the ring; default 16 KiB,
+                                     at most ring_bytes / 4 */
+        uint64_t send_timeout_ns; /* how long a send may wait for space; default forever */
+        uint64_t connect_timeout_ns; /* default 5 s */
+};
+
+/* ward_ipc_options_init: fill o with the defaults. Thread class: any-thread. */
+WARD_API void ward_ipc_options_init(struct ward_ipc_options *o);
+
+/* Called for each request or one-way message a connection receives. m is valid
+ * until the callback returns; copy what you keep. Reply now or later with
+ * ward_ipc_reply(c, ward_ipc_msg_call_id(m), ...). */
+typedef void (*ward_ipc_msg_fn)(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg);
+
+enum ward_ipc_conn_event {
+        WARD_IPC_CONNECTED = 1, /* a client finished the handshake */
+        WARD_IPC_CLOSED = 2,    /* the connection is gone; error says why (0 = closed cleanly) */
+};
+/* Called on connection events of a server. After WARD_IPC_CLOSED returns, c is freed. */
+typedef void (*ward_ipc_conn_fn)(ward_ipc_conn *c, int event, int error, void *arg);
+
+/* Decides whether a peer may connect: return 0 to accept, a negative errno
+ * (normally -EACCES) to refuse. peer is what the kernel reported (SO_PEERCRED). */
+typedef int (*ward_ipc_authorize_fn)(const struct ucred *peer, void *arg);
+
+/* ward_ipc_server_new: listen on address, on loop. on_msg receives requests and
+ * one-way messages of every connection. opts may be NULL (defaults); a client's
+ * ring and pool sizes are capped at the server's.
+ * Errors: -EINVAL (bad address or options), -EADDRINUSE (another server listens
+ * there), -ENAMETOOLONG, -ENOMEM, -errno from socket/bind/listen.
+ * Ownership: *ret belongs to the caller; ward_ipc_server_free() releases it. The
+ * loop must outlive the server. Thread class: owner-thread of loop. */
+WARD_API int ward_ipc_server_new(ward_loop *loop, const char *address,
+                                 const struct ward_ipc_options *opts, ward_ipc_msg_fn on_msg,
+                                 void *arg, ward_ipc_server **ret);
+
+/* ward_ipc_server_free: stop listening, close every connection (their
+ * WARD_IPC_CLOSED is not reported), unlink a unix: socket file. NULL-safe;
+ * returns NULL. Must not be called from a callback of this server. */
+WARD_API ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv);
+
+/* ward_ipc_server_set_authorize: replace the default policy (peer uid == our
+ * euid). Errors: -EINVAL (fn NULL). */
+WARD_API int ward_ipc_server_set_authorize(ward_ipc_server *srv, ward_ipc_authorize_fn fn,
+                                           void *arg);
+
+/* ward_ipc_server_set_conn_handler: be told of connects and disconnects. */
+WARD_API int ward_ipc_server_set_conn_handler(ward_ipc_server *srv, ward_ipc_conn_fn fn,
+                                              void *arg);
+
+/* ward_ipc_server_count: the number of connections past the handshake. */
+WARD_API int ward_ipc_server_count(ward_ipc_server *srv);
+
+/* ward_ipc_connect: connect to address and complete the handshake, waiting at
+ * most opts->connect_timeout_ns. opts may be NULL.
+ * Errors: -ENOENT/-ECONNREFUSED (nobody listens), -EACCES (refused by the
+ * server's policy), -EPROTO (the server broke the protocol or speaks another
+ * version), -ETIMEDOUT, -EINVAL, -ENOMEM, -EMFILE.
+ * Ownership: *ret belongs to the caller; ward_ipc_conn_close() releases it.
+ * Thread class: any-thread; the connection then belongs to the calling thread. */
+WARD_API int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts,
+                              ward_ipc_conn **ret);
+
+/* ward_ipc_conn_attach: drive a client connection by loop, so asynchronous
+ * replies and one-way messages from the server are dispatched by the loop.
+ * Errors: -EBUSY (already attached), -EINVAL, -ENOMEM. */
+WARD_API int ward_ipc_conn_attach(ward_ipc_conn *c, ward_loop *loop);
+
+/* ward_ipc_conn_set_handler: receive one-way messages (and requests) the peer
+ * sends on this connection (a client's server pushes). Without a handler they
+ * are dropped. */
+WARD_API void ward_ipc_conn_set_handler(ward_ipc_conn *c, ward_ipc_msg_fn fn, void *arg);
+
+/* ward_ipc_conn_close: close the connection. Pending asynchronous calls complete
+ * with -ECANCELED. On a server's connection this drops that client (the server
+ * reports WARD_IPC_CLOSED with error 0); it is safe inside a callback, and the
+ * memory is reclaimed after the callback returns. NULL-safe; returns NULL. */
+WARD_API ward_ipc_conn *ward_ipc_conn_close(ward_ipc_conn *c);
+
+/* ward_ipc_conn_get_peer: the peer's pid, uid and gid as the kernel reported them
+ * at connect time. Errors: -EINVAL. */
+WARD_API int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ucred *ret);
+
+/* ward_ipc_conn_get_error: 0 while the connection works, else why it failed
+ * (-ECONNRESET peer gone, -EPROTO peer broke the protocol, ...). */
+WARD_API int ward_ipc_conn_get_error(ward_ipc_conn *c);
+
+/* ward_ipc_conn_set_userdata / get_userdata: one pointer for the application. */
+WARD_API void ward_ipc_conn_set_userdata(ward_ipc_conn *c, void *userdata);
+WARD_API void *ward_ipc_conn_get_userdata(ward_ipc_conn *c);
+
+/* ward_ipc_conn_process: dispatch what has arrived, without waiting: replies to
+ * asynchronous calls, messages to the handler, expired call timeouts. For
+ * connections without a loop. Returns the number of messages dispatched, or
+ * the connection's error (-ECONNRESET, -EPROTO). */
+WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
+
+/* ward_ipc_call: send a request and wait up to timeout_ns for its reply. On
+ * success *ret_reply is the reply, valid until ward_ipc_msg_release() or the next
+ * call on c; its status is ward_ipc_msg_status(). Replies to other calls and
+ * other messages that arrive meanwhile are dispatched to their callbacks.
+ * Errors: -ETIMEDOUT (the reply may still arrive later; it is dropped),
+ * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (bigger than the pool allows),
+ * -EINVAL, -ENOMEM. */
+WARD_API int ward_ipc_call(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
+                           const ward_ipc_msg **ret_reply);
+
+/* Receives the reply of an asynchronous call: status 0 and the reply, or a
+ * negative errno (-ETIMEDOUT, -ECONNRESET, -ECANCELED) and reply NULL. reply is
+ * valid until the callback returns. */
+typedef void (*ward_ipc_reply_fn)(ward_ipc_conn *c, int status, const ward_ipc_msg *reply,
+                                  void *arg);
+
+/* ward_ipc_call_async: send a request; fn runs exactly once, on the connection's
+ * loop or in ward_ipc_conn_process()/ward_ipc_call(). *ret_id (may be NULL) is the
+ * call id. Errors as ward_ipc_call, except -ETIMEDOUT, which goes to fn. */
+WARD_API int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len,
+                                 uint64_t timeout_ns, ward_ipc_reply_fn fn, void *arg,
+                                 uint64_t *ret_id);
+
+/* ward_ipc_send: send a one-way message (no reply). Errors: -ECONNRESET, -EPROTO,
+ * -EMSGSIZE, -ETIMEDOUT (no space within send_timeout_ns). */
+WARD_API int ward_ipc_send(ward_ipc_conn *c, const void *data, size_t len);
+
+/* ward_ipc_reply: answer request call_id with an application status and data.
+ * Errors: -EINVAL (call_id 0), -ECONNRESET, -EPROTO, -EMSGSIZE, -ETIMEDOUT. */
+WARD_API int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, const void *data,
+                            size_t len);
+
+/* Zero-copy. ward_ipc_buf_alloc reserves len bytes in this side's pool, waiting up
+ * to timeout_ns for space (back-pressure: the pool is bounded). Write the payload
+ * at ward_ipc_buf_data(), then pass the buffer to one of the *_buf senders, which
+ * take it over whether they succeed or not; or give it back unsent with
+ * ward_ipc_buf_free(). The receiver reads the payload in place.
+ * Errors: -EMSGSIZE (len larger than the pool), -ETIMEDOUT, -ECONNRESET, -EINVAL. */
+WARD_API int ward_ipc_buf_alloc(ward_ipc_conn *c, size_t len, uint64_t timeout_ns,
+                                ward_ipc_buf **ret);
+WARD_API void *ward_ipc_buf_data(ward_ipc_buf *b);
+WARD_API void ward_ipc_buf_free(ward_ipc_conn *c, ward_ipc_buf *b);
+WARD_API int ward_ipc_call_buf(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
+                               const ward_ipc_msg **ret_reply);
+WARD_API int ward_ipc_send_buf(ward_ipc_conn *c, ward_ipc_buf *b);
+WARD_API int ward_ipc_reply_buf(ward_ipc_conn *c, uint64_t call_id, int32_t status,
+                                ward_ipc_buf *b);
+
+/* A received message. data points into shared memory the peer can still write:
+ * treat the bytes as untrusted and read each field once. */
+WARD_API const void *ward_ipc_msg_data(const ward_ipc_msg *m);
+WARD_API size_t ward_ipc_msg_len(const ward_ipc_msg *m);
+/* 0 for a one-way message. */
+WARD_API uint64_t ward_ipc_msg_call_id(const ward_ipc_msg *m);
+/* The application status of a reply (0 for requests and one-way messages). */
+WARD_API int32_t ward_ipc_msg_status(const ward_ipc_msg *m);
+
+/* ward_ipc_msg_release: give back a reply returned by ward_ipc_call (its pool
+ * space returns to the peer). Optional: the next call releases it. NULL-safe. */
+WARD_API void ward_ipc_msg_release(ward_ipc_conn *c, const ward_ipc_msg *m);
+
+WARD_END_DECLS
+
+#endif

@@ -1,0 +1,10 @@
+/* ward/ward.h: everything ward offers, in one include. */
+#ifndef WARD_WARD_H
+#define WARD_WARD_H
+
+#include <ward/api.h>
+#include <ward/error.h>
+#include <ward/loop.h>
+#include <ward/ipc.h>
+
+#endif

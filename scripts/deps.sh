@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ward's build, tests and benchmarks need.
+# Idempotent: does nothing when everything is present.
+set -euo pipefail
+
+pkgs=(
+	build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+	protobuf-c-compiler libprotobuf-c-dev libdw-dev elfutils gdb
+	libzmq3-dev libnng-dev
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,17 @@
+/* tools/ward/commands.h: the subcommands of the ward command, one file each. */
+#ifndef WARD_TOOLS_COMMANDS_H
+#define WARD_TOOLS_COMMANDS_H
+
+struct ward_command {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
+};
+
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+extern const struct ward_command ward_commands[];
+
+#endif

@@ -1,0 +1,33 @@
+/* ward: one command, one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+const struct ward_command ward_commands[] = {
+        {"help", "show the subcommands", cmd_help},
+        {"version", "print ward's version", cmd_version},
+        {"bench", "run a benchmark: ward bench ipc [--sizes LIST] [--runs N] [--json]", cmd_bench},
+        {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                cmd_help(argc, argv);
+                return 2;
+        }
+        const char *name = argv[1];
+        if (strcmp(name, "--version") == 0) {
+                name = "version";
+        } else if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+                name = "help";
+        }
+        for (const struct ward_command *c = ward_commands; c->name; c++) {
+                if (strcmp(c->name, name) == 0) {
+                        return c->run(argc - 1, argv + 1);
+                }
+        }
+        fprintf(stderr, "ward: unknown subcommand '%s' (try 'ward help')\n", argv[1]);
+        return 2;
+}
