@@ -41,7 +41,7 @@ format-check:
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DWARD_FUZZ=ON -DWARD_BENCH=OFF >/dev/null
-	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 	bash scripts/run-fuzz.sh $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
 
 bench: build

@@ -13,9 +13,9 @@ for f in "$bindir"/fuzz-*; do
 	seeds=()
 	[ -d "$top/fuzz/corpus/$name" ] && seeds=("$top/fuzz/corpus/$name")
 	echo "fuzz: $name for ${secs}s"
-	"$f" -max_total_time="$secs" -print_final_stats=0 "$work" "${seeds[@]}" >"$work.log" 2>&1 || {
+	"$f" -max_total_time="$secs" -artifact_prefix="$work.crash-" "$work" "${seeds[@]}" >"$work.log" 2>&1 || {
 		tail -n 40 "$work.log"
-		echo "fuzz: $name FAILED"
+		echo "fuzz: $name FAILED (reproducer: $work.crash-*)"
 		exit 1
 	}
 	rm -rf "$work" "$work.log"

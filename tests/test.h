@@ -27,17 +27,17 @@ struct test_case {
 extern struct test_case test_cases[TEST_MAX];
 extern int test_count;
 
-#define TEST(name)                                                                                 \
-        static void test_##name(void);                                                             \
-        __attribute__((constructor)) static void test_register_##name(void)                        \
+#define TEST(tname)                                                                                \
+        static void test_##tname(void);                                                            \
+        __attribute__((constructor)) static void test_register_##tname(void)                       \
         {                                                                                          \
                 if (test_count < TEST_MAX) {                                                       \
-                        test_cases[test_count].name = #name;                                       \
-                        test_cases[test_count].fn = test_##name;                                   \
+                        test_cases[test_count].name = #tname;                                      \
+                        test_cases[test_count].fn = test_##tname;                                  \
                         test_count++;                                                              \
                 }                                                                                  \
         }                                                                                          \
-        static void test_##name(void)
+        static void test_##tname(void)
 
 #define TEST_FAIL(...)                                                                             \
         do {                                                                                       \

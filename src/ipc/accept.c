@@ -1,0 +1,209 @@
+/* The server's half of the handshake: accept, read one HELLO, check the peer's
+ * credentials, build the shared mapping and pass it over. A client that is
+ * silent, slow or wrong is dropped without a word and without stalling others. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/fdpass.h"
+#include "core/shm.h"
+#include "ipc/server-internal.h"
+
+static void pending_drop(struct ward__pending *p)
+{
+        ward_ipc_server *srv = p->srv;
+        if (p->prev) {
+                p->prev->next = p->next;
+        } else {
+                srv->pending = p->next;
+        }
+        if (p->next) {
+                p->next->prev = p->prev;
+        }
+        srv->npending--;
+        ward_source_free(p->io);
+        ward_source_free(p->timer);
+        if (p->sock >= 0) {
+                close(p->sock);
+        }
+        free(p);
+}
+
+void ward__server_drop_pending(ward_ipc_server *srv)
+{
+        while (srv->pending) {
+                pending_drop(srv->pending);
+        }
+}
+
+static void send_reject(int sock, int status)
+{
+        struct ward__welcome w = {.magic = WARD__HS_MAGIC,
+                                  .version = WARD__HS_VERSION,
+                                  .type = WARD__HS_REJECT,
+                                  .status = status};
+        ward__send_fds(sock, &w, sizeof(w), NULL, 0);
+}
+
+/* make_fds: the memfd for lay and the two doorbells: fds[0] memfd, fds[1] the
+ * server's doorbell (client->server), fds[2] the client's. */
+static int make_fds(const struct ward__layout *lay, int fds[3])
+{
+        fds[0] = ward__memfd_new("ward-ipc", lay->total);
+        fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        fds[2] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0) {
+                return 0;
+        }
+        int r = fds[0] < 0 ? fds[0] : -errno;
+        for (int i = 0; i < 3; i++) {
+                if (fds[i] >= 0) {
+                        close(fds[i]);
+                }
+        }
+        return r;
+}
+
+/* welcome: answer an accepted HELLO; on success the connection owns sock. */
+static int welcome(ward_ipc_server *srv, int sock, const struct ward__hello *h, ward_ipc_conn **ret)
+{
+        uint32_t ring = ward__clamp_ring(h->ring_bytes, srv->opts.ring_bytes);
+        uint32_t pool = ward__clamp_pool(h->pool_bytes, srv->opts.pool_bytes);
+        struct ward__layout lay;
+        int fds[3];
+        int r = ward__layout_compute(ring, pool, ring, pool, &lay);
+        if (r < 0 || (r = make_fds(&lay, fds)) < 0) {
+                return r;
+        }
+        struct ward__welcome w = {.magic = WARD__HS_MAGIC,
+                                  .version = WARD__HS_VERSION,
+                                  .type = WARD__HS_WELCOME,
+                                  .ring_c2s = ring,
+                                  .pool_c2s = pool,
+                                  .ring_s2c = ring,
+                                  .pool_s2c = pool,
+                                  .total = lay.total};
+        r = ward__send_fds(sock, &w, sizeof(w), fds, 3);
+        if (r >= 0) {
+                r = ward__conn_new(sock, fds[0], fds[1], fds[2], &lay, 1, &srv->opts, ret);
+        }
+        close(fds[0]);
+        if (r < 0) {
+                close(fds[1]);
+                close(fds[2]);
+        }
+        return r;
+}
+
+/* authorize: the peer's credentials against the server's policy. */
+static int authorize(ward_ipc_server *srv, int sock)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                return -errno;
+        }
+        int r = srv->auth(&cred, srv->auth_arg);
+        return r < 0 ? r : 0;
+}
+
+/* handshake: read and answer the HELLO. 1 done, 0 wait for more, <0 drop. */
+static int handshake(struct ward__pending *p, ward_ipc_conn **ret)
+{
+        struct ward__hello h;
+        char buf[sizeof(h) + 1];
+        int nfds = 0, fds[1];
+        ssize_t n = ward__recv_fds(p->sock, buf, sizeof(buf), fds, 0, &nfds, MSG_DONTWAIT);
+        if (n == -EAGAIN || n == -EINTR) {
+                return 0;
+        }
+        if (n <= 0 || ward__hello_decode(buf, (size_t)n, &h) < 0) {
+                return n < 0 ? (int)n : -EPROTO;
+        }
+        int r = authorize(p->srv, p->sock);
+        if (r < 0) {
+                send_reject(p->sock, r);
+                return r;
+        }
+        r = welcome(p->srv, p->sock, &h, ret);
+        return r < 0 ? r : 1;
+}
+
+static void on_hello(ward_source *s, int fd, uint32_t events, void *arg)
+{
+        struct ward__pending *p = arg;
+        ward_ipc_server *srv = p->srv;
+        ward_ipc_conn *c = NULL;
+        (void)s, (void)fd, (void)events;
+        int r = handshake(p, &c);
+        if (r == 0) {
+                return;
+        }
+        if (r > 0) {
+                p->sock = -1; /* the connection owns it now */
+        }
+        pending_drop(p);
+        if (r > 0) {
+                ward_ipc_conn_set_handler(c, srv->on_msg, srv->arg);
+                if (ward__conn_attach(c, srv->loop) < 0) {
+                        ward__conn_destroy(c);
+                        return;
+                }
+                ward__server_add_conn(srv, c);
+        }
+}
+
+static void on_handshake_timeout(ward_source *s, uint64_t expirations, void *arg)
+{
+        (void)s, (void)expirations;
+        pending_drop(arg);
+}
+
+static int pending_add(ward_ipc_server *srv, int sock)
+{
+        struct ward__pending *p = calloc(1, sizeof(*p));
+        if (!p) {
+                close(sock);
+                return -ENOMEM;
+        }
+        *p = (struct ward__pending){.srv = srv, .sock = sock, .next = srv->pending};
+        if (srv->pending) {
+                srv->pending->prev = p;
+        }
+        srv->pending = p;
+        srv->npending++;
+        int r = ward_loop_add_io(srv->loop, sock, EPOLLIN, on_hello, p, &p->io);
+        if (r >= 0) {
+                r = ward_loop_add_timer(srv->loop, WARD__HANDSHAKE_TIMEOUT_NS, 0,
+                                        on_handshake_timeout, p, &p->timer);
+        }
+        if (r < 0) {
+                pending_drop(p);
+        }
+        return r;
+}
+
+static void on_listen(ward_source *s, int fd, uint32_t events, void *arg)
+{
+        ward_ipc_server *srv = arg;
+        (void)s, (void)events;
+        for (int i = 0; i < 64; i++) {
+                int sock = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (sock < 0) {
+                        return; /* EAGAIN, or a transient error: the loop calls again */
+                }
+                if (srv->npending >= WARD__PENDING_MAX) {
+                        close(sock); /* a flood of silent clients costs them, not us */
+                        continue;
+                }
+                pending_add(srv, sock);
+        }
+}
+
+int ward__server_watch(ward_ipc_server *srv)
+{
+        return ward_loop_add_io(srv->loop, srv->lsock, EPOLLIN, on_listen, srv, &srv->lsrc);
+}

@@ -1,0 +1,160 @@
+/* Driving a connection from a ward loop: the doorbell eventfd, the socket (to see
+ * the peer go), a poll source for the spinning policies, a timer for call
+ * deadlines. */
+#include <errno.h>
+#include <sys/epoll.h>
+
+#include "ipc/ipc-internal.h"
+#include "ipc/wake.h"
+
+/* arm: announce that we sleep in the loop, then drain anything that raced in. */
+static void arm_and_drain(ward_ipc_conn *c)
+{
+        struct ward__chan_ctl *ctl = c->rx.ctl;
+        while (!c->error && !c->closing) {
+                atomic_store(&ctl->consumer_sleep, WARD__SLEEP_EVENTFD);
+                if (!ward__ring_rx_ready(&c->rx)) {
+                        return;
+                }
+                atomic_store(&ctl->consumer_sleep, WARD__AWAKE);
+                ward__conn_dispatch(c);
+        }
+}
+
+/* after_dispatch: finish a close requested from a callback. 1 if c is gone. */
+static int after_dispatch(ward_ipc_conn *c)
+{
+        return ward__conn_maybe_finish(c);
+}
+
+static void on_doorbell(ward_source *s, int fd, uint32_t events, void *arg)
+{
+        ward_ipc_conn *c = arg;
+        (void)s, (void)fd, (void)events;
+        ward__conn_dispatch(c);
+        if (after_dispatch(c)) {
+                return;
+        }
+        c->last_work_ns = ward_now_ns();
+        if (c->opts.wait == WARD_IPC_WAIT_BLOCK) {
+                arm_and_drain(c);
+                after_dispatch(c);
+        }
+}
+
+static int on_poll(ward_source *s, void *arg)
+{
+        ward_ipc_conn *c = arg;
+        (void)s;
+        if (c->error || c->closing) {
+                return WARD_POLL_IDLE;
+        }
+        int n = ward__conn_dispatch(c);
+        if (after_dispatch(c)) {
+                return WARD_POLL_BUSY;
+        }
+        uint64_t now = ward_now_ns();
+        if (n > 0) {
+                c->last_work_ns = now;
+                return WARD_POLL_BUSY;
+        }
+        if (n < 0 || c->opts.wait == WARD_IPC_WAIT_SPIN) {
+                return n < 0 ? WARD_POLL_IDLE : WARD_POLL_BUSY;
+        }
+        if (now - c->last_work_ns < c->opts.spin_ns) {
+                return WARD_POLL_BUSY;
+        }
+        atomic_store(&c->rx.ctl->consumer_sleep, WARD__SLEEP_EVENTFD);
+        if (ward__ring_rx_ready(&c->rx)) {
+                atomic_store(&c->rx.ctl->consumer_sleep, WARD__AWAKE);
+                return WARD_POLL_BUSY;
+        }
+        return WARD_POLL_IDLE;
+}
+
+static void on_socket(ward_source *s, int fd, uint32_t events, void *arg)
+{
+        ward_ipc_conn *c = arg;
+        (void)s, (void)fd, (void)events;
+        ward__conn_check_peer(c);
+}
+
+static void on_timer(ward_source *s, uint64_t expirations, void *arg)
+{
+        ward_ipc_conn *c = arg;
+        (void)s, (void)expirations;
+        c->depth++;
+        ward__conn_expire_calls(c, ward_now_ns());
+        c->depth--;
+        if (!after_dispatch(c)) {
+                ward__conn_update_timer(c);
+        }
+}
+
+void ward__conn_update_timer(ward_ipc_conn *c)
+{
+        if (!c->timer_src) {
+                return;
+        }
+        uint64_t next = ward__calls_next_deadline(&c->calls);
+        if (next == UINT64_MAX) {
+                ward_source_set_timer(c->timer_src, 0, 0);
+                return;
+        }
+        uint64_t now = ward_now_ns();
+        ward_source_set_timer(c->timer_src, next > now ? next - now : 1, 0);
+}
+
+void ward__conn_rearm(ward_ipc_conn *c)
+{
+        if (c->loop && c->opts.wait == WARD_IPC_WAIT_BLOCK) {
+                arm_and_drain(c);
+        }
+        c->last_work_ns = ward_now_ns();
+}
+
+int ward__conn_attach(ward_ipc_conn *c, ward_loop *loop)
+{
+        int r = ward_loop_add_io(loop, c->efd_self, EPOLLIN | EPOLLET, on_doorbell, c, &c->efd_src);
+        if (r >= 0) {
+                r = ward_loop_add_io(loop, c->sock, EPOLLIN | EPOLLRDHUP, on_socket, c,
+                                     &c->sock_src);
+        }
+        if (r >= 0) {
+                r = ward_loop_add_timer(loop, 0, 0, on_timer, c, &c->timer_src);
+        }
+        if (r >= 0) {
+                r = ward_source_set_timer(c->timer_src, 0, 0);
+        }
+        if (r >= 0 && c->opts.wait != WARD_IPC_WAIT_BLOCK) {
+                r = ward_loop_add_poll(loop, on_poll, c, &c->poll_src);
+        }
+        if (r < 0) {
+                ward__conn_detach(c);
+                return r;
+        }
+        c->loop = loop;
+        ward__conn_rearm(c);
+        return 0;
+}
+
+void ward__conn_detach(ward_ipc_conn *c)
+{
+        c->efd_src = ward_source_free(c->efd_src);
+        c->sock_src = ward_source_free(c->sock_src);
+        c->timer_src = ward_source_free(c->timer_src);
+        c->poll_src = ward_source_free(c->poll_src);
+        c->fail_src = ward_source_free(c->fail_src);
+        c->loop = NULL;
+}
+
+int ward_ipc_conn_attach(ward_ipc_conn *c, ward_loop *loop)
+{
+        if (!c || !loop) {
+                return -EINVAL;
+        }
+        if (ward__conn_forked(c)) {
+                return -ECHILD;
+        }
+        return c->loop ? -EBUSY : ward__conn_attach(c, loop);
+}

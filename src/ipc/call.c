@@ -1,0 +1,233 @@
+/* The public send, call and reply entry points. */
+#include <errno.h>
+
+#include "ipc/ipc-internal.h"
+
+static int check(ward_ipc_conn *c)
+{
+        if (!c) {
+                return -EINVAL;
+        }
+        if (ward__conn_forked(c)) {
+                return -ECHILD;
+        }
+        return c->closing ? -ECANCELED : c->error;
+}
+
+/* wait_reply: dispatch until the synchronous call's reply is in, or fail. */
+static int wait_reply(ward_ipc_conn *c, uint64_t deadline)
+{
+        for (;;) {
+                int n = ward__conn_dispatch(c);
+                if (c->sync_done) {
+                        return 0;
+                }
+                if (n < 0) {
+                        return n;
+                }
+                if (!c->loop) {
+                        ward__conn_expire_calls(c, ward_now_ns());
+                }
+                int r = ward__conn_wait_rx(c, deadline);
+                if (r < 0) {
+                        return r;
+                }
+        }
+}
+
+/* sync_call: send with send_fn, then wait for the reply to id. */
+static int sync_call(ward_ipc_conn *c, uint64_t id, int sent, uint64_t timeout_ns,
+                     const ward_ipc_msg **ret_reply)
+{
+        int r = sent;
+        if (r == 0) {
+                r = wait_reply(c, ward__deadline(timeout_ns));
+        }
+        c->sync_id = 0;
+        (void)id;
+        if (ward__conn_maybe_finish(c)) {
+                return -ECANCELED; /* a callback closed c while we waited */
+        }
+        ward__conn_rearm(c);
+        if (r < 0) {
+                return r;
+        }
+        *ret_reply = &c->reply;
+        return 0;
+}
+
+/* begin_sync: the checks and set-up every synchronous call shares. */
+static int begin_sync(ward_ipc_conn *c, const ward_ipc_msg **ret_reply, uint64_t *ret_id)
+{
+        int r = check(c);
+        if (r < 0) {
+                return r;
+        }
+        if (!ret_reply) {
+                return -EINVAL;
+        }
+        if (c->sync_id) {
+                return -EBUSY; /* a synchronous call on c is already waiting below us */
+        }
+        ward__conn_release_reply(c);
+        *ret_id = c->next_id++;
+        c->sync_id = *ret_id;
+        c->sync_done = 0;
+        return 0;
+}
+
+int ward_ipc_call(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
+                  const ward_ipc_msg **ret_reply)
+{
+        uint64_t id;
+        if (!req && len) {
+                return -EINVAL;
+        }
+        int r = begin_sync(c, ret_reply, &id);
+        if (r < 0) {
+                return r;
+        }
+        r = ward__conn_send(c, WARD__REC_REQUEST, id, 0, req, len);
+        return sync_call(c, id, r, timeout_ns, ret_reply);
+}
+
+int ward_ipc_call_buf(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
+                      const ward_ipc_msg **ret_reply)
+{
+        uint64_t id;
+        int r = begin_sync(c, ret_reply, &id);
+        if (r < 0) {
+                if (c && b) {
+                        ward_ipc_buf_free(c, b);
+                }
+                return r;
+        }
+        r = ward__conn_send_slot(c, WARD__REC_REQUEST, id, 0, (struct ward__slot *)(void *)b);
+        return sync_call(c, id, r, timeout_ns, ret_reply);
+}
+
+int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
+                        ward_ipc_reply_fn fn, void *arg, uint64_t *ret_id)
+{
+        int r = check(c);
+        if (r < 0) {
+                return r;
+        }
+        if (!fn || (!req && len)) {
+                return -EINVAL;
+        }
+        struct ward__call call = {
+            .id = c->next_id++, .deadline = ward__deadline(timeout_ns), .fn = fn, .arg = arg};
+        r = ward__calls_add(&c->calls, &call);
+        if (r < 0) {
+                return r;
+        }
+        r = ward__conn_send(c, WARD__REC_REQUEST, call.id, 0, req, len);
+        if (r < 0) {
+                ward__calls_take(&c->calls, call.id, &call);
+                return r;
+        }
+        ward__conn_update_timer(c);
+        if (ret_id) {
+                *ret_id = call.id;
+        }
+        return 0;
+}
+
+int ward_ipc_send(ward_ipc_conn *c, const void *data, size_t len)
+{
+        int r = check(c);
+        if (r < 0) {
+                return r;
+        }
+        if (!data && len) {
+                return -EINVAL;
+        }
+        return ward__conn_send(c, WARD__REC_ONEWAY, 0, 0, data, len);
+}
+
+int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, const void *data, size_t len)
+{
+        int r = check(c);
+        if (r < 0) {
+                return r;
+        }
+        if (call_id == 0 || (!data && len)) {
+                return -EINVAL;
+        }
+        return ward__conn_send(c, WARD__REC_REPLY, call_id, status, data, len);
+}
+
+int ward_ipc_buf_alloc(ward_ipc_conn *c, size_t len, uint64_t timeout_ns, ward_ipc_buf **ret)
+{
+        struct ward__slot *s;
+        int r = check(c);
+        if (r < 0) {
+                return r;
+        }
+        if (!ret) {
+                return -EINVAL;
+        }
+        r = ward__conn_alloc(c, len, ward__deadline(timeout_ns), &s);
+        if (r < 0) {
+                return r;
+        }
+        *ret = (ward_ipc_buf *)(void *)s;
+        return 0;
+}
+
+void ward_ipc_buf_free(ward_ipc_conn *c, ward_ipc_buf *b)
+{
+        struct ward__slot *s = (struct ward__slot *)(void *)b;
+        if (c && s && ward__pool_owns(&c->pool, s)) {
+                ward__pool_give_back(&c->pool, s);
+        }
+}
+
+int ward_ipc_send_buf(ward_ipc_conn *c, ward_ipc_buf *b)
+{
+        int r = check(c);
+        if (r < 0 || !b) {
+                ward_ipc_buf_free(c, b);
+                return r < 0 ? r : -EINVAL;
+        }
+        return ward__conn_send_slot(c, WARD__REC_ONEWAY, 0, 0, (struct ward__slot *)(void *)b);
+}
+
+int ward_ipc_reply_buf(ward_ipc_conn *c, uint64_t call_id, int32_t status, ward_ipc_buf *b)
+{
+        int r = check(c);
+        if (r < 0 || !b || call_id == 0) {
+                ward_ipc_buf_free(c, b);
+                return r < 0 ? r : -EINVAL;
+        }
+        return ward__conn_send_slot(c, WARD__REC_REPLY, call_id, status,
+                                    (struct ward__slot *)(void *)b);
+}
+
+void ward_ipc_msg_release(ward_ipc_conn *c, const ward_ipc_msg *m)
+{
+        if (c && m == &c->reply) {
+                ward__conn_release_reply(c);
+        }
+}
+
+int ward_ipc_conn_process(ward_ipc_conn *c)
+{
+        int r = check(c);
+        if (r < 0 && r != c->error) {
+                return r;
+        }
+        int n = ward__conn_dispatch(c);
+        c->depth++;
+        ward__conn_expire_calls(c, ward_now_ns());
+        c->depth--;
+        if (ward__conn_maybe_finish(c)) {
+                return -ECANCELED;
+        }
+        if (c->error) {
+                ward__conn_cancel_calls(c, c->error);
+                return c->error;
+        }
+        return n;
+}

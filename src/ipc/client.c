@@ -1,0 +1,143 @@
+/* The client's half of the handshake: connect, say HELLO, check everything the
+ * server hands over (sizes, seals, descriptor kinds) before mapping it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/address.h"
+#include "core/fdpass.h"
+#include "core/shm.h"
+#include "ipc/server-internal.h"
+
+/* wait_fd: poll fd for events until deadline. 0 ready, -ETIMEDOUT, -errno. */
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+        for (;;) {
+                uint64_t now = ward_now_ns();
+                if (now >= deadline) {
+                        return -ETIMEDOUT;
+                }
+                uint64_t ms = (deadline - now + 999999) / 1000000;
+                struct pollfd p = {.fd = fd, .events = events};
+                int r = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+                if (r > 0) {
+                        return 0;
+                }
+                if (r < 0 && errno != EINTR) {
+                        return -errno;
+                }
+        }
+}
+
+static int connect_socket(const struct ward__address *addr, uint64_t deadline)
+{
+        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (s < 0) {
+                return -errno;
+        }
+        int r = connect(s, (const struct sockaddr *)&addr->sun, addr->len);
+        if (r < 0 && (errno == EAGAIN || errno == EINPROGRESS)) {
+                r = wait_fd(s, POLLOUT, deadline);
+                int err = 0;
+                socklen_t len = sizeof(err);
+                if (r == 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
+                        errno = err;
+                        r = -1;
+                }
+        }
+        if (r < 0) {
+                r = r == -1 ? -errno : r;
+                close(s);
+                return r;
+        }
+        return s;
+}
+
+static void close_fds(int *fds, int n)
+{
+        for (int i = 0; i < n; i++) {
+                close(fds[i]);
+        }
+}
+
+/* check_fds: the memfd must be sealed and of the announced size, the doorbells
+ * eventfds (writing to anything else could block or corrupt). */
+static int check_fds(const int *fds, int nfds, uint64_t total)
+{
+        if (nfds != 3 || ward__memfd_check(fds[0], total) < 0 || ward__fd_is_eventfd(fds[1]) != 1 ||
+            ward__fd_is_eventfd(fds[2]) != 1) {
+                return -EPROTO;
+        }
+        for (int i = 1; i < 3; i++) {
+                int fl = fcntl(fds[i], F_GETFL);
+                if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0)) {
+                        return -EPROTO;
+                }
+        }
+        return 0;
+}
+
+/* exchange: send HELLO, receive and check WELCOME. */
+static int exchange(int s, const struct ward_ipc_options *o, uint64_t deadline,
+                    struct ward__welcome *w, int fds[3])
+{
+        struct ward__hello h = {.magic = WARD__HS_MAGIC,
+                                .version = WARD__HS_VERSION,
+                                .type = WARD__HS_HELLO,
+                                .ring_bytes = o->ring_bytes,
+                                .pool_bytes = o->pool_bytes};
+        char buf[sizeof(*w) + 1];
+        int nfds = 0;
+        int r = ward__send_fds(s, &h, sizeof(h), NULL, 0);
+        if (r < 0 || (r = wait_fd(s, POLLIN, deadline)) < 0) {
+                return r == -EPIPE ? -ECONNRESET : r;
+        }
+        ssize_t n = ward__recv_fds(s, buf, sizeof(buf), fds, 3, &nfds, MSG_DONTWAIT);
+        if (n <= 0) {
+                return n == 0 ? -ECONNRESET : (int)n;
+        }
+        r = ward__welcome_decode(buf, (size_t)n, w);
+        if (r == 0) {
+                r = check_fds(fds, nfds, w->total);
+        }
+        if (r < 0) {
+                close_fds(fds, nfds);
+        }
+        return r;
+}
+
+int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
+{
+        struct ward_ipc_options o;
+        struct ward__address addr;
+        struct ward__welcome w;
+        struct ward__layout lay;
+        int fds[3];
+        if (!ret) {
+                return -EINVAL;
+        }
+        int r = ward__ipc_options_get(opts, &o);
+        if (r < 0 || (r = ward__address_parse(address, &addr)) < 0) {
+                return r;
+        }
+        uint64_t deadline = ward__deadline(o.connect_timeout_ns);
+        int s = connect_socket(&addr, deadline);
+        if (s < 0) {
+                return s;
+        }
+        r = exchange(s, &o, deadline, &w, fds);
+        if (r == 0) {
+                ward__layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay);
+                r = ward__conn_new(s, fds[0], fds[2], fds[1], &lay, 0, &o, ret);
+                close(fds[0]);
+                if (r < 0) {
+                        close_fds(fds + 1, 2);
+                }
+        }
+        if (r < 0) {
+                close(s);
+        }
+        return r;
+}

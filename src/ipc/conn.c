@@ -1,0 +1,190 @@
+/* A connection: set up from the handshake's descriptors, torn down, and its
+ * small accessors. Sending, receiving and waiting live in their own files. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/shm.h"
+#include "ipc/ipc-internal.h"
+#include "ipc/ipc-test-hooks.h"
+
+void ward_ipc_options_init(struct ward_ipc_options *o)
+{
+        *o = (struct ward_ipc_options){
+            .size = sizeof(*o),
+            .wait = WARD_IPC_WAIT_SPIN_THEN_BLOCK,
+            .spin_ns = 20000,
+            .ring_bytes = 256u << 10,
+            .pool_bytes = 4u << 20,
+            .inline_max = 16u << 10,
+            .send_timeout_ns = WARD_IPC_FOREVER,
+            .connect_timeout_ns = 5000000000ull,
+        };
+}
+
+static struct ward__chan_ctl *ctl_at(void *map, size_t off)
+{
+        return (struct ward__chan_ctl *)(void *)((uint8_t *)map + off);
+}
+
+/* wire_rings: point our producer at one direction and our consumer at the other. */
+static void wire_rings(ward_ipc_conn *c, const struct ward__layout *lay)
+{
+        const struct ward__chan_layout *out = c->is_server_side ? &lay->s2c : &lay->c2s;
+        const struct ward__chan_layout *in = c->is_server_side ? &lay->c2s : &lay->s2c;
+        uint8_t *m = c->map;
+        ward__ring_tx_init(&c->tx, ctl_at(m, out->ctl_off), m + out->ring_off, out->ring_bytes);
+        ward__pool_init(&c->pool, ctl_at(m, out->ctl_off), m + out->pool_off, out->pool_bytes);
+        ward__ring_rx_init(&c->rx, ctl_at(m, in->ctl_off), m + in->ring_off, in->ring_bytes);
+        c->rx_pool = m + in->pool_off;
+        c->rx_pool_bytes = in->pool_bytes;
+        if (c->opts.inline_max > c->tx.cap / 4) {
+                c->opts.inline_max = c->tx.cap / 4;
+        }
+}
+
+int ward__conn_new(int sock, int memfd, int efd_self, int efd_peer, const struct ward__layout *lay,
+                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
+{
+        ward_ipc_conn *c = calloc(1, sizeof(*c));
+        if (!c) {
+                return -ENOMEM;
+        }
+        c->sock = sock;
+        c->efd_self = efd_self;
+        c->efd_peer = efd_peer;
+        c->is_server_side = is_server_side;
+        c->opts = *opts;
+        c->owner_pid = getpid();
+        c->next_id = 1;
+        int r = ward__shm_map(memfd, lay->total, &c->map);
+        if (r < 0) {
+                c->sock = c->efd_self = c->efd_peer = -1; /* the caller still owns them */
+                free(c);
+                return r;
+        }
+        c->map_len = lay->total;
+        wire_rings(c, lay);
+        socklen_t sl = sizeof(c->peer);
+        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &c->peer, &sl) < 0) {
+                memset(&c->peer, 0, sizeof(c->peer));
+        }
+        *ret = c;
+        return 0;
+}
+
+static void close_fd(int *fd)
+{
+        if (*fd >= 0) {
+                close(*fd);
+                *fd = -1;
+        }
+}
+
+void ward__conn_destroy(ward_ipc_conn *c)
+{
+        ward__conn_detach(c);
+        ward__calls_free(&c->calls);
+        if (c->map) {
+                munmap(c->map, c->map_len);
+        }
+        close_fd(&c->sock);
+        close_fd(&c->efd_self);
+        close_fd(&c->efd_peer);
+        free(c->reply_buf);
+        free(c);
+}
+
+int ward__conn_forked(ward_ipc_conn *c)
+{
+        return c->owner_pid != getpid();
+}
+
+/* ward__conn_check_peer: has the peer gone (socket EOF) or sent what it never
+ * should after the handshake? Sets and returns the error, else 0. */
+int ward__conn_check_peer(ward_ipc_conn *c)
+{
+        char b;
+        if (c->error) {
+                return c->error;
+        }
+        ssize_t n = recv(c->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                ward__conn_fail(c, -ECONNRESET);
+        } else if (n > 0) {
+                ward__conn_fail(c, -EPROTO);
+        }
+        return c->error;
+}
+
+int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ucred *ret)
+{
+        if (!c || !ret) {
+                return -EINVAL;
+        }
+        *ret = c->peer;
+        return 0;
+}
+
+int ward_ipc_conn_get_error(ward_ipc_conn *c)
+{
+        return c ? c->error : -EINVAL;
+}
+
+void ward_ipc_conn_set_userdata(ward_ipc_conn *c, void *userdata)
+{
+        if (c) {
+                c->userdata = userdata;
+        }
+}
+
+void *ward_ipc_conn_get_userdata(ward_ipc_conn *c)
+{
+        return c ? c->userdata : NULL;
+}
+
+void ward_ipc_conn_set_handler(ward_ipc_conn *c, ward_ipc_msg_fn fn, void *arg)
+{
+        if (c) {
+                c->on_msg = fn;
+                c->on_msg_arg = arg;
+        }
+}
+
+const void *ward_ipc_msg_data(const ward_ipc_msg *m)
+{
+        return m ? m->data : NULL;
+}
+
+size_t ward_ipc_msg_len(const ward_ipc_msg *m)
+{
+        return m ? m->len : 0;
+}
+
+uint64_t ward_ipc_msg_call_id(const ward_ipc_msg *m)
+{
+        return m ? m->call_id : 0;
+}
+
+int32_t ward_ipc_msg_status(const ward_ipc_msg *m)
+{
+        return m ? m->status : 0;
+}
+
+void *ward_ipc_buf_data(ward_ipc_buf *b)
+{
+        return b ? ((struct ward__slot *)(void *)b)->ptr : NULL;
+}
+
+int ward__ipc_conn_shm(ward_ipc_conn *c, void **ret_base, size_t *ret_len)
+{
+        if (!c || !c->map) {
+                return -EINVAL;
+        }
+        *ret_base = c->map;
+        *ret_len = c->map_len;
+        return 0;
+}

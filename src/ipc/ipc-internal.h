@@ -1,0 +1,115 @@
+/* Internals shared by the files of src/ipc. */
+#ifndef WARD_IPC_INTERNAL_H
+#define WARD_IPC_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <ward/ipc.h>
+#include <ward/loop.h>
+
+#include "ipc/calls.h"
+#include "ipc/layout.h"
+#include "ipc/pool.h"
+#include "ipc/ring.h"
+
+struct ward_ipc_msg {
+        const void *data;
+        size_t len;
+        uint64_t call_id;
+        int32_t status;
+        int pooled;   /* data lies in the peer's pool and must be released */
+        uint32_t seq; /* pool sequence number to release */
+};
+
+struct ward_ipc_buf {
+        struct ward__slot slot; /* never instantiated: ward_ipc_buf * is a slot pointer */
+};
+
+struct ward_ipc_conn {
+        pid_t owner_pid;
+        int is_server_side;
+        ward_ipc_server *srv;
+        struct ward_ipc_conn *next, *prev; /* in the server's list */
+
+        int sock;     /* the handshake socket, kept to learn that the peer is gone */
+        int efd_self; /* our doorbell: the peer writes it when we sleep in a loop */
+        int efd_peer; /* the peer's doorbell */
+        void *map;
+        size_t map_len;
+
+        struct ward__ring_tx tx;
+        struct ward__ring_rx rx;
+        struct ward__pool pool; /* ours, for what we send */
+        uint8_t *rx_pool;       /* the peer's, for what we receive */
+        uint32_t rx_pool_bytes;
+        uint64_t rel_head; /* our head of the peer pool's release ring */
+
+        struct ward_ipc_options opts;
+        struct ucred peer;
+        int error;
+
+        ward_loop *loop;
+        ward_source *sock_src, *efd_src, *poll_src, *timer_src, *fail_src;
+        uint64_t last_work_ns;
+
+        ward_ipc_msg_fn on_msg;
+        void *on_msg_arg;
+        void *userdata;
+
+        struct ward__calls calls;
+        uint64_t next_id;
+
+        /* the synchronous call in progress, and its reply */
+        uint64_t sync_id;
+        int sync_done;
+        struct ward_ipc_msg reply;
+        int reply_live;
+        uint8_t *reply_buf;
+        size_t reply_cap;
+
+        int depth;   /* callbacks of this connection on the stack */
+        int closing; /* close requested while depth > 0 */
+};
+
+/* conn.c */
+int ward__conn_new(int sock, int memfd, int efd_self, int efd_peer, const struct ward__layout *lay,
+                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret);
+void ward__conn_destroy(ward_ipc_conn *c);
+void ward__conn_fail(ward_ipc_conn *c, int err);
+/* ward__conn_maybe_finish: complete a requested close if no callback of c runs; 1 if c is gone. */
+int ward__conn_maybe_finish(ward_ipc_conn *c);
+int ward__conn_check_peer(ward_ipc_conn *c);
+int ward__conn_forked(ward_ipc_conn *c);
+
+/* recv.c */
+int ward__conn_dispatch(ward_ipc_conn *c);
+void ward__conn_release_reply(ward_ipc_conn *c);
+void ward__conn_cancel_calls(ward_ipc_conn *c, int err);
+int ward__conn_expire_calls(ward_ipc_conn *c, uint64_t now);
+
+/* send.c */
+int ward__conn_send(ward_ipc_conn *c, uint8_t type, uint64_t call_id, int32_t status,
+                    const void *data, size_t len);
+int ward__conn_send_slot(ward_ipc_conn *c, uint8_t type, uint64_t call_id, int32_t status,
+                         struct ward__slot *s);
+
+/* wait.c */
+int ward__conn_wait_rx(ward_ipc_conn *c, uint64_t deadline);
+typedef int (*ward__cond_fn)(ward_ipc_conn *c, const void *arg);
+int ward__conn_wait_space(ward_ipc_conn *c, uint64_t deadline, ward__cond_fn has_space,
+                          const void *arg);
+int ward__conn_alloc(ward_ipc_conn *c, size_t len, uint64_t deadline, struct ward__slot **ret);
+uint64_t ward__deadline(uint64_t timeout_ns);
+
+/* attach.c */
+int ward__conn_attach(ward_ipc_conn *c, ward_loop *loop);
+void ward__conn_detach(ward_ipc_conn *c);
+void ward__conn_rearm(ward_ipc_conn *c);
+void ward__conn_update_timer(ward_ipc_conn *c);
+
+/* server.c */
+void ward__server_conn_closed(ward_ipc_server *srv, ward_ipc_conn *c);
+
+#endif

@@ -1,0 +1,185 @@
+/* The server: a listening SOCK_SEQPACKET socket on a loop, the connections it
+ * has accepted, and their teardown. The handshake itself is in accept.c. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/address.h"
+#include "ipc/server-internal.h"
+
+static int same_uid(const struct ucred *peer, void *arg)
+{
+        (void)arg;
+        return peer->uid == geteuid() ? 0 : -EACCES;
+}
+
+/* stale: is there a socket file at addr that nobody listens on any more? */
+static int stale(const struct ward__address *addr)
+{
+        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (s < 0) {
+                return 0;
+        }
+        int r = connect(s, (const struct sockaddr *)&addr->sun, addr->len);
+        int err = errno;
+        close(s);
+        return r < 0 && err == ECONNREFUSED;
+}
+
+static int listen_on(const struct ward__address *addr)
+{
+        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (s < 0) {
+                return -errno;
+        }
+        int r = bind(s, (const struct sockaddr *)&addr->sun, addr->len);
+        if (r < 0 && errno == EADDRINUSE && !addr->abstract && stale(addr)) {
+                unlink(addr->sun.sun_path);
+                r = bind(s, (const struct sockaddr *)&addr->sun, addr->len);
+        }
+        if (r < 0 || listen(s, 128) < 0) {
+                r = -errno;
+                close(s);
+                return r;
+        }
+        return s;
+}
+
+static int options_valid(const struct ward_ipc_options *o)
+{
+        return o->size >= sizeof(*o) && o->wait <= WARD_IPC_WAIT_SPIN &&
+               ward__clamp_ring(o->ring_bytes, o->ring_bytes) == o->ring_bytes &&
+               o->pool_bytes % WARD__POOL_ALIGN == 0 && o->pool_bytes <= WARD__POOL_MAX;
+}
+
+int ward__ipc_options_get(const struct ward_ipc_options *in, struct ward_ipc_options *out)
+{
+        ward_ipc_options_init(out);
+        if (in) {
+                if (in->size < sizeof(*in) || !options_valid(in)) {
+                        return -EINVAL;
+                }
+                *out = *in;
+                out->size = sizeof(*out);
+        }
+        return 0;
+}
+
+int ward_ipc_server_new(ward_loop *loop, const char *address, const struct ward_ipc_options *opts,
+                        ward_ipc_msg_fn on_msg, void *arg, ward_ipc_server **ret)
+{
+        if (!loop || !ret) {
+                return -EINVAL;
+        }
+        ward_ipc_server *srv = calloc(1, sizeof(*srv));
+        if (!srv) {
+                return -ENOMEM;
+        }
+        srv->lsock = -1;
+        srv->loop = loop;
+        srv->on_msg = on_msg;
+        srv->arg = arg;
+        srv->auth = same_uid;
+        srv->owner_pid = getpid();
+        int r = ward__ipc_options_get(opts, &srv->opts);
+        if (r >= 0) {
+                r = ward__address_parse(address, &srv->addr);
+        }
+        if (r >= 0) {
+                r = srv->lsock = listen_on(&srv->addr);
+        }
+        if (r >= 0) {
+                r = ward__server_watch(srv);
+        }
+        if (r < 0) {
+                ward_ipc_server_free(srv);
+                return r;
+        }
+        *ret = srv;
+        return 0;
+}
+
+ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv)
+{
+        if (!srv) {
+                return NULL;
+        }
+        srv->freeing = 1;
+        while (srv->conns) {
+                ward_ipc_conn *c = srv->conns;
+                srv->conns = c->next;
+                ward__conn_destroy(c);
+        }
+        ward__server_drop_pending(srv);
+        srv->lsrc = ward_source_free(srv->lsrc);
+        if (srv->lsock >= 0) {
+                close(srv->lsock);
+                if (!srv->addr.abstract && srv->owner_pid == getpid()) {
+                        unlink(srv->addr.sun.sun_path);
+                }
+        }
+        free(srv);
+        return NULL;
+}
+
+int ward_ipc_server_set_authorize(ward_ipc_server *srv, ward_ipc_authorize_fn fn, void *arg)
+{
+        if (!srv || !fn) {
+                return -EINVAL;
+        }
+        srv->auth = fn;
+        srv->auth_arg = arg;
+        return 0;
+}
+
+int ward_ipc_server_set_conn_handler(ward_ipc_server *srv, ward_ipc_conn_fn fn, void *arg)
+{
+        if (!srv) {
+                return -EINVAL;
+        }
+        srv->conn_fn = fn;
+        srv->conn_arg = arg;
+        return 0;
+}
+
+int ward_ipc_server_count(ward_ipc_server *srv)
+{
+        return srv ? srv->count : -EINVAL;
+}
+
+void ward__server_add_conn(ward_ipc_server *srv, ward_ipc_conn *c)
+{
+        c->srv = srv;
+        c->next = srv->conns;
+        if (srv->conns) {
+                srv->conns->prev = c;
+        }
+        srv->conns = c;
+        srv->count++;
+        if (srv->conn_fn) {
+                c->depth++;
+                srv->conn_fn(c, WARD_IPC_CONNECTED, 0, srv->conn_arg);
+                c->depth--;
+                ward__conn_maybe_finish(c);
+        }
+}
+
+void ward__server_conn_closed(ward_ipc_server *srv, ward_ipc_conn *c)
+{
+        if (c->prev) {
+                c->prev->next = c->next;
+        } else {
+                srv->conns = c->next;
+        }
+        if (c->next) {
+                c->next->prev = c->prev;
+        }
+        srv->count--;
+        c->srv = NULL;
+        if (srv->conn_fn && !srv->freeing) {
+                srv->conn_fn(c, WARD_IPC_CLOSED, c->error, srv->conn_arg);
+        }
+        ward__conn_destroy(c);
+}

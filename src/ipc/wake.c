@@ -1,0 +1,45 @@
+/* futex and eventfd doorbells. */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc/layout.h"
+#include "ipc/wake.h"
+
+static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+        return syscall(SYS_futex, (uint32_t *)word, op, val, ts, NULL, 0);
+}
+
+void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex_word, int efd)
+{
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(sleep, memory_order_relaxed) == WARD__AWAKE) {
+                return;
+        }
+        uint32_t how = atomic_exchange(sleep, WARD__AWAKE);
+        if (how == WARD__SLEEP_FUTEX) {
+                atomic_fetch_add(futex_word, 1);
+                futex(futex_word, FUTEX_WAKE, 1, NULL);
+        } else if (how == WARD__SLEEP_EVENTFD && efd >= 0) {
+                uint64_t one = 1;
+                /* EAGAIN (counter full) still leaves the eventfd readable */
+                ssize_t n = write(efd, &one, sizeof(one));
+                (void)n;
+        }
+}
+
+int ward__futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t timeout_ns)
+{
+        struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
+                              .tv_nsec = (long)(timeout_ns % 1000000000u)};
+        if (futex(word, FUTEX_WAIT, val, &ts) == 0) {
+                return 0;
+        }
+        if (errno == EAGAIN) {
+                return 0;
+        }
+        return -errno;
+}
