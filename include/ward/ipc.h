@@ -114,8 +114,7 @@ WARD_API int ward_ipc_server_set_authorize(ward_ipc_server *srv, ward_ipc_author
                                            void *arg);
 
 /* ward_ipc_server_set_conn_handler: be told of connects and disconnects. */
-WARD_API int ward_ipc_server_set_conn_handler(ward_ipc_server *srv, ward_ipc_conn_fn fn,
-                                              void *arg);
+WARD_API int ward_ipc_server_set_conn_handler(ward_ipc_server *srv, ward_ipc_conn_fn fn, void *arg);
 
 /* ward_ipc_server_count: the number of connections past the handshake. */
 WARD_API int ward_ipc_server_count(ward_ipc_server *srv);
@@ -183,9 +182,8 @@ typedef void (*ward_ipc_reply_fn)(ward_ipc_conn *c, int status, const ward_ipc_m
 /* ward_ipc_call_async: send a request; fn runs exactly once, on the connection's
  * loop or in ward_ipc_conn_process()/ward_ipc_call(). *ret_id (may be NULL) is the
  * call id. Errors as ward_ipc_call, except -ETIMEDOUT, which goes to fn. */
-WARD_API int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len,
-                                 uint64_t timeout_ns, ward_ipc_reply_fn fn, void *arg,
-                                 uint64_t *ret_id);
+WARD_API int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
+                                 ward_ipc_reply_fn fn, void *arg, uint64_t *ret_id);
 
 /* ward_ipc_send: send a one-way message (no reply). Errors: -ECONNRESET, -EPROTO,
  * -EMSGSIZE, -ETIMEDOUT (no space within send_timeout_ns). */

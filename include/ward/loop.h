@@ -130,14 +130,17 @@ WARD_API int ward_loop_add_child(ward_loop *loop, pid_t pid, ward_child_fn fn, v
 
 /* ward_loop_add_defer: call fn(arg) once, on the next iteration, then free the
  * source. Errors: -EINVAL, -ENOMEM. */
-WARD_API int ward_loop_add_defer(ward_loop *loop, ward_defer_fn fn, void *arg,
-                                 ward_source **ret);
+WARD_API int ward_loop_add_defer(ward_loop *loop, ward_defer_fn fn, void *arg, ward_source **ret);
 
 /* ward_loop_add_poll: call fn on every iteration before blocking (busy polling,
  * e.g. of a shared-memory ring). While any poll source returns WARD_POLL_BUSY the
  * loop does not block: it calls the poll sources repeatedly and checks its epoll
- * fd without waiting only now and then (every few microseconds), so spinning is
- * cheap. Errors: -EINVAL, -ENOMEM. */
+ * fd without waiting only now and then (about every 50 us), so spinning is
+ * cheap. ward_loop_run_once returns from spinning when that check finds events,
+ * a post or defer is pending, ward_loop_stop was called, or timeout_ns ran out;
+ * work a poll source finds is handled by its own callbacks from inside fn, and
+ * poll calls are not counted in run_once's return value.
+ * Errors: -EINVAL, -ENOMEM. */
 WARD_API int ward_loop_add_poll(ward_loop *loop, ward_poll_fn fn, void *arg, ward_source **ret);
 
 /* ward_source_free: detach and free a source. Safe from inside any callback of the

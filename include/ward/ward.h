@@ -4,7 +4,7 @@
 
 #include <ward/api.h>
 #include <ward/error.h>
-#include <ward/loop.h>
 #include <ward/ipc.h>
+#include <ward/loop.h>
 
 #endif

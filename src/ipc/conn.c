@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/pid.h"
 #include "core/shm.h"
 #include "ipc/ipc-internal.h"
 #include "ipc/ipc-test-hooks.h"
@@ -58,7 +59,7 @@ int ward__conn_new(int sock, int memfd, int efd_self, int efd_peer, const struct
         c->efd_peer = efd_peer;
         c->is_server_side = is_server_side;
         c->opts = *opts;
-        c->owner_pid = getpid();
+        c->owner_pid = ward__pid();
         c->next_id = 1;
         int r = ward__shm_map(memfd, lay->total, &c->map);
         if (r < 0) {
@@ -100,7 +101,7 @@ void ward__conn_destroy(ward_ipc_conn *c)
 
 int ward__conn_forked(ward_ipc_conn *c)
 {
-        return c->owner_pid != getpid();
+        return c->owner_pid != ward__pid();
 }
 
 /* ward__conn_check_peer: has the peer gone (socket EOF) or sent what it never

@@ -26,7 +26,10 @@ static void advance(struct ward__pool *p)
                 s->state = WARD__SLOT_FREE;
                 p->seq_tail++;
         }
-        if (p->seq_tail == p->seq_head) {
+        if (p->seq_tail == p->seq_head && p->size) {
+                /* empty: start again at offset 0, so a steady stream of calls keeps
+                 * reusing the same warm pages instead of faulting in the whole pool */
+                p->head = (p->head + p->size - 1) / p->size * p->size;
                 p->tail = p->head;
         }
 }
