@@ -54,13 +54,14 @@ enum {
 };
 
 /* ward_loop_new: create a loop owned by the calling thread.
- * Errors: -ENOMEM, -EMFILE/-ENFILE (epoll or eventfd).
+ * Errors: -EINVAL (ret NULL), -ENOMEM, -EMFILE/-ENFILE (epoll or eventfd).
  * Ownership: *ret belongs to the caller; release with ward_loop_free(). */
 WARD_API int ward_loop_new(ward_loop **ret);
 
 /* ward_loop_free: free the loop and every source still attached (their callbacks
- * are not called). NULL-safe; returns NULL. Must not be called from inside a
- * callback of the same loop. */
+ * are not called). NULL-safe; returns NULL. Called from inside a callback of the
+ * same loop, it refuses and returns the loop unchanged; in a forked child it
+ * does nothing (the child's copy is leaked, not corrupted). */
 WARD_API ward_loop *ward_loop_free(ward_loop *loop);
 
 /* ward_loop_get_fd: the loop's epoll fd, readable when the loop has work. For
@@ -83,7 +84,7 @@ WARD_API int ward_loop_run(ward_loop *loop);
 WARD_API void ward_loop_stop(ward_loop *loop);
 
 /* ward_loop_wake: interrupt a blocked ward_loop_run_once.
- * Thread class: any-thread, async-signal-safe. Errors: none (returns 0). */
+ * Thread class: any-thread, async-signal-safe. Errors: -EINVAL (NULL), -ECHILD. */
 WARD_API int ward_loop_wake(ward_loop *loop);
 
 /* ward_loop_post: run fn(arg) on the loop's thread during a later iteration, and
@@ -124,7 +125,8 @@ WARD_API int ward_loop_add_signal(ward_loop *loop, int signo, ward_signal_fn fn,
                                   ward_source **ret);
 
 /* ward_loop_add_child: call fn when child pid exits (pidfd_open + waitid). pid must
- * be a child of this process. Errors: -EINVAL, -ESRCH (no such process), -ENOMEM. */
+ * be a child of this process. Errors: -EINVAL (not our child), -ESRCH (no such
+ * process), -ENOSYS (kernel without pidfd), -EMFILE, -ENOMEM. */
 WARD_API int ward_loop_add_child(ward_loop *loop, pid_t pid, ward_child_fn fn, void *arg,
                                  ward_source **ret);
 
