@@ -3,11 +3,12 @@
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo test test-normal test-asan format-check fuzz bench clean
+.PHONY: all deps build demo test test-normal test-asan test-tsan format-check fuzz bench clean
 
 all: build
 
@@ -21,7 +22,7 @@ build: deps
 demo: build
 	$(BUILD)/bin/ward-demo
 
-test: deps format-check test-normal test-asan fuzz
+test: deps format-check test-normal test-asan test-tsan fuzz
 	@echo "make test: all suites passed"
 
 test-normal: build
@@ -34,10 +35,24 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
 
+# TSan: the loop (the part made for threads) and every test that starts threads.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DWARD_WERROR=ON -DWARD_TSAN=ON -DWARD_BENCH=OFF \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(TSAN_BUILD) -j$(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L "loop|threads"
+
 format-check:
 	@files=$$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*'); \
 	if [ -n "$$files" ]; then clang-format --dry-run --Werror $$files; fi
-	@echo "format-check: ok"
+	@echo "# TSan: the loop (the part made for threads) and every test that starts threads.
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DWARD_WERROR=ON -DWARD_TSAN=ON -DWARD_BENCH=OFF \
+		-DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(TSAN_BUILD) -j$(JOBS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -L "loop|threads"
+
+format-check: ok"
 
 fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DWARD_FUZZ=ON -DWARD_BENCH=OFF >/dev/null
@@ -48,4 +63,4 @@ bench: build
 	$(BUILD)/bin/ward bench ipc
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
