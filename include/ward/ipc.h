@@ -38,7 +38,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
+#include <sys/types.h>
 
 #include <ward/api.h>
 #include <ward/loop.h>
@@ -49,6 +49,14 @@ typedef struct ward_ipc_server ward_ipc_server;
 typedef struct ward_ipc_conn ward_ipc_conn;
 typedef struct ward_ipc_msg ward_ipc_msg;
 typedef struct ward_ipc_buf ward_ipc_buf;
+
+/* Who the peer is, as the kernel reported it at connect time (SO_PEERCRED).
+ * Our own type rather than struct ucred, which needs _GNU_SOURCE. */
+struct ward_ipc_peer {
+        pid_t pid;
+        uid_t uid;
+        gid_t gid;
+};
 
 /* How a side waits for its peer. Spinning costs a CPU: on a machine with fewer
  * cores than busy threads it steals time from the very peer it waits for. */
@@ -83,14 +91,16 @@ typedef void (*ward_ipc_msg_fn)(ward_ipc_conn *c, const ward_ipc_msg *m, void *a
 
 enum ward_ipc_conn_event {
         WARD_IPC_CONNECTED = 1, /* a client finished the handshake */
-        WARD_IPC_CLOSED = 2,    /* the connection is gone; error says why (0 = closed cleanly) */
+        WARD_IPC_CLOSED = 2,    /* the connection is gone; error says why: 0 when the client
+                                   closed it with ward_ipc_conn_close(), -ECONNRESET when it
+                                   died or vanished, -EPROTO when it broke the protocol */
 };
 /* Called on connection events of a server. After WARD_IPC_CLOSED returns, c is freed. */
 typedef void (*ward_ipc_conn_fn)(ward_ipc_conn *c, int event, int error, void *arg);
 
 /* Decides whether a peer may connect: return 0 to accept, a negative errno
  * (normally -EACCES) to refuse. peer is what the kernel reported (SO_PEERCRED). */
-typedef int (*ward_ipc_authorize_fn)(const struct ucred *peer, void *arg);
+typedef int (*ward_ipc_authorize_fn)(const struct ward_ipc_peer *peer, void *arg);
 
 /* ward_ipc_server_new: listen on address, on loop. on_msg receives requests and
  * one-way messages of every connection. opts may be NULL (defaults); a client's
@@ -147,10 +157,10 @@ WARD_API ward_ipc_conn *ward_ipc_conn_close(ward_ipc_conn *c);
 
 /* ward_ipc_conn_get_peer: the peer's pid, uid and gid as the kernel reported them
  * at connect time. Errors: -EINVAL. */
-WARD_API int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ucred *ret);
+WARD_API int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ward_ipc_peer *ret);
 
 /* ward_ipc_conn_get_error: 0 while the connection works, else why it failed
- * (-ECONNRESET peer gone, -EPROTO peer broke the protocol, ...). */
+ * (-ECONNRESET peer gone or closed, -EPROTO peer broke the protocol, ...). */
 WARD_API int ward_ipc_conn_get_error(ward_ipc_conn *c);
 
 /* ward_ipc_conn_set_userdata / get_userdata: one pointer for the application. */
@@ -169,7 +179,9 @@ WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
  * other messages that arrive meanwhile are dispatched to their callbacks.
  * Errors: -ETIMEDOUT (the reply may still arrive later; it is dropped),
  * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (bigger than the pool allows),
- * -EINVAL, -ENOMEM. */
+ * -EBUSY (called from a callback that runs inside another ward_ipc_call on the
+ * same connection), -ECANCELED (a callback closed c meanwhile), -ECHILD (used
+ * after fork), -EINVAL, -ENOMEM. */
 WARD_API int ward_ipc_call(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
                            const ward_ipc_msg **ret_reply);
 

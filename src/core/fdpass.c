@@ -1,5 +1,6 @@
 /* SCM_RIGHTS send/receive that never leaks a descriptor the peer forced on us. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,6 +59,24 @@ static int take_cmsg_fds(struct msghdr *mh, int *fds, int keep)
         return n;
 }
 
+/* fd_room: after MSG_CTRUNC, tell "we had no room for the descriptors" (the
+ * kernel truncates then too) from "the peer sent too many": probe for n. */
+static int fd_room(int sock, int n)
+{
+        int probe[WARD_FDPASS_MAX * 2], got = 0, err = 0;
+        for (; got < n && got < WARD_FDPASS_MAX * 2; got++) {
+                probe[got] = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+                if (probe[got] < 0) {
+                        err = errno;
+                        break;
+                }
+        }
+        for (int i = 0; i < got; i++) {
+                close(probe[i]);
+        }
+        return (err == EMFILE || err == ENFILE) ? -err : -EPROTO;
+}
+
 ssize_t ward__recv_fds(int sock, void *buf, size_t cap, int *fds, int maxfds, int *ret_nfds,
                        int flags)
 {
@@ -75,7 +94,7 @@ ssize_t ward__recv_fds(int sock, void *buf, size_t cap, int *fds, int maxfds, in
         }
         int got = take_cmsg_fds(&mh, fds, (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ? 0 : maxfds);
         if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-                return -EPROTO;
+                return (mh.msg_flags & MSG_CTRUNC) ? fd_room(sock, maxfds) : -EPROTO;
         }
         if (got > maxfds) {
                 for (int i = 0; i < maxfds; i++) {

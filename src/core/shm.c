@@ -28,7 +28,8 @@ int ward__memfd_new(const char *name, size_t size)
 int ward__memfd_check(int fd, size_t size)
 {
         int seals = fcntl(fd, F_GET_SEALS);
-        if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
+        if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW) ||
+            (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
                 return -EPROTO;
         }
         struct stat st;

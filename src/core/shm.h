@@ -10,7 +10,7 @@
 int ward__memfd_new(const char *name, size_t size);
 
 /* ward__memfd_check: is fd a memfd of exactly size bytes that can neither shrink
- * nor grow? Use on a memfd received from another process before mapping it.
+ * nor grow, and that we may write? Use on a memfd received from another process before mapping it.
  * Returns 0 or -EPROTO. */
 int ward__memfd_check(int fd, size_t size);
 

@@ -106,7 +106,8 @@ static int authorize(ward_ipc_server *srv, int sock)
         if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
                 return -errno;
         }
-        int r = srv->auth(&cred, srv->auth_arg);
+        struct ward_ipc_peer peer = {.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
+        int r = srv->auth(&peer, srv->auth_arg);
         return r < 0 ? r : 0;
 }
 
@@ -129,6 +130,9 @@ static int handshake(struct ward__pending *p, ward_ipc_conn **ret)
                 return r;
         }
         r = welcome(p->srv, p->sock, &h, ret);
+        if (r == -EMFILE || r == -ENFILE || r == -ENOMEM) {
+                send_reject(p->sock, r); /* out of resources: say so, not just hang up */
+        }
         return r < 0 ? r : 1;
 }
 

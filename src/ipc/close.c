@@ -62,6 +62,8 @@ ward_ipc_conn *ward_ipc_conn_close(ward_ipc_conn *c)
                 return NULL;
         }
         c->closing = 1;
+        c->closing_by_us = !c->error;
+        ward__conn_say_bye(c);
         if (c->loop) {
                 silence(c);
         }

@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/fdpass.h"
 #include "core/pid.h"
 #include "core/shm.h"
+#include "ipc/handshake.h"
 #include "ipc/ipc-internal.h"
 #include "ipc/ipc-test-hooks.h"
 
@@ -69,9 +71,10 @@ int ward__conn_new(int sock, int memfd, int efd_self, int efd_peer, const struct
         }
         c->map_len = lay->total;
         wire_rings(c, lay);
-        socklen_t sl = sizeof(c->peer);
-        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &c->peer, &sl) < 0) {
-                memset(&c->peer, 0, sizeof(c->peer));
+        struct ucred cred = {0};
+        socklen_t sl = sizeof(cred);
+        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == 0) {
+                c->peer = (struct ward_ipc_peer){.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
         }
         *ret = c;
         return 0;
@@ -108,20 +111,35 @@ int ward__conn_forked(ward_ipc_conn *c)
  * should after the handshake? Sets and returns the error, else 0. */
 int ward__conn_check_peer(ward_ipc_conn *c)
 {
-        char b;
+        char buf[sizeof(struct ward__bye) + 1];
+        int nfds = 0, fds[1];
         if (c->error) {
                 return c->error;
         }
-        ssize_t n = recv(c->sock, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        /* maxfds 0: descriptors a peer pushes at us here are closed at once */
+        ssize_t n = ward__recv_fds(c->sock, buf, sizeof(buf), fds, 0, &nfds, MSG_DONTWAIT);
+        if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) {
+                return 0;
+        }
+        if (n > 0 && ward__bye_decode(buf, (size_t)n) == 0) {
+                c->peer_said_bye = 1;
                 ward__conn_fail(c, -ECONNRESET);
-        } else if (n > 0) {
-                ward__conn_fail(c, -EPROTO);
+        } else {
+                ward__conn_fail(c, n > 0 || n == -EPROTO ? -EPROTO : -ECONNRESET);
         }
         return c->error;
 }
 
-int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ucred *ret)
+void ward__conn_say_bye(ward_ipc_conn *c)
+{
+        struct ward__bye b = {
+            .magic = WARD__HS_MAGIC, .version = WARD__HS_VERSION, .type = WARD__HS_BYE};
+        if (!c->error && !ward__conn_forked(c)) {
+                send(c->sock, &b, sizeof(b), MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+}
+
+int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ward_ipc_peer *ret)
 {
         if (!c || !ret) {
                 return -EINVAL;

@@ -59,6 +59,19 @@ int ward__welcome_decode(const void *buf, size_t len, struct ward__welcome *ret)
         return 0;
 }
 
+int ward__bye_decode(const void *buf, size_t len)
+{
+        struct ward__bye b;
+        if (len != sizeof(b)) {
+                return -EPROTO;
+        }
+        memcpy(&b, buf, sizeof(b));
+        if (b.magic != WARD__HS_MAGIC || b.version != WARD__HS_VERSION || b.type != WARD__HS_BYE) {
+                return -EPROTO;
+        }
+        return 0;
+}
+
 uint32_t ward__clamp_ring(uint32_t want, uint32_t cap)
 {
         uint32_t r = WARD__RING_MIN;

@@ -10,7 +10,14 @@
 #define WARD__HS_MAGIC 0x3143504944524157ull /* "WARDIPC1", little-endian */
 #define WARD__HS_VERSION 1u
 
-enum { WARD__HS_HELLO = 1, WARD__HS_WELCOME = 2, WARD__HS_REJECT = 3 };
+enum { WARD__HS_HELLO = 1, WARD__HS_WELCOME = 2, WARD__HS_REJECT = 3, WARD__HS_BYE = 4 };
+
+/* The one packet allowed on the socket after the handshake: "I close on purpose". */
+struct ward__bye {
+        uint64_t magic;
+        uint32_t version;
+        uint32_t type;
+};
 
 struct ward__hello {
         uint64_t magic;
@@ -40,6 +47,9 @@ int ward__hello_decode(const void *buf, size_t len, struct ward__hello *ret);
  * returns 0 after checking the sizes give a valid layout of exactly total bytes.
  * Otherwise -EPROTO. */
 int ward__welcome_decode(const void *buf, size_t len, struct ward__welcome *ret);
+
+/* ward__bye_decode: is this packet a BYE? 0 or -EPROTO. */
+int ward__bye_decode(const void *buf, size_t len);
 
 /* ward__clamp_size: a wanted size brought into [lo, cap]: rings rounded up to a
  * power of two, pools up to a multiple of 4 KiB. */

@@ -47,7 +47,8 @@ struct ward_ipc_conn {
         uint64_t rel_head; /* our head of the peer pool's release ring */
 
         struct ward_ipc_options opts;
-        struct ucred peer;
+        struct ward_ipc_peer peer;
+        int peer_said_bye; /* the peer closed on purpose (BYE), not crashed */
         int error;
 
         ward_loop *loop;
@@ -69,8 +70,9 @@ struct ward_ipc_conn {
         uint8_t *reply_buf;
         size_t reply_cap;
 
-        int depth;   /* callbacks of this connection on the stack */
-        int closing; /* close requested while depth > 0 */
+        int depth;         /* callbacks of this connection on the stack */
+        int closing;       /* close requested while depth > 0 */
+        int closing_by_us; /* the application closed it (not a failure) */
 };
 
 /* conn.c */
@@ -81,6 +83,8 @@ void ward__conn_fail(ward_ipc_conn *c, int err);
 /* ward__conn_maybe_finish: complete a requested close if no callback of c runs; 1 if c is gone. */
 int ward__conn_maybe_finish(ward_ipc_conn *c);
 int ward__conn_check_peer(ward_ipc_conn *c);
+/* ward__conn_say_bye: tell the peer we close on purpose (best effort, never blocks). */
+void ward__conn_say_bye(ward_ipc_conn *c);
 int ward__conn_forked(ward_ipc_conn *c);
 
 /* recv.c */

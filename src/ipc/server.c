@@ -9,7 +9,7 @@
 #include "core/address.h"
 #include "ipc/server-internal.h"
 
-static int same_uid(const struct ucred *peer, void *arg)
+static int same_uid(const struct ward_ipc_peer *peer, void *arg)
 {
         (void)arg;
         return peer->uid == geteuid() ? 0 : -EACCES;
@@ -179,7 +179,8 @@ void ward__server_conn_closed(ward_ipc_server *srv, ward_ipc_conn *c)
         srv->count--;
         c->srv = NULL;
         if (srv->conn_fn && !srv->freeing) {
-                srv->conn_fn(c, WARD_IPC_CLOSED, c->error, srv->conn_arg);
+                int why = c->peer_said_bye || c->closing_by_us ? 0 : c->error;
+                srv->conn_fn(c, WARD_IPC_CLOSED, why, srv->conn_arg);
         }
         ward__conn_destroy(c);
 }
