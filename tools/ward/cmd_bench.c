@@ -30,7 +30,6 @@ int cmd_bench(int argc, char **argv)
                 return 1;
         }
         execv(path, argv + 1);
-        fprintf(stderr, "ward bench: no benchmark '%s' (%s: %s)\n", argv[1], path,
-                strerror(errno));
+        fprintf(stderr, "ward bench: no benchmark '%s' (%s: %s)\n", argv[1], path, strerror(errno));
         return 2;
 }

@@ -5,10 +5,10 @@
 #include "commands.h"
 
 const struct ward_command ward_commands[] = {
-        {"help", "show the subcommands", cmd_help},
-        {"version", "print ward's version", cmd_version},
-        {"bench", "run a benchmark: ward bench ipc [--sizes LIST] [--runs N] [--json]", cmd_bench},
-        {NULL, NULL, NULL},
+    {"help", "show the subcommands", cmd_help},
+    {"version", "print ward's version", cmd_version},
+    {"bench", "run a benchmark: ward bench ipc [--sizes LIST] [--runs N] [--json]", cmd_bench},
+    {NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)
