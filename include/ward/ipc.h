@@ -144,6 +144,9 @@ WARD_API int ward_ipc_connect(const char *address, const struct ward_ipc_options
  * Errors: -EBUSY (already attached), -EINVAL, -ENOMEM. */
 WARD_API int ward_ipc_conn_attach(ward_ipc_conn *c, ward_loop *loop);
 
+/* ward_ipc_conn_get_loop: the loop c is attached to, or NULL. */
+WARD_API ward_loop *ward_ipc_conn_get_loop(ward_ipc_conn *c);
+
 /* ward_ipc_conn_set_handler: receive one-way messages (and requests) the peer
  * sends on this connection (a client's server pushes). Without a handler they
  * are dropped. */

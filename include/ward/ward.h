@@ -6,5 +6,6 @@
 #include <ward/error.h>
 #include <ward/ipc.h>
 #include <ward/loop.h>
+#include <ward/rpc.h>
 
 #endif

@@ -165,6 +165,11 @@ void *ward_ipc_conn_get_userdata(ward_ipc_conn *c)
         return c ? c->userdata : NULL;
 }
 
+ward_loop *ward_ipc_conn_get_loop(ward_ipc_conn *c)
+{
+        return c ? c->loop : NULL;
+}
+
 void ward_ipc_conn_set_handler(ward_ipc_conn *c, ward_ipc_msg_fn fn, void *arg)
 {
         if (c) {

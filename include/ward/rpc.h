@@ -1,0 +1,124 @@
+/* ward/rpc.h: typed services from .proto files, over ward IPC.
+ *
+ * protoc-c (Debian's protobuf-c-compiler) turns a .proto file into message
+ * structs, caller stubs (pkg__svc__method(ProtobufCService *, ...)) and a
+ * dispatcher (Pkg__Svc_Service, filled with PKG__SVC__INIT(prefix)). ward adds
+ * the transport: a ward_rpc_client *is* a ProtobufCService, so the generated
+ * stubs call through it unchanged, and a ward_rpc_server hosts any number of
+ * generated services on one address.
+ *
+ * Statuses: a call ends in a ward_rpc_status. Transport errors (peer gone,
+ * timeout) and service errors (unknown method, bad message, handler failure,
+ * schema mismatch) arrive as statuses, never as a hang.
+ *
+ * Schemas: when a client starts using a service it sends the server a hash of
+ * the service's descriptor (names, methods, message fields, recursively). A
+ * server whose service of that name has another hash answers
+ * WARD_RPC_SCHEMA_MISMATCH, so a client built from an older .proto fails
+ * clearly instead of mis-decoding.
+ *
+ * One-way methods: a method whose output type is ward.NoReply (ward/ward.proto)
+ * does not wait: its closure is called at once with the empty reply.
+ *
+ * Threads: clients and servers are owner-thread objects, like the connections
+ * beneath them.
+ */
+#ifndef WARD_RPC_H
+#define WARD_RPC_H
+
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include <ward/api.h>
+#include <ward/ipc.h>
+#include <ward/loop.h>
+
+WARD_BEGIN_DECLS
+
+typedef struct ward_rpc_client ward_rpc_client;
+typedef struct ward_rpc_server ward_rpc_server;
+
+/* Wire status of a call (its own type: not an errno). */
+enum ward_rpc_status {
+        WARD_RPC_OK = 0,
+        WARD_RPC_UNKNOWN_SERVICE = 1, /* no service of that name at the address */
+        WARD_RPC_UNKNOWN_METHOD = 2,
+        WARD_RPC_BAD_MESSAGE = 3,   /* the request (or reply) did not decode */
+        WARD_RPC_HANDLER_ERROR = 4, /* the handler passed NULL to its closure */
+        WARD_RPC_TIMEOUT = 5,
+        WARD_RPC_PEER_GONE = 6,       /* the connection closed or broke */
+        WARD_RPC_SCHEMA_MISMATCH = 7, /* client and server disagree on the .proto */
+        WARD_RPC_TRANSPORT_ERROR = 8, /* any other local failure (no memory, ...) */
+};
+
+/* ward_rpc_status_name: "ok", "unknown method", ... Never NULL.
+ * Thread class: any-thread. */
+WARD_API const char *ward_rpc_status_name(int status);
+
+/* ward_rpc_client_new: a client of the service described by desc over conn.
+ * conn stays the caller's (close it after freeing the client). If conn is
+ * attached to a loop, calls through the ProtobufCService are asynchronous and
+ * their closures run on that loop; otherwise they complete before invoke
+ * returns. Errors: -EINVAL, -ENOMEM.
+ * Ownership: *ret belongs to the caller; ward_rpc_client_free() releases it. */
+WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
+                                 ward_rpc_client **ret);
+
+/* ward_rpc_client_free: NULL-safe; returns NULL. Calls in flight complete with
+ * WARD_RPC_PEER_GONE (their closures get NULL). */
+WARD_API ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c);
+
+/* ward_rpc_client_service: the ProtobufCService to pass to generated stubs.
+ * Owned by the client; valid until ward_rpc_client_free(). */
+WARD_API ProtobufCService *ward_rpc_client_service(ward_rpc_client *c);
+
+/* ward_rpc_client_set_timeout: per-call timeout for calls made through the
+ * ProtobufCService (default 30 s). */
+WARD_API void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns);
+
+/* ward_rpc_client_last_status: the status of the last call that finished
+ * (closures only see NULL on failure; this says why). */
+WARD_API int ward_rpc_client_last_status(ward_rpc_client *c);
+
+/* ward_rpc_call: the common case in one line: call method (its index in the
+ * service descriptor) with input, wait up to timeout_ns, and return the
+ * status; on WARD_RPC_OK *ret_output is the decoded reply, which the caller
+ * frees with protobuf_c_message_free_unpacked(*ret_output, NULL). For a one-way
+ * method *ret_output is NULL. Returns the ward_rpc_status (>= 0), or -EINVAL
+ * for bad arguments, -EBUSY when called from a callback nested in another
+ * synchronous call on the same connection. */
+WARD_API int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                           uint64_t timeout_ns, ProtobufCMessage **ret_output);
+
+/* ward_rpc_server_new: serve on address, on loop. opts as for ward_ipc_server_new.
+ * Errors: as ward_ipc_server_new.
+ * Ownership: *ret belongs to the caller; ward_rpc_server_free() releases it. */
+WARD_API int ward_rpc_server_new(ward_loop *loop, const char *address,
+                                 const struct ward_ipc_options *opts, ward_rpc_server **ret);
+
+/* ward_rpc_server_add: host service (a generated Pkg__Svc_Service's base, or any
+ * ProtobufCService). The server does not take ownership: service must outlive
+ * the server. Errors: -EINVAL, -EEXIST (a service of that name is hosted),
+ * -ENOMEM. */
+WARD_API int ward_rpc_server_add(ward_rpc_server *s, ProtobufCService *service);
+
+/* ward_rpc_server_free: stop serving; closes every connection. NULL-safe. */
+WARD_API ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s);
+
+/* ward_rpc_server_ipc: the IPC server beneath (for its authorize policy or
+ * connection events). Owned by s. */
+WARD_API ward_ipc_server *ward_rpc_server_ipc(ward_rpc_server *s);
+
+/* ward_rpc_caller: inside a handler, who is calling. closure_data is the
+ * handler's own closure_data argument. Returns 0 and *ret, or -EINVAL when
+ * closure_data is not a call in progress. Thread class: owner-thread. */
+WARD_API int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret);
+
+/* ward_rpc_service_hash: the schema hash exchanged at first use (FNV-1a 64 over
+ * the service's names, methods and message fields, recursively). */
+WARD_API uint64_t ward_rpc_service_hash(const ProtobufCServiceDescriptor *desc);
+
+WARD_END_DECLS
+
+#endif

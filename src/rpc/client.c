@@ -1,0 +1,269 @@
+/* The RPC client: a ProtobufCService whose invoke sends over a ward connection. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc-internal.h"
+#include "rpc/wire.h"
+#include "ward.pb-c.h"
+
+#define DEFAULT_TIMEOUT_NS 30000000000ull
+
+struct ward_rpc_client {
+        ProtobufCService base; /* first: invoke receives &base */
+        ward_ipc_conn *conn;
+        const ProtobufCServiceDescriptor *desc;
+        uint64_t hash;
+        uint32_t service_id;
+        int resolved; /* 1 ok, -status when the server refused for good */
+        uint64_t timeout_ns;
+        int last_status;
+        struct pending *pending; /* asynchronous calls in flight */
+};
+
+/* An asynchronous call in flight. */
+struct pending {
+        ward_rpc_client *client;
+        unsigned method;
+        ProtobufCClosure closure;
+        void *closure_data;
+        struct pending *next, *prev;
+};
+
+/* resolve: learn the service's id at the server, once. Returns a status. */
+static int resolve(ward_rpc_client *c)
+{
+        if (c->resolved) {
+                return c->resolved > 0 ? WARD_RPC_OK : -c->resolved;
+        }
+        size_t nlen = strlen(c->desc->name);
+        struct ward__rpc_hdr h = {.magic = WARD__RPC_MAGIC, .kind = WARD__RPC_RESOLVE};
+        struct ward__rpc_resolve r = {.hash = c->hash, .name_len = (uint32_t)nlen};
+        uint8_t buf[sizeof(h) + sizeof(r) + WARD__RPC_NAME_MAX];
+        const ward_ipc_msg *reply;
+        if (nlen > WARD__RPC_NAME_MAX) {
+                return WARD_RPC_UNKNOWN_SERVICE;
+        }
+        memcpy(buf, &h, sizeof(h));
+        memcpy(buf + sizeof(h), &r, sizeof(r));
+        memcpy(buf + sizeof(h) + sizeof(r), c->desc->name, nlen);
+        int e = ward_ipc_call(c->conn, buf, sizeof(h) + sizeof(r) + nlen, c->timeout_ns, &reply);
+        if (e < 0) {
+                return ward__rpc_status_of(e);
+        }
+        int status = ward_ipc_msg_status(reply);
+        if (status == WARD_RPC_OK && ward_ipc_msg_len(reply) == sizeof(uint32_t)) {
+                memcpy(&c->service_id, ward_ipc_msg_data(reply), sizeof(uint32_t));
+                c->resolved = 1;
+        } else if (status == WARD_RPC_UNKNOWN_SERVICE || status == WARD_RPC_SCHEMA_MISMATCH) {
+                c->resolved = -status; /* final: the server will not change its mind */
+        } else {
+                status = status == WARD_RPC_OK ? WARD_RPC_BAD_MESSAGE : status;
+        }
+        ward_ipc_msg_release(c->conn, reply);
+        return status;
+}
+
+static struct ward__rpc_hdr call_hdr(ward_rpc_client *c, unsigned method)
+{
+        return (struct ward__rpc_hdr){.magic = WARD__RPC_MAGIC,
+                                      .kind = WARD__RPC_CALL,
+                                      .service = c->service_id,
+                                      .method = method};
+}
+
+/* call_sync: send, wait, decode into *ret_output (malloc'ed). Returns a status. */
+static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                     uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        const ProtobufCMethodDescriptor *m = &c->desc->methods[method];
+        struct ward__rpc_hdr h = call_hdr(c, method);
+        const ward_ipc_msg *reply;
+        if (ward__rpc_is_oneway(m)) {
+                return ward__rpc_status_of(
+                    ward__rpc_send(c->conn, &h, input, timeout_ns, NULL, NULL, NULL));
+        }
+        int e = ward__rpc_send(c->conn, &h, input, timeout_ns, &reply, NULL, NULL);
+        if (e < 0) {
+                return e == -EBUSY ? -EBUSY : ward__rpc_status_of(e);
+        }
+        int status = ward_ipc_msg_status(reply);
+        if (status == WARD_RPC_OK) {
+                *ret_output = ward__rpc_unpack(m->output, reply, 0, NULL);
+                status = *ret_output ? WARD_RPC_OK : WARD_RPC_BAD_MESSAGE;
+        }
+        ward_ipc_msg_release(c->conn, reply);
+        return status;
+}
+
+int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                  uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        if (!c || !input || !ret_output || method >= c->desc->n_methods ||
+            input->descriptor != c->desc->methods[method].input) {
+                return -EINVAL;
+        }
+        *ret_output = NULL;
+        int status = resolve(c);
+        if (status == WARD_RPC_OK) {
+                status = call_sync(c, method, input, timeout_ns, ret_output);
+        }
+        if (status >= 0) {
+                c->last_status = status;
+        }
+        return status;
+}
+
+static void pending_unlink(ward_rpc_client *c, struct pending *p)
+{
+        if (p->prev) {
+                p->prev->next = p->next;
+        } else {
+                c->pending = p->next;
+        }
+        if (p->next) {
+                p->next->prev = p->prev;
+        }
+}
+
+/* on_async_reply: decode an asynchronous reply and hand it to the closure. */
+static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *reply, void *arg)
+{
+        struct pending *p = arg;
+        ward_rpc_client *c = p->client;
+        struct ward__arena arena;
+        ProtobufCMessage *out = NULL;
+        (void)conn;
+        if (!c) {
+                free(p); /* the client was freed while this call flew */
+                return;
+        }
+        const ProtobufCMethodDescriptor *m = &c->desc->methods[p->method];
+        int status = err < 0 ? ward__rpc_status_of(err) : ward_ipc_msg_status(reply);
+        ward__arena_init(&arena);
+        if (status == WARD_RPC_OK) {
+                out = ward__rpc_unpack(m->output, reply, 0, &arena);
+                status = out ? WARD_RPC_OK : WARD_RPC_BAD_MESSAGE;
+        }
+        pending_unlink(c, p);
+        c->last_status = status;
+        p->closure(out, p->closure_data);
+        ward__arena_free(&arena);
+        free(p);
+}
+
+static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                         ProtobufCClosure closure, void *closure_data)
+{
+        struct pending *p = calloc(1, sizeof(*p));
+        struct ward__rpc_hdr h = call_hdr(c, method);
+        if (!p) {
+                c->last_status = WARD_RPC_TRANSPORT_ERROR;
+                closure(NULL, closure_data);
+                return;
+        }
+        *p = (struct pending){.client = c,
+                              .method = method,
+                              .closure = closure,
+                              .closure_data = closure_data,
+                              .next = c->pending};
+        int e = ward__rpc_send(c->conn, &h, input, c->timeout_ns, NULL, on_async_reply, p);
+        if (e < 0) {
+                free(p);
+                c->last_status = ward__rpc_status_of(e);
+                closure(NULL, closure_data);
+                return;
+        }
+        if (c->pending) {
+                c->pending->prev = p;
+        }
+        c->pending = p;
+}
+
+/* invoke: what generated stubs call. Synchronous without a loop, asynchronous
+ * (closure on the loop) with one; one-way methods never wait. */
+static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMessage *input,
+                   ProtobufCClosure closure, void *closure_data)
+{
+        ward_rpc_client *c = (ward_rpc_client *)service;
+        static const Ward__NoReply no_reply = WARD__NO_REPLY__INIT;
+        ProtobufCMessage *out = NULL;
+        int status = method < c->desc->n_methods ? resolve(c) : WARD_RPC_UNKNOWN_METHOD;
+        if (status == WARD_RPC_OK && ward__rpc_is_oneway(&c->desc->methods[method])) {
+                status = call_sync(c, method, input, c->timeout_ns, &out);
+                c->last_status = status;
+                closure(status == WARD_RPC_OK ? &no_reply.base : NULL, closure_data);
+                return;
+        }
+        if (status == WARD_RPC_OK && ward_ipc_conn_get_loop(c->conn)) {
+                invoke_async(c, method, input, closure, closure_data);
+                return;
+        }
+        if (status == WARD_RPC_OK) {
+                status = call_sync(c, method, input, c->timeout_ns, &out);
+        }
+        c->last_status = status < 0 ? WARD_RPC_TRANSPORT_ERROR : status;
+        closure(out, closure_data);
+        if (out) {
+                protobuf_c_message_free_unpacked(out, NULL);
+        }
+}
+
+static void destroy(ProtobufCService *service)
+{
+        ward_rpc_client_free((ward_rpc_client *)service);
+}
+
+int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
+                        ward_rpc_client **ret)
+{
+        if (!conn || !desc || !ret || desc->magic != PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC) {
+                return -EINVAL;
+        }
+        ward_rpc_client *c = calloc(1, sizeof(*c));
+        if (!c) {
+                return -ENOMEM;
+        }
+        c->base = (ProtobufCService){.descriptor = desc, .invoke = invoke, .destroy = destroy};
+        c->conn = conn;
+        c->desc = desc;
+        c->hash = ward_rpc_service_hash(desc);
+        c->timeout_ns = DEFAULT_TIMEOUT_NS;
+        *ret = c;
+        return 0;
+}
+
+ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
+{
+        if (!c) {
+                return NULL;
+        }
+        /* calls still in flight: their IPC callbacks must not find us freed.
+         * Closing is the connection owner's business, so fail them here. */
+        while (c->pending) {
+                struct pending *p = c->pending;
+                pending_unlink(c, p);
+                p->client = NULL;
+                p->closure(NULL, p->closure_data);
+                p->closure = NULL;
+        }
+        free(c);
+        return NULL;
+}
+
+ProtobufCService *ward_rpc_client_service(ward_rpc_client *c)
+{
+        return c ? &c->base : NULL;
+}
+
+void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns)
+{
+        if (c) {
+                c->timeout_ns = timeout_ns;
+        }
+}
+
+int ward_rpc_client_last_status(ward_rpc_client *c)
+{
+        return c ? c->last_status : WARD_RPC_TRANSPORT_ERROR;
+}

@@ -1,0 +1,108 @@
+/* Packing requests into the connection and unpacking what comes back. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc-internal.h"
+#include "rpc/wire.h"
+
+#define INLINE_PACK_MAX 16384u /* above this, pack straight into the shared pool */
+
+int ward__rpc_status_of(int ipc_err)
+{
+        switch (ipc_err) {
+        case 0:
+                return WARD_RPC_OK;
+        case -ETIMEDOUT:
+                return WARD_RPC_TIMEOUT;
+        case -ECONNRESET:
+        case -EPROTO:
+        case -ECANCELED:
+        case -EPIPE:
+                return WARD_RPC_PEER_GONE;
+        default:
+                return WARD_RPC_TRANSPORT_ERROR;
+        }
+}
+
+int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m)
+{
+        return m->output && m->output->name && strcmp(m->output->name, "ward.NoReply") == 0;
+}
+
+ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,
+                                   size_t skip, struct ward__arena *arena)
+{
+        ProtobufCAllocator *alloc = arena ? &arena->alloc : NULL;
+        size_t len = ward_ipc_msg_len(msg);
+        const uint8_t *data = ward_ipc_msg_data(msg);
+        if (len < skip) {
+                return NULL;
+        }
+        /* one copy into private memory: protobuf-c reads its input twice */
+        uint8_t *copy = arena ? arena->alloc.alloc(arena, len - skip + 1) : malloc(len - skip + 1);
+        if (!copy) {
+                return NULL;
+        }
+        memcpy(copy, data + skip, len - skip);
+        ProtobufCMessage *m = protobuf_c_message_unpack(desc, alloc, len - skip, copy);
+        if (!arena) {
+                free(copy);
+        }
+        return m;
+}
+
+/* send_packed: hand a packed buffer to the right IPC call. */
+static int send_packed(ward_ipc_conn *conn, const void *buf, size_t len, uint64_t timeout_ns,
+                       const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg)
+{
+        if (ret_reply) {
+                return ward_ipc_call(conn, buf, len, timeout_ns, ret_reply);
+        }
+        if (fn) {
+                return ward_ipc_call_async(conn, buf, len, timeout_ns, fn, arg, NULL);
+        }
+        return ward_ipc_send(conn, buf, len);
+}
+
+/* send_zerocopy: a synchronous call or a one-way message from a pool buffer.
+ * (The IPC API has no asynchronous call from a buffer: those are copied.) */
+static int send_zerocopy(ward_ipc_conn *conn, ward_ipc_buf *b, uint64_t timeout_ns,
+                         const ward_ipc_msg **ret_reply)
+{
+        if (ret_reply) {
+                return ward_ipc_call_buf(conn, b, timeout_ns, ret_reply);
+        }
+        return ward_ipc_send_buf(conn, b);
+}
+
+int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
+                   const ProtobufCMessage *input, uint64_t timeout_ns,
+                   const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg)
+{
+        size_t body = protobuf_c_message_get_packed_size(input);
+        size_t len = sizeof(*hdr) + body;
+        if (len > INLINE_PACK_MAX && !fn) {
+                ward_ipc_buf *b;
+                int r = ward_ipc_buf_alloc(conn, len, timeout_ns, &b);
+                if (r < 0) {
+                        return r;
+                }
+                uint8_t *p = ward_ipc_buf_data(b);
+                memcpy(p, hdr, sizeof(*hdr));
+                protobuf_c_message_pack(input, p + sizeof(*hdr)); /* packed in place */
+                return send_zerocopy(conn, b, timeout_ns, ret_reply);
+        }
+        uint8_t small[1024];
+        uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
+        if (!buf) {
+                return -ENOMEM;
+        }
+        memcpy(buf, hdr, sizeof(*hdr));
+        protobuf_c_message_pack(input, buf + sizeof(*hdr));
+        int r = send_packed(conn, buf, len, timeout_ns, ret_reply, fn, arg);
+        if (buf != small) {
+                free(buf);
+        }
+        return r;
+}

@@ -1,0 +1,31 @@
+/* Internals shared by the RPC client and server. */
+#ifndef WARD_RPC_INTERNAL_H
+#define WARD_RPC_INTERNAL_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include <ward/rpc.h>
+
+#include "rpc/arena.h"
+
+/* ward__rpc_status_of: the status an IPC error means to an RPC caller. */
+int ward__rpc_status_of(int ipc_err);
+
+/* ward__rpc_is_oneway: is desc's output ward.NoReply? */
+int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m);
+
+/* ward__rpc_unpack: decode msg's bytes as desc into arena (or malloc when arena
+ * is NULL). Bytes in shared memory are copied to private memory first: the
+ * peer could change them while protobuf-c reads them twice. NULL on failure. */
+ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,
+                                   size_t skip, struct ward__arena *arena);
+
+/* ward__rpc_send: pack hdr + input and send it on conn as a call (sync when
+ * ret_reply, async when fn), or one-way when both are NULL. Large messages are
+ * packed straight into the shared pool. Returns 0 or -errno. */
+struct ward__rpc_hdr;
+int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
+                   const ProtobufCMessage *input, uint64_t timeout_ns,
+                   const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg);
+
+#endif

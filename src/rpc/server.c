@@ -1,0 +1,286 @@
+/* The RPC server: services hosted on one IPC server, requests decoded into a
+ * per-call arena and dispatched through each service's invoke. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/rpc-internal.h"
+#include "rpc/wire.h"
+
+#define CALL_MAGIC 0x4c4c4143u /* "CALL": marks a live struct call */
+
+struct hosted {
+        ProtobufCService *service;
+        uint64_t hash;
+};
+
+struct ward_rpc_server {
+        ward_ipc_server *ipc;
+        struct hosted *svcs;
+        unsigned n, cap;
+        struct call *calls; /* handlers that have not answered yet */
+};
+
+/* One request being served: what the closure needs to answer it. */
+struct call {
+        uint32_t magic;
+        ward_rpc_server *srv;
+        ward_ipc_conn *conn; /* NULL once the client has gone */
+        uint64_t call_id;
+        const ProtobufCMethodDescriptor *method;
+        struct ward_ipc_peer peer;
+        int answered;
+        struct call *next, *prev;
+};
+
+static void call_unlink(struct call *k)
+{
+        if (k->prev) {
+                k->prev->next = k->next;
+        } else {
+                k->srv->calls = k->next;
+        }
+        if (k->next) {
+                k->next->prev = k->prev;
+        }
+}
+
+static void reply_status(ward_ipc_conn *conn, uint64_t id, int status)
+{
+        if (conn && id) {
+                ward_ipc_reply(conn, id, status, NULL, 0);
+        }
+}
+
+/* send_reply: pack out into the reply, straight into shared memory when big. */
+static void send_reply(struct call *k, const ProtobufCMessage *out)
+{
+        size_t len = protobuf_c_message_get_packed_size(out);
+        ward_ipc_buf *b;
+        if (len > 16384 && ward_ipc_buf_alloc(k->conn, len, WARD_IPC_FOREVER, &b) == 0) {
+                protobuf_c_message_pack(out, ward_ipc_buf_data(b));
+                ward_ipc_reply_buf(k->conn, k->call_id, WARD_RPC_OK, b);
+                return;
+        }
+        uint8_t small[1024];
+        uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
+        if (!buf) {
+                reply_status(k->conn, k->call_id, WARD_RPC_TRANSPORT_ERROR);
+                return;
+        }
+        protobuf_c_message_pack(out, buf);
+        ward_ipc_reply(k->conn, k->call_id, WARD_RPC_OK, buf, len);
+        if (buf != small) {
+                free(buf);
+        }
+}
+
+/* on_done: the closure handed to handlers. May run inside invoke or later. */
+static void on_done(const ProtobufCMessage *out, void *closure_data)
+{
+        struct call *k = closure_data;
+        if (!k || k->magic != CALL_MAGIC || k->answered) {
+                return;
+        }
+        k->answered = 1;
+        if (k->conn && k->call_id) {
+                if (!out) {
+                        reply_status(k->conn, k->call_id, WARD_RPC_HANDLER_ERROR);
+                } else if (out->descriptor != k->method->output) {
+                        reply_status(k->conn, k->call_id, WARD_RPC_HANDLER_ERROR);
+                } else {
+                        send_reply(k, out);
+                }
+        }
+        call_unlink(k);
+        k->magic = 0;
+        free(k);
+}
+
+static int find_service(ward_rpc_server *s, const char *name)
+{
+        for (unsigned i = 0; i < s->n; i++) {
+                if (strcmp(s->svcs[i].service->descriptor->name, name) == 0) {
+                        return (int)i;
+                }
+        }
+        return -1;
+}
+
+static void on_resolve(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg *m)
+{
+        char name[WARD__RPC_NAME_MAX + 1];
+        uint64_t hash;
+        const uint8_t *data = ward_ipc_msg_data(m);
+        uint64_t id = ward_ipc_msg_call_id(m);
+        size_t hdr = sizeof(struct ward__rpc_hdr);
+        if (ward__rpc_resolve_decode(data + hdr, ward_ipc_msg_len(m) - hdr, &hash, name) < 0) {
+                reply_status(conn, id, WARD_RPC_BAD_MESSAGE);
+                return;
+        }
+        int i = find_service(s, name);
+        if (i < 0) {
+                reply_status(conn, id, WARD_RPC_UNKNOWN_SERVICE);
+        } else if (s->svcs[i].hash != hash) {
+                reply_status(conn, id, WARD_RPC_SCHEMA_MISMATCH);
+        } else {
+                uint32_t sid = (uint32_t)i;
+                ward_ipc_reply(conn, id, WARD_RPC_OK, &sid, sizeof(sid));
+        }
+}
+
+static struct call *call_new(ward_rpc_server *s, ward_ipc_conn *conn, uint64_t id,
+                             const ProtobufCMethodDescriptor *method)
+{
+        struct call *k = calloc(1, sizeof(*k));
+        if (!k) {
+                return NULL;
+        }
+        *k = (struct call){.magic = CALL_MAGIC,
+                           .srv = s,
+                           .conn = conn,
+                           .call_id = id,
+                           .method = method,
+                           .next = s->calls};
+        ward_ipc_conn_get_peer(conn, &k->peer);
+        if (s->calls) {
+                s->calls->prev = k;
+        }
+        s->calls = k;
+        return k;
+}
+
+/* on_call: decode the request into an arena and run the handler. The input
+ * lives only during invoke: a handler that answers later copies what it needs. */
+static void on_call(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg *m,
+                    const struct ward__rpc_hdr *h)
+{
+        uint64_t id = ward_ipc_msg_call_id(m);
+        if (h->service >= s->n) {
+                reply_status(conn, id, WARD_RPC_UNKNOWN_SERVICE);
+                return;
+        }
+        ProtobufCService *svc = s->svcs[h->service].service;
+        if (h->method >= svc->descriptor->n_methods) {
+                reply_status(conn, id, WARD_RPC_UNKNOWN_METHOD);
+                return;
+        }
+        const ProtobufCMethodDescriptor *method = &svc->descriptor->methods[h->method];
+        struct ward__arena arena;
+        ward__arena_init(&arena);
+        ProtobufCMessage *in = ward__rpc_unpack(method->input, m, sizeof(*h), &arena);
+        struct call *k = in ? call_new(s, conn, id, method) : NULL;
+        if (!k) {
+                reply_status(conn, id, in ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE);
+        } else {
+                svc->invoke(svc, h->method, in, on_done, k);
+        }
+        ward__arena_free(&arena);
+}
+
+static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
+{
+        ward_rpc_server *s = arg;
+        struct ward__rpc_hdr h;
+        if (ward__rpc_hdr_decode(ward_ipc_msg_data(m), ward_ipc_msg_len(m), &h) < 0) {
+                reply_status(conn, ward_ipc_msg_call_id(m), WARD_RPC_BAD_MESSAGE);
+                return;
+        }
+        if (h.kind == WARD__RPC_RESOLVE) {
+                on_resolve(s, conn, m);
+        } else {
+                on_call(s, conn, m, &h);
+        }
+}
+
+/* on_conn: a client went away: its unanswered calls can no longer be answered. */
+static void on_conn(ward_ipc_conn *conn, int event, int error, void *arg)
+{
+        ward_rpc_server *s = arg;
+        (void)error;
+        if (event != WARD_IPC_CLOSED) {
+                return;
+        }
+        for (struct call *k = s->calls; k; k = k->next) {
+                if (k->conn == conn) {
+                        k->conn = NULL;
+                }
+        }
+}
+
+int ward_rpc_server_new(ward_loop *loop, const char *address, const struct ward_ipc_options *opts,
+                        ward_rpc_server **ret)
+{
+        if (!ret) {
+                return -EINVAL;
+        }
+        ward_rpc_server *s = calloc(1, sizeof(*s));
+        if (!s) {
+                return -ENOMEM;
+        }
+        int r = ward_ipc_server_new(loop, address, opts, on_request, s, &s->ipc);
+        if (r >= 0) {
+                r = ward_ipc_server_set_conn_handler(s->ipc, on_conn, s);
+        }
+        if (r < 0) {
+                ward_rpc_server_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int ward_rpc_server_add(ward_rpc_server *s, ProtobufCService *service)
+{
+        if (!s || !service || !service->descriptor || !service->invoke ||
+            service->descriptor->magic != PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC) {
+                return -EINVAL;
+        }
+        if (find_service(s, service->descriptor->name) >= 0) {
+                return -EEXIST;
+        }
+        if (s->n == s->cap) {
+                unsigned ncap = s->cap ? s->cap * 2 : 8;
+                struct hosted *n = realloc(s->svcs, ncap * sizeof(*n));
+                if (!n) {
+                        return -ENOMEM;
+                }
+                s->svcs = n;
+                s->cap = ncap;
+        }
+        s->svcs[s->n++] =
+            (struct hosted){.service = service, .hash = ward_rpc_service_hash(service->descriptor)};
+        return 0;
+}
+
+ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
+{
+        if (!s) {
+                return NULL;
+        }
+        ward_ipc_server_free(s->ipc);
+        while (s->calls) {
+                struct call *k = s->calls;
+                call_unlink(k);
+                k->magic = 0;
+                free(k);
+        }
+        free(s->svcs);
+        free(s);
+        return NULL;
+}
+
+ward_ipc_server *ward_rpc_server_ipc(ward_rpc_server *s)
+{
+        return s ? s->ipc : NULL;
+}
+
+int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret)
+{
+        struct call *k = closure_data;
+        if (!k || !ret || k->magic != CALL_MAGIC) {
+                return -EINVAL;
+        }
+        *ret = k->peer;
+        return 0;
+}
