@@ -65,6 +65,17 @@ WARD_API const char *ward_rpc_status_name(int status);
 WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
                                  ward_rpc_client **ret);
 
+/* ward_rpc_client_open: a client of the service desc at address, with a
+ * connection of its own (opts may be NULL). When a ward_rpc_server on address
+ * lives in this process and was created by the calling thread, calls are
+ * short-circuited: no socket, no ring; the handler runs on the calling thread,
+ * and the request and the reply are still packed and unpacked, so a handler
+ * sees exactly what a remote call would give it. Errors: as ward_ipc_connect.
+ * Ownership: *ret, and the connection inside, belong to the caller;
+ * ward_rpc_client_free() releases both. */
+WARD_API int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *desc,
+                                  const struct ward_ipc_options *opts, ward_rpc_client **ret);
+
 /* ward_rpc_client_free: NULL-safe; returns NULL. Calls in flight complete with
  * WARD_RPC_PEER_GONE (their closures get NULL). */
 WARD_API ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c);

@@ -6,6 +6,7 @@
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 #include "ward.pb-c.h"
+#include <ward/loop.h>
 
 #define DEFAULT_TIMEOUT_NS 30000000000ull
 
@@ -19,6 +20,17 @@ struct ward_rpc_client {
         uint64_t timeout_ns;
         int last_status;
         struct pending *pending; /* asynchronous calls in flight */
+        ward_rpc_server *local;  /* short-circuit: the server lives in this thread */
+        int owns_conn;
+};
+
+/* A short-circuit call: where its answer goes. */
+struct local_call {
+        ward_rpc_client *client;
+        ProtobufCClosure closure; /* the stub caller's, or NULL for ward_rpc_call */
+        void *closure_data;
+        ProtobufCMessage *output; /* ward_rpc_call: a malloc'ed copy of the answer */
+        int done, status, abandoned;
 };
 
 /* An asynchronous call in flight. */
@@ -96,6 +108,9 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         return status;
 }
 
+static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                      uint64_t timeout_ns, ProtobufCMessage **ret_output);
+
 int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                   uint64_t timeout_ns, ProtobufCMessage **ret_output)
 {
@@ -104,6 +119,11 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
                 return -EINVAL;
         }
         *ret_output = NULL;
+        if (c->local) {
+                int status = call_local(c, method, input, timeout_ns, ret_output);
+                c->last_status = status;
+                return status;
+        }
         int status = resolve(c);
         if (status == WARD_RPC_OK) {
                 status = call_sync(c, method, input, timeout_ns, ret_output);
@@ -180,6 +200,96 @@ static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMes
         c->pending = p;
 }
 
+static void on_local_answer(const ProtobufCMessage *out, void *arg)
+{
+        struct local_call *lc = arg;
+        if (lc->abandoned) {
+                free(lc); /* ward_rpc_call gave up waiting */
+                return;
+        }
+        lc->done = 1;
+        lc->status = out ? WARD_RPC_OK : WARD_RPC_HANDLER_ERROR;
+        lc->client->last_status = lc->status;
+        if (lc->closure) {
+                lc->closure(out, lc->closure_data);
+                free(lc);
+                return;
+        }
+        if (out) {
+                /* ward_rpc_call hands out a message the caller frees normally */
+                size_t len = protobuf_c_message_get_packed_size(out);
+                uint8_t *buf = malloc(len + 1);
+                if (buf) {
+                        protobuf_c_message_pack(out, buf);
+                        lc->output = protobuf_c_message_unpack(out->descriptor, NULL, len, buf);
+                        free(buf);
+                }
+                lc->status = lc->output ? WARD_RPC_OK : WARD_RPC_TRANSPORT_ERROR;
+        }
+}
+
+static void ignore_answer(const ProtobufCMessage *out, void *arg)
+{
+        (void)out, (void)arg;
+}
+
+/* invoke_local: a stub call short-circuited into this thread's server. */
+static void invoke_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                         ProtobufCClosure closure, void *closure_data)
+{
+        static const Ward__NoReply no_reply = WARD__NO_REPLY__INIT;
+        int oneway = ward__rpc_is_oneway(&c->desc->methods[method]);
+        struct local_call *lc = oneway ? NULL : calloc(1, sizeof(*lc));
+        int status = oneway || lc ? WARD_RPC_OK : WARD_RPC_TRANSPORT_ERROR;
+        if (lc) {
+                *lc = (struct local_call){
+                    .client = c, .closure = closure, .closure_data = closure_data};
+        }
+        if (status == WARD_RPC_OK) {
+                status = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
+                                                       oneway ? ignore_answer : on_local_answer,
+                                                       oneway ? NULL : lc);
+        }
+        if (status != WARD_RPC_OK || oneway) {
+                free(lc);
+                c->last_status = status;
+                closure(status == WARD_RPC_OK ? &no_reply.base : NULL, closure_data);
+        }
+}
+
+/* call_local: ward_rpc_call short-circuited; drives the server's loop while a
+ * handler answers later. */
+static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                      uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        struct local_call *lc = calloc(1, sizeof(*lc));
+        if (!lc) {
+                return WARD_RPC_TRANSPORT_ERROR;
+        }
+        lc->client = c;
+        int oneway = ward__rpc_is_oneway(&c->desc->methods[method]);
+        int status = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
+                                                   oneway ? ignore_answer : on_local_answer,
+                                                   oneway ? NULL : lc);
+        if (status != WARD_RPC_OK || oneway) {
+                free(lc);
+                return status;
+        }
+        uint64_t deadline = ward_now_ns() + timeout_ns;
+        ward_loop *loop = ward__rpc_server_loop(c->local);
+        while (!lc->done && ward_now_ns() < deadline &&
+               ward_loop_run_once(loop, deadline - ward_now_ns()) >= 0) {
+        }
+        if (!lc->done) {
+                lc->abandoned = 1; /* a later answer frees it */
+                return WARD_RPC_TIMEOUT;
+        }
+        status = lc->status;
+        *ret_output = lc->output;
+        free(lc);
+        return status;
+}
+
 /* invoke: what generated stubs call. Synchronous without a loop, asynchronous
  * (closure on the loop) with one; one-way methods never wait. */
 static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMessage *input,
@@ -188,6 +298,10 @@ static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMe
         ward_rpc_client *c = (ward_rpc_client *)service;
         static const Ward__NoReply no_reply = WARD__NO_REPLY__INIT;
         ProtobufCMessage *out = NULL;
+        if (c->local && method < c->desc->n_methods) {
+                invoke_local(c, method, input, closure, closure_data);
+                return;
+        }
         int status = method < c->desc->n_methods ? resolve(c) : WARD_RPC_UNKNOWN_METHOD;
         if (status == WARD_RPC_OK && ward__rpc_is_oneway(&c->desc->methods[method])) {
                 status = call_sync(c, method, input, c->timeout_ns, &out);
@@ -214,10 +328,43 @@ static void destroy(ProtobufCService *service)
         ward_rpc_client_free((ward_rpc_client *)service);
 }
 
+static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
+                      ward_rpc_client **ret);
+
 int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
                         ward_rpc_client **ret)
 {
-        if (!conn || !desc || !ret || desc->magic != PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC) {
+        if (!conn) {
+                return -EINVAL;
+        }
+        return client_new(conn, desc, ret);
+}
+
+int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *desc,
+                         const struct ward_ipc_options *opts, ward_rpc_client **ret)
+{
+        ward_ipc_conn *conn = NULL;
+        if (!address) {
+                return -EINVAL;
+        }
+        ward_rpc_server *local = ward__rpc_local_find(address);
+        int r = local ? 0 : ward_ipc_connect(address, opts, &conn);
+        if (r >= 0) {
+                r = client_new(conn, desc, ret);
+        }
+        if (r < 0) {
+                ward_ipc_conn_close(conn);
+                return r;
+        }
+        (*ret)->local = local;
+        (*ret)->owns_conn = 1;
+        return 0;
+}
+
+static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
+                      ward_rpc_client **ret)
+{
+        if (!desc || !ret || desc->magic != PROTOBUF_C__SERVICE_DESCRIPTOR_MAGIC) {
                 return -EINVAL;
         }
         ward_rpc_client *c = calloc(1, sizeof(*c));
@@ -246,6 +393,9 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
                 p->client = NULL;
                 p->closure(NULL, p->closure_data);
                 p->closure = NULL;
+        }
+        if (c->owns_conn) {
+                ward_ipc_conn_close(c->conn);
         }
         free(c);
         return NULL;

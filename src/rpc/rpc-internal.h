@@ -28,4 +28,21 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
                    const ProtobufCMessage *input, uint64_t timeout_ns,
                    const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg);
 
+/* local.c: servers of this process, by address (see the file's comment). */
+int ward__rpc_local_register(const char *address, ward_rpc_server *srv);
+void ward__rpc_local_unregister(ward_rpc_server *srv);
+ward_rpc_server *ward__rpc_local_find(const char *address);
+
+/* ward__rpc_server_invoke_local: run method of the hosted service named like
+ * desc (whose schema hash is hash) with input, as a remote call would: input is
+ * packed and unpacked, and so is the output handed to closure. Returns
+ * WARD_RPC_OK when the handler was called (closure runs now or later), or the
+ * status that stopped it (closure not called). */
+int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDescriptor *desc,
+                                  uint64_t hash, unsigned method, const ProtobufCMessage *input,
+                                  ProtobufCClosure closure, void *closure_data);
+
+/* ward__rpc_server_loop: the loop a server runs on. */
+ward_loop *ward__rpc_server_loop(ward_rpc_server *s);
+
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
@@ -16,6 +17,7 @@ struct hosted {
 
 struct ward_rpc_server {
         ward_ipc_server *ipc;
+        ward_loop *loop;
         struct hosted *svcs;
         unsigned n, cap;
         struct call *calls; /* handlers that have not answered yet */
@@ -30,6 +32,8 @@ struct call {
         const ProtobufCMethodDescriptor *method;
         struct ward_ipc_peer peer;
         int answered;
+        ProtobufCClosure local; /* short-circuit: the caller's closure */
+        void *local_data;
         struct call *next, *prev;
 };
 
@@ -75,6 +79,27 @@ static void send_reply(struct call *k, const ProtobufCMessage *out)
         }
 }
 
+/* answer_local: a short-circuit reply goes through pack and unpack too, so the
+ * caller sees exactly what a remote caller would (and never aliases handler
+ * memory). */
+static void answer_local(struct call *k, const ProtobufCMessage *out)
+{
+        static const uint8_t none[1];
+        ProtobufCMessage *copy = NULL;
+        struct ward__arena arena;
+        ward__arena_init(&arena);
+        if (out && out->descriptor == k->method->output) {
+                size_t len = protobuf_c_message_get_packed_size(out);
+                uint8_t *buf = len ? arena.alloc.alloc(&arena, len) : (uint8_t *)none;
+                if (buf) {
+                        protobuf_c_message_pack(out, buf);
+                        copy = protobuf_c_message_unpack(k->method->output, &arena.alloc, len, buf);
+                }
+        }
+        k->local(copy, k->local_data);
+        ward__arena_free(&arena);
+}
+
 /* on_done: the closure handed to handlers. May run inside invoke or later. */
 static void on_done(const ProtobufCMessage *out, void *closure_data)
 {
@@ -83,7 +108,9 @@ static void on_done(const ProtobufCMessage *out, void *closure_data)
                 return;
         }
         k->answered = 1;
-        if (k->conn && k->call_id) {
+        if (k->local) {
+                answer_local(k, out);
+        } else if (k->conn && k->call_id) {
                 if (!out) {
                         reply_status(k->conn, k->call_id, WARD_RPC_HANDLER_ERROR);
                 } else if (out->descriptor != k->method->output) {
@@ -218,9 +245,13 @@ int ward_rpc_server_new(ward_loop *loop, const char *address, const struct ward_
         if (!s) {
                 return -ENOMEM;
         }
+        s->loop = loop;
         int r = ward_ipc_server_new(loop, address, opts, on_request, s, &s->ipc);
         if (r >= 0) {
                 r = ward_ipc_server_set_conn_handler(s->ipc, on_conn, s);
+        }
+        if (r >= 0) {
+                r = ward__rpc_local_register(address, s);
         }
         if (r < 0) {
                 ward_rpc_server_free(s);
@@ -258,10 +289,14 @@ ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
         if (!s) {
                 return NULL;
         }
+        ward__rpc_local_unregister(s);
         ward_ipc_server_free(s->ipc);
         while (s->calls) {
                 struct call *k = s->calls;
                 call_unlink(k);
+                if (k->local && !k->answered) {
+                        k->local(NULL, k->local_data); /* exactly once, even now */
+                }
                 k->magic = 0;
                 free(k);
         }
@@ -283,4 +318,58 @@ int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret)
         }
         *ret = k->peer;
         return 0;
+}
+
+ward_loop *ward__rpc_server_loop(ward_rpc_server *s)
+{
+        return s->loop;
+}
+
+/* pack_unpack: the request as the handler would receive it from afar. */
+static ProtobufCMessage *pack_unpack(const ProtobufCMessage *in, struct ward__arena *arena)
+{
+        static const uint8_t none[1];
+        size_t len = protobuf_c_message_get_packed_size(in);
+        uint8_t *buf = len ? arena->alloc.alloc(arena, len) : (uint8_t *)none;
+        if (!buf) {
+                return NULL;
+        }
+        protobuf_c_message_pack(in, buf);
+        return protobuf_c_message_unpack(in->descriptor, &arena->alloc, len, buf);
+}
+
+int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDescriptor *desc,
+                                  uint64_t hash, unsigned method, const ProtobufCMessage *input,
+                                  ProtobufCClosure closure, void *closure_data)
+{
+        int i = find_service(s, desc->name);
+        if (i < 0) {
+                return WARD_RPC_UNKNOWN_SERVICE;
+        }
+        if (s->svcs[i].hash != hash) {
+                return WARD_RPC_SCHEMA_MISMATCH;
+        }
+        ProtobufCService *svc = s->svcs[i].service;
+        struct ward__arena arena;
+        ward__arena_init(&arena);
+        ProtobufCMessage *in = pack_unpack(input, &arena);
+        struct call *k = in ? calloc(1, sizeof(*k)) : NULL;
+        if (!k) {
+                ward__arena_free(&arena);
+                return in ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE;
+        }
+        *k = (struct call){.magic = CALL_MAGIC,
+                           .srv = s,
+                           .method = &svc->descriptor->methods[method],
+                           .peer = {.pid = getpid(), .uid = geteuid(), .gid = getegid()},
+                           .local = closure,
+                           .local_data = closure_data,
+                           .next = s->calls};
+        if (s->calls) {
+                s->calls->prev = k;
+        }
+        s->calls = k;
+        svc->invoke(svc, method, in, on_done, k);
+        ward__arena_free(&arena);
+        return WARD_RPC_OK;
 }

@@ -1,0 +1,164 @@
+/* Short-circuit calls: a client of an address served in the same process and
+ * thread calls straight into the dispatcher, with the same results as a remote
+ * call of the same service. */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ward/ward.h>
+
+#include "calc-service.h"
+#include "test.h"
+
+#define SECOND 1000000000ull
+
+static void on_result(const Calc__Result *res, void *closure_data)
+{
+        int64_t *out = closure_data;
+        *out = res ? res->value : INT64_MIN;
+}
+
+static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg)
+{
+        (void)si, (void)arg;
+        ward_loop_stop(ward_source_get_loop(s));
+}
+
+/* serve_remote: a calc server in a child process; returns its pid once ready. */
+static pid_t serve_remote(const char *addr)
+{
+        int ready[2];
+        char b;
+        ASSERT_SYS(pipe(ready));
+        pid_t pid = fork();
+        ASSERT_SYS(pid);
+        if (pid == 0) {
+                ward_loop *loop;
+                ward_rpc_server *srv;
+                sigset_t set;
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                sigemptyset(&set);
+                sigaddset(&set, SIGTERM);
+                sigprocmask(SIG_BLOCK, &set, NULL);
+                if (ward_loop_new(&loop) < 0 ||
+                    ward_loop_add_signal(loop, SIGTERM, on_stop, NULL, NULL) < 0 ||
+                    ward_rpc_server_new(loop, addr, NULL, &srv) < 0 ||
+                    ward_rpc_server_add(srv, &calc_service.base) < 0) {
+                        _exit(2);
+                }
+                if (write(ready[1], "!", 1) != 1) {
+                        _exit(2);
+                }
+                ward_loop_run(loop);
+                ward_rpc_server_free(srv);
+                ward_loop_free(loop);
+                _exit(0);
+        }
+        close(ready[1]);
+        ASSERT_EQ(read(ready[0], &b, 1), 1);
+        close(ready[0]);
+        return pid;
+}
+
+/* results: the answers one client gives, to compare local and remote. */
+struct results {
+        int64_t sum, quotient;
+        int div0_status, echo_status;
+        size_t echo_len;
+        int echo_ok;
+};
+
+static struct results exercise(ward_rpc_client *c)
+{
+        struct results r = {0};
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        ProtobufCMessage *out = NULL;
+        op.a = 84;
+        op.b = 2;
+        calc__calculator__add(ward_rpc_client_service(c), &op, on_result, &r.sum);
+        ASSERT_EQ(ward_rpc_call(c, 1, &op.base, SECOND, &out), WARD_RPC_OK);
+        r.quotient = ((Calc__Result *)out)->value;
+        protobuf_c_message_free_unpacked(out, NULL);
+        op.b = 0;
+        r.div0_status = ward_rpc_call(c, 1, &op.base, SECOND, &out);
+        ASSERT_TRUE(out == NULL);
+
+        static uint8_t big[1 << 20];
+        for (size_t i = 0; i < sizeof(big); i++) {
+                big[i] = (uint8_t)(i * 7);
+        }
+        Calc__Blob blob = CALC__BLOB__INIT;
+        blob.data.data = big;
+        blob.data.len = sizeof(big);
+        r.echo_status = ward_rpc_call(c, 2, &blob.base, 5 * SECOND, &out);
+        if (out) {
+                Calc__Blob *back = (Calc__Blob *)out;
+                r.echo_len = back->data.len;
+                r.echo_ok =
+                    back->data.len == sizeof(big) && memcmp(back->data.data, big, sizeof(big)) == 0;
+                protobuf_c_message_free_unpacked(out, NULL);
+        }
+        return r;
+}
+
+TEST(local_and_remote_agree)
+{
+        char local_addr[64], remote_addr[64];
+        snprintf(local_addr, sizeof(local_addr), "@ward-rpc-test-%d-sc-local", getpid());
+        snprintf(remote_addr, sizeof(remote_addr), "@ward-rpc-test-%d-sc-remote", getpid());
+        pid_t child = serve_remote(remote_addr);
+
+        ward_loop *loop;
+        ward_rpc_server *srv;
+        ASSERT_OK(ward_loop_new(&loop));
+        ASSERT_OK(ward_rpc_server_new(loop, local_addr, NULL, &srv));
+        ASSERT_OK(ward_rpc_server_add(srv, &calc_service.base));
+
+        ward_rpc_client *local, *remote;
+        ASSERT_OK(ward_rpc_client_open(local_addr, &calc__calculator__descriptor, NULL, &local));
+        ASSERT_OK(ward_rpc_client_open(remote_addr, &calc__calculator__descriptor, NULL, &remote));
+        /* the local client never touches the server's socket: no connection */
+        struct results l = exercise(local);
+        ASSERT_EQ(ward_ipc_server_count(ward_rpc_server_ipc(srv)), 0);
+        struct results r = exercise(remote);
+
+        ASSERT_EQ(l.sum, 86);
+        ASSERT_EQ(l.sum, r.sum);
+        ASSERT_EQ(l.quotient, 42);
+        ASSERT_EQ(l.quotient, r.quotient);
+        ASSERT_EQ(l.div0_status, WARD_RPC_HANDLER_ERROR);
+        ASSERT_EQ(l.div0_status, r.div0_status);
+        ASSERT_EQ(l.echo_status, WARD_RPC_OK);
+        ASSERT_EQ(r.echo_status, WARD_RPC_OK);
+        ASSERT_TRUE(l.echo_ok);
+        ASSERT_TRUE(r.echo_ok);
+
+        ward_rpc_client_free(local);
+        ward_rpc_client_free(remote);
+        ward_rpc_server_free(srv);
+        ward_loop_free(loop);
+        kill(child, SIGTERM);
+        int status;
+        ASSERT_SYS(waitpid(child, &status, 0));
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(server_gone_means_remote_or_error)
+{
+        char addr[64];
+        snprintf(addr, sizeof(addr), "@ward-rpc-test-%d-sc-gone", getpid());
+        ward_loop *loop;
+        ward_rpc_server *srv;
+        ward_rpc_client *c = NULL;
+        ASSERT_OK(ward_loop_new(&loop));
+        ASSERT_OK(ward_rpc_server_new(loop, addr, NULL, &srv));
+        ward_rpc_server_free(srv);
+        /* the registry forgot it, and nobody listens: a plain connect error */
+        ASSERT_ERRNO(ward_rpc_client_open(addr, &calc__calculator__descriptor, NULL, &c),
+                     ECONNREFUSED);
+        ward_loop_free(loop);
+}
+
+TEST_MAIN()
