@@ -12,7 +12,7 @@ doc = json.load(sys.stdin)
 rows = doc["rows"]
 assert isinstance(rows, list) and rows, "no rows"
 for r in rows:
-    assert set(r) == {"mechanism", "size", "rtt_us_median", "rtt_us_p99", "runs"}, r
+    assert {"mechanism", "size", "rtt_us_median", "runs"} <= set(r), r
 print("smoke: %d rows" % len(rows))
 '
 else

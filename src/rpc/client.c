@@ -22,6 +22,7 @@ struct ward_rpc_client {
         struct pending *pending; /* asynchronous calls in flight */
         ward_rpc_server *local;  /* short-circuit: the server lives in this thread */
         int owns_conn;
+        struct ward__arena_pool arenas;
 };
 
 /* A short-circuit call: where its answer goes. */
@@ -84,9 +85,11 @@ static struct ward__rpc_hdr call_hdr(ward_rpc_client *c, unsigned method)
                                       .method = method};
 }
 
-/* call_sync: send, wait, decode into *ret_output (malloc'ed). Returns a status. */
+/* call_sync: send, wait, decode into *ret_output, allocated in out_arena (or
+ * with malloc when NULL). Returns a status. */
 static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
-                     uint64_t timeout_ns, ProtobufCMessage **ret_output)
+                     uint64_t timeout_ns, ProtobufCMessage **ret_output,
+                     struct ward__arena *out_arena)
 {
         const ProtobufCMethodDescriptor *m = &c->desc->methods[method];
         struct ward__rpc_hdr h = call_hdr(c, method);
@@ -100,10 +103,15 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
                 return e == -EBUSY ? -EBUSY : ward__rpc_status_of(e);
         }
         int status = ward_ipc_msg_status(reply);
-        if (status == WARD_RPC_OK) {
-                *ret_output = ward__rpc_unpack(m->output, reply, 0, NULL);
+        struct ward__arena *scratch = ward__arena_take(&c->arenas);
+        if (status == WARD_RPC_OK && scratch) {
+                *ret_output = ward__rpc_unpack(m->output, reply, 0, scratch,
+                                               out_arena ? &out_arena->alloc : NULL);
                 status = *ret_output ? WARD_RPC_OK : WARD_RPC_BAD_MESSAGE;
+        } else if (status == WARD_RPC_OK) {
+                status = WARD_RPC_TRANSPORT_ERROR;
         }
+        ward__arena_give(&c->arenas, scratch);
         ward_ipc_msg_release(c->conn, reply);
         return status;
 }
@@ -126,7 +134,7 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
         }
         int status = resolve(c);
         if (status == WARD_RPC_OK) {
-                status = call_sync(c, method, input, timeout_ns, ret_output);
+                status = call_sync(c, method, input, timeout_ns, ret_output, NULL);
         }
         if (status >= 0) {
                 c->last_status = status;
@@ -151,7 +159,6 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
 {
         struct pending *p = arg;
         ward_rpc_client *c = p->client;
-        struct ward__arena arena;
         ProtobufCMessage *out = NULL;
         (void)conn;
         if (!c) {
@@ -160,15 +167,17 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
         }
         const ProtobufCMethodDescriptor *m = &c->desc->methods[p->method];
         int status = err < 0 ? ward__rpc_status_of(err) : ward_ipc_msg_status(reply);
-        ward__arena_init(&arena);
+        struct ward__arena *arena = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK) {
-                out = ward__rpc_unpack(m->output, reply, 0, &arena);
-                status = out ? WARD_RPC_OK : WARD_RPC_BAD_MESSAGE;
+                out = arena ? ward__rpc_unpack(m->output, reply, 0, arena, &arena->alloc) : NULL;
+                status = out     ? WARD_RPC_OK
+                         : arena ? WARD_RPC_BAD_MESSAGE
+                                 : WARD_RPC_TRANSPORT_ERROR;
         }
         pending_unlink(c, p);
         c->last_status = status;
         p->closure(out, p->closure_data);
-        ward__arena_free(&arena);
+        ward__arena_give(&c->arenas, arena);
         free(p);
 }
 
@@ -204,6 +213,9 @@ static void on_local_answer(const ProtobufCMessage *out, void *arg)
 {
         struct local_call *lc = arg;
         if (lc->abandoned) {
+                if (out && !lc->closure) {
+                        protobuf_c_message_free_unpacked((ProtobufCMessage *)out, NULL);
+                }
                 free(lc); /* ward_rpc_call gave up waiting */
                 return;
         }
@@ -215,17 +227,8 @@ static void on_local_answer(const ProtobufCMessage *out, void *arg)
                 free(lc);
                 return;
         }
-        if (out) {
-                /* ward_rpc_call hands out a message the caller frees normally */
-                size_t len = protobuf_c_message_get_packed_size(out);
-                uint8_t *buf = malloc(len + 1);
-                if (buf) {
-                        protobuf_c_message_pack(out, buf);
-                        lc->output = protobuf_c_message_unpack(out->descriptor, NULL, len, buf);
-                        free(buf);
-                }
-                lc->status = lc->output ? WARD_RPC_OK : WARD_RPC_TRANSPORT_ERROR;
-        }
+        /* ward_rpc_call asked for a malloc'ed reply (give_output): it is ours now */
+        lc->output = (ProtobufCMessage *)out;
 }
 
 static void ignore_answer(const ProtobufCMessage *out, void *arg)
@@ -248,7 +251,7 @@ static void invoke_local(ward_rpc_client *c, unsigned method, const ProtobufCMes
         if (status == WARD_RPC_OK) {
                 status = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
                                                        oneway ? ignore_answer : on_local_answer,
-                                                       oneway ? NULL : lc);
+                                                       oneway ? NULL : lc, 0);
         }
         if (status != WARD_RPC_OK || oneway) {
                 free(lc);
@@ -270,15 +273,17 @@ static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessag
         int oneway = ward__rpc_is_oneway(&c->desc->methods[method]);
         int status = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
                                                    oneway ? ignore_answer : on_local_answer,
-                                                   oneway ? NULL : lc);
+                                                   oneway ? NULL : lc, !oneway);
         if (status != WARD_RPC_OK || oneway) {
                 free(lc);
                 return status;
         }
-        uint64_t deadline = ward_now_ns() + timeout_ns;
-        ward_loop *loop = ward__rpc_server_loop(c->local);
-        while (!lc->done && ward_now_ns() < deadline &&
-               ward_loop_run_once(loop, deadline - ward_now_ns()) >= 0) {
+        if (!lc->done) { /* the handler answers later: run its loop meanwhile */
+                uint64_t deadline = ward_now_ns() + timeout_ns;
+                ward_loop *loop = ward__rpc_server_loop(c->local);
+                while (!lc->done && ward_now_ns() < deadline &&
+                       ward_loop_run_once(loop, deadline - ward_now_ns()) >= 0) {
+                }
         }
         if (!lc->done) {
                 lc->abandoned = 1; /* a later answer frees it */
@@ -304,7 +309,7 @@ static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMe
         }
         int status = method < c->desc->n_methods ? resolve(c) : WARD_RPC_UNKNOWN_METHOD;
         if (status == WARD_RPC_OK && ward__rpc_is_oneway(&c->desc->methods[method])) {
-                status = call_sync(c, method, input, c->timeout_ns, &out);
+                status = call_sync(c, method, input, c->timeout_ns, &out, NULL);
                 c->last_status = status;
                 closure(status == WARD_RPC_OK ? &no_reply.base : NULL, closure_data);
                 return;
@@ -313,14 +318,14 @@ static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMe
                 invoke_async(c, method, input, closure, closure_data);
                 return;
         }
+        struct ward__arena *arena = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK) {
-                status = call_sync(c, method, input, c->timeout_ns, &out);
+                status = arena ? call_sync(c, method, input, c->timeout_ns, &out, arena)
+                               : WARD_RPC_TRANSPORT_ERROR;
         }
         c->last_status = status < 0 ? WARD_RPC_TRANSPORT_ERROR : status;
         closure(out, closure_data);
-        if (out) {
-                protobuf_c_message_free_unpacked(out, NULL);
-        }
+        ward__arena_give(&c->arenas, arena);
 }
 
 static void destroy(ProtobufCService *service)
@@ -397,6 +402,7 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
         if (c->owns_conn) {
                 ward_ipc_conn_close(c->conn);
         }
+        ward__arena_pool_free(&c->arenas);
         free(c);
         return NULL;
 }

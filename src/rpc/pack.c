@@ -31,25 +31,21 @@ int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m)
 }
 
 ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,
-                                   size_t skip, struct ward__arena *arena)
+                                   size_t skip, struct ward__arena *scratch,
+                                   ProtobufCAllocator *alloc)
 {
-        ProtobufCAllocator *alloc = arena ? &arena->alloc : NULL;
         size_t len = ward_ipc_msg_len(msg);
         const uint8_t *data = ward_ipc_msg_data(msg);
         if (len < skip) {
                 return NULL;
         }
         /* one copy into private memory: protobuf-c reads its input twice */
-        uint8_t *copy = arena ? arena->alloc.alloc(arena, len - skip + 1) : malloc(len - skip + 1);
+        uint8_t *copy = scratch->alloc.alloc(scratch, len - skip + 1);
         if (!copy) {
                 return NULL;
         }
         memcpy(copy, data + skip, len - skip);
-        ProtobufCMessage *m = protobuf_c_message_unpack(desc, alloc, len - skip, copy);
-        if (!arena) {
-                free(copy);
-        }
-        return m;
+        return protobuf_c_message_unpack(desc, alloc, len - skip, copy);
 }
 
 /* send_packed: hand a packed buffer to the right IPC call. */

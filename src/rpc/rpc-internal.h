@@ -14,11 +14,13 @@ int ward__rpc_status_of(int ipc_err);
 /* ward__rpc_is_oneway: is desc's output ward.NoReply? */
 int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m);
 
-/* ward__rpc_unpack: decode msg's bytes as desc into arena (or malloc when arena
- * is NULL). Bytes in shared memory are copied to private memory first: the
- * peer could change them while protobuf-c reads them twice. NULL on failure. */
+/* ward__rpc_unpack: decode msg's bytes (after skip) as desc. The bytes are
+ * first copied into scratch (private memory: the peer could change them while
+ * protobuf-c reads them twice); the message is allocated with alloc (NULL:
+ * malloc, for messages the caller frees itself). NULL on failure. */
 ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,
-                                   size_t skip, struct ward__arena *arena);
+                                   size_t skip, struct ward__arena *scratch,
+                                   ProtobufCAllocator *alloc);
 
 /* ward__rpc_send: pack hdr + input and send it on conn as a call (sync when
  * ret_reply, async when fn), or one-way when both are NULL. Large messages are
@@ -37,10 +39,11 @@ ward_rpc_server *ward__rpc_local_find(const char *address);
  * desc (whose schema hash is hash) with input, as a remote call would: input is
  * packed and unpacked, and so is the output handed to closure. Returns
  * WARD_RPC_OK when the handler was called (closure runs now or later), or the
- * status that stopped it (closure not called). */
+ * status that stopped it (closure not called). With give_output, the message
+ * passed to closure is malloc'ed and becomes the closure's to free. */
 int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDescriptor *desc,
                                   uint64_t hash, unsigned method, const ProtobufCMessage *input,
-                                  ProtobufCClosure closure, void *closure_data);
+                                  ProtobufCClosure closure, void *closure_data, int give_output);
 
 /* ward__rpc_server_loop: the loop a server runs on. */
 ward_loop *ward__rpc_server_loop(ward_rpc_server *s);

@@ -21,6 +21,9 @@ struct ward_rpc_server {
         struct hosted *svcs;
         unsigned n, cap;
         struct call *calls; /* handlers that have not answered yet */
+        struct ward__arena_pool arenas;
+        struct ward_ipc_peer self; /* the caller of a short-circuit call: us, as at start */
+        struct call *spare;        /* one freed call kept: most servers have one at a time */
 };
 
 /* One request being served: what the closure needs to answer it. */
@@ -34,8 +37,30 @@ struct call {
         int answered;
         ProtobufCClosure local; /* short-circuit: the caller's closure */
         void *local_data;
+        int give_output; /* short-circuit: the closure takes a malloc'ed reply */
         struct call *next, *prev;
 };
+
+static struct call *call_alloc(ward_rpc_server *s)
+{
+        struct call *k = s->spare;
+        if (k) {
+                s->spare = NULL;
+                memset(k, 0, sizeof(*k));
+                return k;
+        }
+        return calloc(1, sizeof(*k));
+}
+
+static void call_free(ward_rpc_server *s, struct call *k)
+{
+        k->magic = 0;
+        if (!s->spare) {
+                s->spare = k;
+        } else {
+                free(k);
+        }
+}
 
 static void call_unlink(struct call *k)
 {
@@ -86,18 +111,18 @@ static void answer_local(struct call *k, const ProtobufCMessage *out)
 {
         static const uint8_t none[1];
         ProtobufCMessage *copy = NULL;
-        struct ward__arena arena;
-        ward__arena_init(&arena);
-        if (out && out->descriptor == k->method->output) {
+        struct ward__arena *arena = ward__arena_take(&k->srv->arenas);
+        if (arena && out && out->descriptor == k->method->output) {
                 size_t len = protobuf_c_message_get_packed_size(out);
-                uint8_t *buf = len ? arena.alloc.alloc(&arena, len) : (uint8_t *)none;
+                uint8_t *buf = len ? arena->alloc.alloc(arena, len) : (uint8_t *)none;
                 if (buf) {
                         protobuf_c_message_pack(out, buf);
-                        copy = protobuf_c_message_unpack(k->method->output, &arena.alloc, len, buf);
+                        copy = protobuf_c_message_unpack(
+                            k->method->output, k->give_output ? NULL : &arena->alloc, len, buf);
                 }
         }
         k->local(copy, k->local_data);
-        ward__arena_free(&arena);
+        ward__arena_give(&k->srv->arenas, arena);
 }
 
 /* on_done: the closure handed to handlers. May run inside invoke or later. */
@@ -120,8 +145,7 @@ static void on_done(const ProtobufCMessage *out, void *closure_data)
                 }
         }
         call_unlink(k);
-        k->magic = 0;
-        free(k);
+        call_free(k->srv, k);
 }
 
 static int find_service(ward_rpc_server *s, const char *name)
@@ -159,7 +183,7 @@ static void on_resolve(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_m
 static struct call *call_new(ward_rpc_server *s, ward_ipc_conn *conn, uint64_t id,
                              const ProtobufCMethodDescriptor *method)
 {
-        struct call *k = calloc(1, sizeof(*k));
+        struct call *k = call_alloc(s);
         if (!k) {
                 return NULL;
         }
@@ -193,16 +217,17 @@ static void on_call(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg 
                 return;
         }
         const ProtobufCMethodDescriptor *method = &svc->descriptor->methods[h->method];
-        struct ward__arena arena;
-        ward__arena_init(&arena);
-        ProtobufCMessage *in = ward__rpc_unpack(method->input, m, sizeof(*h), &arena);
+        struct ward__arena *arena = ward__arena_take(&s->arenas);
+        ProtobufCMessage *in =
+            arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, &arena->alloc) : NULL;
         struct call *k = in ? call_new(s, conn, id, method) : NULL;
         if (!k) {
-                reply_status(conn, id, in ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE);
+                reply_status(conn, id,
+                             in || !arena ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE);
         } else {
                 svc->invoke(svc, h->method, in, on_done, k);
         }
-        ward__arena_free(&arena);
+        ward__arena_give(&s->arenas, arena);
 }
 
 static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
@@ -246,6 +271,8 @@ int ward_rpc_server_new(ward_loop *loop, const char *address, const struct ward_
                 return -ENOMEM;
         }
         s->loop = loop;
+        /* read once: three syscalls per short-circuit call would cost more than the call */
+        s->self = (struct ward_ipc_peer){.pid = getpid(), .uid = geteuid(), .gid = getegid()};
         int r = ward_ipc_server_new(loop, address, opts, on_request, s, &s->ipc);
         if (r >= 0) {
                 r = ward_ipc_server_set_conn_handler(s->ipc, on_conn, s);
@@ -300,6 +327,8 @@ ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
                 k->magic = 0;
                 free(k);
         }
+        ward__arena_pool_free(&s->arenas);
+        free(s->spare);
         free(s->svcs);
         free(s);
         return NULL;
@@ -340,7 +369,7 @@ static ProtobufCMessage *pack_unpack(const ProtobufCMessage *in, struct ward__ar
 
 int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDescriptor *desc,
                                   uint64_t hash, unsigned method, const ProtobufCMessage *input,
-                                  ProtobufCClosure closure, void *closure_data)
+                                  ProtobufCClosure closure, void *closure_data, int give_output)
 {
         int i = find_service(s, desc->name);
         if (i < 0) {
@@ -350,26 +379,26 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
                 return WARD_RPC_SCHEMA_MISMATCH;
         }
         ProtobufCService *svc = s->svcs[i].service;
-        struct ward__arena arena;
-        ward__arena_init(&arena);
-        ProtobufCMessage *in = pack_unpack(input, &arena);
-        struct call *k = in ? calloc(1, sizeof(*k)) : NULL;
+        struct ward__arena *arena = ward__arena_take(&s->arenas);
+        ProtobufCMessage *in = arena ? pack_unpack(input, arena) : NULL;
+        struct call *k = in ? call_alloc(s) : NULL;
         if (!k) {
-                ward__arena_free(&arena);
-                return in ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE;
+                ward__arena_give(&s->arenas, arena);
+                return in || !arena ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE;
         }
         *k = (struct call){.magic = CALL_MAGIC,
                            .srv = s,
                            .method = &svc->descriptor->methods[method],
-                           .peer = {.pid = getpid(), .uid = geteuid(), .gid = getegid()},
+                           .peer = s->self,
                            .local = closure,
                            .local_data = closure_data,
+                           .give_output = give_output,
                            .next = s->calls};
         if (s->calls) {
                 s->calls->prev = k;
         }
         s->calls = k;
         svc->invoke(svc, method, in, on_done, k);
-        ward__arena_free(&arena);
+        ward__arena_give(&s->arenas, arena);
         return WARD_RPC_OK;
 }

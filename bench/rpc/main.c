@@ -1,0 +1,342 @@
+/* ward-bench-rpc (`ward bench rpc`): typed call round trips next to raw ward IPC
+ * of the same payload, and short-circuit calls next to a direct function call
+ * that does the same pack/unpack, all interleaved in one run.
+ *
+ *   ward bench rpc [--sizes 64,1024,8192,65536,1048576] [--runs N] [--json] [--quick]
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ward/ward.h>
+
+#include "../ipc/stats.h"
+#include "calc-service.h"
+#include "rpc/arena.h"
+
+#define MAX_SIZES 16
+#define NMECH 4
+#define TIMEOUT_NS 10000000000ull
+
+static const char *const mech_names[NMECH] = {"rpc-block", "ipc-block", "rpc-shortcircuit",
+                                              "direct-packunpack"};
+
+struct bench {
+        size_t sizes[MAX_SIZES];
+        int nsizes, runs, json, quick;
+        ward_rpc_client *rpc, *local;
+        ward_ipc_conn *ipc;
+        uint8_t *payload, *sink, *scratch;
+        double med[NMECH][MAX_SIZES][64];
+};
+
+/* ---- the server process: calc over RPC and a raw IPC echo ---- */
+
+static void on_echo(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
+{
+        uint8_t *copy = arg; /* copy out, as an application (and the RPC server) would */
+        memcpy(copy, ward_ipc_msg_data(m), ward_ipc_msg_len(m));
+        ward_ipc_reply(c, ward_ipc_msg_call_id(m), 0, copy, ward_ipc_msg_len(m));
+}
+
+static void on_term(ward_source *s, const struct signalfd_siginfo *si, void *arg)
+{
+        (void)si, (void)arg;
+        ward_loop_stop(ward_source_get_loop(s));
+}
+
+static int serve(const char *rpc_addr, const char *ipc_addr, const struct ward_ipc_options *o,
+                 int ready)
+{
+        ward_loop *loop;
+        ward_rpc_server *rs;
+        ward_ipc_server *is;
+        uint8_t *copy = malloc(8u << 20);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!copy || ward_loop_new(&loop) < 0 ||
+            ward_loop_add_signal(loop, SIGTERM, on_term, NULL, NULL) < 0 ||
+            ward_rpc_server_new(loop, rpc_addr, o, &rs) < 0 ||
+            ward_rpc_server_add(rs, &calc_service.base) < 0 ||
+            ward_ipc_server_new(loop, ipc_addr, o, on_echo, copy, &is) < 0) {
+                return 1;
+        }
+        if (write(ready, "!", 1) != 1) {
+                return 1;
+        }
+        ward_loop_run(loop);
+        ward_ipc_server_free(is);
+        ward_rpc_server_free(rs);
+        ward_loop_free(loop);
+        free(copy);
+        return 0;
+}
+
+/* ---- one round trip of each mechanism ---- */
+
+static int rt_rpc(struct bench *b, ward_rpc_client *c, size_t size)
+{
+        Calc__Blob in = CALC__BLOB__INIT;
+        ProtobufCMessage *out = NULL;
+        in.data.data = b->payload;
+        in.data.len = size;
+        int s = ward_rpc_call(c, 2 /* Echo */, &in.base, TIMEOUT_NS, &out);
+        if (s == WARD_RPC_OK && ((Calc__Blob *)out)->data.len != size) {
+                s = WARD_RPC_BAD_MESSAGE;
+        }
+        protobuf_c_message_free_unpacked(out, NULL);
+        return s == WARD_RPC_OK ? 0 : -1;
+}
+
+static int rt_ipc(struct bench *b, size_t size)
+{
+        const ward_ipc_msg *reply;
+        int r = ward_ipc_call(b->ipc, b->payload, size, TIMEOUT_NS, &reply);
+        if (r < 0 || ward_ipc_msg_len(reply) != size) {
+                return -1;
+        }
+        memcpy(b->sink, ward_ipc_msg_data(reply), size);
+        ward_ipc_msg_release(b->ipc, reply);
+        return 0;
+}
+
+/* rt_direct: what a short-circuit call does, minus ward, written as well as one
+ * would by hand: pack the request into a reused buffer, unpack it into a reused
+ * arena, "handle" it, pack the reply, unpack it into a malloc'ed message (as
+ * ward_rpc_call returns one) and free that. */
+static int rt_direct(struct bench *b, size_t size)
+{
+        static struct ward__arena arena;
+        static int ready;
+        Calc__Blob in = CALC__BLOB__INIT;
+        if (!ready) {
+                ward__arena_init(&arena);
+                ready = 1;
+        }
+        in.data.data = b->payload;
+        in.data.len = size;
+        size_t n = calc__blob__get_packed_size(&in);
+        calc__blob__pack(&in, b->scratch);
+        Calc__Blob *req = calc__blob__unpack(&arena.alloc, n, b->scratch);
+        n = calc__blob__get_packed_size(req);
+        calc__blob__pack(req, b->scratch);
+        Calc__Blob *rep = calc__blob__unpack(NULL, n, b->scratch);
+        int ok = rep && rep->data.len == size;
+        calc__blob__free_unpacked(rep, NULL);
+        ward__arena_reset(&arena);
+        return ok ? 0 : -1;
+}
+
+static int round_trip(struct bench *b, int mech, size_t size)
+{
+        switch (mech) {
+        case 0:
+                return rt_rpc(b, b->rpc, size);
+        case 1:
+                return rt_ipc(b, size);
+        case 2:
+                return rt_rpc(b, b->local, size);
+        default:
+                return rt_direct(b, size);
+        }
+}
+
+/* measure: the median round trip of one (mechanism, size) in this run. */
+static int measure(struct bench *b, int mech, size_t size, double *ret_us)
+{
+        int n = size >= (1u << 20) ? 100 : size >= 65536 ? 500 : 2000;
+        n = b->quick ? n / 10 : n;
+        uint64_t *t = malloc(sizeof(*t) * (size_t)n);
+        for (int i = 0; i < n / 10 + 5; i++) {
+                if (round_trip(b, mech, size) < 0) {
+                        free(t);
+                        return -1;
+                }
+        }
+        for (int i = 0; i < n; i++) {
+                uint64_t t0 = ward_now_ns();
+                if (round_trip(b, mech, size) < 0) {
+                        free(t);
+                        return -1;
+                }
+                t[i] = ward_now_ns() - t0;
+        }
+        *ret_us = stats_median_u64(t, (size_t)n) / 1000.0;
+        free(t);
+        return 0;
+}
+
+static int parse_sizes(struct bench *b, const char *list)
+{
+        char *copy = strdup(list), *save = NULL;
+        b->nsizes = 0;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                long v = atol(tok);
+                if (v <= 0 || v > (8l << 20) || b->nsizes == MAX_SIZES) {
+                        free(copy);
+                        return -1;
+                }
+                b->sizes[b->nsizes++] = (size_t)v;
+        }
+        free(copy);
+        return b->nsizes > 0 ? 0 : -1;
+}
+
+static int parse_args(struct bench *b, int argc, char **argv)
+{
+        parse_sizes(b, "64,1024,8192,65536,1048576");
+        b->runs = 5;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--sizes") == 0 && i + 1 < argc) {
+                        if (parse_sizes(b, argv[++i]) < 0) {
+                                return -1;
+                        }
+                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+                        b->runs = atoi(argv[++i]);
+                        if (b->runs < 1 || b->runs > 64) {
+                                return -1;
+                        }
+                } else if (strcmp(argv[i], "--json") == 0) {
+                        b->json = 1;
+                } else if (strcmp(argv[i], "--quick") == 0) {
+                        b->quick = 1;
+                        b->runs = 1;
+                } else {
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static double median_over_runs(struct bench *b, int m, int s)
+{
+        double v[64];
+        memcpy(v, b->med[m][s], sizeof(double) * (size_t)b->runs);
+        return stats_median_double(v, (size_t)b->runs);
+}
+
+static void report(struct bench *b)
+{
+        if (b->json) {
+                printf("{\"rows\":[");
+                for (int m = 0, first = 1; m < NMECH; m++) {
+                        for (int s = 0; s < b->nsizes; s++, first = 0) {
+                                printf(
+                                    "%s{\"mechanism\":\"%s\",\"size\":%zu,\"rtt_us_median\":%.3f,"
+                                    "\"runs\":%d}",
+                                    first ? "" : ",", mech_names[m], b->sizes[s],
+                                    median_over_runs(b, m, s), b->runs);
+                        }
+                }
+                printf("]}\n");
+                return;
+        }
+        printf("%10s %12s %12s %8s %18s %18s %8s\n", "size", "rpc-block", "ipc-block", "ratio",
+               "rpc-shortcircuit", "direct-packunpack", "ratio");
+        for (int s = 0; s < b->nsizes; s++) {
+                double v[NMECH];
+                for (int m = 0; m < NMECH; m++) {
+                        v[m] = median_over_runs(b, m, s);
+                }
+                printf("%10zu %10.2fus %10.2fus %7.2fx %16.2fus %16.2fus %7.2fx\n", b->sizes[s],
+                       v[0], v[1], v[0] / v[1], v[2], v[3], v[2] / v[3]);
+        }
+        printf("targets: rpc-block <= 1.2x ipc-block at every size; rpc-shortcircuit <= 1.5x "
+               "direct-packunpack (medians over %d runs)\n",
+               b->runs);
+}
+
+static int connect_all(struct bench *b, const char *rpc_addr, const char *ipc_addr,
+                       const char *local_addr, ward_loop *loop, ward_rpc_server **local_srv,
+                       const struct ward_ipc_options *o)
+{
+        if (ward_rpc_client_open(rpc_addr, &calc__calculator__descriptor, o, &b->rpc) < 0 ||
+            ward_ipc_connect(ipc_addr, o, &b->ipc) < 0 ||
+            ward_rpc_server_new(loop, local_addr, o, local_srv) < 0 ||
+            ward_rpc_server_add(*local_srv, &calc_service.base) < 0 ||
+            ward_rpc_client_open(local_addr, &calc__calculator__descriptor, o, &b->local) < 0) {
+                return -1;
+        }
+        return 0;
+}
+
+static int run_all(struct bench *b)
+{
+        for (int r = 0; r < b->runs; r++) {
+                for (int s = 0; s < b->nsizes; s++) {
+                        for (int m = 0; m < NMECH; m++) {
+                                if (measure(b, m, b->sizes[s], &b->med[m][s][r]) < 0) {
+                                        fprintf(stderr, "ward bench rpc: %s failed at %zu B\n",
+                                                mech_names[m], b->sizes[s]);
+                                        return -1;
+                                }
+                        }
+                }
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        static struct bench b;
+        char rpc_addr[64], ipc_addr[64], local_addr[64];
+        struct ward_ipc_options o;
+        int ready[2];
+        char c;
+        if (parse_args(&b, argc, argv) < 0) {
+                fprintf(stderr, "usage: ward bench rpc [--sizes LIST] [--runs N] [--json] "
+                                "[--quick]\n");
+                return 2;
+        }
+        ward_ipc_options_init(&o);
+        o.wait = WARD_IPC_WAIT_BLOCK;
+        o.pool_bytes = 16u << 20;
+        snprintf(rpc_addr, sizeof(rpc_addr), "@ward-bench-rpc-%d", getpid());
+        snprintf(ipc_addr, sizeof(ipc_addr), "@ward-bench-rpc-ipc-%d", getpid());
+        snprintf(local_addr, sizeof(local_addr), "@ward-bench-rpc-local-%d", getpid());
+        if (pipe(ready) < 0) {
+                return 1;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(ready[0]);
+                _exit(serve(rpc_addr, ipc_addr, &o, ready[1]));
+        }
+        close(ready[1]);
+        b.payload = malloc(8u << 20);
+        b.sink = malloc(8u << 20);
+        b.scratch = malloc(9u << 20);
+        memset(b.payload, 0x5a, 8u << 20);
+        ward_loop *loop = NULL;
+        ward_rpc_server *local_srv = NULL;
+        int r = read(ready[0], &c, 1) == 1 && ward_loop_new(&loop) >= 0 ? 0 : -1;
+        if (r == 0) {
+                r = connect_all(&b, rpc_addr, ipc_addr, local_addr, loop, &local_srv, &o);
+        }
+        if (r == 0) {
+                r = run_all(&b);
+        }
+        if (r == 0) {
+                report(&b);
+        } else {
+                fprintf(stderr, "ward bench rpc: set-up or measurement failed\n");
+        }
+        ward_rpc_client_free(b.local);
+        ward_rpc_client_free(b.rpc);
+        ward_ipc_conn_close(b.ipc);
+        ward_rpc_server_free(local_srv);
+        ward_loop_free(loop);
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        free(b.payload);
+        free(b.sink);
+        free(b.scratch);
+        return r == 0 ? 0 : 1;
+}
