@@ -8,6 +8,10 @@ function(ward_add_test name)
   target_link_libraries(test-${name} PRIVATE ward_static)
   target_include_directories(test-${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests
     ${PROJECT_SOURCE_DIR}/src)
+  # where the build puts programs and libraries, for tests that run them
+  target_compile_definitions(test-${name} PRIVATE
+    WARD_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"
+    WARD_LIB_DIR="${CMAKE_LIBRARY_OUTPUT_DIRECTORY}")
   add_test(NAME ${name} COMMAND test-${name})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 60)

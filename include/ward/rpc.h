@@ -59,8 +59,10 @@ WARD_API const char *ward_rpc_status_name(int status);
 /* ward_rpc_client_new: a client of the service described by desc over conn.
  * conn stays the caller's (close it after freeing the client). If conn is
  * attached to a loop, calls through the ProtobufCService are asynchronous and
- * their closures run on that loop; otherwise they complete before invoke
- * returns. Errors: -EINVAL, -ENOMEM.
+ * their closures run on that loop's thread: from the loop, or from inside a
+ * later call on the same client while it waits for room in the connection or
+ * for a synchronous reply. Otherwise calls complete before invoke returns. A
+ * closure may free the client. Errors: -EINVAL, -ENOMEM.
  * Ownership: *ret belongs to the caller; ward_rpc_client_free() releases it. */
 WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
                                  ward_rpc_client **ret);
@@ -122,13 +124,31 @@ WARD_API ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s);
 WARD_API ward_ipc_server *ward_rpc_server_ipc(ward_rpc_server *s);
 
 /* ward_rpc_caller: inside a handler, who is calling. closure_data is the
- * handler's own closure_data argument. Returns 0 and *ret, or -EINVAL when
- * closure_data is not a call in progress. Thread class: owner-thread. */
+ * handler's own closure_data argument, valid until the handler's closure has
+ * been called (after that it may already describe another call). Returns 0 and
+ * *ret, or -EINVAL when closure_data is not a call in progress.
+ * Thread class: owner-thread. */
 WARD_API int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret);
 
 /* ward_rpc_service_hash: the schema hash exchanged at first use (FNV-1a 64 over
  * the service's names, methods and message fields, recursively). */
 WARD_API uint64_t ward_rpc_service_hash(const ProtobufCServiceDescriptor *desc);
+
+/* Loadable services (`ward serve --listen ADDRESS --load ./libcalc.so`).
+ * A service library exports one function, named by WARD_SERVICE_INIT:
+ *
+ *   int ward_service_init(ward_rpc_server *srv, const char *address);
+ *
+ * called once, on the loader's loop thread, after dlopen. It adds its services
+ * with ward_rpc_server_add() and returns 0, or a negative errno to make the
+ * loader stop. To call a sibling service of the same loader it opens
+ * ward_rpc_client_open(address, ...): calls are then short-circuited. An
+ * optional `void ward_service_fini(void)` runs before the library is unloaded.
+ * The library links libward (shared), so loader and services share one copy. */
+#define WARD_SERVICE_INIT "ward_service_init"
+#define WARD_SERVICE_FINI "ward_service_fini"
+typedef int (*ward_service_init_fn)(ward_rpc_server *srv, const char *address);
+typedef void (*ward_service_fini_fn)(void);
 
 WARD_END_DECLS
 

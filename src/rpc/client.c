@@ -23,6 +23,8 @@ struct ward_rpc_client {
         ward_rpc_server *local;  /* short-circuit: the server lives in this thread */
         int owns_conn;
         struct ward__arena_pool arenas;
+        int depth; /* our code on the stack (a closure may free us meanwhile) */
+        int dead;  /* freed while depth > 0: the last leave() frees */
 };
 
 /* A short-circuit call: where its answer goes. */
@@ -42,6 +44,30 @@ struct pending {
         void *closure_data;
         struct pending *next, *prev;
 };
+
+/* peer_status: a status the peer sent, brought into our range: anything we do
+ * not know is a bad message, never something that looks like -errno. */
+static int peer_status(int32_t s)
+{
+        return s >= WARD_RPC_OK && s <= WARD_RPC_TRANSPORT_ERROR ? s : WARD_RPC_BAD_MESSAGE;
+}
+
+static void really_free(ward_rpc_client *c);
+
+static void enter(ward_rpc_client *c)
+{
+        c->depth++;
+}
+
+/* leave: 1 when this was the last frame and the client was freed meanwhile. */
+static int leave(ward_rpc_client *c)
+{
+        if (--c->depth == 0 && c->dead) {
+                really_free(c);
+                return 1;
+        }
+        return 0;
+}
 
 /* resolve: learn the service's id at the server, once. Returns a status. */
 static int resolve(ward_rpc_client *c)
@@ -64,7 +90,7 @@ static int resolve(ward_rpc_client *c)
         if (e < 0) {
                 return ward__rpc_status_of(e);
         }
-        int status = ward_ipc_msg_status(reply);
+        int status = peer_status(ward_ipc_msg_status(reply));
         if (status == WARD_RPC_OK && ward_ipc_msg_len(reply) == sizeof(uint32_t)) {
                 memcpy(&c->service_id, ward_ipc_msg_data(reply), sizeof(uint32_t));
                 c->resolved = 1;
@@ -102,7 +128,7 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         if (e < 0) {
                 return e == -EBUSY ? -EBUSY : ward__rpc_status_of(e);
         }
-        int status = ward_ipc_msg_status(reply);
+        int status = peer_status(ward_ipc_msg_status(reply));
         struct ward__arena *scratch = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK && scratch) {
                 *ret_output = ward__rpc_unpack(m->output, reply, 0, scratch,
@@ -127,18 +153,23 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
                 return -EINVAL;
         }
         *ret_output = NULL;
-        if (c->local) {
-                int status = call_local(c, method, input, timeout_ns, ret_output);
-                c->last_status = status;
-                return status;
+        if (c->dead) {
+                return -EINVAL;
         }
-        int status = resolve(c);
-        if (status == WARD_RPC_OK) {
-                status = call_sync(c, method, input, timeout_ns, ret_output, NULL);
+        int status;
+        enter(c); /* replies dispatched while we wait may run closures that free c */
+        if (c->local) {
+                status = call_local(c, method, input, timeout_ns, ret_output);
+        } else {
+                status = resolve(c);
+                if (status == WARD_RPC_OK) {
+                        status = call_sync(c, method, input, timeout_ns, ret_output, NULL);
+                }
         }
         if (status >= 0) {
                 c->last_status = status;
         }
+        leave(c);
         return status;
 }
 
@@ -166,7 +197,7 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
                 return;
         }
         const ProtobufCMethodDescriptor *m = &c->desc->methods[p->method];
-        int status = err < 0 ? ward__rpc_status_of(err) : ward_ipc_msg_status(reply);
+        int status = err < 0 ? ward__rpc_status_of(err) : peer_status(ward_ipc_msg_status(reply));
         struct ward__arena *arena = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK) {
                 out = arena ? ward__rpc_unpack(m->output, reply, 0, arena, &arena->alloc) : NULL;
@@ -176,9 +207,11 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
         }
         pending_unlink(c, p);
         c->last_status = status;
+        enter(c);
         p->closure(out, p->closure_data);
         ward__arena_give(&c->arenas, arena);
         free(p);
+        leave(c);
 }
 
 static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
@@ -191,22 +224,29 @@ static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMes
                 closure(NULL, closure_data);
                 return;
         }
+        /* linked before sending: a send that waits for space dispatches earlier
+         * replies, whose callbacks unlink their own entries meanwhile */
         *p = (struct pending){.client = c,
                               .method = method,
                               .closure = closure,
                               .closure_data = closure_data,
                               .next = c->pending};
-        int e = ward__rpc_send(c->conn, &h, input, c->timeout_ns, NULL, on_async_reply, p);
-        if (e < 0) {
-                free(p);
-                c->last_status = ward__rpc_status_of(e);
-                closure(NULL, closure_data);
-                return;
-        }
         if (c->pending) {
                 c->pending->prev = p;
         }
         c->pending = p;
+        int e = ward__rpc_send(c->conn, &h, input, c->timeout_ns, NULL, on_async_reply, p);
+        if (e < 0) {
+                int live = p->client != NULL; /* else the client's free failed it already */
+                if (live) {
+                        pending_unlink(c, p);
+                }
+                free(p);
+                if (live) {
+                        c->last_status = ward__rpc_status_of(e);
+                        closure(NULL, closure_data);
+                }
+        }
 }
 
 static void on_local_answer(const ProtobufCMessage *out, void *arg)
@@ -297,10 +337,9 @@ static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessag
 
 /* invoke: what generated stubs call. Synchronous without a loop, asynchronous
  * (closure on the loop) with one; one-way methods never wait. */
-static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMessage *input,
-                   ProtobufCClosure closure, void *closure_data)
+static void invoke_body(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                        ProtobufCClosure closure, void *closure_data)
 {
-        ward_rpc_client *c = (ward_rpc_client *)service;
         static const Ward__NoReply no_reply = WARD__NO_REPLY__INIT;
         ProtobufCMessage *out = NULL;
         if (c->local && method < c->desc->n_methods) {
@@ -326,6 +365,22 @@ static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMe
         c->last_status = status < 0 ? WARD_RPC_TRANSPORT_ERROR : status;
         closure(out, closure_data);
         ward__arena_give(&c->arenas, arena);
+}
+
+/* invoke: what generated stubs call. A closure may free the client: enter and
+ * leave keep it alive until this frame is done. */
+static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMessage *input,
+                   ProtobufCClosure closure, void *closure_data)
+{
+        ward_rpc_client *c = (ward_rpc_client *)service;
+        if (c->dead) {
+                c->last_status = WARD_RPC_TRANSPORT_ERROR;
+                closure(NULL, closure_data);
+                return;
+        }
+        enter(c);
+        invoke_body(c, method, input, closure, closure_data);
+        leave(c);
 }
 
 static void destroy(ProtobufCService *service)
@@ -385,13 +440,25 @@ static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *des
         return 0;
 }
 
+/* really_free: the client's memory, once no frame of ours is on the stack. */
+static void really_free(ward_rpc_client *c)
+{
+        if (c->owns_conn) {
+                ward_ipc_conn_close(c->conn);
+        }
+        ward__arena_pool_free(&c->arenas);
+        free(c);
+}
+
 ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
 {
-        if (!c) {
+        if (!c || c->dead) {
                 return NULL;
         }
-        /* calls still in flight: their IPC callbacks must not find us freed.
-         * Closing is the connection owner's business, so fail them here. */
+        c->dead = 1;
+        enter(c);
+        /* calls in flight: fail them now; their IPC callbacks, if they still
+         * come, find p->client NULL and only free the record */
         while (c->pending) {
                 struct pending *p = c->pending;
                 pending_unlink(c, p);
@@ -399,11 +466,7 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
                 p->closure(NULL, p->closure_data);
                 p->closure = NULL;
         }
-        if (c->owns_conn) {
-                ward_ipc_conn_close(c->conn);
-        }
-        ward__arena_pool_free(&c->arenas);
-        free(c);
+        leave(c); /* frees now, or when the outermost frame of ours returns */
         return NULL;
 }
 
