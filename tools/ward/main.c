@@ -7,7 +7,7 @@
 const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
-    {"bench", "run a benchmark: ward bench ipc|rpc [--sizes LIST] [--runs N] [--json]", cmd_bench},
+    {"bench", "run a benchmark: ward bench ipc|rpc|memory [options] [--json]", cmd_bench},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
     {NULL, NULL, NULL},
