@@ -4,10 +4,11 @@
  * SOCK_SEQPACKET socket: a versioned hello, the peer's credentials (SO_PEERCRED)
  * checked against the server's policy (same uid by default), then the server
  * passes a sealed memfd holding two single-producer/single-consumer rings (one
- * per direction) and two zero-copy buffer pools, plus an eventfd per direction.
- * After that, messages never touch the socket: a sender writes into its ring and
- * makes a syscall only when the receiver sleeps. The socket stays open only to
- * learn, at once, that the peer has gone.
+ * per direction) and two zero-copy buffer pools. After that, messages never
+ * touch the socket: a sender writes into its ring and makes a syscall only when
+ * the receiver sleeps (a futex wake, or a one-byte WAKE packet on the socket for
+ * a receiver asleep in its event loop). The socket also says, at once, that the
+ * peer has gone.
  *
  * Addresses: "unix:/path/to/socket" (a file; the server unlinks a stale one) or
  * "@name" (Linux abstract namespace).
@@ -85,7 +86,8 @@ struct ward_ipc_options {
 WARD_API void ward_ipc_options_init(struct ward_ipc_options *o);
 
 /* Called for each request or one-way message a connection receives. m is valid
- * until the callback returns; copy what you keep. Reply now or later with
+ * until the callback returns or makes a call on the same connection, whichever
+ * comes first; copy what you keep. Reply now or later with
  * ward_ipc_reply(c, ward_ipc_msg_call_id(m), ...). */
 typedef void (*ward_ipc_msg_fn)(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg);
 

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,35 +47,17 @@ static void send_reject(int sock, int status)
         ward__send_fds(sock, &w, sizeof(w), NULL, 0);
 }
 
-/* make_fds: the memfd for lay and the two doorbells: fds[0] memfd, fds[1] the
- * server's doorbell (client->server), fds[2] the client's. */
-static int make_fds(const struct ward__layout *lay, int fds[3])
-{
-        fds[0] = ward__memfd_new("ward-ipc", lay->total);
-        fds[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        fds[2] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0) {
-                return 0;
-        }
-        int r = fds[0] < 0 ? fds[0] : -errno;
-        for (int i = 0; i < 3; i++) {
-                if (fds[i] >= 0) {
-                        close(fds[i]);
-                }
-        }
-        return r;
-}
-
-/* welcome: answer an accepted HELLO; on success the connection owns sock. */
+/* welcome: answer an accepted HELLO with the sealed memfd; on success the
+ * connection owns sock. */
 static int welcome(ward_ipc_server *srv, int sock, const struct ward__hello *h, ward_ipc_conn **ret)
 {
         uint32_t ring = ward__clamp_ring(h->ring_bytes, srv->opts.ring_bytes);
         uint32_t pool = ward__clamp_pool(h->pool_bytes, srv->opts.pool_bytes);
         struct ward__layout lay;
-        int fds[3];
         int r = ward__layout_compute(ring, pool, ring, pool, &lay);
-        if (r < 0 || (r = make_fds(&lay, fds)) < 0) {
-                return r;
+        int memfd = r < 0 ? r : ward__memfd_new("ward-ipc", lay.total);
+        if (memfd < 0) {
+                return memfd;
         }
         struct ward__welcome w = {.magic = WARD__HS_MAGIC,
                                   .version = WARD__HS_VERSION,
@@ -86,15 +67,11 @@ static int welcome(ward_ipc_server *srv, int sock, const struct ward__hello *h, 
                                   .ring_s2c = ring,
                                   .pool_s2c = pool,
                                   .total = lay.total};
-        r = ward__send_fds(sock, &w, sizeof(w), fds, 3);
+        r = ward__send_fds(sock, &w, sizeof(w), &memfd, 1);
         if (r >= 0) {
-                r = ward__conn_new(sock, fds[0], fds[1], fds[2], &lay, 1, &srv->opts, ret);
+                r = ward__conn_new(sock, memfd, &lay, 1, &srv->opts, ret);
         }
-        close(fds[0]);
-        if (r < 0) {
-                close(fds[1]);
-                close(fds[2]);
-        }
+        close(memfd);
         return r;
 }
 
@@ -190,12 +167,38 @@ static int pending_add(ward_ipc_server *srv, int sock)
         return r;
 }
 
+static void on_listen_again(ward_source *s, uint64_t expirations, void *arg)
+{
+        ward_ipc_server *srv = arg;
+        (void)expirations;
+        ward_source_set_io_events(srv->lsrc, EPOLLIN);
+        srv->retry_src = ward_source_free(s);
+}
+
+/* pause_listening: out of descriptors, the listening socket stays readable;
+ * rather than spin on it, look again in a while. */
+static void pause_listening(ward_ipc_server *srv)
+{
+        if (srv->retry_src || ward_source_set_io_events(srv->lsrc, 0) < 0) {
+                return;
+        }
+        if (ward_loop_add_timer(srv->loop, WARD__ACCEPT_RETRY_NS, 0, on_listen_again, srv,
+                                &srv->retry_src) < 0) {
+                ward_source_set_io_events(srv->lsrc, EPOLLIN);
+        }
+}
+
 static void on_listen(ward_source *s, int fd, uint32_t events, void *arg)
 {
         ward_ipc_server *srv = arg;
         (void)s, (void)events;
         for (int i = 0; i < 64; i++) {
                 int sock = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (sock < 0 &&
+                    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+                        pause_listening(srv);
+                        return;
+                }
                 if (sock < 0) {
                         return; /* EAGAIN, or a transient error: the loop calls again */
                 }

@@ -1,23 +1,31 @@
-/* Driving a connection from a ward loop: the doorbell eventfd, the socket (to see
- * the peer go), a poll source for the spinning policies, a timer for call
- * deadlines. */
+/* Driving a connection from a ward loop: the socket (the peer's WAKE packets
+ * when we sleep, its BYE, its end), a poll source for the spinning policies, a
+ * timer for call deadlines. Each turn takes a bounded batch of records, so a
+ * peer that keeps its ring full cannot starve the loop's other sources. */
 #include <errno.h>
 #include <sys/epoll.h>
 
 #include "ipc/ipc-internal.h"
 #include "ipc/wake.h"
 
-/* arm: announce that we sleep in the loop, then drain anything that raced in. */
-static void arm_and_drain(ward_ipc_conn *c)
+static void on_more(void *arg);
+
+/* rest: announce that we sleep in the loop; if records raced in, come back on
+ * the next turn of the loop instead of draining here without end. */
+static void rest(ward_ipc_conn *c)
 {
         struct ward__chan_ctl *ctl = c->rx.ctl;
-        while (!c->error && !c->closing) {
-                atomic_store(&ctl->consumer_sleep, WARD__SLEEP_EVENTFD);
-                if (!ward__ring_rx_ready(&c->rx)) {
-                        return;
-                }
-                atomic_store(&ctl->consumer_sleep, WARD__AWAKE);
-                ward__conn_dispatch(c);
+        if (c->error || c->closing) {
+                return;
+        }
+        atomic_store(&ctl->consumer_sleep, WARD__SLEEP_LOOP);
+        atomic_thread_fence(memory_order_seq_cst); /* announce, then look: never the reverse */
+        if (!ward__ring_rx_ready(&c->rx)) {
+                return;
+        }
+        atomic_store(&ctl->consumer_sleep, WARD__AWAKE);
+        if (!c->more_src) {
+                ward_loop_add_defer(c->loop, on_more, c, &c->more_src);
         }
 }
 
@@ -27,17 +35,36 @@ static int after_dispatch(ward_ipc_conn *c)
         return ward__conn_maybe_finish(c);
 }
 
-static void on_doorbell(ward_source *s, int fd, uint32_t events, void *arg)
+/* turn: one bounded batch, then rest (block policy) or leave it to the poll source. */
+static void turn(ward_ipc_conn *c)
 {
-        ward_ipc_conn *c = arg;
-        (void)s, (void)fd, (void)events;
         ward__conn_dispatch(c);
         if (after_dispatch(c)) {
                 return;
         }
         c->last_work_ns = ward_now_ns();
         if (c->opts.wait == WARD_IPC_WAIT_BLOCK) {
-                arm_and_drain(c);
+                rest(c);
+        }
+}
+
+static void on_more(void *arg)
+{
+        ward_ipc_conn *c = arg;
+        c->more_src = NULL; /* the loop frees a defer source after running it */
+        turn(c);
+}
+
+static void on_socket(ward_source *s, int fd, uint32_t events, void *arg)
+{
+        ward_ipc_conn *c = arg;
+        (void)s, (void)fd, (void)events;
+        c->depth++;
+        int r = ward__conn_read_socket(c);
+        c->depth--;
+        if (r == 1) {
+                turn(c);
+        } else {
                 after_dispatch(c);
         }
 }
@@ -64,19 +91,13 @@ static int on_poll(ward_source *s, void *arg)
         if (now - c->last_work_ns < c->opts.spin_ns) {
                 return WARD_POLL_BUSY;
         }
-        atomic_store(&c->rx.ctl->consumer_sleep, WARD__SLEEP_EVENTFD);
+        atomic_store(&c->rx.ctl->consumer_sleep, WARD__SLEEP_LOOP);
+        atomic_thread_fence(memory_order_seq_cst); /* announce, then look */
         if (ward__ring_rx_ready(&c->rx)) {
                 atomic_store(&c->rx.ctl->consumer_sleep, WARD__AWAKE);
                 return WARD_POLL_BUSY;
         }
         return WARD_POLL_IDLE;
-}
-
-static void on_socket(ward_source *s, int fd, uint32_t events, void *arg)
-{
-        ward_ipc_conn *c = arg;
-        (void)s, (void)fd, (void)events;
-        ward__conn_check_peer(c);
 }
 
 static void on_timer(ward_source *s, uint64_t expirations, void *arg)
@@ -108,18 +129,15 @@ void ward__conn_update_timer(ward_ipc_conn *c)
 void ward__conn_rearm(ward_ipc_conn *c)
 {
         if (c->loop && c->opts.wait == WARD_IPC_WAIT_BLOCK) {
-                arm_and_drain(c);
+                rest(c);
         }
         c->last_work_ns = ward_now_ns();
 }
 
 int ward__conn_attach(ward_ipc_conn *c, ward_loop *loop)
 {
-        int r = ward_loop_add_io(loop, c->efd_self, EPOLLIN | EPOLLET, on_doorbell, c, &c->efd_src);
-        if (r >= 0) {
-                r = ward_loop_add_io(loop, c->sock, EPOLLIN | EPOLLRDHUP, on_socket, c,
-                                     &c->sock_src);
-        }
+        c->loop = loop; /* rest() may schedule on it */
+        int r = ward_loop_add_io(loop, c->sock, EPOLLIN | EPOLLRDHUP, on_socket, c, &c->sock_src);
         if (r >= 0) {
                 r = ward_loop_add_timer(loop, 0, 0, on_timer, c, &c->timer_src);
         }
@@ -140,7 +158,7 @@ int ward__conn_attach(ward_ipc_conn *c, ward_loop *loop)
 
 void ward__conn_detach(ward_ipc_conn *c)
 {
-        c->efd_src = ward_source_free(c->efd_src);
+        c->more_src = ward_source_free(c->more_src);
         c->sock_src = ward_source_free(c->sock_src);
         c->timer_src = ward_source_free(c->timer_src);
         c->poll_src = ward_source_free(c->poll_src);

@@ -22,15 +22,21 @@ static int wait_reply(ward_ipc_conn *c, uint64_t deadline)
                 if (c->sync_done) {
                         return 0;
                 }
+                if (c->closing) {
+                        return -ECANCELED; /* a callback closed c meanwhile */
+                }
                 if (n < 0) {
                         return n;
+                }
+                if (ward_now_ns() >= deadline) {
+                        return -ETIMEDOUT; /* even while the peer keeps sending others */
                 }
                 if (!c->loop) {
                         ward__conn_expire_calls(c, ward_now_ns());
                 }
                 int r = ward__conn_wait_rx(c, deadline);
                 if (r < 0) {
-                        return r;
+                        return c->sync_done ? 0 : r; /* a reply taken in before the end */
                 }
         }
 }
@@ -124,8 +130,9 @@ int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, uint64_t 
         }
         r = ward__conn_send(c, WARD__REC_REQUEST, call.id, 0, req, len);
         if (r < 0) {
-                ward__calls_take(&c->calls, call.id, &call);
-                return r;
+                /* if the call is gone from the table, fn ran already (a close while
+                 * we waited for room): it was told; do not tell the caller twice */
+                return ward__calls_take(&c->calls, call.id, &call) ? r : 0;
         }
         ward__conn_update_timer(c);
         if (ret_id) {

@@ -1,7 +1,6 @@
 /* The client's half of the handshake: connect, say HELLO, check everything the
  * server hands over (sizes, seals, descriptor kinds) before mapping it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -62,26 +61,16 @@ static void close_fds(int *fds, int n)
         }
 }
 
-/* check_fds: the memfd must be sealed and of the announced size, the doorbells
- * eventfds (writing to anything else could block or corrupt). */
+/* check_fds: exactly one descriptor, a memfd sealed against shrinking and
+ * growing, of the announced size. */
 static int check_fds(const int *fds, int nfds, uint64_t total)
 {
-        if (nfds != 3 || ward__memfd_check(fds[0], total) < 0 || ward__fd_is_eventfd(fds[1]) != 1 ||
-            ward__fd_is_eventfd(fds[2]) != 1) {
-                return -EPROTO;
-        }
-        for (int i = 1; i < 3; i++) {
-                int fl = fcntl(fds[i], F_GETFL);
-                if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0)) {
-                        return -EPROTO;
-                }
-        }
-        return 0;
+        return nfds == 1 && ward__memfd_check(fds[0], total) == 0 ? 0 : -EPROTO;
 }
 
 /* exchange: send HELLO, receive and check WELCOME. */
 static int exchange(int s, const struct ward_ipc_options *o, uint64_t deadline,
-                    struct ward__welcome *w, int fds[3])
+                    struct ward__welcome *w, int fds[WARD_FDPASS_MAX])
 {
         struct ward__hello h = {.magic = WARD__HS_MAGIC,
                                 .version = WARD__HS_VERSION,
@@ -94,7 +83,7 @@ static int exchange(int s, const struct ward_ipc_options *o, uint64_t deadline,
         if (r < 0 || (r = wait_fd(s, POLLIN, deadline)) < 0) {
                 return r == -EPIPE ? -ECONNRESET : r;
         }
-        ssize_t n = ward__recv_fds(s, buf, sizeof(buf), fds, 3, &nfds, MSG_DONTWAIT);
+        ssize_t n = ward__recv_fds(s, buf, sizeof(buf), fds, WARD_FDPASS_MAX, &nfds, MSG_DONTWAIT);
         if (n <= 0) {
                 return n == 0 ? -ECONNRESET : (int)n;
         }
@@ -114,7 +103,7 @@ int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, w
         struct ward__address addr;
         struct ward__welcome w;
         struct ward__layout lay;
-        int fds[3];
+        int fds[WARD_FDPASS_MAX];
         if (!ret) {
                 return -EINVAL;
         }
@@ -130,11 +119,8 @@ int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, w
         r = exchange(s, &o, deadline, &w, fds);
         if (r == 0) {
                 ward__layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay);
-                r = ward__conn_new(s, fds[0], fds[2], fds[1], &lay, 0, &o, ret);
+                r = ward__conn_new(s, fds[0], &lay, 0, &o, ret);
                 close(fds[0]);
-                if (r < 0) {
-                        close_fds(fds + 1, 2);
-                }
         }
         if (r < 0) {
                 close(s);

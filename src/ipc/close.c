@@ -8,7 +8,7 @@
 /* silence: stop the loop from watching a connection that can do no more. */
 static void silence(ward_ipc_conn *c)
 {
-        c->efd_src = ward_source_free(c->efd_src);
+        c->more_src = ward_source_free(c->more_src);
         c->sock_src = ward_source_free(c->sock_src);
         c->poll_src = ward_source_free(c->poll_src);
 }

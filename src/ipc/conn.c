@@ -13,6 +13,7 @@
 #include "ipc/handshake.h"
 #include "ipc/ipc-internal.h"
 #include "ipc/ipc-test-hooks.h"
+#include "ipc/wake.h"
 
 void ward_ipc_options_init(struct ward_ipc_options *o)
 {
@@ -49,23 +50,21 @@ static void wire_rings(ward_ipc_conn *c, const struct ward__layout *lay)
         }
 }
 
-int ward__conn_new(int sock, int memfd, int efd_self, int efd_peer, const struct ward__layout *lay,
-                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
+int ward__conn_new(int sock, int memfd, const struct ward__layout *lay, int is_server_side,
+                   const struct ward_ipc_options *opts, ward_ipc_conn **ret)
 {
         ward_ipc_conn *c = calloc(1, sizeof(*c));
         if (!c) {
                 return -ENOMEM;
         }
         c->sock = sock;
-        c->efd_self = efd_self;
-        c->efd_peer = efd_peer;
         c->is_server_side = is_server_side;
         c->opts = *opts;
         c->owner_pid = ward__pid();
         c->next_id = 1;
         int r = ward__shm_map(memfd, lay->total, &c->map);
         if (r < 0) {
-                c->sock = c->efd_self = c->efd_peer = -1; /* the caller still owns them */
+                c->sock = -1; /* the caller still owns it */
                 free(c);
                 return r;
         }
@@ -96,8 +95,6 @@ void ward__conn_destroy(ward_ipc_conn *c)
                 munmap(c->map, c->map_len);
         }
         close_fd(&c->sock);
-        close_fd(&c->efd_self);
-        close_fd(&c->efd_peer);
         free(c->reply_buf);
         free(c);
 }
@@ -107,9 +104,16 @@ int ward__conn_forked(ward_ipc_conn *c)
         return c->owner_pid != ward__pid();
 }
 
-/* ward__conn_check_peer: has the peer gone (socket EOF) or sent what it never
- * should after the handshake? Sets and returns the error, else 0. */
-int ward__conn_check_peer(ward_ipc_conn *c)
+/* peer_left: the peer closed (BYE) or vanished (EOF). What it published before
+ * is already in the ring: take it first, so nothing sent before a close is lost. */
+static void peer_left(ward_ipc_conn *c, int said_bye)
+{
+        c->peer_said_bye = said_bye;
+        ward__conn_dispatch(c);
+        ward__conn_fail(c, -ECONNRESET);
+}
+
+int ward__conn_read_socket(ward_ipc_conn *c)
 {
         char buf[sizeof(struct ward__bye) + 1];
         int nfds = 0, fds[1];
@@ -121,11 +125,25 @@ int ward__conn_check_peer(ward_ipc_conn *c)
         if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) {
                 return 0;
         }
+        if (n == 1 && buf[0] == WARD__WAKE_BYTE) {
+                return 1;
+        }
         if (n > 0 && ward__bye_decode(buf, (size_t)n) == 0) {
-                c->peer_said_bye = 1;
-                ward__conn_fail(c, -ECONNRESET);
+                peer_left(c, 1);
+        } else if (n == 0 || (n < 0 && n != -EPROTO)) {
+                peer_left(c, 0);
         } else {
-                ward__conn_fail(c, n > 0 || n == -EPROTO ? -EPROTO : -ECONNRESET);
+                ward__conn_fail(c, -EPROTO);
+        }
+        return c->error;
+}
+
+/* ward__conn_check_peer: has the peer gone (socket EOF, BYE) or sent what it
+ * never should? Wake packets are skipped. Sets and returns the error, else 0. */
+int ward__conn_check_peer(ward_ipc_conn *c)
+{
+        int r;
+        for (int i = 0; i < 64 && (r = ward__conn_read_socket(c)) == 1; i++) {
         }
         return c->error;
 }

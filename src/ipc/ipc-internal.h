@@ -33,9 +33,7 @@ struct ward_ipc_conn {
         ward_ipc_server *srv;
         struct ward_ipc_conn *next, *prev; /* in the server's list */
 
-        int sock;     /* the handshake socket, kept to learn that the peer is gone */
-        int efd_self; /* our doorbell: the peer writes it when we sleep in a loop */
-        int efd_peer; /* the peer's doorbell */
+        int sock; /* the handshake socket: the peer's end, its WAKE packets, its BYE */
         void *map;
         size_t map_len;
 
@@ -52,7 +50,7 @@ struct ward_ipc_conn {
         int error;
 
         ward_loop *loop;
-        ward_source *sock_src, *efd_src, *poll_src, *timer_src, *fail_src;
+        ward_source *sock_src, *poll_src, *timer_src, *fail_src, *more_src;
         uint64_t last_work_ns;
 
         ward_ipc_msg_fn on_msg;
@@ -76,13 +74,16 @@ struct ward_ipc_conn {
 };
 
 /* conn.c */
-int ward__conn_new(int sock, int memfd, int efd_self, int efd_peer, const struct ward__layout *lay,
-                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret);
+int ward__conn_new(int sock, int memfd, const struct ward__layout *lay, int is_server_side,
+                   const struct ward_ipc_options *opts, ward_ipc_conn **ret);
 void ward__conn_destroy(ward_ipc_conn *c);
 void ward__conn_fail(ward_ipc_conn *c, int err);
 /* ward__conn_maybe_finish: complete a requested close if no callback of c runs; 1 if c is gone. */
 int ward__conn_maybe_finish(ward_ipc_conn *c);
 int ward__conn_check_peer(ward_ipc_conn *c);
+/* ward__conn_read_socket: take one packet from the socket: 1 a WAKE, 0 none,
+ * or the connection's error (BYE, EOF: after draining the ring; junk: -EPROTO). */
+int ward__conn_read_socket(ward_ipc_conn *c);
 /* ward__conn_say_bye: tell the peer we close on purpose (best effort, never blocks). */
 void ward__conn_say_bye(ward_ipc_conn *c);
 int ward__conn_forked(ward_ipc_conn *c);

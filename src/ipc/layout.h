@@ -24,8 +24,8 @@
 /* Sleep states a consumer (or a producer waiting for space) announces. */
 enum {
         WARD__AWAKE = 0,
-        WARD__SLEEP_FUTEX = 1,   /* blocked in futex_wait on the matching futex word */
-        WARD__SLEEP_EVENTFD = 2, /* back in its event loop, waiting on its eventfd */
+        WARD__SLEEP_FUTEX = 1, /* blocked in futex_wait on the matching futex word */
+        WARD__SLEEP_LOOP = 2,  /* back in its event loop, woken by a packet on the socket */
 };
 
 struct ward__line {

@@ -11,7 +11,8 @@
 static int msg_from_record(ward_ipc_conn *c, const struct ward__rec *h, const uint8_t *payload,
                            struct ward_ipc_msg *m)
 {
-        *m = (struct ward_ipc_msg){.call_id = h->call_id, .status = h->status};
+        *m = (struct ward_ipc_msg){.call_id = h->call_id,
+                                   .status = h->type == WARD__REC_REPLY ? h->status : 0};
         if (!(h->flags & WARD__REC_POOL)) {
                 m->data = payload;
                 m->len = h->size;
@@ -128,11 +129,15 @@ static int dispatch_one(ward_ipc_conn *c)
         return 1;
 }
 
+/* At most this many records per call: a peer that keeps refilling its ring must
+ * not keep us (and the loop we run on) here forever. */
+#define DISPATCH_BUDGET 256
+
 int ward__conn_dispatch(ward_ipc_conn *c)
 {
         int n = 0, r;
         c->depth++;
-        while (!c->error && !c->closing && (r = dispatch_one(c)) > 0) {
+        while (n < DISPATCH_BUDGET && !c->error && !c->closing && (r = dispatch_one(c)) > 0) {
                 n++;
         }
         c->depth--;

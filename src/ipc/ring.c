@@ -37,8 +37,8 @@ static int tx_room(struct ward__ring_tx *tx, uint64_t want)
 
 int ward__ring_tx_reserve(struct ward__ring_tx *tx, uint32_t payload, struct ward__rec **ret)
 {
-        if (payload > tx->cap / 2) {
-                return -EMSGSIZE;
+        if (payload > tx->cap / 2 || rec_bytes(payload) > tx->cap / 2) {
+                return -EMSGSIZE; /* with a skip to the end, more could never fit */
         }
         uint32_t need = rec_bytes(payload);
         uint32_t pos = (uint32_t)(tx->head & (tx->cap - 1));

@@ -19,6 +19,7 @@ struct ward_ipc_server {
         pid_t owner_pid;
         int lsock;
         ward_source *lsrc;
+        ward_source *retry_src; /* re-enables lsrc after running out of descriptors */
         struct ward__address addr;
         struct ward_ipc_options opts;
         ward_ipc_msg_fn on_msg;
@@ -36,6 +37,7 @@ struct ward_ipc_server {
 
 #define WARD__PENDING_MAX 128
 #define WARD__HANDSHAKE_TIMEOUT_NS 2000000000ull
+#define WARD__ACCEPT_RETRY_NS 100000000ull
 
 int ward__ipc_options_get(const struct ward_ipc_options *in, struct ward_ipc_options *out);
 int ward__server_watch(ward_ipc_server *srv);

@@ -114,6 +114,7 @@ ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv)
         }
         ward__server_drop_pending(srv);
         srv->lsrc = ward_source_free(srv->lsrc);
+        srv->retry_src = ward_source_free(srv->retry_src);
         if (srv->lsock >= 0) {
                 close(srv->lsock);
                 if (!srv->addr.abstract && srv->owner_pid == getpid()) {

@@ -64,6 +64,7 @@ static int sleep_on(ward_ipc_conn *c, _Atomic uint32_t *sleep, _Atomic uint32_t 
         uint64_t slice = deadline - now < SLICE_NS ? deadline - now : SLICE_NS;
         uint32_t v = atomic_load(futex);
         atomic_store(sleep, WARD__SLEEP_FUTEX);
+        atomic_thread_fence(memory_order_seq_cst); /* announce, then look: never the reverse */
         if (!cond(c, arg)) {
                 ward__futex_wait(futex, v, slice);
         }
@@ -112,6 +113,9 @@ int ward__conn_wait_space(ward_ipc_conn *c, uint64_t deadline, ward__cond_fn has
                 /* drain replies meanwhile: a server blocked on a full reply ring
                  * is waiting for exactly that */
                 ward__conn_dispatch(c);
+        }
+        if (c->closing) {
+                return -ECANCELED; /* a callback closed c meanwhile */
         }
         if (c->error) {
                 return c->error;

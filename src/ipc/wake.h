@@ -10,9 +10,14 @@
 #include <stdint.h>
 
 /* ward__wake_if_sleeping: after publishing, wake the other side if it announced
- * sleep in *sleep: futex word *futex for WARD__SLEEP_FUTEX, eventfd efd for
- * WARD__SLEEP_EVENTFD. Thread class: owner-thread. */
-void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex, int efd);
+ * sleep in *sleep: futex word *futex for WARD__SLEEP_FUTEX, a WAKE packet on the
+ * connection's socket sock for WARD__SLEEP_LOOP. The packet is sent with
+ * MSG_DONTWAIT, a per-call flag the peer cannot take away (an eventfd shared
+ * with the peer could be switched to blocking and filled by it, hanging us).
+ * Thread class: owner-thread. */
+void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex, int sock);
+
+#define WARD__WAKE_BYTE 'W'
 
 /* ward__futex_wait: sleep while *word == val, at most timeout_ns. Returns 0 when
  * woken or the value differs, -ETIMEDOUT, or -EINTR. Shared (not private) futex:
