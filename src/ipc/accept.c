@@ -47,18 +47,26 @@ static void send_reject(int sock, int status)
         ward__send_fds(sock, &w, sizeof(w), NULL, 0);
 }
 
-/* welcome: answer an accepted HELLO with the sealed memfd; on success the
- * connection owns sock. */
+/* welcome: answer an accepted HELLO with the sealed memfd and the doorbell; on
+ * success the connection owns sock. */
 static int welcome(ward_ipc_server *srv, int sock, const struct ward__hello *h, ward_ipc_conn **ret)
 {
         uint32_t ring = ward__clamp_ring(h->ring_bytes, srv->opts.ring_bytes);
         uint32_t pool = ward__clamp_pool(h->pool_bytes, srv->opts.pool_bytes);
         struct ward__layout lay;
+        int sv[2];
         int r = ward__layout_compute(ring, pool, ring, pool, &lay);
         int memfd = r < 0 ? r : ward__memfd_new("ward-ipc", lay.total);
         if (memfd < 0) {
                 return memfd;
         }
+        /* the doorbell: a stream socket pair, one byte per wake-up */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+                r = -errno;
+                close(memfd);
+                return r;
+        }
+        int fds[2] = {memfd, sv[1]};
         struct ward__welcome w = {.magic = WARD__HS_MAGIC,
                                   .version = WARD__HS_VERSION,
                                   .type = WARD__HS_WELCOME,
@@ -67,11 +75,15 @@ static int welcome(ward_ipc_server *srv, int sock, const struct ward__hello *h, 
                                   .ring_s2c = ring,
                                   .pool_s2c = pool,
                                   .total = lay.total};
-        r = ward__send_fds(sock, &w, sizeof(w), &memfd, 1);
+        r = ward__send_fds(sock, &w, sizeof(w), fds, 2);
         if (r >= 0) {
-                r = ward__conn_new(sock, memfd, &lay, 1, &srv->opts, ret);
+                r = ward__conn_new(sock, memfd, sv[0], &lay, 1, &srv->opts, ret);
         }
         close(memfd);
+        close(sv[1]);
+        if (r < 0) {
+                close(sv[0]);
+        }
         return r;
 }
 

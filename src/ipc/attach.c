@@ -1,7 +1,15 @@
-/* Driving a connection from a ward loop: the socket (the peer's WAKE packets
- * when we sleep, its BYE, its end), a poll source for the spinning policies, a
- * timer for call deadlines. Each turn takes a bounded batch of records, so a
- * peer that keeps its ring full cannot starve the loop's other sources. */
+/* Driving a connection from a ward loop: the doorbell (a byte from the peer
+ * when we sleep), the socket (its BYE, its end), a poll source for the spinning
+ * policies, a timer for call deadlines. Each turn takes a bounded batch of
+ * records, so a peer that keeps its ring full cannot starve the loop's other
+ * sources.
+ *
+ * The doorbell is watched edge-triggered and read only every WAKES_PER_DRAIN
+ * wake-ups: every byte that arrives is an edge, and the peer sends at most one
+ * byte per sleep we announce, so a few dozen bytes wait at most. That keeps a
+ * wake-up at one syscall on each side (send; epoll_wait), like a pipe's. */
+
+#define WAKES_PER_DRAIN 32
 #include <errno.h>
 #include <sys/epoll.h>
 
@@ -60,13 +68,21 @@ static void on_socket(ward_source *s, int fd, uint32_t events, void *arg)
         ward_ipc_conn *c = arg;
         (void)s, (void)fd, (void)events;
         c->depth++;
-        int r = ward__conn_read_socket(c);
+        ward__conn_read_socket(c);
         c->depth--;
-        if (r == 1) {
-                turn(c);
-        } else {
-                after_dispatch(c);
+        after_dispatch(c);
+}
+
+static void on_wake(ward_source *s, int fd, uint32_t events, void *arg)
+{
+        ward_ipc_conn *c = arg;
+        (void)s, (void)fd;
+        if (++c->wakes >= WAKES_PER_DRAIN || (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+                c->depth++;
+                ward__conn_drain_doorbell(c);
+                c->depth--;
         }
+        turn(c);
 }
 
 static int on_poll(ward_source *s, void *arg)
@@ -139,6 +155,10 @@ int ward__conn_attach(ward_ipc_conn *c, ward_loop *loop)
         c->loop = loop; /* rest() may schedule on it */
         int r = ward_loop_add_io(loop, c->sock, EPOLLIN | EPOLLRDHUP, on_socket, c, &c->sock_src);
         if (r >= 0) {
+                r = ward_loop_add_io(loop, c->wake_fd, EPOLLIN | EPOLLRDHUP | EPOLLET, on_wake, c,
+                                     &c->wake_src);
+        }
+        if (r >= 0) {
                 r = ward_loop_add_timer(loop, 0, 0, on_timer, c, &c->timer_src);
         }
         if (r >= 0) {
@@ -159,6 +179,7 @@ int ward__conn_attach(ward_ipc_conn *c, ward_loop *loop)
 void ward__conn_detach(ward_ipc_conn *c)
 {
         c->more_src = ward_source_free(c->more_src);
+        c->wake_src = ward_source_free(c->wake_src);
         c->sock_src = ward_source_free(c->sock_src);
         c->timer_src = ward_source_free(c->timer_src);
         c->poll_src = ward_source_free(c->poll_src);

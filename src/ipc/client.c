@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/address.h"
@@ -61,11 +62,25 @@ static void close_fds(int *fds, int n)
         }
 }
 
-/* check_fds: exactly one descriptor, a memfd sealed against shrinking and
- * growing, of the announced size. */
+/* is_stream_socket: the doorbell must be a UNIX stream socket: we only ever
+ * send to it and receive from it with MSG_DONTWAIT, which the peer cannot undo. */
+static int is_stream_socket(int fd)
+{
+        struct stat st;
+        int type = 0, domain = 0;
+        socklen_t len = sizeof(type), dlen = sizeof(domain);
+        return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+               getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM &&
+               getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 && domain == AF_UNIX;
+}
+
+/* check_fds: exactly two descriptors: a memfd sealed against shrinking and
+ * growing, of the announced size, and the doorbell socket. */
 static int check_fds(const int *fds, int nfds, uint64_t total)
 {
-        return nfds == 1 && ward__memfd_check(fds[0], total) == 0 ? 0 : -EPROTO;
+        return nfds == 2 && ward__memfd_check(fds[0], total) == 0 && is_stream_socket(fds[1])
+                   ? 0
+                   : -EPROTO;
 }
 
 /* exchange: send HELLO, receive and check WELCOME. */
@@ -119,8 +134,11 @@ int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, w
         r = exchange(s, &o, deadline, &w, fds);
         if (r == 0) {
                 ward__layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay);
-                r = ward__conn_new(s, fds[0], &lay, 0, &o, ret);
+                r = ward__conn_new(s, fds[0], fds[1], &lay, 0, &o, ret);
                 close(fds[0]);
+                if (r < 0) {
+                        close(fds[1]);
+                }
         }
         if (r < 0) {
                 close(s);

@@ -50,21 +50,22 @@ static void wire_rings(ward_ipc_conn *c, const struct ward__layout *lay)
         }
 }
 
-int ward__conn_new(int sock, int memfd, const struct ward__layout *lay, int is_server_side,
-                   const struct ward_ipc_options *opts, ward_ipc_conn **ret)
+int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__layout *lay,
+                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
 {
         ward_ipc_conn *c = calloc(1, sizeof(*c));
         if (!c) {
                 return -ENOMEM;
         }
         c->sock = sock;
+        c->wake_fd = wake_fd;
         c->is_server_side = is_server_side;
         c->opts = *opts;
         c->owner_pid = ward__pid();
         c->next_id = 1;
         int r = ward__shm_map(memfd, lay->total, &c->map);
         if (r < 0) {
-                c->sock = -1; /* the caller still owns it */
+                c->sock = c->wake_fd = -1; /* the caller still owns them */
                 free(c);
                 return r;
         }
@@ -95,6 +96,7 @@ void ward__conn_destroy(ward_ipc_conn *c)
                 munmap(c->map, c->map_len);
         }
         close_fd(&c->sock);
+        close_fd(&c->wake_fd);
         free(c->reply_buf);
         free(c);
 }
@@ -125,9 +127,6 @@ int ward__conn_read_socket(ward_ipc_conn *c)
         if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) {
                 return 0;
         }
-        if (n == 1 && buf[0] == WARD__WAKE_BYTE) {
-                return 1;
-        }
         if (n > 0 && ward__bye_decode(buf, (size_t)n) == 0) {
                 peer_left(c, 1);
         } else if (n == 0 || (n < 0 && n != -EPROTO)) {
@@ -139,12 +138,27 @@ int ward__conn_read_socket(ward_ipc_conn *c)
 }
 
 /* ward__conn_check_peer: has the peer gone (socket EOF, BYE) or sent what it
- * never should? Wake packets are skipped. Sets and returns the error, else 0. */
+ * never should? Sets and returns the error, else 0. */
 int ward__conn_check_peer(ward_ipc_conn *c)
 {
-        int r;
-        for (int i = 0; i < 64 && (r = ward__conn_read_socket(c)) == 1; i++) {
+        ward__conn_read_socket(c);
+        return c->error;
+}
+
+int ward__conn_drain_doorbell(ward_ipc_conn *c)
+{
+        char buf[256];
+        for (int i = 0; i < 16; i++) {
+                ssize_t n = recv(c->wake_fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                        peer_left(c, 0);
+                        break;
+                }
+                if (n < (ssize_t)sizeof(buf)) {
+                        break;
+                }
         }
+        c->wakes = 0;
         return c->error;
 }
 

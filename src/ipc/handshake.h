@@ -1,5 +1,5 @@
 /* The connection handshake over SOCK_SEQPACKET: one HELLO packet from the client,
- * one WELCOME packet (with the sealed memfd) or REJECT from the server.
+ * one WELCOME packet (with the sealed memfd and a doorbell socket) or REJECT.
  * Decoders take raw packet bytes from an untrusted peer. */
 #ifndef WARD_IPC_HANDSHAKE_H
 #define WARD_IPC_HANDSHAKE_H
@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define WARD__HS_MAGIC 0x3143504944524157ull /* "WARDIPC1", little-endian */
-#define WARD__HS_VERSION 2u                  /* 2: one memfd, wake-ups over the socket */
+#define WARD__HS_VERSION 3u                  /* 3: a memfd and a doorbell stream socket */
 
 enum { WARD__HS_HELLO = 1, WARD__HS_WELCOME = 2, WARD__HS_REJECT = 3, WARD__HS_BYE = 4 };
 

@@ -33,7 +33,9 @@ struct ward_ipc_conn {
         ward_ipc_server *srv;
         struct ward_ipc_conn *next, *prev; /* in the server's list */
 
-        int sock; /* the handshake socket: the peer's end, its WAKE packets, its BYE */
+        int sock;    /* the handshake socket: the peer's BYE and its end */
+        int wake_fd; /* doorbell: a stream socket, one byte per wake-up each way */
+        int wakes;   /* wake-ups taken since the doorbell was last drained */
         void *map;
         size_t map_len;
 
@@ -50,7 +52,7 @@ struct ward_ipc_conn {
         int error;
 
         ward_loop *loop;
-        ward_source *sock_src, *poll_src, *timer_src, *fail_src, *more_src;
+        ward_source *sock_src, *wake_src, *poll_src, *timer_src, *fail_src, *more_src;
         uint64_t last_work_ns;
 
         ward_ipc_msg_fn on_msg;
@@ -74,16 +76,19 @@ struct ward_ipc_conn {
 };
 
 /* conn.c */
-int ward__conn_new(int sock, int memfd, const struct ward__layout *lay, int is_server_side,
-                   const struct ward_ipc_options *opts, ward_ipc_conn **ret);
+int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__layout *lay,
+                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret);
 void ward__conn_destroy(ward_ipc_conn *c);
 void ward__conn_fail(ward_ipc_conn *c, int err);
 /* ward__conn_maybe_finish: complete a requested close if no callback of c runs; 1 if c is gone. */
 int ward__conn_maybe_finish(ward_ipc_conn *c);
 int ward__conn_check_peer(ward_ipc_conn *c);
-/* ward__conn_read_socket: take one packet from the socket: 1 a WAKE, 0 none,
- * or the connection's error (BYE, EOF: after draining the ring; junk: -EPROTO). */
+/* ward__conn_read_socket: take one packet from the socket: 0 none, or the
+ * connection's error (BYE, EOF: after draining the ring; junk: -EPROTO). */
 int ward__conn_read_socket(ward_ipc_conn *c);
+/* ward__conn_drain_doorbell: read the wake-up bytes queued on the doorbell.
+ * Returns 0, or the connection's error when the peer closed it. */
+int ward__conn_drain_doorbell(ward_ipc_conn *c);
 /* ward__conn_say_bye: tell the peer we close on purpose (best effort, never blocks). */
 void ward__conn_say_bye(ward_ipc_conn *c);
 int ward__conn_forked(ward_ipc_conn *c);

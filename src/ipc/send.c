@@ -43,7 +43,7 @@ static void publish(ward_ipc_conn *c, struct ward__rec *rec, const struct ward__
         memcpy(rec, h, sizeof(*h));
         ward__ring_tx_commit(&c->tx, h->size);
         struct ward__chan_ctl *ctl = c->tx.ctl;
-        ward__wake_if_sleeping(&ctl->consumer_sleep, &ctl->consumer_futex, c->sock);
+        ward__wake_if_sleeping(&ctl->consumer_sleep, &ctl->consumer_futex, c->wake_fd);
 }
 
 static int usable(ward_ipc_conn *c)

@@ -14,7 +14,7 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct tim
         return syscall(SYS_futex, (uint32_t *)word, op, val, ts, NULL, 0);
 }
 
-void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex_word, int sock)
+void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex_word, int wake_fd)
 {
         atomic_thread_fence(memory_order_seq_cst);
         if (atomic_load_explicit(sleep, memory_order_relaxed) == WARD__AWAKE) {
@@ -24,10 +24,10 @@ void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex_wor
         if (how == WARD__SLEEP_FUTEX) {
                 atomic_fetch_add(futex_word, 1);
                 futex(futex_word, FUTEX_WAKE, 1, NULL);
-        } else if (how == WARD__SLEEP_LOOP && sock >= 0) {
+        } else if (how == WARD__SLEEP_LOOP && wake_fd >= 0) {
                 static const char wake = WARD__WAKE_BYTE;
-                /* EAGAIN (peer's queue full) means it has wake-ups queued already */
-                ssize_t n = send(sock, &wake, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+                /* EAGAIN (peer's buffer full) means it has wake-ups queued already */
+                ssize_t n = send(wake_fd, &wake, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
                 (void)n;
         }
 }

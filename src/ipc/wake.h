@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 /* ward__wake_if_sleeping: after publishing, wake the other side if it announced
- * sleep in *sleep: futex word *futex for WARD__SLEEP_FUTEX, a WAKE packet on the
- * connection's socket sock for WARD__SLEEP_LOOP. The packet is sent with
- * MSG_DONTWAIT, a per-call flag the peer cannot take away (an eventfd shared
- * with the peer could be switched to blocking and filled by it, hanging us).
+ * sleep in *sleep: futex word *futex for WARD__SLEEP_FUTEX, one byte on the
+ * doorbell socket for WARD__SLEEP_LOOP. The byte is sent with MSG_DONTWAIT, a
+ * per-call flag the peer cannot take away (an eventfd shared with the peer
+ * could be switched to blocking and filled by it, hanging us).
  * Thread class: owner-thread. */
-void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex, int sock);
+void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex, int wake_fd);
 
 #define WARD__WAKE_BYTE 'W'
 

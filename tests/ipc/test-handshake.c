@@ -408,13 +408,14 @@ TEST(garbage_server)
  * src/ipc/handshake.h; the first one, all correct, proves the construction). */
 struct welcome_case {
         const char *name;
-        int unsealed;     /* memfd without shrink/grow seals: the server could SIGBUS us */
-        int write_sealed; /* memfd sealed against writing: cannot be mapped for writing */
-        size_t short_by;  /* memfd smaller than announced */
-        int pipe_memfd;   /* a pipe where the memfd belongs */
-        int nfds;         /* descriptors attached */
-        uint32_t ring;    /* announced ring size */
-        int want;         /* 0, or the -errno connect must return */
+        int unsealed;      /* memfd without shrink/grow seals: the server could SIGBUS us */
+        int write_sealed;  /* memfd sealed against writing: cannot be mapped for writing */
+        size_t short_by;   /* memfd smaller than announced */
+        int pipe_memfd;    /* a pipe where the memfd belongs */
+        int pipe_doorbell; /* a pipe where the doorbell socket belongs */
+        int nfds;          /* descriptors attached */
+        uint32_t ring;     /* announced ring size */
+        int want;          /* 0, or the -errno connect must return */
 };
 
 static void answer_welcome(int s, const void *arg)
@@ -439,40 +440,49 @@ static void answer_welcome(int s, const void *arg)
         }
         int p[2];
         tu_pipe(p);
-        int fds[4] = {memfd, p[1], eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
-                      eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
-        ASSERT_TRUE(fds[2] >= 0 && fds[3] >= 0);
+        int sv[2];
+        ASSERT_SYS(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+        int fds[4] = {memfd, sv[1], p[1], p[0]};
         if (k->pipe_memfd) {
                 fds[0] = p[0];
         }
+        if (k->pipe_doorbell) {
+                fds[1] = p[1];
+        }
         send_fds(s, &w, sizeof(w), fds, k->nfds);
         close(memfd);
-        for (int i = 1; i < 4; i++) {
-                close(fds[i]);
-        }
+        close(sv[0]);
+        close(sv[1]);
+        close(p[1]);
         close(p[0]);
 }
 
 TEST(server_hands_over_bad_descriptors)
 {
         static const struct welcome_case cases[] = {
-            {.name = "all correct", .nfds = 1, .ring = 4096, .want = 0},
-            {.name = "memfd not sealed", .unsealed = 1, .nfds = 1, .ring = 4096, .want = -EPROTO},
+            {.name = "all correct", .nfds = 2, .ring = 4096, .want = 0},
+            {.name = "memfd not sealed", .unsealed = 1, .nfds = 2, .ring = 4096, .want = -EPROTO},
             {.name = "memfd shorter than announced",
              .short_by = 4096,
-             .nfds = 1,
+             .nfds = 2,
              .ring = 4096,
              .want = -EPROTO},
             {.name = "a pipe for the memfd",
              .pipe_memfd = 1,
-             .nfds = 1,
+             .nfds = 2,
              .ring = 4096,
              .want = -EPROTO},
-            {.name = "two descriptors", .nfds = 2, .ring = 4096, .want = -EPROTO},
+            {.name = "a pipe for the doorbell",
+             .pipe_doorbell = 1,
+             .nfds = 2,
+             .ring = 4096,
+             .want = -EPROTO},
+            {.name = "one descriptor", .nfds = 1, .ring = 4096, .want = -EPROTO},
+            {.name = "three descriptors", .nfds = 3, .ring = 4096, .want = -EPROTO},
             {.name = "four descriptors", .nfds = 4, .ring = 4096, .want = -EPROTO},
             {.name = "no descriptors", .nfds = 0, .ring = 4096, .want = -EPROTO},
-            {.name = "sizes that do not match", .nfds = 1, .ring = 8192, .want = -EPROTO},
-            {.name = "ring size not a power of two", .nfds = 1, .ring = 5000, .want = -EPROTO},
+            {.name = "sizes that do not match", .nfds = 2, .ring = 8192, .want = -EPROTO},
+            {.name = "ring size not a power of two", .nfds = 2, .ring = 5000, .want = -EPROTO},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char addr[108], tag[32];
@@ -525,7 +535,7 @@ TEST(server_hands_over_write_sealed_memfd)
 {
         static const struct welcome_case k = {.name = "memfd sealed against writing",
                                               .write_sealed = 1,
-                                              .nfds = 1,
+                                              .nfds = 2,
                                               .ring = 4096,
                                               .want = -EPROTO};
         char addr[108];
