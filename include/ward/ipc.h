@@ -135,7 +135,8 @@ WARD_API int ward_ipc_server_count(ward_ipc_server *srv);
  * most opts->connect_timeout_ns. opts may be NULL.
  * Errors: -ENOENT/-ECONNREFUSED (nobody listens), -EACCES (refused by the
  * server's policy), -EPROTO (the server broke the protocol or speaks another
- * version), -ETIMEDOUT, -EINVAL, -ENOMEM, -EMFILE.
+ * version), -ETIMEDOUT (including a backlog that stayed full), -EINVAL,
+ * -ENAMETOOLONG, -ENOMEM, -EMFILE.
  * Ownership: *ret belongs to the caller; ward_ipc_conn_close() releases it.
  * Thread class: any-thread; the connection then belongs to the calling thread. */
 WARD_API int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts,
@@ -203,11 +204,13 @@ WARD_API int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, 
                                  ward_ipc_reply_fn fn, void *arg, uint64_t *ret_id);
 
 /* ward_ipc_send: send a one-way message (no reply). Errors: -ECONNRESET, -EPROTO,
- * -EMSGSIZE, -ETIMEDOUT (no space within send_timeout_ns). */
+ * -EMSGSIZE, -ETIMEDOUT (no space within send_timeout_ns), -ECANCELED (a callback
+ * closed c while we waited for space), -ECHILD (used after fork), -EINVAL. */
 WARD_API int ward_ipc_send(ward_ipc_conn *c, const void *data, size_t len);
 
 /* ward_ipc_reply: answer request call_id with an application status and data.
- * Errors: -EINVAL (call_id 0), -ECONNRESET, -EPROTO, -EMSGSIZE, -ETIMEDOUT. */
+ * Errors: -EINVAL (call_id 0), -ECONNRESET, -EPROTO, -EMSGSIZE, -ETIMEDOUT,
+ * -ECANCELED, -ECHILD, as ward_ipc_send. */
 WARD_API int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, const void *data,
                             size_t len);
 
@@ -216,7 +219,10 @@ WARD_API int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, 
  * at ward_ipc_buf_data(), then pass the buffer to one of the *_buf senders, which
  * take it over whether they succeed or not; or give it back unsent with
  * ward_ipc_buf_free(). The receiver reads the payload in place.
- * Errors: -EMSGSIZE (len larger than the pool), -ETIMEDOUT, -ECONNRESET, -EINVAL. */
+ * Errors: -EMSGSIZE (len larger than the pool), -ETIMEDOUT, -ECONNRESET, -EPROTO,
+ * -ECANCELED, -ECHILD, -EINVAL. The *_buf senders return what ward_ipc_call,
+ * ward_ipc_send and ward_ipc_reply return, and -EINVAL for a buffer that is not
+ * c's or was already sent. */
 WARD_API int ward_ipc_buf_alloc(ward_ipc_conn *c, size_t len, uint64_t timeout_ns,
                                 ward_ipc_buf **ret);
 WARD_API void *ward_ipc_buf_data(ward_ipc_buf *b);

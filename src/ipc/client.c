@@ -31,28 +31,34 @@ static int wait_fd(int fd, short events, uint64_t deadline)
         }
 }
 
-static int connect_socket(const struct ward__address *addr, uint64_t deadline)
+/* try_connect: one attempt. The socket, -EAGAIN (the server's backlog is full:
+ * AF_UNIX never completes such a connect later, so try again), or -errno. */
+static int try_connect(const struct ward__address *addr)
 {
         int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (s < 0) {
                 return -errno;
         }
-        int r = connect(s, (const struct sockaddr *)&addr->sun, addr->len);
-        if (r < 0 && (errno == EAGAIN || errno == EINPROGRESS)) {
-                r = wait_fd(s, POLLOUT, deadline);
-                int err = 0;
-                socklen_t len = sizeof(err);
-                if (r == 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
-                        errno = err;
-                        r = -1;
-                }
-        }
-        if (r < 0) {
-                r = r == -1 ? -errno : r;
+        if (connect(s, (const struct sockaddr *)&addr->sun, addr->len) < 0) {
+                int r = errno == EINPROGRESS ? -EAGAIN : -errno;
                 close(s);
                 return r;
         }
         return s;
+}
+
+static int connect_socket(const struct ward__address *addr, uint64_t deadline)
+{
+        for (;;) {
+                int s = try_connect(addr);
+                if (s != -EAGAIN) {
+                        return s;
+                }
+                if (ward_now_ns() >= deadline) {
+                        return -ETIMEDOUT;
+                }
+                usleep(1000); /* a server busy accepting: give it a moment */
+        }
 }
 
 static void close_fds(int *fds, int n)
