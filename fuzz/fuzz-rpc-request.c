@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fuzzmsg.pb-c.h"
+#include "reflect.pb-c.h"
 #include "rpc/arena.h"
 #include "rpc/wire.h"
 
@@ -29,6 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 protobuf_c_message_pack(m, buf);
                 free(buf);
         }
+        ward__arena_reset(&arena);
+        /* a reflection reply, as `ward list` decodes it from any server */
+        m = protobuf_c_message_unpack(&ward__reflect__description__descriptor, &arena.alloc, size,
+                                      data);
+        (void)m;
         ward__arena_free(&arena);
         return 0;
 }

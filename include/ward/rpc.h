@@ -130,6 +130,16 @@ WARD_API ward_ipc_server *ward_rpc_server_ipc(ward_rpc_server *s);
  * Thread class: owner-thread. */
 WARD_API int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret);
 
+/* ward_rpc_describe: ask the server at conn what it hosts: services, methods
+ * and every message type they use (the built-in reflection every ward server
+ * answers). On success *ret is the description, which the caller frees with
+ * protobuf_c_message_free_unpacked(&(*ret)->base, NULL); its type comes from
+ * reflect.pb-c.h, generated from ward's reflect.proto.
+ * Returns a ward_rpc_status (>= 0), or -EINVAL. Thread class: owner of conn. */
+struct Ward__Reflect__Description;
+WARD_API int ward_rpc_describe(ward_ipc_conn *conn, uint64_t timeout_ns,
+                               struct Ward__Reflect__Description **ret);
+
 /* ward_rpc_service_hash: the schema hash exchanged at first use (FNV-1a 64 over
  * the service's names, methods and message fields, recursively). */
 WARD_API uint64_t ward_rpc_service_hash(const ProtobufCServiceDescriptor *desc);

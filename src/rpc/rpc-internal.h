@@ -30,6 +30,17 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
                    const ProtobufCMessage *input, uint64_t timeout_ns,
                    const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg);
 
+/* A service a server hosts, with its schema hash. */
+struct ward__hosted {
+        ProtobufCService *service;
+        uint64_t hash;
+};
+
+/* ward__rpc_reflect_reply: answer a REFLECT request with the description of
+ * svcs[0..n) (reflect.c). */
+void ward__rpc_reflect_reply(const struct ward__hosted *svcs, unsigned n, ward_ipc_conn *conn,
+                             uint64_t call_id);
+
 /* local.c: servers of this process, by address (see the file's comment). */
 int ward__rpc_local_register(const char *address, ward_rpc_server *srv);
 void ward__rpc_local_unregister(ward_rpc_server *srv);

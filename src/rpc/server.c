@@ -10,15 +10,10 @@
 
 #define CALL_MAGIC 0x4c4c4143u /* "CALL": marks a live struct call */
 
-struct hosted {
-        ProtobufCService *service;
-        uint64_t hash;
-};
-
 struct ward_rpc_server {
         ward_ipc_server *ipc;
         ward_loop *loop;
-        struct hosted *svcs;
+        struct ward__hosted *svcs;
         unsigned n, cap;
         struct call *calls; /* handlers that have not answered yet */
         struct ward__arena_pool arenas;
@@ -240,6 +235,8 @@ static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
         }
         if (h.kind == WARD__RPC_RESOLVE) {
                 on_resolve(s, conn, m);
+        } else if (h.kind == WARD__RPC_REFLECT) {
+                ward__rpc_reflect_reply(s->svcs, s->n, conn, ward_ipc_msg_call_id(m));
         } else {
                 on_call(s, conn, m, &h);
         }
@@ -299,15 +296,15 @@ int ward_rpc_server_add(ward_rpc_server *s, ProtobufCService *service)
         }
         if (s->n == s->cap) {
                 unsigned ncap = s->cap ? s->cap * 2 : 8;
-                struct hosted *n = realloc(s->svcs, ncap * sizeof(*n));
+                struct ward__hosted *n = realloc(s->svcs, ncap * sizeof(*n));
                 if (!n) {
                         return -ENOMEM;
                 }
                 s->svcs = n;
                 s->cap = ncap;
         }
-        s->svcs[s->n++] =
-            (struct hosted){.service = service, .hash = ward_rpc_service_hash(service->descriptor)};
+        s->svcs[s->n++] = (struct ward__hosted){.service = service,
+                                                .hash = ward_rpc_service_hash(service->descriptor)};
         return 0;
 }
 

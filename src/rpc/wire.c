@@ -11,8 +11,7 @@ int ward__rpc_hdr_decode(const void *buf, size_t len, struct ward__rpc_hdr *ret)
                 return -EPROTO;
         }
         memcpy(&h, buf, sizeof(h));
-        if (h.magic != WARD__RPC_MAGIC ||
-            (h.kind != WARD__RPC_CALL && h.kind != WARD__RPC_RESOLVE)) {
+        if (h.magic != WARD__RPC_MAGIC || h.kind < WARD__RPC_CALL || h.kind > WARD__RPC_REFLECT) {
                 return -EPROTO;
         }
         *ret = h;

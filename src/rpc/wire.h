@@ -11,7 +11,7 @@
 #define WARD__RPC_MAGIC 0x43505257u /* "WRPC" */
 #define WARD__RPC_NAME_MAX 256u
 
-enum { WARD__RPC_CALL = 1, WARD__RPC_RESOLVE = 2 };
+enum { WARD__RPC_CALL = 1, WARD__RPC_RESOLVE = 2, WARD__RPC_REFLECT = 3 };
 
 struct ward__rpc_hdr {
         uint32_t magic;

@@ -506,7 +506,7 @@ TEST(raw_malformed_requests)
         ASSERT_EQ(raw_status(conn, "0123456789abcdef", 16), WARD_RPC_BAD_MESSAGE);
         memset(buf, 0xff, 64);
         ASSERT_EQ(raw_status(conn, buf, 64), WARD_RPC_BAD_MESSAGE);
-        h = (struct ward__rpc_hdr){.magic = WARD__RPC_MAGIC, .kind = 3};
+        h = (struct ward__rpc_hdr){.magic = WARD__RPC_MAGIC, .kind = 4}; /* 3 is REFLECT */
         ASSERT_EQ(raw_status(conn, &h, sizeof(h)), WARD_RPC_BAD_MESSAGE);
         h.kind = 0;
         ASSERT_EQ(raw_status(conn, &h, sizeof(h)), WARD_RPC_BAD_MESSAGE);

@@ -12,6 +12,7 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 extern const struct ward_command ward_commands[];
 

@@ -8,6 +8,7 @@ const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
     {"bench", "run a benchmark: ward bench ipc|rpc|memory [options] [--json]", cmd_bench},
+    {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
     {NULL, NULL, NULL},
