@@ -1,8 +1,6 @@
 /* Sealed memfds: created by one side, checked by the other before mapping. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,16 +45,4 @@ int ward__shm_map(int fd, size_t size, void **ret)
         }
         *ret = p;
         return 0;
-}
-
-int ward__fd_is_eventfd(int fd)
-{
-        char path[64], target[64];
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        ssize_t n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0) {
-                return -errno;
-        }
-        target[n] = '\0';
-        return strcmp(target, "anon_inode:[eventfd]") == 0;
 }

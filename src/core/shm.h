@@ -17,7 +17,4 @@ int ward__memfd_check(int fd, size_t size);
 /* ward__shm_map: map size bytes of fd shared, read-write. Returns 0 and *ret, or -errno. */
 int ward__shm_map(int fd, size_t size, void **ret);
 
-/* ward__fd_is_eventfd: does fd refer to an eventfd? Returns 1, 0, or -errno. */
-int ward__fd_is_eventfd(int fd);
-
 #endif
