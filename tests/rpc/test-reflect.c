@@ -1,58 +1,14 @@
 /* Reflection: a server describes the services it hosts and the messages they
  * use, as `ward list` prints them. */
-#include <signal.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <ward/ward.h>
 
 #include "calc-service.h"
 #include "reflect.pb-c.h"
-#include "test.h"
+#include "rpc-util.h"
 
 #define SECOND 1000000000ull
-
-static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg)
-{
-        (void)si, (void)arg;
-        ward_loop_stop(ward_source_get_loop(s));
-}
-
-static pid_t serve_calc(const char *addr)
-{
-        int ready[2];
-        char b;
-        ASSERT_SYS(pipe(ready));
-        pid_t pid = fork();
-        ASSERT_SYS(pid);
-        if (pid == 0) {
-                ward_loop *loop;
-                ward_rpc_server *srv;
-                sigset_t set;
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                sigemptyset(&set);
-                sigaddset(&set, SIGTERM);
-                sigprocmask(SIG_BLOCK, &set, NULL);
-                if (ward_loop_new(&loop) < 0 ||
-                    ward_loop_add_signal(loop, SIGTERM, on_stop, NULL, NULL) < 0 ||
-                    ward_rpc_server_new(loop, addr, NULL, &srv) < 0 ||
-                    ward_rpc_server_add(srv, &calc_service.base) < 0 ||
-                    write(ready[1], "!", 1) != 1) {
-                        _exit(2);
-                }
-                ward_loop_run(loop);
-                ward_rpc_server_free(srv);
-                ward_loop_free(loop);
-                _exit(0);
-        }
-        close(ready[1]);
-        ASSERT_EQ(read(ready[0], &b, 1), 1);
-        close(ready[0]);
-        return pid;
-}
 
 static const Ward__Reflect__Message *find_message(const Ward__Reflect__Description *d,
                                                   const char *name)
@@ -67,9 +23,8 @@ static const Ward__Reflect__Message *find_message(const Ward__Reflect__Descripti
 
 TEST(describes_calc)
 {
-        char addr[64];
-        snprintf(addr, sizeof(addr), "@ward-rpc-test-%d-reflect", getpid());
-        pid_t pid = serve_calc(addr);
+        char addr[108];
+        pid_t pid = rt_start_one(addr, sizeof(addr), "reflect", &calc_service.base);
         ward_ipc_conn *conn;
         Ward__Reflect__Description *d = NULL;
         ASSERT_OK(ward_ipc_connect(addr, NULL, &conn));
@@ -109,10 +64,7 @@ TEST(describes_calc)
         protobuf_c_message_free_unpacked(out, NULL);
         ward_rpc_client_free(c);
         ward_ipc_conn_close(conn);
-        kill(pid, SIGTERM);
-        int status;
-        ASSERT_SYS(waitpid(pid, &status, 0));
-        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        rt_server_stop(pid);
 }
 
 TEST(bad_arguments)

@@ -1,16 +1,10 @@
 /* Short-circuit calls: a client of an address served in the same process and
  * thread calls straight into the dispatcher, with the same results as a remote
  * call of the same service. */
-#include <signal.h>
-#include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <ward/ward.h>
 
 #include "calc-service.h"
-#include "test.h"
+#include "rpc-util.h"
 
 #define SECOND 1000000000ull
 
@@ -18,48 +12,6 @@ static void on_result(const Calc__Result *res, void *closure_data)
 {
         int64_t *out = closure_data;
         *out = res ? res->value : INT64_MIN;
-}
-
-static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg)
-{
-        (void)si, (void)arg;
-        ward_loop_stop(ward_source_get_loop(s));
-}
-
-/* serve_remote: a calc server in a child process; returns its pid once ready. */
-static pid_t serve_remote(const char *addr)
-{
-        int ready[2];
-        char b;
-        ASSERT_SYS(pipe(ready));
-        pid_t pid = fork();
-        ASSERT_SYS(pid);
-        if (pid == 0) {
-                ward_loop *loop;
-                ward_rpc_server *srv;
-                sigset_t set;
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                sigemptyset(&set);
-                sigaddset(&set, SIGTERM);
-                sigprocmask(SIG_BLOCK, &set, NULL);
-                if (ward_loop_new(&loop) < 0 ||
-                    ward_loop_add_signal(loop, SIGTERM, on_stop, NULL, NULL) < 0 ||
-                    ward_rpc_server_new(loop, addr, NULL, &srv) < 0 ||
-                    ward_rpc_server_add(srv, &calc_service.base) < 0) {
-                        _exit(2);
-                }
-                if (write(ready[1], "!", 1) != 1) {
-                        _exit(2);
-                }
-                ward_loop_run(loop);
-                ward_rpc_server_free(srv);
-                ward_loop_free(loop);
-                _exit(0);
-        }
-        close(ready[1]);
-        ASSERT_EQ(read(ready[0], &b, 1), 1);
-        close(ready[0]);
-        return pid;
 }
 
 /* results: the answers one client gives, to compare local and remote. */
@@ -105,10 +57,10 @@ static struct results exercise(ward_rpc_client *c)
 
 TEST(local_and_remote_agree)
 {
-        char local_addr[64], remote_addr[64];
-        snprintf(local_addr, sizeof(local_addr), "@ward-rpc-test-%d-sc-local", getpid());
-        snprintf(remote_addr, sizeof(remote_addr), "@ward-rpc-test-%d-sc-remote", getpid());
-        pid_t child = serve_remote(remote_addr);
+        char local_addr[108], remote_addr[108];
+        rt_addr(local_addr, sizeof(local_addr), "sc-local");
+        pid_t child =
+            rt_start_one(remote_addr, sizeof(remote_addr), "sc-remote", &calc_service.base);
 
         ward_loop *loop;
         ward_rpc_server *srv;
@@ -139,16 +91,13 @@ TEST(local_and_remote_agree)
         ward_rpc_client_free(remote);
         ward_rpc_server_free(srv);
         ward_loop_free(loop);
-        kill(child, SIGTERM);
-        int status;
-        ASSERT_SYS(waitpid(child, &status, 0));
-        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        rt_server_stop(child);
 }
 
 TEST(server_gone_means_remote_or_error)
 {
-        char addr[64];
-        snprintf(addr, sizeof(addr), "@ward-rpc-test-%d-sc-gone", getpid());
+        char addr[108];
+        rt_addr(addr, sizeof(addr), "sc-gone");
         ward_loop *loop;
         ward_rpc_server *srv;
         ward_rpc_client *c = NULL;
