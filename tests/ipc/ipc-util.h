@@ -218,6 +218,23 @@ static inline struct ward_ipc_options tu_opts(enum ward_ipc_wait wait)
         return o;
 }
 
+/* tu_connect_attached: a new loop and a default connection to addr attached
+ * to it, for tests that take replies and pushes through a loop. */
+static inline void tu_connect_attached(const char *addr, ward_loop **ret_loop,
+                                       ward_ipc_conn **ret_conn)
+{
+        ASSERT_OK(ward_loop_new(ret_loop));
+        ASSERT_OK(ward_ipc_connect(addr, NULL, ret_conn));
+        ASSERT_OK(ward_ipc_conn_attach(*ret_conn, *ret_loop));
+}
+
+/* tu_readable: is fd readable right now? */
+static inline int tu_readable(int fd)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        return poll(&p, 1, 0) == 1;
+}
+
 static inline const char *tu_wait_name(unsigned wait)
 {
         switch (wait) {
@@ -443,6 +460,54 @@ static inline void tu_echo_plus1(ward_ipc_conn *c, const ward_ipc_msg *m, void *
         int r = ward_ipc_reply(c, id, (int32_t)len, out, len);
         (void)r;
         free(out);
+}
+
+/* An in-process server driven by the test with ward_loop_run_once: it counts
+ * one-way messages and closed connections, and answers requests with
+ * tu_echo_plus1. For tests that play a hostile client against it. */
+struct tu_inproc {
+        char addr[108];
+        ward_loop *loop;
+        ward_ipc_server *srv;
+        int oneway_seen;
+        int closed_events;
+        int last_closed_error;
+};
+
+static inline void tu_inproc_on_msg(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
+{
+        struct tu_inproc *s = arg;
+        if (ward_ipc_msg_call_id(m) == 0) {
+                s->oneway_seen++;
+                return;
+        }
+        tu_echo_plus1(c, m, NULL);
+}
+
+static inline void tu_inproc_on_conn(ward_ipc_conn *c, int event, int error, void *arg)
+{
+        struct tu_inproc *s = arg;
+        (void)c;
+        if (event == WARD_IPC_CLOSED) {
+                s->closed_events++;
+                s->last_closed_error = error;
+        }
+}
+
+static inline void tu_inproc_open(struct tu_inproc *s, const char *tag,
+                                  const struct ward_ipc_options *o)
+{
+        memset(s, 0, sizeof(*s));
+        tu_addr(s->addr, sizeof(s->addr), tag);
+        ASSERT_OK(ward_loop_new(&s->loop));
+        ASSERT_OK(ward_ipc_server_new(s->loop, s->addr, o, tu_inproc_on_msg, s, &s->srv));
+        ASSERT_OK(ward_ipc_server_set_conn_handler(s->srv, tu_inproc_on_conn, s));
+}
+
+static inline void tu_inproc_close(struct tu_inproc *s)
+{
+        ward_ipc_server_free(s->srv);
+        ward_loop_free(s->loop);
 }
 
 /* tu_client_calls: n calls of len bytes against a tu_echo_plus1 server;

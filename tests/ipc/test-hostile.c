@@ -87,64 +87,19 @@ static void refill(ward_ipc_conn *c, struct view *v)
         ward__wake_if_sleeping(&ctl->consumer_sleep, &ctl->consumer_futex, c->wake_fd);
 }
 
-static int readable(int fd)
-{
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        return poll(&p, 1, 0) == 1;
-}
-
 /* ---- an in-process server, driven by ward_loop_run_once ---- */
 
-static int oneway_seen;
-static int closed_events;
-static int last_closed_error;
-
-static void count_and_echo(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
+static void server_open(struct tu_inproc *s, const char *tag, enum ward_ipc_wait wait)
 {
-        if (ward_ipc_msg_call_id(m) == 0) {
-                oneway_seen++;
-                return;
-        }
-        tu_echo_plus1(c, m, arg);
-}
-
-static void on_conn(ward_ipc_conn *c, int event, int error, void *arg)
-{
-        (void)c, (void)arg;
-        if (event == WARD_IPC_CLOSED) {
-                closed_events++;
-                last_closed_error = error;
-        }
-}
-
-struct server {
-        char addr[108];
-        ward_loop *loop;
-        ward_ipc_server *srv;
-};
-
-static void server_open(struct server *s, const char *tag, enum ward_ipc_wait wait)
-{
-        tu_addr(s->addr, sizeof(s->addr), tag);
         struct ward_ipc_options o = small_opts(wait);
-        oneway_seen = 0;
-        closed_events = 0;
-        ASSERT_OK(ward_loop_new(&s->loop));
-        ASSERT_OK(ward_ipc_server_new(s->loop, s->addr, &o, count_and_echo, NULL, &s->srv));
-        ASSERT_OK(ward_ipc_server_set_conn_handler(s->srv, on_conn, NULL));
-}
-
-static void server_close(struct server *s)
-{
-        ward_ipc_server_free(s->srv);
-        ward_loop_free(s->loop);
+        tu_inproc_open(s, tag, &o);
 }
 
 /* drive_until_readable: run the loop until fd is readable (within ms). */
-static void drive_until_readable(struct server *s, int fd, unsigned ms)
+static void drive_until_readable(struct tu_inproc *s, int fd, unsigned ms)
 {
         uint64_t t0 = ward_now_ns();
-        while (!readable(fd)) {
+        while (!tu_readable(fd)) {
                 if (tu_ms_since(t0) > ms) {
                         TEST_FAIL("nothing from the child within %u ms", ms);
                 }
@@ -164,7 +119,7 @@ static void refilling_client(const char *addr, int stop_fd, int ready_fd)
         fill_oneways(&v);
         refill(c, &v);
         tu_write_full(ready_fd, "r", 1);
-        while (!readable(stop_fd)) {
+        while (!tu_readable(stop_fd)) {
                 refill(c, &v);
                 tu_sleep_ms(2);
         }
@@ -173,7 +128,7 @@ static void refilling_client(const char *addr, int stop_fd, int ready_fd)
 
 static void run_refilling_client(enum ward_ipc_wait server_wait)
 {
-        struct server s;
+        struct tu_inproc s;
         server_open(&s, "refill", server_wait);
         int stop[2], ready[2];
         tu_pipe(stop);
@@ -188,18 +143,18 @@ static void run_refilling_client(enum ward_ipc_wait server_wait)
         close(ready[1]);
         drive_until_readable(&s, ready[0], 5000);
         tu_drive_ms(s.loop, 100);
-        ASSERT_TRUE(oneway_seen > 0);
+        ASSERT_TRUE(s.oneway_seen > 0);
 
         uint64_t t0 = ward_now_ns();
-        int before = oneway_seen;
+        int before = s.oneway_seen;
         pid_t good = tu_good_client(s.addr, 20);
         tu_check_exit0(good, tu_drive_child(s.loop, good, 10000));
         fprintf(stderr,
                 "   server %s: good client's 20 calls took %" PRIu64
                 " ms while the bad one sent %d one-way records\n",
-                tu_wait_name(server_wait), tu_ms_since(t0), oneway_seen - before);
+                tu_wait_name(server_wait), tu_ms_since(t0), s.oneway_seen - before);
         /* the flood went on meanwhile: the good client was served during it */
-        ASSERT_TRUE(oneway_seen > before);
+        ASSERT_TRUE(s.oneway_seen > before);
 
         tu_write_full(stop[1], "x", 1);
         close(stop[1]);
@@ -210,7 +165,7 @@ static void run_refilling_client(enum ward_ipc_wait server_wait)
                 ASSERT_OK(ward_loop_run_once(s.loop, 5 * TU_MS));
         }
         ASSERT_EQ(ward_ipc_server_count(s.srv), 0);
-        server_close(&s);
+        tu_inproc_close(&s);
 }
 
 TEST(refilling_client_does_not_starve_server)
@@ -487,7 +442,7 @@ static void jamming_client(const char *addr, int stop_fd, int report_fd_)
         tu_write_full(report_fd_, "r", 1);
 
         /* phase 3: keep asking, never reading the doorbell */
-        while (!readable(stop_fd)) {
+        while (!tu_readable(stop_fd)) {
                 st.replies_after += jam_request(c, &v, id++, 10);
         }
         tu_write_full(report_fd_, &st, sizeof(st));
@@ -496,7 +451,7 @@ static void jamming_client(const char *addr, int stop_fd, int report_fd_)
 
 static void run_jammed_doorbell(enum ward_ipc_wait server_wait)
 {
-        struct server s;
+        struct tu_inproc s;
         server_open(&s, "jam", server_wait);
         int stop[2], rep[2];
         tu_pipe(stop);
@@ -545,7 +500,7 @@ static void run_jammed_doorbell(enum ward_ipc_wait server_wait)
                 ASSERT_OK(ward_loop_run_once(s.loop, 5 * TU_MS));
         }
         ASSERT_EQ(ward_ipc_server_count(s.srv), 0);
-        server_close(&s);
+        tu_inproc_close(&s);
 }
 
 TEST(jammed_doorbell_does_not_block_server)

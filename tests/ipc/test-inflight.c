@@ -139,10 +139,8 @@ TEST(two_hundred_in_flight_reversed)
         pid_t srv = tu_server_start(&cfg);
 
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         ASSERT_ERRNO(ward_ipc_conn_attach(c, loop), EBUSY);
 
         for (uint32_t i = 0; i < NCALLS; i++) {
@@ -210,10 +208,8 @@ TEST(many_big_replies_in_flight)
         struct tu_server cfg = {.addr = addr, .on_msg = reply_big};
         pid_t srv = tu_server_start(&cfg);
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         for (uint32_t i = 0; i < NCALLS; i++) {
                 ASSERT_OK(ward_ipc_call_async(c, &i, sizeof(i), 10 * TU_SEC, on_big,
                                               (void *)(uintptr_t)i, NULL));
@@ -295,10 +291,8 @@ TEST(close_cancels_pending)
         struct tu_server cfg = {.addr = addr, .on_msg = on_ignore};
         pid_t srv = tu_server_start(&cfg);
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         for (int i = 0; i < 10; i++) {
                 ASSERT_OK(ward_ipc_call_async(c, "x", 1, 10 * TU_SEC, on_cancel, NULL, NULL));
         }
@@ -406,10 +400,8 @@ TEST(close_inside_reply_callback)
         struct tu_server cfg = {.addr = addr, .on_msg = echo_first_only};
         pid_t srv = tu_server_start(&cfg);
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         ASSERT_OK(ward_ipc_call_async(c, "first", 5, 5 * TU_SEC, on_first, NULL, NULL));
         for (int i = 0; i < 5; i++) {
                 ASSERT_OK(ward_ipc_call_async(c, "later", 5, 5 * TU_SEC, on_later, NULL, NULL));

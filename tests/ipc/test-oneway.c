@@ -159,10 +159,8 @@ TEST(server_push_to_handler)
         struct tu_server cfg = {.addr = addr, .on_msg = on_msg};
         pid_t srv = tu_server_start(&cfg);
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         ward_ipc_conn_set_handler(c, on_push, (void *)(uintptr_t)0x5EED);
 
         send_msg(c, K_PUSH, 100);
@@ -289,10 +287,8 @@ TEST(call_from_push_handler)
         struct tu_server cfg = {.addr = addr, .on_msg = on_msg};
         pid_t srv = tu_server_start(&cfg);
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         ward_ipc_conn_set_handler(c, on_push_call, NULL);
         for (int i = 1; i <= 10; i++) {
                 send_msg(c, K_PUSH, 1);

@@ -155,10 +155,8 @@ TEST(server_killed_during_async_call)
         int fd;
         pid_t srv = start_holding_server(addr, NULL, &fd);
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         ASSERT_OK(ward_ipc_call_async(c, "x", 1, 5 * TU_SEC, on_async, NULL, NULL));
         char b;
         ASSERT_EQ(tu_read_full(fd, &b, 1, 5000), 1);

@@ -270,10 +270,8 @@ TEST(connection_after_fork)
         struct tu_server cfg = {.addr = addr, .on_msg = on_copy};
         pid_t srv = tu_server_start(&cfg);
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
         async_call_on_loop(c, loop);
         pid_t child = tu_fork();
         if (child == 0) {

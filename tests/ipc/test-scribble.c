@@ -188,64 +188,21 @@ static void bad_client(const char *addr, const struct corruption *k, uint64_t se
 
 /* ---- the in-process server ---- */
 
-static int oneway_seen;
-static int closed_events;
-static int last_closed_error;
-
-static void on_msg(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
+static void server_open(struct tu_inproc *s, const char *tag)
 {
-        if (ward_ipc_msg_call_id(m) == 0) {
-                oneway_seen++;
-                return;
-        }
-        tu_echo_plus1(c, m, arg);
-}
-
-static void on_conn(ward_ipc_conn *c, int event, int error, void *arg)
-{
-        (void)c, (void)arg;
-        if (event == WARD_IPC_CLOSED) {
-                closed_events++;
-                last_closed_error = error;
-        }
-}
-
-struct server {
-        char addr[108];
-        ward_loop *loop;
-        ward_ipc_server *srv;
-};
-
-static void server_open(struct server *s, const char *tag)
-{
-        tu_addr(s->addr, sizeof(s->addr), tag);
         struct ward_ipc_options o = small_opts(WARD_IPC_WAIT_SPIN_THEN_BLOCK);
-        ASSERT_OK(ward_loop_new(&s->loop));
-        ASSERT_OK(ward_ipc_server_new(s->loop, s->addr, &o, on_msg, NULL, &s->srv));
-        ASSERT_OK(ward_ipc_server_set_conn_handler(s->srv, on_conn, NULL));
-}
-
-static void server_close(struct server *s)
-{
-        ward_ipc_server_free(s->srv);
-        ward_loop_free(s->loop);
-}
-
-static int readable(int fd)
-{
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        return poll(&p, 1, 0) == 1;
+        tu_inproc_open(s, tag, &o);
 }
 
 /* run_bad_client: one bad client through the whole dance; the server must
  * drop it and then serve a good client. */
-static void run_bad_client(struct server *s, const struct corruption *k, uint64_t seed)
+static void run_bad_client(struct tu_inproc *s, const struct corruption *k, uint64_t seed)
 {
         int to[2], from[2];
         tu_pipe(to);
         tu_pipe(from);
-        oneway_seen = 0;
-        int closed_before = closed_events;
+        s->oneway_seen = 0;
+        int closed_before = s->closed_events;
         pid_t pid = tu_fork();
         if (pid == 0) {
                 bad_client(s->addr, k, seed, to[0], from[1]);
@@ -253,10 +210,10 @@ static void run_bad_client(struct server *s, const struct corruption *k, uint64_
         close(to[0]);
         close(from[1]);
         uint64_t t0 = ward_now_ns();
-        while (!(readable(from[0]) && oneway_seen == PRELUDE) && tu_ms_since(t0) < 5000) {
+        while (!(tu_readable(from[0]) && s->oneway_seen == PRELUDE) && tu_ms_since(t0) < 5000) {
                 ASSERT_OK(ward_loop_run_once(s->loop, 5 * TU_MS));
         }
-        ASSERT_EQ(oneway_seen, PRELUDE);
+        ASSERT_EQ(s->oneway_seen, PRELUDE);
         ASSERT_EQ(ward_ipc_server_count(s->srv), 1);
         char b;
         ASSERT_EQ(tu_read_full(from[0], &b, 1, 1000), 1);
@@ -264,17 +221,17 @@ static void run_bad_client(struct server *s, const struct corruption *k, uint64_
         tu_write_full(to[1], "g", 1);
         ASSERT_EQ(tu_read_full(from[0], &b, 1, 5000), 1);
         t0 = ward_now_ns();
-        while (closed_events == closed_before && tu_ms_since(t0) < 3000) {
+        while (s->closed_events == closed_before && tu_ms_since(t0) < 3000) {
                 ASSERT_OK(ward_loop_run_once(s->loop, 5 * TU_MS));
         }
         fprintf(stderr, "   %s (seed %" PRIu64 "): dropped after %" PRIu64 " ms, error %d (%s)\n",
-                k->name, seed, tu_ms_since(t0), last_closed_error,
-                ward_strerror(last_closed_error));
-        ASSERT_EQ(closed_events, closed_before + 1);
+                k->name, seed, tu_ms_since(t0), s->last_closed_error,
+                ward_strerror(s->last_closed_error));
+        ASSERT_EQ(s->closed_events, closed_before + 1);
         if (k->strict_eproto) {
-                ASSERT_ERRNO(last_closed_error, EPROTO);
+                ASSERT_ERRNO(s->last_closed_error, EPROTO);
         } else {
-                ASSERT_TRUE(last_closed_error == -EPROTO || last_closed_error == -ECONNRESET);
+                ASSERT_TRUE(s->last_closed_error == -EPROTO || s->last_closed_error == -ECONNRESET);
         }
         ASSERT_EQ(ward_ipc_server_count(s->srv), 0);
         tu_write_full(to[1], "x", 1);
@@ -283,11 +240,11 @@ static void run_bad_client(struct server *s, const struct corruption *k, uint64_
         tu_check_exit0(pid, tu_drive_child(s->loop, pid, 5000));
 
         pid_t good = tu_good_client(s->addr, 20);
-        int closed_good = closed_events;
+        int closed_good = s->closed_events;
         tu_check_exit0(good, tu_drive_child(s->loop, good, 10000));
         /* let the server see the good client go before the next bad one comes */
         t0 = ward_now_ns();
-        while (closed_events == closed_good && tu_ms_since(t0) < 3000) {
+        while (s->closed_events == closed_good && tu_ms_since(t0) < 3000) {
                 ASSERT_OK(ward_loop_run_once(s->loop, 5 * TU_MS));
         }
         ASSERT_EQ(ward_ipc_server_count(s->srv), 0);
@@ -295,12 +252,12 @@ static void run_bad_client(struct server *s, const struct corruption *k, uint64_
 
 static void run_corruption(const struct corruption *k)
 {
-        struct server s;
+        struct tu_inproc s;
         server_open(&s, "scribble");
         for (int seed = 1; seed <= k->seeds; seed++) {
                 run_bad_client(&s, k, (uint64_t)seed);
         }
-        server_close(&s);
+        tu_inproc_close(&s);
 }
 
 TEST(client_scribbles_whole_mapping)

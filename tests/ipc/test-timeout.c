@@ -141,10 +141,8 @@ TEST(async_timeout_on_loop)
         char addr[108];
         pid_t srv = start("async", addr, sizeof(addr));
         ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ward_ipc_conn *c;
-        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
-        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        tu_connect_attached(addr, &loop, &c);
 
         struct outcome ignored = {0}, echoed = {0};
         uint64_t t0 = ward_now_ns();
