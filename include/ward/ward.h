@@ -6,6 +6,8 @@
 #include <ward/error.h>
 #include <ward/ipc.h>
 #include <ward/loop.h>
+#include <ward/rpc-json.h>
 #include <ward/rpc.h>
+#include <ward/trace.h>
 
 #endif

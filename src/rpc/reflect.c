@@ -15,6 +15,9 @@ struct builder {
         const ProtobufCMessageDescriptor *seen[MAX_MESSAGES];
         Ward__Reflect__Message *msgs[MAX_MESSAGES];
         size_t n;
+        const ProtobufCEnumDescriptor *enum_seen[MAX_MESSAGES];
+        Ward__Reflect__Enum *enums[MAX_MESSAGES];
+        size_t n_enums;
         int failed;
 };
 
@@ -61,6 +64,39 @@ static const char *type_name(ProtobufCType t)
 
 static void add_message(struct builder *b, const ProtobufCMessageDescriptor *d);
 
+/* add_enum: list d with its values, once. */
+static void add_enum(struct builder *b, const ProtobufCEnumDescriptor *d)
+{
+        for (size_t i = 0; i < b->n_enums; i++) {
+                if (b->enum_seen[i] == d) {
+                        return;
+                }
+        }
+        if (b->n_enums == MAX_MESSAGES) {
+                return;
+        }
+        Ward__Reflect__Enum *e = grab(b, sizeof(*e));
+        Ward__Reflect__EnumValue **values = grab(b, sizeof(*values) * (d->n_values + 1));
+        if (!e || !values) {
+                return;
+        }
+        ward__reflect__enum__init(e);
+        e->name = (char *)d->name;
+        e->values = values;
+        for (unsigned i = 0; i < d->n_values; i++) {
+                Ward__Reflect__EnumValue *v = grab(b, sizeof(*v));
+                if (!v) {
+                        return;
+                }
+                ward__reflect__enum_value__init(v);
+                v->name = (char *)d->values[i].name;
+                v->number = d->values[i].value;
+                e->values[e->n_values++] = v;
+        }
+        b->enum_seen[b->n_enums] = d;
+        b->enums[b->n_enums++] = e;
+}
+
 static Ward__Reflect__Field *describe_field(struct builder *b, const ProtobufCFieldDescriptor *f)
 {
         Ward__Reflect__Field *out = grab(b, sizeof(*out));
@@ -73,12 +109,15 @@ static Ward__Reflect__Field *describe_field(struct builder *b, const ProtobufCFi
         out->label = (char *)label_name(f->label);
         out->type = (char *)type_name(f->type);
         out->type_name = (char *)"";
+        out->in_oneof = (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
         if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 const ProtobufCMessageDescriptor *m = f->descriptor;
                 out->type_name = (char *)m->name;
                 add_message(b, m);
         } else if (f->type == PROTOBUF_C_TYPE_ENUM) {
-                out->type_name = (char *)((const ProtobufCEnumDescriptor *)f->descriptor)->name;
+                const ProtobufCEnumDescriptor *e = f->descriptor;
+                out->type_name = (char *)e->name;
+                add_enum(b, e);
         }
         return out;
 }
@@ -141,14 +180,13 @@ static Ward__Reflect__Service *describe_service(struct builder *b, const struct 
         return s;
 }
 
-void ward__rpc_reflect_reply(const struct ward__hosted *svcs, unsigned n, ward_ipc_conn *conn,
-                             uint64_t call_id)
+int ward__rpc_describe_pack(const struct ward__hosted *svcs, unsigned n, uint8_t **ret,
+                            size_t *ret_len)
 {
         struct builder *b = calloc(1, sizeof(*b));
         Ward__Reflect__Description desc = WARD__REFLECT__DESCRIPTION__INIT;
-        if (!b || !call_id) {
-                free(b);
-                return;
+        if (!b) {
+                return -ENOMEM;
         }
         ward__arena_init(&b->arena);
         Ward__Reflect__Service **list = grab(b, sizeof(*list) * (n + 1));
@@ -161,17 +199,33 @@ void ward__rpc_reflect_reply(const struct ward__hosted *svcs, unsigned n, ward_i
         desc.services = list;
         desc.messages = b->msgs;
         desc.n_messages = b->n;
+        desc.enums = b->enums;
+        desc.n_enums = b->n_enums;
         size_t len = ward__reflect__description__get_packed_size(&desc);
         uint8_t *buf = b->failed ? NULL : malloc(len + 1);
         if (buf) {
-                ward__reflect__description__pack(&desc, buf);
+                *ret_len = ward__reflect__description__pack(&desc, buf);
+                *ret = buf;
+        }
+        ward__arena_free(&b->arena);
+        free(b);
+        return buf ? 0 : -ENOMEM;
+}
+
+void ward__rpc_reflect_reply(const struct ward__hosted *svcs, unsigned n, ward_ipc_conn *conn,
+                             uint64_t call_id)
+{
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (!call_id) {
+                return;
+        }
+        if (ward__rpc_describe_pack(svcs, n, &buf, &len) == 0) {
                 ward_ipc_reply(conn, call_id, WARD_RPC_OK, buf, len);
         } else {
                 ward_ipc_reply(conn, call_id, WARD_RPC_TRANSPORT_ERROR, NULL, 0);
         }
         free(buf);
-        ward__arena_free(&b->arena);
-        free(b);
 }
 
 int ward_rpc_describe(ward_ipc_conn *conn, uint64_t timeout_ns,

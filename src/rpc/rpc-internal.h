@@ -11,6 +11,15 @@
 /* ward__rpc_status_of: the status an IPC error means to an RPC caller. */
 int ward__rpc_status_of(int ipc_err);
 
+/* ward__rpc_peer_status: a status the peer sent, brought into our range:
+ * anything we do not know is a bad message, never something like -errno. */
+int ward__rpc_peer_status(int32_t s);
+
+/* ward__rpc_resolve: ask the server at conn for the id of the service name
+ * whose schema hash is hash. Returns a ward_rpc_status; *ret_id on OK. */
+int ward__rpc_resolve(ward_ipc_conn *conn, const char *name, uint64_t hash, uint64_t timeout_ns,
+                      uint32_t *ret_id);
+
 /* ward__rpc_is_oneway: is desc's output ward.NoReply? */
 int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m);
 
@@ -35,6 +44,11 @@ struct ward__hosted {
         ProtobufCService *service;
         uint64_t hash;
 };
+
+/* ward__rpc_describe_pack: the packed ward.reflect.Description of svcs[0..n)
+ * into *ret (malloc'ed, the caller's) and *ret_len. Returns 0 or -ENOMEM. */
+int ward__rpc_describe_pack(const struct ward__hosted *svcs, unsigned n, uint8_t **ret,
+                            size_t *ret_len);
 
 /* ward__rpc_reflect_reply: answer a REFLECT request with the description of
  * svcs[0..n) (reflect.c). */

@@ -32,6 +32,15 @@ static void print_message(const Ward__Reflect__Message *m)
         printf("}\n");
 }
 
+static void print_enum(const Ward__Reflect__Enum *e)
+{
+        printf("enum %s {\n", e->name);
+        for (size_t i = 0; i < e->n_values; i++) {
+                printf("  %s = %d;\n", e->values[i]->name, e->values[i]->number);
+        }
+        printf("}\n");
+}
+
 int cmd_list(int argc, char **argv)
 {
         ward_ipc_conn *conn = NULL;
@@ -58,6 +67,10 @@ int cmd_list(int argc, char **argv)
         for (size_t i = 0; i < d->n_messages; i++) {
                 printf("\n");
                 print_message(d->messages[i]);
+        }
+        for (size_t i = 0; i < d->n_enums; i++) {
+                printf("\n");
+                print_enum(d->enums[i]);
         }
         protobuf_c_message_free_unpacked(&d->base, NULL);
         return 0;

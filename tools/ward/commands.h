@@ -13,6 +13,12 @@ int cmd_version(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_trace_tail(int argc, char **argv);
+int cmd_trace_merge(int argc, char **argv);
+int cmd_trace_level(int argc, char **argv);
+int cmd_trace_recover(int argc, char **argv);
 
 extern const struct ward_command ward_commands[];
 

@@ -1,0 +1,65 @@
+/* ward/rpc-json.h: calling any ward service without its .proto: messages as
+ * JSON, typed by the description a server gives of itself (ward_rpc_describe).
+ * This is what `ward call` uses; tools and tests can too.
+ *
+ * The JSON follows proto3's JSON mapping, as grpcurl users know it: a message
+ * is an object keyed by field name (the .proto name; lowerCamelCase is also
+ * accepted on input); 64-bit integers are written as strings and read from
+ * numbers or strings; bytes are base64; enums are value names (numbers are
+ * accepted); a map is an object; null means "not set". Output lists proto3
+ * fields that are not set with their default values (like grpcurl
+ * -emit-defaults), so a reply of zero reads {"value": "0"}, not {}.
+ */
+#ifndef WARD_RPC_JSON_H
+#define WARD_RPC_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ward/api.h>
+#include <ward/ipc.h>
+
+WARD_BEGIN_DECLS
+
+struct Ward__Reflect__Description;
+
+/* ward_rpc_json_to_pb: encode json (len bytes) as a message of the type named
+ * type (full name, "calc.BinaryOp") in d. On success returns 0 with *ret (the
+ * caller frees it) and *ret_len. Errors: -EINVAL for bad JSON or JSON that
+ * does not fit the type, with a message naming the field and its position
+ * written into err (err_size bytes; err may be NULL when err_size is 0);
+ * -ENOENT when d has no message of that name; -ENOMEM.
+ * Thread class: any-thread. */
+WARD_API int ward_rpc_json_to_pb(const struct Ward__Reflect__Description *d, const char *type,
+                                 const char *json, size_t len, uint8_t **ret, size_t *ret_len,
+                                 char *err, size_t err_size);
+
+/* Flags for ward_rpc_pb_to_json. */
+enum {
+        WARD_RPC_JSON_PRETTY = 1, /* indent by two spaces, one field per line */
+};
+
+/* ward_rpc_pb_to_json: decode len bytes of protobuf wire format as the message
+ * type named type in d, into NUL-terminated JSON text *ret (the caller frees
+ * it). The bytes are untrusted: malformed input is an error, never a crash;
+ * fields d does not know are skipped. Errors: -EINVAL (bytes that do not
+ * decode as that type; a message naming the field in err), -ENOENT (no such
+ * type in d), -ENOMEM. Thread class: any-thread. */
+WARD_API int ward_rpc_pb_to_json(const struct Ward__Reflect__Description *d, const char *type,
+                                 const uint8_t *buf, size_t len, int flags, char **ret, char *err,
+                                 size_t err_size);
+
+/* ward_rpc_call_bytes: call method number method of the service named service
+ * (schema_hash as ward_rpc_describe reported it, or as ward_rpc_service_hash
+ * computes it) at conn with an already packed request, and wait up to
+ * timeout_ns. Returns the call's ward_rpc_status (>= 0); on WARD_RPC_OK *ret
+ * and *ret_len hold the packed reply (the caller frees *ret; empty for a
+ * one-way method, which does not wait), otherwise *ret is NULL. -EINVAL for bad
+ * arguments. Thread class: owner of conn. */
+WARD_API int ward_rpc_call_bytes(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
+                                 unsigned method, int one_way, const void *req, size_t len,
+                                 uint64_t timeout_ns, uint8_t **ret, size_t *ret_len);
+
+WARD_END_DECLS
+
+#endif

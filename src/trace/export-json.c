@@ -1,0 +1,128 @@
+/* Merged records as Chrome/Perfetto trace-event JSON: see export.h. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/json-write.h"
+#include "trace/export.h"
+#include "trace/print.h"
+
+/* Threads already named with an "M" record. */
+struct seen {
+        uint64_t *keys;
+        size_t n, cap;
+};
+
+static int seen_add(struct seen *s, uint64_t key)
+{
+        for (size_t i = 0; i < s->n; i++) {
+                if (s->keys[i] == key) {
+                        return 0;
+                }
+        }
+        if (s->n == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 64;
+                uint64_t *k = realloc(s->keys, cap * sizeof(*k));
+                if (!k) {
+                        return 0;
+                }
+                s->keys = k;
+                s->cap = cap;
+        }
+        s->keys[s->n++] = key;
+        return 1;
+}
+
+static void put_names(struct ward__buf *b, const struct ward__trace_file_hdr *f)
+{
+        char name[sizeof(f->name) + 1] = {0};
+        memcpy(name, f->name, sizeof(f->name));
+        ward__buf_printf(b,
+                         "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRIu32
+                         ",\"tid\":%" PRIu32 ",\"args\":{\"name\":",
+                         f->pid, f->tid);
+        ward__json_put_string(b, name, strlen(name));
+        ward__buf_printf(b,
+                         "}},\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRIu32
+                         ",\"tid\":%" PRIu32 ",\"args\":{\"name\":\"%s %" PRIu32 "\"}},\n",
+                         f->pid, f->tid, name, f->tid);
+}
+
+/* put_counter: "queue 42" -> "C" named queue with value 42. */
+static void put_counter(struct ward__buf *b, const char *msg, size_t len)
+{
+        const char *sp = memrchr(msg, ' ', len);
+        size_t nlen = sp ? (size_t)(sp - msg) : len;
+        ward__buf_puts(b, "\"ph\":\"C\",\"name\":");
+        ward__json_put_string(b, msg, nlen);
+        ward__buf_puts(b, ",\"args\":{");
+        ward__json_put_string(b, msg, nlen);
+        ward__buf_printf(b, ":%lld}", sp ? strtoll(sp + 1, NULL, 10) : 0);
+}
+
+static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, struct ward__buf *msg)
+{
+        static const char *const phase[] = {"i", "B", "E", "C"};
+        struct ward__trace_site_info site;
+        struct ward__trace_rec h;
+        memcpy(&h, e->ev.rec, sizeof(h));
+        msg->len = 0;
+        int ok = e->ev.kind == WARD__REC_EVENT &&
+                 ward__trace_parse_site(e->ev.site, e->ev.site_len, &site) == 0;
+        if (ok) {
+                ward__trace_format_message(&site, e->ev.rec + sizeof(h), e->ev.len - sizeof(h),
+                                           msg);
+        } else {
+                uint64_t n = 0;
+                memcpy(&n, e->ev.rec + 16, e->ev.len >= 24 ? 8 : 0);
+                ward__buf_printf(msg, "*** %" PRIu64 " events lost ***", n);
+        }
+        ward__buf_printf(b, "{\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"ts\":%.3f,", e->file->pid,
+                         e->file->tid, (double)e->ev.ns / 1000.0);
+        if (ok && site.kind == WARD__SITE_COUNTER) {
+                put_counter(b, (const char *)msg->p, msg->len);
+        } else {
+                int k = ok && site.kind < 4 ? site.kind : 0;
+                ward__buf_printf(b, "\"ph\":\"%s\",%s\"name\":", phase[k],
+                                 k == 0 ? "\"s\":\"t\"," : "");
+                ward__json_put_string(b, (const char *)msg->p, msg->len);
+        }
+        if (ok) {
+                ward__buf_puts(b, ",\"cat\":");
+                const char *cat =
+                    site.category[0] ? site.category : ward__trace_level_name(site.level);
+                ward__json_put_string(b, cat, strlen(cat));
+                ward__buf_puts(b, ",\"args\":{\"file\":");
+                ward__json_put_string(b, site.file, strlen(site.file));
+                ward__buf_printf(b, ",\"line\":%" PRIu32 ",\"level\":\"%s\"}", site.line,
+                                 ward__trace_level_name(site.level));
+        }
+        ward__buf_puts(b, "}");
+}
+
+int ward__trace_export_json(struct ward__trace_merge *m, FILE *out)
+{
+        struct ward__trace_mev e;
+        struct ward__buf b = {0}, msg = {0};
+        struct seen threads = {0};
+        int first = 1;
+        fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", out);
+        while (ward__trace_merge_next(m, &e) > 0) {
+                b.len = 0;
+                if (!first) {
+                        ward__buf_puts(&b, ",\n");
+                }
+                first = 0;
+                if (seen_add(&threads, (uint64_t)e.file->pid << 32 | e.file->tid)) {
+                        put_names(&b, e.file);
+                }
+                put_event(&b, &e, &msg);
+                fwrite(b.p, 1, b.len, out);
+        }
+        fputs("\n]}\n", out);
+        free(threads.keys);
+        ward__buf_free(&b);
+        ward__buf_free(&msg);
+        return 0;
+}

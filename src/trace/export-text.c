@@ -1,0 +1,18 @@
+/* Merged records as text lines: see export.h. */
+#include "core/buf.h"
+#include "trace/export.h"
+#include "trace/print.h"
+
+int ward__trace_export_text(struct ward__trace_merge *m, FILE *out)
+{
+        struct ward__trace_mev e;
+        struct ward__buf line = {0};
+        while (ward__trace_merge_next(m, &e) > 0) {
+                line.len = 0;
+                ward__trace_print_record(&line, e.ev.ns, e.file->pid, e.file->tid, e.ev.site,
+                                         e.ev.site_len, e.ev.rec, e.ev.len);
+                fwrite(line.p, 1, line.len, out);
+        }
+        ward__buf_free(&line);
+        return 0;
+}

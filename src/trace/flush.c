@@ -1,0 +1,354 @@
+/* Flushing: each thread's pending records, from its ring in the shared file,
+ * to <dir>/<name>.trace.<tid>, with the SITE records its events need, and
+ * rotation. Everything here is async-signal-safe (ward_trace_flush runs it
+ * from signal handlers): no malloc, no locks, no stdio; only open, writev,
+ * rename, close, clock_gettime. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "trace/tracer.h"
+
+#define MAX_IOV 64
+#define CALIBRATION_NS 20000000u
+
+struct out {
+        int fd;
+        struct iovec iov[MAX_IOV];
+        int n;
+        size_t bytes;
+};
+
+/* put_num: decimal digits of v at p; returns the end. */
+static char *put_num(char *p, uint64_t v)
+{
+        char tmp[24];
+        int n = 0;
+        do {
+                tmp[n++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        while (n) {
+                *p++ = tmp[--n];
+        }
+        return p;
+}
+
+static char *put_text(char *p, const char *end, const char *s)
+{
+        while (*s && p < end) {
+                *p++ = *s++;
+        }
+        return p;
+}
+
+/* file_path: <dir>/<name>.trace.<tid>[.<k>] (k > 0: an older, rotated file). */
+static void file_path(const struct ward__tracer *tr, uint32_t tid, unsigned k, char *buf,
+                      size_t size)
+{
+        char *p = buf, *end = buf + size - 48;
+        p = put_text(p, end, tr->dir);
+        p = put_text(p, end, "/");
+        p = put_text(p, end, tr->name);
+        p = put_text(p, end, ".trace.");
+        p = put_num(p, tid);
+        if (k) {
+                *p++ = '.';
+                p = put_num(p, k);
+        }
+        *p = '\0';
+}
+
+static void write_all(int fd, const struct iovec *iov, int n)
+{
+        struct iovec v[MAX_IOV];
+        memcpy(v, iov, (size_t)n * sizeof(*v));
+        struct iovec *cur = v;
+        while (n > 0) {
+                ssize_t w = writev(fd, cur, n);
+                if (w < 0 && errno == EINTR) {
+                        continue;
+                }
+                if (w <= 0) {
+                        return; /* disk full or gone: these events are lost */
+                }
+                while (n > 0 && (size_t)w >= cur->iov_len) {
+                        w -= (ssize_t)cur->iov_len;
+                        cur++;
+                        n--;
+                }
+                if (n > 0) {
+                        cur->iov_base = (char *)cur->iov_base + w;
+                        cur->iov_len -= (size_t)w;
+                }
+        }
+}
+
+static void out_flush(struct out *o)
+{
+        if (o->n) {
+                write_all(o->fd, o->iov, o->n);
+                o->n = 0;
+        }
+}
+
+static void out_add(struct out *o, const void *p, size_t n)
+{
+        if (o->n && (const char *)o->iov[o->n - 1].iov_base + o->iov[o->n - 1].iov_len == p) {
+                o->iov[o->n - 1].iov_len += n; /* extends the previous run */
+        } else {
+                if (o->n == MAX_IOV) {
+                        out_flush(o);
+                }
+                o->iov[o->n++] = (struct iovec){(void *)p, n};
+        }
+        o->bytes += n;
+}
+
+void ward__trace_calibrate(struct ward__tracer *tr)
+{
+        struct ward__trace_shm *h = tr->shm;
+        if (__atomic_load_n(&h->tsc_hz, __ATOMIC_ACQUIRE)) {
+                return;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        uint64_t tsc, ns;
+        do { /* 20 ms at least: the rate is then good to a few ppm */
+                ward__trace_clock_pair(&tsc, &ns);
+        } while (ns - h->ns_base < CALIBRATION_NS);
+        uint64_t hz = (uint64_t)((double)(tsc - h->tsc_base) * 1e9 / (double)(ns - h->ns_base));
+#else
+        uint64_t hz = 1000000000u; /* the fallback clock counts nanoseconds */
+#endif
+        uint64_t none = 0; /* two calibrating at once: the first one's rate stays */
+        __atomic_compare_exchange_n(&h->tsc_hz, &none, hz ? hz : 1000000000u, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE);
+}
+
+/* open_file: a new current file for s's thread, with its header. */
+static int open_file(struct ward__tracer *tr, struct ward__trace_slot_state *s, uint32_t tid)
+{
+        char path[PATH_MAX + 128];
+        file_path(tr, tid, 0, path, sizeof(path));
+        s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (s->fd < 0) {
+                return -1;
+        }
+        ward__trace_calibrate(tr);
+        struct ward__trace_file_hdr fh = {.version = WARD__TRACE_VERSION,
+                                          .hdr_size = sizeof(fh),
+                                          .pid = (uint32_t)tr->pid,
+                                          .tid = tid,
+                                          .tsc_hz = tr->shm->tsc_hz,
+                                          .tsc_base = tr->shm->tsc_base,
+                                          .ns_base = tr->shm->ns_base,
+                                          .seq = s->seq,
+                                          .real_base = tr->shm->real_base};
+        memcpy(fh.magic, WARD__TRACE_FILE_MAGIC, sizeof(WARD__TRACE_FILE_MAGIC));
+        memcpy(fh.name, tr->name, sizeof(fh.name));
+        struct iovec v = {&fh, sizeof(fh)};
+        write_all(s->fd, &v, 1);
+        s->file_tid = tid;
+        s->file_bytes = sizeof(fh);
+        memset(s->site_written, 0, sizeof(s->site_written));
+        return 0;
+}
+
+static void close_file(struct ward__trace_slot_state *s)
+{
+        if (s->fd >= 0) {
+                close(s->fd);
+                s->fd = -1;
+        }
+}
+
+/* rotate: name.trace.T becomes .1, .1 becomes .2, ...; keep files in all. */
+static void rotate(struct ward__tracer *tr, struct ward__trace_slot_state *s)
+{
+        char from[PATH_MAX + 128], to[PATH_MAX + 128];
+        uint32_t tid = s->file_tid;
+        close_file(s);
+        for (unsigned k = tr->opts.rotate_keep - 1; k >= 1; k--) {
+                file_path(tr, tid, k - 1, from, sizeof(from));
+                file_path(tr, tid, k, to, sizeof(to));
+                rename(from, to);
+        }
+        s->seq++;
+        open_file(tr, s, tid);
+}
+
+/* add_site: the SITE record of id, from the dictionary, once per file. */
+static int add_site(struct ward__tracer *tr, struct ward__trace_slot_state *s, struct out *o,
+                    uint32_t id)
+{
+        struct ward__trace_shm *h = tr->shm;
+        if (id == 0 || id > __atomic_load_n(&h->nsites, __ATOMIC_ACQUIRE)) {
+                return -1;
+        }
+        if (s->site_written[id / 8] & (1u << (id % 8))) {
+                return 0;
+        }
+        const uint8_t *rec = tr->map + h->dict_off + tr->site_off[id];
+        struct ward__trace_rec rh;
+        memcpy(&rh, rec, sizeof(rh));
+        if (rh.size < sizeof(rh) ||
+            tr->site_off[id] + rh.size > __atomic_load_n(&h->dict_used, __ATOMIC_ACQUIRE)) {
+                return -1;
+        }
+        out_add(o, rec, rh.size);
+        s->site_written[id / 8] |= (uint8_t)(1u << (id % 8));
+        return 0;
+}
+
+/* drain: records [*r, w) of slot i to its file; returns events written. A
+ * record that does not parse (the shared file was scribbled on) ends the
+ * pass: the rest up to w is skipped. */
+static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w)
+{
+        struct ward__trace_slot_state *s = &tr->slots[i];
+        const uint8_t *ring = ward__trace_slot_ring(tr, i);
+        uint64_t size = tr->opts.buffer_size;
+        struct out o = {.fd = s->fd};
+        int events = 0;
+        while (*r < w) {
+                uint64_t off = *r & (size - 1), left = size - off;
+                struct ward__trace_rec rh;
+                if (left < sizeof(rh)) {
+                        *r += left;
+                        continue;
+                }
+                memcpy(&rh, ring + off, sizeof(rh));
+                if (rh.kind == WARD__REC_PAD) {
+                        *r += left;
+                        continue;
+                }
+                int bad = rh.size < sizeof(rh) || rh.size % 8 || rh.size > left ||
+                          *r + rh.size > w ||
+                          (rh.kind != WARD__REC_EVENT && rh.kind != WARD__REC_LOST);
+                if (bad || (rh.kind == WARD__REC_EVENT && add_site(tr, s, &o, rh.site) < 0)) {
+                        *r = w;
+                        break;
+                }
+                if (s->file_bytes + o.bytes >= tr->opts.rotate_bytes) {
+                        out_flush(&o);
+                        s->file_bytes += o.bytes;
+                        o.bytes = 0;
+                        rotate(tr, s);
+                        o.fd = s->fd;
+                        if (s->fd < 0) {
+                                *r = w;
+                                break;
+                        }
+                        continue; /* the record again: its site goes into the new file */
+                }
+                out_add(&o, ring + off, rh.size);
+                events += rh.kind == WARD__REC_EVENT;
+                if (rh.kind == WARD__REC_LOST && rh.size >= 24) {
+                        uint64_t n;
+                        memcpy(&n, ring + off + 16, 8);
+                        s->lost_seen += n;
+                }
+                *r += rh.size;
+        }
+        out_flush(&o);
+        s->file_bytes += o.bytes;
+        return events;
+}
+
+/* record_unseen_drops: a LOST record in the file for drops the producer
+ * never got to record in its ring (it dropped until it exited or tracing
+ * stopped), so files account for every event. */
+static void record_unseen_drops(struct ward__trace_slot *h, struct ward__trace_slot_state *s)
+{
+        uint64_t dropped = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
+        if (dropped <= s->lost_seen || s->fd < 0) {
+                return;
+        }
+        uint8_t rec[24];
+        struct ward__trace_rec rh = {
+            .size = 24, .kind = WARD__REC_LOST, .tsc = ward__trace_clock()};
+        uint64_t n = dropped - s->lost_seen;
+        memcpy(rec, &rh, sizeof(rh));
+        memcpy(rec + 16, &n, 8);
+        struct iovec v = {rec, sizeof(rec)};
+        write_all(s->fd, &v, 1);
+        s->file_bytes += sizeof(rec);
+        s->lost_seen = dropped;
+}
+
+static int flush_slot(struct ward__tracer *tr, uint32_t i, int final)
+{
+        struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
+        struct ward__trace_slot_state *s = &tr->slots[i];
+        uint32_t state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
+        if (state == WARD__SLOT_FREE) {
+                return 0;
+        }
+        uint64_t w = __atomic_load_n(&h->write, __ATOMIC_ACQUIRE);
+        uint64_t r = h->read;
+        int events = 0;
+        if (w - r > tr->opts.buffer_size) {
+                r = w; /* impossible unless scribbled on: resynchronize */
+        }
+        uint32_t tid = __atomic_load_n(&h->tid, __ATOMIC_RELAXED);
+        if (w != r && (s->fd < 0 || s->file_tid != tid)) {
+                close_file(s);
+                s->seq = 0;
+                if (open_file(tr, s, tid) < 0) {
+                        r = w; /* no file: these events are lost */
+                }
+        }
+        if (w != r) {
+                events = drain(tr, i, &r, w);
+        }
+        __atomic_store_n(&h->read, r, __ATOMIC_RELEASE);
+        __atomic_store_n(&h->flushed, h->flushed + (uint64_t)events, __ATOMIC_RELAXED);
+        if (state == WARD__SLOT_EXITED || final) {
+                record_unseen_drops(h, s);
+        }
+        if (state == WARD__SLOT_EXITED) {
+                close_file(s);
+                __atomic_fetch_add(&tr->dropped_retired,
+                                   __atomic_load_n(&h->dropped, __ATOMIC_RELAXED),
+                                   __ATOMIC_RELAXED);
+                s->lost_seen = 0;
+                __atomic_store_n(&h->state, WARD__SLOT_FREE, __ATOMIC_RELEASE);
+        }
+        return events;
+}
+
+int ward__trace_flush_all(struct ward__tracer *tr, int final)
+{
+        int expected = 0;
+        if (!atomic_compare_exchange_strong(&tr->flushing, &expected, 1)) {
+                return -EBUSY;
+        }
+        int events = 0;
+        for (uint32_t i = 0; i < tr->opts.max_threads; i++) {
+                events += flush_slot(tr, i, final);
+        }
+        atomic_store(&tr->flushing, 0);
+        return events;
+}
+
+int ward_trace_flush(void)
+{
+        struct ward__tracer *tr = __atomic_load_n(&ward__tracer, __ATOMIC_ACQUIRE);
+        if (!tr) {
+                return -ENOTCONN;
+        }
+        /* the flusher thread may be mid-pass: wait for it a little, but not
+         * forever (this may be the flusher thread itself, interrupted) */
+        for (int tries = 0; tries < 1000; tries++) {
+                int r = ward__trace_flush_all(tr, 0);
+                if (r != -EBUSY) {
+                        return r;
+                }
+                sched_yield();
+        }
+        return -EBUSY;
+}

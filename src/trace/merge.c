@@ -1,0 +1,201 @@
+/* k-way merge of trace files by time: see merge.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "trace/merge.h"
+
+struct source {
+        struct ward__trace_tfile *f;
+        struct ward__trace_fev ev; /* its next record */
+        size_t order;
+};
+
+struct ward__trace_merge {
+        struct source *src;
+        size_t n, cap;
+        size_t *heap; /* indexes into src, by (ns, order) */
+        size_t nheap;
+        int errors;
+        FILE *errs;
+};
+
+static int add_file(struct ward__trace_merge *m, const char *path)
+{
+        char err[512];
+        struct ward__trace_tfile *f;
+        if (ward__trace_tfile_open(path, &f, err, sizeof(err)) < 0) {
+                fprintf(m->errs, "ward trace merge: %s\n", err);
+                m->errors++;
+                return 0;
+        }
+        if (m->n == m->cap) {
+                size_t cap = m->cap ? m->cap * 2 : 16;
+                struct source *s = realloc(m->src, cap * sizeof(*s));
+                if (!s) {
+                        ward__trace_tfile_close(f);
+                        return -ENOMEM;
+                }
+                m->src = s;
+                m->cap = cap;
+        }
+        m->src[m->n] = (struct source){.f = f, .order = m->n};
+        m->n++;
+        return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* add_dir: the "*.trace.*" files of dir, in name order (stable ties). */
+static int add_dir(struct ward__trace_merge *m, const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        int r = 0;
+        if (!d) {
+                fprintf(m->errs, "ward trace merge: %s: %s\n", dir, strerror(errno));
+                m->errors++;
+                return 0;
+        }
+        while (r == 0 && (e = readdir(d))) {
+                if (!strstr(e->d_name, ".trace.")) {
+                        continue;
+                }
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 64;
+                        char **bigger = realloc(names, cap * sizeof(*names));
+                        r = bigger ? 0 : -ENOMEM;
+                        names = bigger ? bigger : names;
+                }
+                size_t len = strlen(dir) + strlen(e->d_name) + 2;
+                char *path = r == 0 ? malloc(len) : NULL;
+                if (path) {
+                        snprintf(path, len, "%s/%s", dir, e->d_name);
+                        names[n++] = path;
+                } else {
+                        r = -ENOMEM;
+                }
+        }
+        closedir(d);
+        qsort(names, n, sizeof(*names), by_name);
+        for (size_t i = 0; i < n; i++) {
+                r = r == 0 ? add_file(m, names[i]) : r;
+                free(names[i]);
+        }
+        free(names);
+        return r;
+}
+
+static int before(const struct ward__trace_merge *m, size_t a, size_t b)
+{
+        const struct source *x = &m->src[a], *y = &m->src[b];
+        return x->ev.ns != y->ev.ns ? x->ev.ns < y->ev.ns : x->order < y->order;
+}
+
+static void sift_down(struct ward__trace_merge *m, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, best = i;
+                if (l < m->nheap && before(m, m->heap[l], m->heap[best])) {
+                        best = l;
+                }
+                if (r < m->nheap && before(m, m->heap[r], m->heap[best])) {
+                        best = r;
+                }
+                if (best == i) {
+                        return;
+                }
+                size_t t = m->heap[i];
+                m->heap[i] = m->heap[best];
+                m->heap[best] = t;
+                i = best;
+        }
+}
+
+/* advance: read source s's next record; 1 if it has one. */
+static int advance(struct ward__trace_merge *m, size_t s)
+{
+        char err[512];
+        int r = ward__trace_tfile_next(m->src[s].f, &m->src[s].ev, err, sizeof(err));
+        if (r < 0) {
+                fprintf(m->errs, "ward trace merge: %s\n", err);
+                m->errors++;
+        }
+        return r > 0;
+}
+
+int ward__trace_merge_open(char *const *paths, int n, FILE *errs, struct ward__trace_merge **ret)
+{
+        struct ward__trace_merge *m = calloc(1, sizeof(*m));
+        struct stat st;
+        int r = m ? 0 : -ENOMEM;
+        if (m) {
+                m->errs = errs;
+        }
+        for (int i = 0; r == 0 && i < n; i++) {
+                int dir = stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode);
+                r = dir ? add_dir(m, paths[i]) : add_file(m, paths[i]);
+        }
+        if (r == 0) {
+                m->heap = malloc((m->n + 1) * sizeof(*m->heap));
+                r = m->heap ? 0 : -ENOMEM;
+        }
+        for (size_t i = 0; r == 0 && i < m->n; i++) {
+                if (advance(m, i)) {
+                        m->heap[m->nheap++] = i;
+                }
+        }
+        for (size_t i = r == 0 ? m->nheap / 2 : 0; i-- > 0;) {
+                sift_down(m, i);
+        }
+        if (r == 0 && m->n == 0) {
+                r = -ENOENT;
+        }
+        if (r < 0) {
+                ward__trace_merge_close(m);
+                return r;
+        }
+        *ret = m;
+        return 0;
+}
+
+int ward__trace_merge_next(struct ward__trace_merge *m, struct ward__trace_mev *ret)
+{
+        if (m->nheap == 0) {
+                return 0;
+        }
+        size_t s = m->heap[0];
+        ret->ev = m->src[s].ev;
+        ret->file = ward__trace_tfile_hdr(m->src[s].f);
+        /* the record stays valid: files are closed only at the end */
+        if (!advance(m, s)) {
+                m->heap[0] = m->heap[--m->nheap];
+        }
+        sift_down(m, 0);
+        return 1;
+}
+
+int ward__trace_merge_errors(const struct ward__trace_merge *m)
+{
+        return m->errors;
+}
+
+void ward__trace_merge_close(struct ward__trace_merge *m)
+{
+        if (!m) {
+                return;
+        }
+        for (size_t i = 0; i < m->n; i++) {
+                ward__trace_tfile_close(m->src[i].f);
+        }
+        free(m->src);
+        free(m->heap);
+        free(m);
+}

@@ -1,0 +1,316 @@
+/* Records back to text: see print.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/print.h"
+
+/* The formats below are built here from checked pieces, never taken from a
+ * file as they are. */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+static const char *take_str(const uint8_t **p, const uint8_t *end)
+{
+        const uint8_t *nul = *p < end ? memchr(*p, 0, (size_t)(end - *p)) : NULL;
+        if (!nul) {
+                return NULL;
+        }
+        const char *s = (const char *)*p;
+        *p = nul + 1;
+        return s;
+}
+
+int ward__trace_parse_site(const uint8_t *rec, size_t len, struct ward__trace_site_info *ret)
+{
+        struct ward__trace_rec h;
+        struct ward__trace_site_rec s;
+        if (!rec || len < sizeof(h) + sizeof(s)) {
+                return -EBADMSG;
+        }
+        memcpy(&h, rec, sizeof(h));
+        memcpy(&s, rec + sizeof(h), sizeof(s));
+        if (h.kind != WARD__REC_SITE || h.size > len || h.size < sizeof(h) + sizeof(s) ||
+            s.nargs > WARD__TRACE_MAX_ARGS || s.id == 0) {
+                return -EBADMSG;
+        }
+        const uint8_t *p = rec + sizeof(h) + sizeof(s), *end = rec + h.size;
+        if ((size_t)(end - p) < s.nargs) {
+                return -EBADMSG;
+        }
+        *ret = (struct ward__trace_site_info){
+            .id = s.id, .line = s.line, .level = s.level, .kind = s.kind, .nargs = s.nargs};
+        for (unsigned i = 0; i < s.nargs; i++) {
+                ret->types[i] = *p++;
+                if (ret->types[i] < WARD__T_I32 || ret->types[i] > WARD__T_PTR) {
+                        return -EBADMSG;
+                }
+        }
+        ret->fmt = take_str(&p, end);
+        ret->file = take_str(&p, end);
+        ret->func = take_str(&p, end);
+        ret->category = take_str(&p, end);
+        return ret->fmt && ret->file && ret->func && ret->category ? 0 : -EBADMSG;
+}
+
+/* A captured argument. */
+struct arg {
+        uint8_t type;
+        uint64_t bits; /* integers, doubles (as bits), pointers */
+        const char *s; /* strings: not NUL-terminated */
+        uint16_t len;
+};
+
+/* next_arg: the next argument from *p; -1 when the bytes end early. */
+static int next_arg(uint8_t type, const uint8_t **p, const uint8_t *end, struct arg *a)
+{
+        size_t n = type == WARD__T_I32 || type == WARD__T_U32 ? 4 : type == WARD__T_STR ? 2 : 8;
+        a->type = type;
+        a->bits = 0;
+        if ((size_t)(end - *p) < n) {
+                return -1;
+        }
+        if (type == WARD__T_STR) {
+                memcpy(&a->len, *p, 2);
+                *p += 2;
+                if ((size_t)(end - *p) < a->len) {
+                        return -1;
+                }
+                a->s = (const char *)*p;
+                *p += a->len;
+                return 0;
+        }
+        memcpy(&a->bits, *p, n);
+        if (type == WARD__T_I32) {
+                a->bits = (uint64_t)(int64_t)(int32_t)(uint32_t)a->bits; /* sign-extend */
+        }
+        *p += n;
+        return 0;
+}
+
+static const char *type_name(uint8_t t)
+{
+        static const char *const names[] = {"?", "i32", "u32", "i64", "u64", "f64", "str", "ptr"};
+        return t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
+/* put_string: a captured string, cut at a NUL (as printf would stop), with
+ * the precision of the spec if any. */
+static void put_string(struct ward__buf *out, const char *spec, const struct arg *a)
+{
+        const char *nul = memchr(a->s, 0, a->len);
+        int n = nul ? (int)(nul - a->s) : (int)a->len;
+        const char *dot = strchr(spec, '.');
+        if (dot && atoi(dot + 1) < n) {
+                n = atoi(dot + 1);
+        }
+        char fmt[48];
+        /* the caller's flags and width, with our own precision: the length */
+        snprintf(fmt, sizeof(fmt), "%%%.*s.*s", (int)strcspn(spec + 1, ".s"), spec + 1);
+        ward__buf_printf(out, fmt, n, a->s);
+}
+
+static void put_mismatch(struct ward__buf *out, char conv, const struct arg *a)
+{
+        ward__buf_printf(out, "<%%%c: %s ", conv, type_name(a->type));
+        if (a->type == WARD__T_STR) {
+                ward__buf_printf(out, "\"%.*s\">", (int)a->len, a->s);
+        } else {
+                ward__buf_printf(out, "%" PRIu64 ">", a->bits);
+        }
+}
+
+/* put_conversion: one conversion spec ("%-8.3d" without length modifiers,
+ * at most 32 bytes) applied to a. */
+static void put_conversion(struct ward__buf *out, const char *spec, size_t speclen, char conv,
+                           const struct arg *a)
+{
+        char fmt[48];
+        int is_int = a->type != WARD__T_STR && a->type != WARD__T_F64;
+        int flen = (int)speclen - 1; /* without the conversion letter */
+        if (strchr("diouxXc", conv) && is_int) {
+                snprintf(fmt, sizeof(fmt), "%.*sll%c", flen, spec, conv == 'c' ? 'd' : conv);
+                if (conv == 'c') {
+                        ward__buf_putc(out, (uint8_t)a->bits);
+                } else {
+                        ward__buf_printf(out, fmt, (long long)a->bits);
+                }
+        } else if (strchr("fFeEgGaA", conv) && a->type == WARD__T_F64) {
+                double d;
+                memcpy(&d, &a->bits, sizeof(d));
+                snprintf(fmt, sizeof(fmt), "%.*s%c", flen, spec, conv);
+                ward__buf_printf(out, fmt, d);
+        } else if (conv == 's' && a->type == WARD__T_STR) {
+                char s[40];
+                snprintf(s, sizeof(s), "%.*s", (int)speclen, spec);
+                put_string(out, s, a);
+        } else if (conv == 'p' && is_int) {
+                ward__buf_printf(out, "0x%" PRIx64, a->bits);
+        } else {
+                put_mismatch(out, conv, a);
+        }
+}
+
+/* parse_spec: after '%' at f: flags, width, precision (digits only),
+ * length modifiers dropped; returns the conversion letter (0 if none) and
+ * the spec without modifiers in spec. */
+static char parse_spec(const char **f, char *spec, size_t *speclen)
+{
+        const char *p = *f;
+        size_t n = 0;
+        spec[n++] = '%';
+        while (*p && strchr("-+ #0'", *p) && n < 20) {
+                spec[n++] = *p++;
+        }
+        for (int d = 0; *p >= '0' && *p <= '9'; d++, p++) {
+                if (d < 3) { /* widths up to 999: a file cannot ask for gigabytes */
+                        spec[n++] = *p;
+                }
+        }
+        if (*p == '.') {
+                spec[n++] = *p++;
+                for (int d = 0; *p >= '0' && *p <= '9'; d++, p++) {
+                        if (d < 3) {
+                                spec[n++] = *p;
+                        }
+                }
+        }
+        while (*p && strchr("hlLqjzt", *p)) {
+                p++;
+        }
+        char conv = *p ? *p++ : 0;
+        spec[n++] = conv;
+        spec[n] = '\0';
+        *speclen = n;
+        *f = p;
+        return conv;
+}
+
+int ward__trace_format_message(const struct ward__trace_site_info *site, const uint8_t *args,
+                               size_t len, struct ward__buf *out)
+{
+        const uint8_t *p = args, *end = args + len;
+        unsigned used = 0;
+        int truncated = 0;
+        for (const char *f = site->fmt; *f;) {
+                const char *pct = strchr(f, '%');
+                size_t lit = pct ? (size_t)(pct - f) : strlen(f);
+                ward__buf_put(out, f, lit);
+                if (!pct) {
+                        break;
+                }
+                f = pct + 1;
+                char spec[40];
+                size_t speclen;
+                char conv = parse_spec(&f, spec, &speclen);
+                struct arg a;
+                if (conv == '%') {
+                        ward__buf_putc(out, '%');
+                } else if (!conv || !strchr("diouxXcfFeEgGaAsp", conv)) {
+                        ward__buf_put(out, spec, speclen); /* %n, %*d, ...: shown, not run */
+                } else if (used >= site->nargs) {
+                        ward__buf_puts(out, "<missing>");
+                } else if (next_arg(site->types[used++], &p, end, &a) < 0) {
+                        truncated = 1;
+                        break;
+                } else {
+                        put_conversion(out, spec, speclen, conv, &a);
+                }
+        }
+        for (struct arg a; !truncated && used < site->nargs; used++) { /* extra arguments */
+                if (next_arg(site->types[used], &p, end, &a) < 0) {
+                        truncated = 1;
+                        break;
+                }
+                ward__buf_puts(out, " ");
+                put_conversion(out,
+                               a.type == WARD__T_STR   ? "%s"
+                               : a.type == WARD__T_F64 ? "%g"
+                                                       : "%d",
+                               2,
+                               a.type == WARD__T_STR   ? 's'
+                               : a.type == WARD__T_F64 ? 'g'
+                                                       : 'd',
+                               &a);
+        }
+        return truncated ? -EBADMSG : 0;
+}
+
+const char *ward__trace_level_name(unsigned level)
+{
+        static const char *const names[] = {"off", "error", "warn", "info", "debug", "verbose"};
+        return level < sizeof(names) / sizeof(names[0]) ? names[level] : "?";
+}
+
+void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, uint32_t tid,
+                              const uint8_t *site, size_t site_len, const uint8_t *rec, size_t len)
+{
+        struct ward__trace_rec h;
+        struct ward__trace_site_info info;
+        memcpy(&h, rec, sizeof(h));
+        ward__buf_printf(out, "%" PRIu64 "-%" PRIu32 " : ", ns, tid);
+        if (h.kind == WARD__REC_LOST && len >= 24) {
+                uint64_t n;
+                memcpy(&n, rec + 16, 8);
+                ward__buf_printf(out, "[%" PRIu32 "] *** %" PRIu64 " events lost ***\n", pid, n);
+                return;
+        }
+        if (!site || ward__trace_parse_site(site, site_len, &info) < 0) {
+                ward__buf_printf(out, "[%" PRIu32 "] <event of unknown site %" PRIu32 ">\n", pid,
+                                 h.site);
+                return;
+        }
+        ward__buf_printf(out, "[%" PRIu32 " %s] %s", pid, ward__trace_level_name(info.level),
+                         info.kind == WARD__SITE_SPAN_BEGIN ? "begin "
+                         : info.kind == WARD__SITE_SPAN_END ? "end "
+                                                            : "");
+        if (ward__trace_format_message(&info, rec + sizeof(h), len - sizeof(h), out) < 0) {
+                ward__buf_puts(out, " <truncated arguments>");
+        }
+        ward__buf_putc(out, '\n');
+}
+
+struct line {
+        uint64_t ns;
+        size_t off, len;
+};
+
+static int by_ns(const void *a, const void *b)
+{
+        const struct line *x = a, *y = b;
+        return x->ns != y->ns ? (x->ns < y->ns ? -1 : 1) : (x->off < y->off ? -1 : 1);
+}
+
+void ward__trace_sort_lines(struct ward__buf *lines)
+{
+        size_t n = 0, cap = 0;
+        struct line *v = NULL;
+        for (size_t off = 0; off < lines->len;) {
+                const uint8_t *nl = memchr(lines->p + off, '\n', lines->len - off);
+                size_t len = nl ? (size_t)(nl - (lines->p + off)) + 1 : lines->len - off;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 1024;
+                        struct line *bigger = realloc(v, cap * sizeof(*v));
+                        if (!bigger) {
+                                free(v);
+                                return; /* left unsorted */
+                        }
+                        v = bigger;
+                }
+                v[n++] = (struct line){strtoull((const char *)lines->p + off, NULL, 10), off, len};
+                off += len;
+        }
+        qsort(v, n, sizeof(*v), by_ns);
+        struct ward__buf sorted = {0};
+        for (size_t i = 0; i < n; i++) {
+                ward__buf_put(&sorted, lines->p + v[i].off, v[i].len);
+        }
+        free(v);
+        if (!sorted.failed) {
+                ward__buf_free(lines);
+                *lines = sorted;
+        } else {
+                ward__buf_free(&sorted);
+        }
+}

@@ -1,0 +1,43 @@
+/* Reading a trace file (<name>.trace.<tid>, docs/trace-format.md). The file
+ * is untrusted: the header is checked, every record's size is checked against
+ * what is left, SITE records are parsed before use, and the first record that
+ * does not parse ends the file with an error that says where, after every
+ * event before it. */
+#ifndef WARD_TRACE_TFILE_H
+#define WARD_TRACE_TFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace/layout.h"
+
+struct ward__trace_tfile;
+
+/* One record of a file, with its time. rec points into the file's bytes,
+ * valid until the file is closed; site is the event's SITE record (EVENT
+ * only). */
+struct ward__trace_fev {
+        uint64_t ns;  /* CLOCK_MONOTONIC */
+        uint8_t kind; /* WARD__REC_EVENT or WARD__REC_LOST */
+        const uint8_t *rec;
+        size_t len;
+        const uint8_t *site;
+        size_t site_len;
+};
+
+/* ward__trace_tfile_open: read path. Errors: -errno (open, read), -EBADMSG
+ * (not a trace file, bad header); a message in err. */
+int ward__trace_tfile_open(const char *path, struct ward__trace_tfile **ret, char *err,
+                           size_t err_size);
+void ward__trace_tfile_close(struct ward__trace_tfile *f);
+
+/* The checked header of an open file. */
+const struct ward__trace_file_hdr *ward__trace_tfile_hdr(const struct ward__trace_tfile *f);
+
+/* ward__trace_tfile_next: the next EVENT or LOST record. Returns 1, 0 at the
+ * end, or -EBADMSG when the rest of the file does not parse (message in err:
+ * the path, the offset and what is wrong); later calls return 0. */
+int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, char *err,
+                           size_t err_size);
+
+#endif
