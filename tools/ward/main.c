@@ -7,7 +7,7 @@
 const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
-    {"bench", "run a benchmark: ward bench ipc|rpc|memory [options] [--json]", cmd_bench},
+    {"bench", "run a benchmark: ward bench ipc|rpc|memory|trace [options] [--json]", cmd_bench},
     {"call", "call a method with JSON: ward call ADDRESS pkg.Service.Method '{...}'", cmd_call},
     {"trace", "traces: ward trace merge|tail|level|recover ...", cmd_trace},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},

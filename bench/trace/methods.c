@@ -1,0 +1,257 @@
+/* The measured methods: see methods.h. Each thread times its own loop of
+ * ("value %d name %s", i, "abc") events; the loops are what an application
+ * would write, with nothing hoisted that a real call site could not hoist. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ward/trace.h>
+
+#include "methods.h"
+
+const char *const method_names[M_COUNT] = {"floor",   "ward",     "ward-disabled",
+                                           "fprintf", "snprintf", "lttng-tracef"};
+
+struct worker {
+        enum method m;
+        long events;
+        const char *tmpdir;
+        int index;
+        pthread_barrier_t *start;
+        double ns;
+};
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The floor: what any tracer must at least do, into a preallocated,
+ * pre-touched array: the timestamp, a pointer, the int, the 3-byte string. */
+struct floor_rec {
+        uint64_t tsc;
+        const char *fmt;
+        int32_t i;
+        uint16_t len;
+        char s[3];
+};
+
+static void loop_floor(struct worker *w)
+{
+        struct floor_rec *a = calloc((size_t)w->events, sizeof(*a));
+        memset(a, 1, (size_t)w->events * sizeof(*a)); /* touched: no page faults timed */
+        static const char *const fmt = "value %d name %s";
+        const char *s = "abc";
+        pthread_barrier_wait(w->start);
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < w->events; i++) {
+                a[i].tsc = __builtin_ia32_rdtsc();
+                a[i].fmt = fmt;
+                a[i].i = (int32_t)i;
+                a[i].len = (uint16_t)strlen(s);
+                memcpy(a[i].s, s, 3);
+                __asm__ volatile("" ::: "memory"); /* s may change: no batching */
+        }
+        w->ns = (double)(now_ns() - t0) / (double)w->events;
+        free(a);
+}
+
+static void loop_ward(struct worker *w)
+{
+        const char *s = "abc";
+        WARD_TRACE(WARD_TRACE_ERROR, "warm-up"); /* the thread's buffer is set up here */
+        pthread_barrier_wait(w->start);
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < w->events; i++) {
+                WARD_TRACE(WARD_TRACE_INFO, "value %d name %s", (int)i, s);
+                __asm__ volatile("" ::: "memory");
+        }
+        w->ns = (double)(now_ns() - t0) / (double)w->events;
+}
+
+static void loop_fprintf(struct worker *w)
+{
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/fprintf.%d", w->tmpdir, w->index);
+        FILE *f = fopen(path, "w");
+        static char buf[2][1 << 16];
+        setvbuf(f, buf[w->index & 1], _IOFBF, sizeof(buf[0]));
+        const char *s = "abc";
+        pthread_barrier_wait(w->start);
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < w->events; i++) {
+                fprintf(f, "%llu : value %d name %s\n", (unsigned long long)__builtin_ia32_rdtsc(),
+                        (int)i, s);
+        }
+        w->ns = (double)(now_ns() - t0) / (double)w->events;
+        fclose(f);
+        unlink(path);
+}
+
+static void loop_snprintf(struct worker *w)
+{
+        char buf[128];
+        const char *s = "abc";
+        pthread_barrier_wait(w->start);
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < w->events; i++) {
+                snprintf(buf, sizeof(buf), "value %d name %s", (int)i, s);
+                __asm__ volatile("" : : "r"(buf) : "memory");
+        }
+        w->ns = (double)(now_ns() - t0) / (double)w->events;
+}
+
+static void *run_worker(void *arg)
+{
+        struct worker *w = arg;
+        switch (w->m) {
+        case M_FLOOR:
+                loop_floor(w);
+                break;
+        case M_WARD:
+        case M_WARD_DISABLED:
+                loop_ward(w);
+                break;
+        case M_FPRINTF:
+                loop_fprintf(w);
+                break;
+        default:
+                loop_snprintf(w);
+        }
+        return NULL;
+}
+
+/* child: the measurement inside the child process; writes the result to fd. */
+static void child(enum method m, int threads, long events, const char *tmpdir, int fd)
+{
+        struct result r = {.ok = 1};
+        if (m == M_WARD || m == M_WARD_DISABLED) {
+                /* big enough that the flusher never lets a buffer fill: 1M
+                 * events of 32 bytes fit in 64 MiB */
+                struct ward_trace_options o = {.size = sizeof(o),
+                                               .level =
+                                                   m == M_WARD ? WARD_TRACE_INFO : WARD_TRACE_ERROR,
+                                               .dir = tmpdir,
+                                               .name = "bench",
+                                               .buffer_size = 64u << 20};
+                r.ok = ward_trace_start(&o) == 0;
+        }
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, (unsigned)threads);
+        struct worker w[8];
+        pthread_t t[8];
+        for (int i = 0; i < threads; i++) {
+                w[i] = (struct worker){
+                    .m = m, .events = events, .tmpdir = tmpdir, .index = i, .start = &start};
+                pthread_create(&t[i], NULL, run_worker, &w[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < threads; i++) {
+                pthread_join(t[i], NULL);
+                sum += w[i].ns;
+        }
+        r.ns_per_event = sum / threads;
+        if (m == M_WARD || m == M_WARD_DISABLED) {
+                r.lost = ward_trace_dropped();
+                ward_trace_stop();
+        }
+        if (write(fd, &r, sizeof(r)) != sizeof(r)) {
+                _exit(1);
+        }
+        _exit(0);
+}
+
+/* lttng: the helper executable, with a session around it. */
+static struct result measure_lttng(int threads, long events, const char *tmpdir, const char *bindir)
+{
+        struct result r = {0};
+        char cmd[8192], out[256];
+        snprintf(cmd, sizeof(cmd),
+                 "test -x %s/ward-bench-trace-lttng && command -v lttng >/dev/null && "
+                 "{ pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize "
+                 ">/dev/null 2>&1; } && lttng create ward-bench --output=%s/lttng >/dev/null && "
+                 "lttng enable-event -u 'lttng_ust_tracef:*' >/dev/null && "
+                 "lttng start >/dev/null && %s/ward-bench-trace-lttng %d %ld; rc=$?; "
+                 "lttng stop >/dev/null 2>&1; lttng destroy ward-bench >/dev/null 2>&1; "
+                 "rm -rf %s/lttng; exit $rc",
+                 bindir, tmpdir, bindir, threads, events, tmpdir);
+        FILE *p = popen(cmd, "r");
+        if (p && fgets(out, sizeof(out), p) && sscanf(out, "%lf", &r.ns_per_event) == 1) {
+                r.ok = 1;
+        }
+        if (p) {
+                pclose(p);
+        }
+        return r;
+}
+
+double measure_merge(long events, const char *tmpdir, const char *bindir)
+{
+        char dir[4200], cmd[9000];
+        snprintf(dir, sizeof(dir), "%s/merge", tmpdir);
+        pid_t pid = fork();
+        if (pid == 0) {
+                struct ward_trace_options o = {
+                    .size = sizeof(o), .dir = dir, .name = "bench", .buffer_size = 64u << 20};
+                if (ward_trace_start(&o) < 0) {
+                        _exit(1);
+                }
+                for (long i = 0; i < events; i++) {
+                        WARD_TRACE(WARD_TRACE_INFO, "value %d name %s", (int)i, "abc");
+                }
+                ward_trace_stop();
+                _exit(ward_trace_dropped() == 0 ? 0 : 1);
+        }
+        int st;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+                return 0;
+        }
+        snprintf(cmd, sizeof(cmd), "%s/ward trace merge -o /dev/null %s", bindir, dir);
+        uint64_t t0 = now_ns();
+        int r = system(cmd);
+        double secs = (double)(now_ns() - t0) / 1e9;
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0 || r != 0) {
+                return 0;
+        }
+        return (double)events / secs;
+}
+
+struct result measure(enum method m, int threads, long events, const char *tmpdir,
+                      const char *bindir)
+{
+        struct result r = {0};
+        int fds[2];
+        if (m == M_LTTNG) {
+                return measure_lttng(threads, events, tmpdir, bindir);
+        }
+        if (pipe(fds) < 0) {
+                return r;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(fds[0]);
+                child(m, threads, events, tmpdir, fds[1]);
+        }
+        close(fds[1]);
+        if (pid < 0 || read(fds[0], &r, sizeof(r)) != sizeof(r)) {
+                r.ok = 0;
+        }
+        close(fds[0]);
+        if (pid > 0) {
+                waitpid(pid, NULL, 0);
+        }
+        char cmd[4200];
+        snprintf(cmd, sizeof(cmd), "rm -f %s/bench.trace.*", tmpdir);
+        if (system(cmd) != 0) {
+                r.ok = 0;
+        }
+        return r;
+}
