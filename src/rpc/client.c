@@ -23,6 +23,8 @@ struct ward_rpc_client {
         ward_rpc_server *local;  /* short-circuit: the server lives in this thread */
         int owns_conn;
         struct ward__arena_pool arenas;
+        struct local_call *spare; /* short-circuit: reused call record (saves a malloc) */
+        int spare_busy;
         int depth; /* our code on the stack (a closure may free us meanwhile) */
         int dead;  /* freed while depth > 0: the last leave() frees */
 };
@@ -34,7 +36,38 @@ struct local_call {
         void *closure_data;
         ProtobufCMessage *output; /* ward_rpc_call: a malloc'ed copy of the answer */
         int done, status, abandoned;
+        int orphan; /* the client was freed before the answer came: touch it not */
 };
+
+/* take_local / give_local: a short-circuit call record, the client's spare
+ * one when it is free (most calls: they complete before the next starts). */
+static struct local_call *take_local(ward_rpc_client *c)
+{
+        struct local_call *lc;
+        if (c->spare && !c->spare_busy) {
+                lc = c->spare;
+                c->spare_busy = 1;
+        } else {
+                lc = malloc(sizeof(*lc));
+                if (lc && !c->spare) {
+                        c->spare = lc;
+                        c->spare_busy = 1;
+                }
+        }
+        if (lc) {
+                *lc = (struct local_call){.client = c};
+        }
+        return lc;
+}
+
+static void give_local(ward_rpc_client *c, struct local_call *lc)
+{
+        if (lc && lc == c->spare) {
+                c->spare_busy = 0;
+        } else {
+                free(lc);
+        }
+}
 
 /* An asynchronous call in flight. */
 struct pending {
@@ -261,10 +294,18 @@ static void on_local_answer(const ProtobufCMessage *out, void *arg)
         }
         lc->done = 1;
         lc->status = out ? WARD_RPC_OK : WARD_RPC_HANDLER_ERROR;
-        lc->client->last_status = lc->status;
-        if (lc->closure) {
+        if (lc->orphan) {
                 lc->closure(out, lc->closure_data);
                 free(lc);
+                return;
+        }
+        lc->client->last_status = lc->status;
+        if (lc->closure) {
+                ward_rpc_client *c = lc->client;
+                enter(c); /* the closure may free the client */
+                lc->closure(out, lc->closure_data);
+                give_local(c, lc);
+                leave(c);
                 return;
         }
         /* ward_rpc_call asked for a malloc'ed reply (give_output): it is ours now */
@@ -282,11 +323,11 @@ static void invoke_local(ward_rpc_client *c, unsigned method, const ProtobufCMes
 {
         static const Ward__NoReply no_reply = WARD__NO_REPLY__INIT;
         int oneway = ward__rpc_is_oneway(&c->desc->methods[method]);
-        struct local_call *lc = oneway ? NULL : calloc(1, sizeof(*lc));
+        struct local_call *lc = oneway ? NULL : take_local(c);
         int status = oneway || lc ? WARD_RPC_OK : WARD_RPC_TRANSPORT_ERROR;
         if (lc) {
-                *lc = (struct local_call){
-                    .client = c, .closure = closure, .closure_data = closure_data};
+                lc->closure = closure;
+                lc->closure_data = closure_data;
         }
         if (status == WARD_RPC_OK) {
                 status = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
@@ -294,7 +335,7 @@ static void invoke_local(ward_rpc_client *c, unsigned method, const ProtobufCMes
                                                        oneway ? NULL : lc, 0);
         }
         if (status != WARD_RPC_OK || oneway) {
-                free(lc);
+                give_local(c, lc);
                 c->last_status = status;
                 closure(status == WARD_RPC_OK ? &no_reply.base : NULL, closure_data);
         }
@@ -447,6 +488,11 @@ static void really_free(ward_rpc_client *c)
                 ward_ipc_conn_close(c->conn);
         }
         ward__arena_pool_free(&c->arenas);
+        if (c->spare && c->spare_busy) {
+                c->spare->orphan = 1; /* its answer frees it */
+        } else {
+                free(c->spare);
+        }
         free(c);
 }
 

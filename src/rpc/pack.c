@@ -5,6 +5,7 @@
 
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
+#include "ward.pb-c.h"
 
 #define INLINE_PACK_MAX 16384u /* above this, pack straight into the shared pool */
 
@@ -27,7 +28,10 @@ int ward__rpc_status_of(int ipc_err)
 
 int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m)
 {
-        return m->output && m->output->name && strcmp(m->output->name, "ward.NoReply") == 0;
+        /* the descriptor is libward's own unless the service was built with a
+         * copy of ward.proto: compare the name only then */
+        return m->output == &ward__no_reply__descriptor ||
+               (m->output && m->output->name && strcmp(m->output->name, "ward.NoReply") == 0);
 }
 
 ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,

@@ -145,6 +145,11 @@ static void on_done(const ProtobufCMessage *out, void *closure_data)
 
 static int find_service(ward_rpc_server *s, const char *name)
 {
+        for (unsigned i = 0; i < s->n; i++) { /* the same descriptor: no strcmp */
+                if (s->svcs[i].service->descriptor->name == name) {
+                        return (int)i;
+                }
+        }
         for (unsigned i = 0; i < s->n; i++) {
                 if (strcmp(s->svcs[i].service->descriptor->name, name) == 0) {
                         return (int)i;
