@@ -86,9 +86,14 @@ static int peek(const struct parser *p)
         return p->pos < p->len ? (unsigned char)p->s[p->pos] : -1;
 }
 
-static const char *what(int c)
+/* what: the character at the error, for the message. */
+static const char *what(int c, char buf[16])
 {
-        return c < 0 ? "the end of the input" : "this character";
+        if (c < 0) {
+                return "the end of the input";
+        }
+        snprintf(buf, 16, c >= 0x20 && c < 0x7f ? "'%c'" : "byte 0x%02x", c);
+        return buf;
 }
 
 static int parse_value(struct parser *p, struct ward__json *v, int depth);
@@ -98,7 +103,8 @@ static int parse_literal(struct parser *p, struct ward__json *v, const char *wor
 {
         size_t n = strlen(word);
         if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0) {
-                return fail(p, "unexpected %s (expected a value)", what(peek(p)));
+                char w[16];
+                return fail(p, "unexpected %s (expected a value)", what(peek(p), w));
         }
         p->pos += n;
         v->type = t;
@@ -301,6 +307,8 @@ static int parse_items(struct parser *p, struct ward__json *v, int depth, char c
                         }
                         p->pos++;
                         skip_space(p);
+                        kid->key_line = kid->line;
+                        kid->key_col = kid->col;
                         kid->line = p->line;
                         kid->col = (unsigned)(p->pos - p->line_start + 1);
                 }
@@ -325,7 +333,7 @@ static int parse_items(struct parser *p, struct ward__json *v, int depth, char c
 
 static int parse_value(struct parser *p, struct ward__json *v, int depth)
 {
-        if (depth > WARD__JSON_MAX_DEPTH) {
+        if (depth >= WARD__JSON_MAX_DEPTH) {
                 return fail(p, "nested deeper than %d levels", WARD__JSON_MAX_DEPTH);
         }
         skip_space(p);
@@ -349,7 +357,8 @@ static int parse_value(struct parser *p, struct ward__json *v, int depth)
                 if (c == '-' || (c >= '0' && c <= '9')) {
                         return parse_number(p, v);
                 }
-                return fail(p, "unexpected %s (expected a value)", what(c));
+                char w[16];
+                return fail(p, "unexpected %s (expected a value)", what(c, w));
         }
 }
 

@@ -21,8 +21,9 @@ enum ward__json_type {
 
 struct ward__json {
         enum ward__json_type type;
-        unsigned line, col; /* where the value starts, from 1 */
-        const char *key;    /* in an object: the member's name (decoded) */
+        unsigned line, col;         /* where the value starts, from 1 */
+        unsigned key_line, key_col; /* in an object: where the member's name starts */
+        const char *key;            /* in an object: the member's name (decoded) */
         size_t key_len;
         const char *text;        /* NUMBER: the literal; STRING: the decoded bytes */
         size_t len;              /* of text (a decoded string may hold NULs) */

@@ -324,19 +324,19 @@ static int put_map(struct dec *x, const ward__desc_field *f, const ward__desc_ms
                 first = 0;
                 newline(x, depth + 1);
                 int r = 0;
+                size_t at = x->out.len; /* a JSON key is a string: numbers get quotes */
                 if (!k) {
                         put_default(x, kf, kt);
                 } else if (kt == PROTOBUF_C_TYPE_STRING) {
                         r = put_value(x, entry, kf, kt, k, depth + 1);
                 } else if (k->wire == ward__desc_wire_type(kt) && k->wire != WIRE_LEN) {
-                        size_t at = x->out.len; /* a JSON key is a string: quote numbers */
                         put_scalar(x, kf, kt, k->value);
-                        if (!x->out.failed && x->out.p[at] != '"') {
-                                ward__buf_insert(&x->out, at, "\"", 1);
-                                ward__buf_putc(&x->out, '"');
-                        }
                 } else {
                         r = fail(x, entry, kf->name, "bad map key");
+                }
+                if (r == 0 && !x->out.failed && x->out.p[at] != '"') {
+                        ward__buf_insert(&x->out, at, "\"", 1);
+                        ward__buf_putc(&x->out, '"');
                 }
                 ward__buf_puts(&x->out, x->pretty ? ": " : ":");
                 if (r == 0 && v) {
@@ -411,6 +411,21 @@ static int put_singular_message(struct dec *x, const ward__desc_msg *m, const wa
         return r;
 }
 
+/* oneof_winner: of a oneof's members, the one whose record comes last (as
+ * parsers keep only that one): is it f? */
+static int oneof_winner(const ward__desc_msg *m, const ward__desc_field *f, const struct rec *recs,
+                        size_t n)
+{
+        uint32_t last = 0;
+        for (size_t i = 0; i < n; i++) {
+                const ward__desc_field *g = ward__desc_field_number(m, recs[i].number);
+                if (g && g->oneof_group == f->oneof_group) {
+                        last = recs[i].number;
+                }
+        }
+        return last == f->number;
+}
+
 /* put_field: field f of a message whose records are recs; 1 when something
  * was written, 0 when the field is left out, or -errno. */
 static int put_field(struct dec *x, const ward__desc_msg *m, const ward__desc_field *f,
@@ -420,6 +435,9 @@ static int put_field(struct dec *x, const ward__desc_msg *m, const ward__desc_fi
         const struct rec *last = NULL;
         for (size_t i = 0; i < n; i++) {
                 last = recs[i].number == f->number ? &recs[i] : last;
+        }
+        if (last && f->oneof_group && !oneof_winner(m, f, recs, n)) {
+                return 0;
         }
         int implicit = strcmp(f->label, "none") == 0 && !f->in_oneof;
         int repeated = ward__desc_repeated(f);

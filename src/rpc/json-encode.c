@@ -238,6 +238,10 @@ static int encode_len_value(struct enc *e, const ward__desc_msg *m, const ward__
                         return fail(e, m, f, v, "the server did not describe type %s",
                                     f->type_name);
                 }
+                if (v->type != WARD__JSON_OBJECT) {
+                        return fail(e, m, f, v, "expected an object for %s, got %s", sub->name,
+                                    ward__json_type_name(v->type));
+                }
                 int r = encode_message(e, sub, v);
                 if (r < 0) {
                         return r;
@@ -297,6 +301,19 @@ static int encode_one(struct enc *e, const ward__desc_msg *m, const ward__desc_f
         return encode_value(e, m, f, v);
 }
 
+/* map_error: an entry's error, said of the map field and the key. */
+static int map_error(struct enc *e, const ward__desc_msg *m, const ward__desc_field *f,
+                     const struct ward__json *kv, int r)
+{
+        if (e->err_size) {
+                char inner[256];
+                snprintf(inner, sizeof(inner), "%s", e->err);
+                snprintf(e->err, e->err_size, "field '%s' of %s, key '%.*s': %s", f->name, m->name,
+                         (int)(kv->key_len > 64 ? 64 : kv->key_len), kv->key, inner);
+        }
+        return r;
+}
+
 /* encode_map: a JSON object as the repeated entries of map field f. */
 static int encode_map(struct enc *e, const ward__desc_msg *m, const ward__desc_field *f,
                       const ward__desc_msg *entry, const struct ward__json *obj)
@@ -326,7 +343,7 @@ static int encode_map(struct enc *e, const ward__desc_msg *m, const ward__desc_f
                         r = encode_one(e, entry, vf, kv);
                 }
                 if (r < 0) {
-                        return r;
+                        return map_error(e, m, f, kv, r);
                 }
                 struct ward__buf len = {0};
                 put_varint(&len, e->out.len - start);
@@ -369,7 +386,7 @@ static int check_required(struct enc *e, const ward__desc_msg *m, const unsigned
                           const struct ward__json *obj)
 {
         for (size_t i = 0; i < m->n_fields; i++) {
-                if (!seen[i] && strcmp(m->fields[i]->label, "required") == 0) {
+                if (seen[i] != 2 && strcmp(m->fields[i]->label, "required") == 0) {
                         return fail(e, m, m->fields[i], obj, "required field missing");
                 }
         }
@@ -391,7 +408,7 @@ static int encode_message(struct enc *e, const ward__desc_msg *m, const struct w
                                 snprintf(e->err, e->err_size,
                                          "unknown field '%.*s' in %s (line %u, column %u)",
                                          (int)(kv->key_len > 64 ? 64 : kv->key_len), kv->key,
-                                         m->name, kv->line, kv->col);
+                                         m->name, kv->key_line, kv->key_col);
                         }
                         r = -EINVAL;
                         break;
@@ -400,8 +417,18 @@ static int encode_message(struct enc *e, const ward__desc_msg *m, const struct w
                 while (m->fields[i] != f) {
                         i++;
                 }
-                if (seen[i]++) {
+                if (seen[i]) {
                         r = fail(e, m, f, kv, "given twice");
+                        break;
+                }
+                seen[i] = kv->type == WARD__JSON_NULL ? 1 : 2; /* 2: a value is set */
+                for (size_t j = 0; f->oneof_group && seen[i] == 2 && j < m->n_fields; j++) {
+                        if (j != i && seen[j] == 2 && m->fields[j]->oneof_group == f->oneof_group) {
+                                r = fail(e, m, f, kv, "'%s' of the same oneof is set already",
+                                         m->fields[j]->name);
+                        }
+                }
+                if (r < 0) {
                         break;
                 }
                 r = encode_field(e, m, f, kv);

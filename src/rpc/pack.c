@@ -30,8 +30,9 @@ int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m)
 {
         /* the descriptor is libward's own unless the service was built with a
          * copy of ward.proto: compare the name only then */
+        const char *name = m->output ? m->output->name : NULL;
         return m->output == &ward__no_reply__descriptor ||
-               (m->output && m->output->name && strcmp(m->output->name, "ward.NoReply") == 0);
+               (name && name[0] == 'w' && strcmp(name, "ward.NoReply") == 0);
 }
 
 ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,

@@ -110,6 +110,7 @@ static Ward__Reflect__Field *describe_field(struct builder *b, const ProtobufCFi
         out->type = (char *)type_name(f->type);
         out->type_name = (char *)"";
         out->in_oneof = (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
+        out->oneof_group = out->in_oneof ? f->quantifier_offset : 0; /* the shared case field */
         if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
                 const ProtobufCMessageDescriptor *m = f->descriptor;
                 out->type_name = (char *)m->name;

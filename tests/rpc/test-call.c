@@ -1,0 +1,131 @@
+/* ward call against the example calc server: requests from JSON (arguments
+ * and stdin), replies as JSON, and the exit statuses and messages of a failed
+ * call, an unknown name, bad JSON and an unknown field. */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ward/ward.h>
+
+#include "test.h"
+
+static char addr[64];
+
+/* ward_call: run `ward call ARGS...` with stdin_text on its stdin; its exit
+ * status, with stdout and stderr together in out. */
+static int ward_call(const char *stdin_text, char *out, size_t size, const char *const *args)
+{
+        int in[2], res[2];
+        ASSERT_EQ(pipe(in), 0);
+        ASSERT_EQ(pipe(res), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                char *argv[16] = {"ward", "call"};
+                for (int i = 0; args[i] && i < 13; i++) {
+                        argv[i + 2] = (char *)args[i];
+                }
+                dup2(in[0], 0);
+                dup2(res[1], 1);
+                dup2(res[1], 2);
+                close(in[1]);
+                execv(WARD_BIN_DIR "/ward", argv);
+                _exit(127);
+        }
+        close(in[0]);
+        close(res[1]);
+        if (stdin_text) {
+                ASSERT_TRUE(write(in[1], stdin_text, strlen(stdin_text)) >= 0);
+        }
+        close(in[1]);
+        size_t n = 0;
+        ssize_t r;
+        while (n + 1 < size && (r = read(res[0], out + n, size - 1 - n)) > 0) {
+                n += (size_t)r;
+        }
+        out[n] = '\0';
+        close(res[0]);
+        int st;
+        waitpid(pid, &st, 0);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static pid_t server;
+
+TEST(start_calc_server)
+{
+        snprintf(addr, sizeof(addr), "@ward-rpc-test-%d-call", getpid());
+        server = fork();
+        if (server == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (!freopen("/dev/null", "w", stdout)) {
+                        _exit(3);
+                }
+                execl(WARD_BIN_DIR "/calc-server", "calc-server", addr, (char *)NULL);
+                _exit(127);
+        }
+        ward_ipc_conn *c = NULL;
+        for (int i = 0; i < 500 && ward_ipc_connect(addr, NULL, &c) < 0; i++) {
+                usleep(10000);
+        }
+        ASSERT_TRUE(c != NULL);
+        ward_ipc_conn_close(c);
+}
+
+TEST(add_with_numbers_and_strings)
+{
+        char out[4096];
+        const char *a[] = {"--compact", addr, "calc.Calculator.Add", "{\"a\": 40, \"b\": \"2\"}",
+                           NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), a), 0);
+        ASSERT_EQ(strcmp(out, "{\"value\":\"42\"}\n"), 0);
+        const char *pretty[] = {addr, "calc.Calculator/Add", "{\"a\": 1}", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), pretty), 0);
+        ASSERT_EQ(strcmp(out, "{\n  \"value\": \"1\"\n}\n"), 0);
+}
+
+TEST(echo_bytes_and_stdin)
+{
+        char out[4096];
+        const char *a[] = {"--compact", addr, "calc.Calculator.Echo", "-", NULL};
+        ASSERT_EQ(ward_call("{\"data\": \"aGVsbG8gd2FyZA==\"}", out, sizeof(out), a), 0);
+        ASSERT_EQ(strcmp(out, "{\"data\":\"aGVsbG8gd2FyZA==\"}\n"), 0);
+}
+
+TEST(one_way_returns_at_once)
+{
+        char out[4096];
+        const char *a[] = {"--compact", addr, "calc.Calculator.Log", "{\"text\": \"hi\"}", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), a), 0);
+        ASSERT_EQ(strcmp(out, "{}\n"), 0);
+}
+
+TEST(failures_say_why)
+{
+        char out[4096];
+        const char *div0[] = {addr, "calc.Calculator.Div", "{\"a\": 1, \"b\": 0}", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), div0), 1);
+        ASSERT_TRUE(strstr(out, "handler error") != NULL);
+        const char *method[] = {addr, "calc.Calculator.Nope", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), method), 2);
+        ASSERT_TRUE(strstr(out, "no method 'Nope'") != NULL);
+        const char *service[] = {addr, "calc.Other.Add", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), service), 2);
+        ASSERT_TRUE(strstr(out, "no service 'calc.Other'") != NULL);
+        const char *bad[] = {addr, "calc.Calculator.Add", "{\"a\": 1,", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), bad), 2);
+        ASSERT_TRUE(strstr(out, "line 1, column") != NULL);
+        const char *unknown[] = {addr, "calc.Calculator.Add", "{\"c\": 1}", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), unknown), 2);
+        ASSERT_TRUE(strstr(out, "unknown field 'c' in calc.BinaryOp") != NULL);
+        const char *type[] = {addr, "calc.Calculator.Add", "{\"a\": 1.5}", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), type), 2);
+        ASSERT_TRUE(strstr(out, "field 'a' of calc.BinaryOp") != NULL);
+        const char *nobody[] = {"@ward-rpc-test-nobody-here", "calc.Calculator.Add", NULL};
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), nobody), 1);
+        kill(server, SIGTERM);
+        waitpid(server, NULL, 0);
+}
+
+TEST_MAIN()
