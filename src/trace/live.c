@@ -65,10 +65,18 @@ static const char *check_header(const struct ward__trace_shm *h, size_t size, in
 int ward__trace_live_open(int pid, int writable, struct ward__trace_live *l, char *err,
                           size_t err_size)
 {
+        char path[64];
+        snprintf(path, sizeof(path), "/dev/shm/ward-trace.%d", pid);
+        return ward__trace_live_open_path(path, pid, writable, l, err, err_size);
+}
+
+int ward__trace_live_open_path(const char *path, int pid, int writable, struct ward__trace_live *l,
+                               char *err, size_t err_size)
+{
         struct stat st;
         memset(l, 0, sizeof(*l));
         l->fd = -1;
-        snprintf(l->path, sizeof(l->path), "/dev/shm/ward-trace.%d", pid);
+        snprintf(l->path, sizeof(l->path), "%s", path);
         l->fd = open(l->path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
         if (l->fd < 0) {
                 int e = errno;
@@ -90,6 +98,7 @@ int ward__trace_live_open(int pid, int writable, struct ward__trace_live *l, cha
         }
         l->map = map;
         memcpy(&l->hdr, map, sizeof(l->hdr));
+        pid = pid > 0 ? pid : (int)l->hdr.pid; /* a file named by path says whose it is */
         const char *bad = check_header(&l->hdr, l->size, pid);
         if (bad) {
                 ward__trace_live_close(l);

@@ -17,7 +17,7 @@ struct ward__trace_live {
         uint8_t *map;
         size_t size;
         struct ward__trace_shm hdr; /* a checked copy */
-        char path[64];
+        char path[4096];
         int alive;         /* the process that wrote it still runs */
         uint64_t local_hz; /* our own TSC rate, when the file has none yet */
         uint32_t nsites;   /* sites indexed so far */
@@ -31,6 +31,10 @@ struct ward__trace_live {
  * that pid), -errno from open/mmap; a message in err. */
 int ward__trace_live_open(int pid, int writable, struct ward__trace_live *ret, char *err,
                           size_t err_size);
+/* ward__trace_live_open_path: the same for a buffers file named by path (a
+ * copy, say); pid is the process it must belong to, or 0 for any. */
+int ward__trace_live_open_path(const char *path, int pid, int writable, struct ward__trace_live *l,
+                               char *err, size_t err_size);
 void ward__trace_live_close(struct ward__trace_live *l);
 
 /* ward__trace_live_index_sites: index SITE records added since the last call.

@@ -356,11 +356,13 @@ static int mirror_call(ward_ipc_conn *c, uint32_t kind, uint32_t seed, uint64_t 
         int r = ward_ipc_call(c, &q, sizeof(q), timeout_ns, &rep);
         fprintf(stderr, "   %s kind %u seed %u: call returned %d (%s) after %" PRIu64 " ms\n", mode,
                 kind, seed, r, ward_strerror(r), tu_ms_since(t0));
-        if (r == 0) {
-                /* whatever was read was a well-formed reply: it is the real one */
+        if (r == 0 && kind == M_HARMLESS) {
                 ASSERT_EQ(ward_ipc_msg_len(rep), 2);
                 ASSERT_TRUE(memcmp(ward_ipc_msg_data(rep), "ok", 2) == 0);
         }
+        /* after a scribble, a reply that passed the checks may still carry
+         * bytes the peer overwrote (its payload is shared memory the peer can
+         * write): only that it was delivered safely is asserted */
         return r;
 }
 

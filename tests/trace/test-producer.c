@@ -30,10 +30,13 @@ static struct ward_trace_options opts(const char *dir, size_t buffer, int policy
         return o;
 }
 
+static pid_t last_child;
+
 /* in_child: run fn in a child process; its exit status. */
 static int in_child(void (*fn)(const char *), const char *dir)
 {
         pid_t pid = fork();
+        last_child = pid;
         ASSERT_TRUE(pid >= 0);
         if (pid == 0) {
                 fn(dir);
@@ -216,6 +219,9 @@ TEST(a_signal_handler_flushes)
         struct trace_count c;
         ASSERT_EQ(count_dir(dir, &c), 0);
         ASSERT_EQ(c.events, 1000);
+        char shm[64]; /* it died: its buffers file stays, for ward trace recover */
+        snprintf(shm, sizeof(shm), "/dev/shm/ward-trace.%d", (int)last_child);
+        ASSERT_EQ(unlink(shm), 0);
         remove_dir(dir);
 }
 
@@ -248,6 +254,39 @@ TEST(the_level_can_be_changed_from_outside)
         struct trace_count c;
         ASSERT_EQ(count_dir(dir, &c), 0);
         ASSERT_EQ(c.events, 1);
+        remove_dir(dir);
+}
+
+static void rotation_child(const char *dir)
+{
+        struct ward_trace_options o = opts(dir, 64 * 1024, WARD_TRACE_BLOCK);
+        o.rotate_bytes = 8192;
+        o.rotate_keep = 3;
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        for (int i = 0; i < 5000; i++) {
+                WARD_TRACE(WARD_TRACE_INFO, "event %d", i);
+                if (i % 100 == 99) {
+                        ward_trace_flush(); /* many small writes: rotation at record edges */
+                }
+        }
+        ward_trace_stop();
+}
+
+TEST(rotation_keeps_n_files)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(rotation_child, dir), 0);
+        struct trace_count c;
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(c.files, 3); /* t.trace.TID, .1 and .2 */
+        ASSERT_TRUE(c.events > 0 && c.events < 5000);
+        char path[256];
+        snprintf(path, sizeof(path), "%s/t.trace.%u.2", dir, c.tids[0]);
+        ASSERT_EQ(access(path, F_OK), 0);
+        snprintf(path, sizeof(path), "%s/t.trace.%u.3", dir, c.tids[0]);
+        ASSERT_TRUE(access(path, F_OK) != 0);
+        /* every file reads alone: each starts with the SITE record it needs */
+        ASSERT_EQ(c.sites, 3);
         remove_dir(dir);
 }
 

@@ -10,7 +10,7 @@ static const struct ward_command trace_commands[] = {
      cmd_trace_merge},
     {"tail", "follow a live process's events: ward trace tail [--all] PID", cmd_trace_tail},
     {"level", "show or set a process's level: ward trace level PID [LEVEL]", cmd_trace_level},
-    {"recover", "unflushed events of a process: ward trace recover [-o DIR] [--keep] PID",
+    {"recover", "unflushed events of a process: ward trace recover [-o DIR] [--keep] PID|FILE",
      cmd_trace_recover},
     {NULL, NULL, NULL},
 };

@@ -17,6 +17,7 @@ struct recover_opts {
         const char *dir; /* -o: write files here; else print text */
         int keep;        /* keep the buffers file */
         int pid;
+        const char *file; /* a buffers file named by path instead of a pid */
 };
 
 static int parse_args(int argc, char **argv, struct recover_opts *o)
@@ -28,15 +29,18 @@ static int parse_args(int argc, char **argv, struct recover_opts *o)
                         o->dir = argv[++i];
                 } else if (strcmp(argv[i], "--keep") == 0) {
                         o->keep = 1;
-                } else if (o->pid < 0 && (o->pid = (int)strtol(argv[i], &end, 10)) > 0 && !*end) {
+                } else if (o->pid < 0 && !o->file && strchr(argv[i], '/')) {
+                        o->file = argv[i];
+                } else if (o->pid < 0 && !o->file &&
+                           (o->pid = (int)strtol(argv[i], &end, 10)) > 0 && !*end) {
                         continue;
                 } else {
                         o->pid = -1;
                         break;
                 }
         }
-        if (o->pid <= 0) {
-                fprintf(stderr, "usage: ward trace recover [-o DIR] [--keep] PID\n");
+        if (o->pid <= 0 && !o->file) {
+                fprintf(stderr, "usage: ward trace recover [-o DIR] [--keep] PID|FILE\n");
                 return -1;
         }
         return 0;
@@ -127,15 +131,17 @@ int cmd_trace_recover(int argc, char **argv)
         if (parse_args(argc, argv, &o) < 0) {
                 return 2;
         }
-        if (ward__trace_live_open(o.pid, 0, &l, err, sizeof(err)) < 0) {
+        int r = o.file ? ward__trace_live_open_path(o.file, 0, 0, &l, err, sizeof(err))
+                       : ward__trace_live_open(o.pid, 0, &l, err, sizeof(err));
+        if (r < 0) {
                 fprintf(stderr, "ward trace recover: %s\n", err);
                 return 1;
         }
         if (l.alive) {
                 fprintf(stderr,
-                        "ward trace recover: process %d is still running; "
+                        "ward trace recover: process %u is still running; "
                         "showing the events it has not flushed yet\n",
-                        o.pid);
+                        l.hdr.pid);
         }
         ward__trace_live_index_sites(&l);
         for (uint32_t i = 0; i < l.hdr.nslots && total >= 0; i++) {
@@ -147,7 +153,7 @@ int cmd_trace_recover(int argc, char **argv)
                 fwrite(lines.p, 1, lines.len, stdout);
                 fflush(stdout);
         }
-        fprintf(stderr, "ward trace recover: %ld events from process %d\n", total, o.pid);
+        fprintf(stderr, "ward trace recover: %ld events from process %u\n", total, l.hdr.pid);
         if (total >= 0 && !o.keep && !l.alive) {
                 unlink(l.path);
         }
