@@ -15,6 +15,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_locks(int argc, char **argv);
 int cmd_trace_tail(int argc, char **argv);
 int cmd_trace_merge(int argc, char **argv);
 int cmd_trace_level(int argc, char **argv);

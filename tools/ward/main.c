@@ -10,6 +10,8 @@ const struct ward_command ward_commands[] = {
     {"bench", "run a benchmark: ward bench ipc|rpc|memory|trace [options] [--json]", cmd_bench},
     {"call", "call a method with JSON: ward call ADDRESS pkg.Service.Method '{...}'", cmd_call},
     {"trace", "traces: ward trace merge|tail|level|recover ...", cmd_trace},
+    {"locks", "blocked threads and deadlocks of a live process: ward locks [--json] PID",
+     cmd_locks},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
