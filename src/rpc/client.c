@@ -78,13 +78,6 @@ struct pending {
         struct pending *next, *prev;
 };
 
-/* peer_status: a status the peer sent, brought into our range: anything we do
- * not know is a bad message, never something that looks like -errno. */
-static int peer_status(int32_t s)
-{
-        return s >= WARD_RPC_OK && s <= WARD_RPC_TRANSPORT_ERROR ? s : WARD_RPC_BAD_MESSAGE;
-}
-
 static void really_free(ward_rpc_client *c);
 
 static void enter(ward_rpc_client *c)
@@ -108,31 +101,13 @@ static int resolve(ward_rpc_client *c)
         if (c->resolved) {
                 return c->resolved > 0 ? WARD_RPC_OK : -c->resolved;
         }
-        size_t nlen = strlen(c->desc->name);
-        struct ward__rpc_hdr h = {.magic = WARD__RPC_MAGIC, .kind = WARD__RPC_RESOLVE};
-        struct ward__rpc_resolve r = {.hash = c->hash, .name_len = (uint32_t)nlen};
-        uint8_t buf[sizeof(h) + sizeof(r) + WARD__RPC_NAME_MAX];
-        const ward_ipc_msg *reply;
-        if (nlen > WARD__RPC_NAME_MAX) {
-                return WARD_RPC_UNKNOWN_SERVICE;
-        }
-        memcpy(buf, &h, sizeof(h));
-        memcpy(buf + sizeof(h), &r, sizeof(r));
-        memcpy(buf + sizeof(h) + sizeof(r), c->desc->name, nlen);
-        int e = ward_ipc_call(c->conn, buf, sizeof(h) + sizeof(r) + nlen, c->timeout_ns, &reply);
-        if (e < 0) {
-                return ward__rpc_status_of(e);
-        }
-        int status = peer_status(ward_ipc_msg_status(reply));
-        if (status == WARD_RPC_OK && ward_ipc_msg_len(reply) == sizeof(uint32_t)) {
-                memcpy(&c->service_id, ward_ipc_msg_data(reply), sizeof(uint32_t));
+        int status =
+            ward__rpc_resolve(c->conn, c->desc->name, c->hash, c->timeout_ns, &c->service_id);
+        if (status == WARD_RPC_OK) {
                 c->resolved = 1;
         } else if (status == WARD_RPC_UNKNOWN_SERVICE || status == WARD_RPC_SCHEMA_MISMATCH) {
                 c->resolved = -status; /* final: the server will not change its mind */
-        } else {
-                status = status == WARD_RPC_OK ? WARD_RPC_BAD_MESSAGE : status;
         }
-        ward_ipc_msg_release(c->conn, reply);
         return status;
 }
 
@@ -161,7 +136,7 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         if (e < 0) {
                 return e == -EBUSY ? -EBUSY : ward__rpc_status_of(e);
         }
-        int status = peer_status(ward_ipc_msg_status(reply));
+        int status = ward__rpc_peer_status(ward_ipc_msg_status(reply));
         struct ward__arena *scratch = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK && scratch) {
                 *ret_output = ward__rpc_unpack(m->output, reply, 0, scratch,
@@ -230,7 +205,8 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
                 return;
         }
         const ProtobufCMethodDescriptor *m = &c->desc->methods[p->method];
-        int status = err < 0 ? ward__rpc_status_of(err) : peer_status(ward_ipc_msg_status(reply));
+        int status =
+            err < 0 ? ward__rpc_status_of(err) : ward__rpc_peer_status(ward_ipc_msg_status(reply));
         struct ward__arena *arena = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK) {
                 out = arena ? ward__rpc_unpack(m->output, reply, 0, arena, &arena->alloc) : NULL;

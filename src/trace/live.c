@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/procstat.h"
 #include "trace/live.h"
 
 static int fail(char *err, size_t err_size, int code, const char *path, const char *what)
@@ -22,22 +23,8 @@ static int fail(char *err, size_t err_size, int code, const char *path, const ch
 /* start_time_of: field 22 of /proc/PID/stat, 0 when the process is gone. */
 static uint64_t start_time_of(int pid)
 {
-        char path[64], buf[1024];
-        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (fd >= 0) {
-                close(fd);
-        }
-        if (n <= 0) {
-                return 0;
-        }
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')');
-        for (int field = 2; p && *p && field < 22; p++) {
-                field += *p == ' ';
-        }
-        return p ? strtoull(p, NULL, 10) : 0;
+        uint64_t start = 0;
+        return ward__proc_stat(pid, NULL, &start) == 0 ? start : 0;
 }
 
 /* check_header: does h describe a layout that fits size bytes? */
@@ -271,19 +258,8 @@ static uint64_t measure_hz(void)
 
 int ward__trace_live_alive(int pid)
 {
-        char path[64], buf[512];
-        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (fd >= 0) {
-                close(fd);
-        }
-        if (n <= 0) {
-                return 0;
-        }
-        buf[n] = '\0';
-        const char *p = strrchr(buf, ')');
-        return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X'; /* a zombie has stopped */
+        char state = 0;
+        return ward__proc_stat(pid, &state, NULL) == 0 && state != 'Z' && state != 'X';
 }
 
 uint64_t ward__trace_live_hz(struct ward__trace_live *l)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/procstat.h"
 #include "trace/tracer.h"
 
 #define MIB (1024u * 1024u)
@@ -95,21 +96,8 @@ static int check_options(struct ward_trace_options *o)
 /* process_start_time: field 22 of /proc/self/stat (0 if unreadable). */
 static uint64_t process_start_time(void)
 {
-        char buf[1024];
-        int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-        if (fd >= 0) {
-                close(fd);
-        }
-        if (n <= 0) {
-                return 0;
-        }
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-        for (int field = 2; p && *p && field < 22; p++) {
-                field += *p == ' ';
-        }
-        return p ? strtoull(p, NULL, 10) : 0;
+        uint64_t start = 0;
+        return ward__proc_stat(0, NULL, &start) == 0 ? start : 0;
 }
 
 static void program_name(char *out, size_t size)

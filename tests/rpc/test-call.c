@@ -9,46 +9,19 @@
 
 #include <ward/ward.h>
 
+#include "test-run.h"
 #include "test.h"
 
 static char addr[64];
 
-/* ward_call: run `ward call ARGS...` with stdin_text on its stdin; its exit
- * status, with stdout and stderr together in out. */
+/* ward_call: `ward call ARGS...`, stdin_text on its stdin. */
 static int ward_call(const char *stdin_text, char *out, size_t size, const char *const *args)
 {
-        int in[2], res[2];
-        ASSERT_EQ(pipe(in), 0);
-        ASSERT_EQ(pipe(res), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-                char *argv[16] = {"ward", "call"};
-                for (int i = 0; args[i] && i < 13; i++) {
-                        argv[i + 2] = (char *)args[i];
-                }
-                dup2(in[0], 0);
-                dup2(res[1], 1);
-                dup2(res[1], 2);
-                close(in[1]);
-                execv(WARD_BIN_DIR "/ward", argv);
-                _exit(127);
+        const char *argv[16] = {"call"};
+        for (int i = 0; args[i] && i < 14; i++) {
+                argv[i + 1] = args[i];
         }
-        close(in[0]);
-        close(res[1]);
-        if (stdin_text) {
-                ASSERT_TRUE(write(in[1], stdin_text, strlen(stdin_text)) >= 0);
-        }
-        close(in[1]);
-        size_t n = 0;
-        ssize_t r;
-        while (n + 1 < size && (r = read(res[0], out + n, size - 1 - n)) > 0) {
-                n += (size_t)r;
-        }
-        out[n] = '\0';
-        close(res[0]);
-        int st;
-        waitpid(pid, &st, 0);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        return test_run_ward(argv, stdin_text, -1, out, size);
 }
 
 static pid_t server;

@@ -9,6 +9,7 @@
 
 #include <ward/trace.h>
 
+#include "test-run.h"
 #include "test.h"
 #include "trace-count.h"
 
@@ -18,32 +19,10 @@ static void sleep_ms(int ms)
         nanosleep(&ts, NULL);
 }
 
-/* ward: run the ward command with args; its exit status, stdout in out. */
+/* ward: `ward ARGS...`; its exit status, what it printed in out. */
 static int ward(char *out, size_t size, const char *const *args)
 {
-        int fds[2];
-        ASSERT_EQ(pipe(fds), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-                char *argv[16] = {"ward"};
-                for (int i = 0; args[i] && i < 14; i++) {
-                        argv[i + 1] = (char *)args[i];
-                }
-                dup2(fds[1], 1);
-                execv(WARD_BIN_DIR "/ward", argv);
-                _exit(127);
-        }
-        close(fds[1]);
-        size_t n = 0;
-        ssize_t r;
-        while (n + 1 < size && (r = read(fds[0], out + n, size - 1 - n)) > 0) {
-                n += (size_t)r;
-        }
-        out[n] = '\0';
-        close(fds[0]);
-        int st;
-        waitpid(pid, &st, 0);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        return test_run_ward(args, NULL, -1, out, size);
 }
 
 /* a traced child: start, trace n events, report, then wait to be killed */

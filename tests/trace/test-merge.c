@@ -15,9 +15,10 @@
 
 static char dir[64];
 
-/* TSan cannot start threads after a multi-threaded fork (the child's flusher):
- * under it, the second process is left out. */
-#if defined(__SANITIZE_THREAD__)
+/* The sanitizers' allocators are not fork-safe in a multi-threaded process
+ * (the child's flusher can block on their lock; TSan refuses new threads):
+ * under them, the second process is left out. */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define SECOND_PROCESS 0
 #else
 #define SECOND_PROCESS 1
