@@ -279,8 +279,14 @@ TEST(errors_are_clear)
         }
         pid_t pid = start(BLOCKED);
         sleep_ms(100);
-        ASSERT_EQ(ward_locks(pid, NULL, 65534, out, sizeof(out)), 2);
-        ASSERT_TRUE(strstr(out, "permission denied") != NULL);
+        int r = ward_locks(pid, NULL, 65534, out, sizeof(out));
+        if (r == 127) { /* e.g. a checkout in a 0700 directory */
+                fprintf(stderr, "uid 65534 cannot run %s/ward: permission case skipped\n",
+                        WARD_BIN_DIR);
+        } else {
+                ASSERT_EQ(r, 2);
+                ASSERT_TRUE(strstr(out, "permission denied") != NULL);
+        }
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
 }

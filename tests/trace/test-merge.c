@@ -159,8 +159,8 @@ TEST(babeltrace2_reads_the_ctf_export)
         ASSERT_EQ(atoi(out), 206 + 50 * SECOND_PROCESS);
 }
 
-/* damaged: a copy of the biggest trace file, cut at len (or with a byte
- * changed at len when corrupt). */
+/* damaged: a copy of the biggest trace file, cut inside its at-th record
+ * (or, when corrupt, with that record's size made absurd). */
 static void damaged(const char *name, long at, int corrupt)
 {
         char cmd[1024], out[512];
@@ -171,19 +171,19 @@ static void damaged(const char *name, long at, int corrupt)
         int in = open(out, O_RDONLY), fd = open(cmd, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         static char buf[1 << 16];
         ssize_t n = read(in, buf, sizeof(buf));
-        ASSERT_TRUE(n > at);
-        if (corrupt) { /* at: the start of the at-th record */
-                long pos = 128;
-                for (long k = 0; k < at; k++) {
-                        uint16_t size;
-                        memcpy(&size, buf + pos, 2);
-                        pos += size;
-                }
-                at = pos;
-                buf[at] = (char)0xff;
-                buf[at + 1] = (char)0x7f; /* a record size past the end */
+        long pos = 128; /* at: the at-th record, whatever the records' sizes */
+        for (long k = 0; k < at && pos + 2 <= n; k++) {
+                uint16_t size;
+                memcpy(&size, buf + pos, 2);
+                pos += size;
         }
-        ASSERT_TRUE(write(fd, buf, corrupt ? (size_t)n : (size_t)at) > 0);
+        ASSERT_TRUE(pos + 8 < n);
+        if (corrupt) {
+                buf[pos] = (char)0xff;
+                buf[pos + 1] = (char)0x7f; /* a record size past the end */
+        }
+        at = corrupt ? n : pos + 5; /* cut: inside that record's header */
+        ASSERT_TRUE(write(fd, buf, (size_t)at) > 0);
         close(in);
         close(fd);
 }
@@ -192,7 +192,7 @@ TEST(damaged_files_give_an_error_and_their_readable_events)
 {
         char cmd[1024];
         static char out[1 << 16];
-        damaged("cut.trace.1", 128 + 600, 0);
+        damaged("cut.trace.1", 10, 0);
         snprintf(cmd, sizeof(cmd), "%s/ward trace merge %s/cut.trace.1 2>&1", WARD_BIN_DIR, dir);
         ASSERT_EQ(run(cmd, out, sizeof(out)), 1);
         ASSERT_TRUE(strstr(out, "truncated") != NULL);
