@@ -137,6 +137,17 @@ static int parse_integer(const char *text, int is_unsigned, int64_t min, int64_t
 
 static int encode_message(struct enc *e, const ward__desc_msg *m, const struct ward__json *obj);
 
+/* prefix_length: a length-delimited value was written from start on: insert
+ * its length before it, as the wire format wants. */
+static void prefix_length(struct enc *e, size_t start)
+{
+        struct ward__buf len = {0};
+        put_varint(&len, e->out.len - start);
+        ward__buf_insert(&e->out, start, len.p, len.len);
+        e->out.failed |= len.failed;
+        ward__buf_free(&len);
+}
+
 static int encode_enum(struct enc *e, const ward__desc_msg *m, const ward__desc_field *f,
                        const struct ward__json *v)
 {
@@ -257,11 +268,7 @@ static int encode_len_value(struct enc *e, const ward__desc_msg *m, const ward__
         } else {
                 ward__buf_put(&e->out, v->text, v->len);
         }
-        struct ward__buf len = {0};
-        put_varint(&len, e->out.len - start);
-        ward__buf_insert(&e->out, start, len.p, len.len);
-        e->out.failed |= len.failed;
-        ward__buf_free(&len);
+        prefix_length(e, start);
         return 0;
 }
 
@@ -345,11 +352,7 @@ static int encode_map(struct enc *e, const ward__desc_msg *m, const ward__desc_f
                 if (r < 0) {
                         return map_error(e, m, f, kv, r);
                 }
-                struct ward__buf len = {0};
-                put_varint(&len, e->out.len - start);
-                ward__buf_insert(&e->out, start, len.p, len.len);
-                e->out.failed |= len.failed;
-                ward__buf_free(&len);
+                prefix_length(e, start);
         }
         return 0;
 }
