@@ -208,6 +208,7 @@ static void expect(enum scenario s, int status, const char *needle)
 TEST(two_threads_deadlock)
 {
         expect(TWO, 1, "DEADLOCK");
+        expect(TWO, 1, "(test-lock-scan!m"); /* the global mutex array, by name */
 }
 
 TEST(three_threads_deadlock)

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "lock/scan.h"
+#include "lock/symbol.h"
 
 #define CONFIRM_NS 100000000
 
@@ -50,9 +51,20 @@ static int in_cycle(const struct ward__lock_scan *s, int tid)
         return 0;
 }
 
-static void describe(const struct ward__lock_thread *t, char *buf, size_t size)
+/* object_name: " (app!mutex_a)" for an object a symbol covers, else "". */
+static void object_name(int pid, uint64_t addr, char *buf, size_t size)
 {
-        char kind[48] = "";
+        char sym[512];
+        buf[0] = '\0';
+        if (ward__lock_symbolize(pid, addr, sym, sizeof(sym)) == 0) {
+                snprintf(buf, size, " (%s)", sym);
+        }
+}
+
+static void describe(int pid, const struct ward__lock_thread *t, char *buf, size_t size)
+{
+        char kind[48] = "", sym[560];
+        object_name(pid, t->addr, sym, sizeof(sym));
         if (t->kind == WARD__WAIT_MUTEX) {
                 ward__lock_mutex_kind_name(t->mutex_kind, kind, sizeof(kind));
         }
@@ -63,9 +75,9 @@ static void describe(const struct ward__lock_thread *t, char *buf, size_t size)
         } else if (t->kind == WARD__WAIT_JOIN) {
                 snprintf(buf, size, "joins thread %d", t->owner);
         } else if (t->owner) {
-                snprintf(buf, size, "waits on %s %s%s0x%llx held by thread %d",
+                snprintf(buf, size, "waits on %s %s%s0x%llx%s held by thread %d",
                          ward__lock_kind_name(t->kind), kind, kind[0] ? " " : "",
-                         (unsigned long long)t->addr, t->owner);
+                         (unsigned long long)t->addr, sym, t->owner);
         } else {
                 snprintf(buf, size, "waits on %s 0x%llx (no owner known)",
                          ward__lock_kind_name(t->kind), (unsigned long long)t->addr);
@@ -77,7 +89,7 @@ static void print_text(const struct ward__lock_scan *s, int deadlock, int verbos
         size_t blocked = 0;
         for (size_t i = 0; i < s->n; i++) {
                 const struct ward__lock_thread *t = &s->threads[i];
-                char what[160];
+                char what[1024];
                 if (t->kind == WARD__WAIT_NONE && !verbose) {
                         continue;
                 }
@@ -87,7 +99,7 @@ static void print_text(const struct ward__lock_scan *s, int deadlock, int verbos
                 } else if (t->kind == WARD__WAIT_RESTARTED) {
                         snprintf(what, sizeof(what), "in an interrupted timed wait");
                 } else {
-                        describe(t, what, sizeof(what));
+                        describe(s->pid, t, what, sizeof(what));
                 }
                 printf("thread %d (%s)%s %s\n", t->tid, t->name,
                        deadlock && in_cycle(s, t->tid) ? " [deadlock]" : "", what);
@@ -116,10 +128,13 @@ static void print_json(const struct ward__lock_scan *s, int deadlock)
                 if (t->kind == WARD__WAIT_NONE) {
                         continue;
                 }
-                printf("%s{\"tid\":%d,\"waits_on\":\"%s\",\"object\":\"0x%llx\",\"owner\":%d,"
-                       "\"in_cycle\":%s}",
+                char sym[512] = "";
+                ward__lock_symbolize(s->pid, t->addr, sym, sizeof(sym));
+                sym[strcspn(sym, "\"\\")] = '\0'; /* symbol names need no escaping */
+                printf("%s{\"tid\":%d,\"waits_on\":\"%s\",\"object\":\"0x%llx\",\"name\":\"%s\","
+                       "\"owner\":%d,\"in_cycle\":%s}",
                        first ? "" : ",", t->tid, ward__lock_kind_name(t->kind),
-                       (unsigned long long)t->addr, t->owner,
+                       (unsigned long long)t->addr, sym, t->owner,
                        deadlock && in_cycle(s, t->tid) ? "true" : "false");
                 first = 0;
         }
