@@ -1,0 +1,136 @@
+/* ward/lock.h: instrumented mutexes and rwlocks that a live process shows
+ * from outside.
+ *
+ *   static ward_mutex cache_lock = WARD_MUTEX_INIT("cache");
+ *   ward_mutex_lock(&cache_lock);    ... ward_mutex_unlock(&cache_lock);
+ *
+ * A ward_mutex is a pthread_mutex_t plus a slot in the process's lock
+ * registry, a 0600 shared-memory file /dev/shm/ward-locks.<pid> that
+ * `ward locks PID` reads while the program runs: the lock's name, where it was
+ * created, its owner and recursion, waiters, acquisitions, contentions,
+ * total/max wait, max hold and where it was last acquired.
+ *
+ * Cost: the statistics are written by the thread that holds the lock (no
+ * extra atomic instruction) and published with a seqlock; clocks are read
+ * only when a thread has to wait; the fast path makes no syscall. A wait
+ * longer than the long-wait threshold becomes a trace event when ward tracing
+ * (ward/trace.h) is on.
+ *
+ * Lock-order checking (off by default; ward_lock_order_checking(1) or
+ * WARD_LOCK_ORDER=1 in the environment): each thread keeps the stack of locks
+ * it holds; "held A while acquiring B" is an edge between lock classes (a
+ * class is a creation site); an acquisition that closes a cycle is an
+ * inversion, reported once per pair of classes, with both acquisition sites,
+ * on stderr, in the registry and in the trace — before any deadlock happens.
+ *
+ * Every function may be called from any thread. None may be called from a
+ * signal handler. The lock and unlock macros record the caller's file:line.
+ */
+#ifndef WARD_LOCK_H
+#define WARD_LOCK_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <ward/api.h>
+
+WARD_BEGIN_DECLS
+
+struct ward__lockreg_entry;
+
+typedef struct ward_mutex {
+        pthread_mutex_t m;
+        struct ward__lockreg_entry *entry; /* registry slot, claimed at first lock */
+        const char *name;                  /* what `ward locks` calls it */
+        const char *site;                  /* creation "file:line" */
+        const char *func;                  /* creating function, NULL for a static one */
+        uint32_t class_id;                 /* lock-order class (0: not yet known) */
+        int type;                          /* enum ward_mutex_type */
+} ward_mutex;
+
+typedef struct ward_rwlock {
+        pthread_rwlock_t rw;
+        struct ward__lockreg_entry *entry;
+        const char *name;
+        const char *site;
+        const char *func;
+        uint32_t class_id;
+        int unused;
+} ward_rwlock;
+
+enum ward_mutex_type {
+        WARD_MUTEX_NORMAL = 0,
+        WARD_MUTEX_RECURSIVE = 1,
+        WARD_MUTEX_ERRORCHECK = 2,
+};
+
+#define WARD__LOCK_STR2(x) #x
+#define WARD__LOCK_STR(x) WARD__LOCK_STR2(x)
+#define WARD__LOCK_HERE __FILE__ ":" WARD__LOCK_STR(__LINE__)
+
+/* WARD_MUTEX_INIT(name): a static initializer (a normal mutex); the creation
+ * site is the initializer's file:line. */
+#define WARD_MUTEX_INIT(lock_name)                                                                 \
+        {                                                                                          \
+                PTHREAD_MUTEX_INITIALIZER, 0, (lock_name), WARD__LOCK_HERE, 0, 0,                  \
+                    WARD_MUTEX_NORMAL                                                              \
+        }
+#define WARD_RWLOCK_INIT(lock_name)                                                                \
+        {                                                                                          \
+                PTHREAD_RWLOCK_INITIALIZER, 0, (lock_name), WARD__LOCK_HERE, 0, 0, 0               \
+        }
+
+/* ward_mutex_init(m, name, type): initialize m at run time, recording this
+ * file:line and function as its creation site. name must outlive m (a string
+ * literal is usual). Returns 0 or a pthread error number (EINVAL: bad type). */
+#define ward_mutex_init(m, lock_name, mtype)                                                       \
+        ward_mutex_init_at((m), (lock_name), (mtype), WARD__LOCK_HERE, __func__)
+#define ward_rwlock_init(l, lock_name)                                                             \
+        ward_rwlock_init_at((l), (lock_name), WARD__LOCK_HERE, __func__)
+
+/* Lock and unlock: the same results as the pthread functions (0 or an error
+ * number: EDEADLK for an errorcheck mutex the caller holds, EPERM for
+ * unlocking one it does not). */
+#define ward_mutex_lock(m) ward_mutex_lock_at((m), WARD__LOCK_HERE)
+#define ward_mutex_trylock(m) ward_mutex_trylock_at((m), WARD__LOCK_HERE)
+#define ward_rwlock_rdlock(l) ward_rwlock_rdlock_at((l), WARD__LOCK_HERE)
+#define ward_rwlock_wrlock(l) ward_rwlock_wrlock_at((l), WARD__LOCK_HERE)
+
+WARD_API int ward_mutex_init_at(ward_mutex *m, const char *name, int type, const char *site,
+                                const char *func);
+WARD_API int ward_mutex_lock_at(ward_mutex *m, const char *site);
+WARD_API int ward_mutex_trylock_at(ward_mutex *m, const char *site);
+WARD_API int ward_mutex_unlock(ward_mutex *m);
+/* ward_mutex_destroy: the pthread result (EBUSY if held); on success the
+ * registry slot is released. */
+WARD_API int ward_mutex_destroy(ward_mutex *m);
+/* ward_mutex_native: the pthread mutex inside, for pthread_cond_wait. A
+ * condition wait releases and retakes it behind ward's back: call
+ * ward_mutex_cond_wait instead to keep owner and statistics right. */
+WARD_API pthread_mutex_t *ward_mutex_native(ward_mutex *m);
+WARD_API int ward_mutex_cond_wait(pthread_cond_t *c, ward_mutex *m);
+
+WARD_API int ward_rwlock_init_at(ward_rwlock *l, const char *name, const char *site,
+                                 const char *func);
+WARD_API int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site);
+WARD_API int ward_rwlock_wrlock_at(ward_rwlock *l, const char *site);
+WARD_API int ward_rwlock_unlock(ward_rwlock *l);
+WARD_API int ward_rwlock_destroy(ward_rwlock *l);
+
+/* ward_lock_order_checking(on): switch lock-order checking on (1) or off
+ * (0) for the whole process; returns the previous setting. Locks already held
+ * when it is switched on are not on the threads' held stacks (their releases
+ * are ignored). */
+WARD_API int ward_lock_order_checking(int on);
+
+/* ward_lock_inversions: lock-order inversions reported so far. */
+WARD_API unsigned ward_lock_inversions(void);
+
+/* ward_lock_long_wait_ns(ns): waits of at least ns become trace events
+ * (default 1 ms, or WARD_LOCK_LONG_WAIT_US from the environment); returns
+ * the previous threshold. 0 turns them off. */
+WARD_API uint64_t ward_lock_long_wait_ns(uint64_t ns);
+
+WARD_END_DECLS
+
+#endif

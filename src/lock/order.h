@@ -1,0 +1,55 @@
+/* Lock-order checking in the spirit of Linux lockdep.
+ *
+ * A lock class is a creation site (all locks made at one place are one
+ * class). Each thread keeps the stack of locks it holds; acquiring B while
+ * holding A records the edge A -> B of a global graph between classes, with
+ * both acquisition sites. An acquisition that would close a cycle is an
+ * inversion: two code paths take the same locks in opposite orders, and can
+ * deadlock one day even if they have not yet. The first time a pair of
+ * classes inverts it is reported once (stderr, the registry, the trace);
+ * the edge is not added, so the graph stays acyclic.
+ *
+ * Cost when on: a push and a pop on a thread-local stack per lock, plus, per
+ * lock already held when another is taken, one lookup in a lock-free hash
+ * set of known edges. New edges and the search for a cycle take a spinlock. */
+#ifndef WARD_LOCK_ORDER_H
+#define WARD_LOCK_ORDER_H
+
+#include <stdint.h>
+
+/* Where a lock was created or acquired: a "file:line" string (instrumented
+ * locks) or a code address (the preload shim). */
+struct ward__lock_where {
+        const char *str;
+        const void *pc;
+};
+
+/* nonzero while checking is on: read it (relaxed) before calling the rest */
+extern int ward__lock_order_on;
+
+/* ward__lock_class: the class id (>= 1) of locks keyed by key (a creation
+ * site's string or code address, or a static lock's own address), naming
+ * the class name (copied) and where (kept: static strings or code). 0 when the class table is full
+ * (the lock is then not checked). Any thread; a spinlock on first use of a key. */
+uint32_t ward__lock_class(uintptr_t key, const char *name, struct ward__lock_where where);
+
+/* ward__lock_order_check: before the calling thread blocks on a lock of
+ * class cls at `at`: an edge from every held class to cls; report an
+ * inversion if one closes a cycle. */
+void ward__lock_order_check(uint32_t cls, struct ward__lock_where at);
+
+/* ward__lock_order_push: the calling thread now holds lock (class cls,
+ * acquired at `at`). A stack deeper than the limit drops the newest. */
+void ward__lock_order_push(uint32_t cls, const void *lock, struct ward__lock_where at);
+
+/* ward__lock_order_pop: the calling thread released lock (the newest entry
+ * for it; nothing if it is not on the stack). */
+void ward__lock_order_pop(const void *lock);
+
+/* ward__lock_where_format: "file:line", or for a code address "0xPC
+ * function+0xN (module)" (or "0xPC (module+0xN)" without a dynamic symbol),
+ * into buf. The leading address lets `ward locks` name the place with debug
+ * info (function, file:line), which dladdr cannot. */
+void ward__lock_where_format(struct ward__lock_where w, char *buf, size_t size);
+
+#endif

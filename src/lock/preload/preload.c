@@ -1,0 +1,423 @@
+/* libward-locks.so: LD_PRELOAD it into an unmodified program and its
+ * pthread mutexes and rwlocks get what ward_mutex has — a registry entry
+ * (`ward locks PID`, `ward locks --report PID`), contention statistics, long
+ * waits as trace events, and lock-order checking (on unless
+ * WARD_LOCK_ORDER=0) — in the spirit of mutrace.
+ *
+ * Each interposed call finds the lock's entry in an address-keyed hash table
+ * (lock-free to read), then calls the real function found with
+ * dlsym(RTLD_NEXT). A lock is registered at its init or its first use; its
+ * class (for lock order) is the code that called pthread_*_init, or the lock
+ * itself for a static initializer; sites are code addresses. Calls made by
+ * the shim's own slow paths go straight to the real functions. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ward/lock.h>
+
+#include "lock/order.h"
+#include "lock/stat.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define SLOTS (1u << 17)
+
+struct slot {
+        uintptr_t addr; /* 0: empty; written once */
+        struct ward__lockreg_entry *e;
+        uint32_t cls;
+};
+
+static struct {
+        int (*mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+        int (*mutex_destroy)(pthread_mutex_t *);
+        int (*mutex_lock)(pthread_mutex_t *);
+        int (*mutex_trylock)(pthread_mutex_t *);
+        int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+        int (*mutex_unlock)(pthread_mutex_t *);
+        int (*rw_init)(pthread_rwlock_t *, const pthread_rwlockattr_t *);
+        int (*rw_destroy)(pthread_rwlock_t *);
+        int (*rw_rdlock)(pthread_rwlock_t *);
+        int (*rw_wrlock)(pthread_rwlock_t *);
+        int (*rw_tryrdlock)(pthread_rwlock_t *);
+        int (*rw_trywrlock)(pthread_rwlock_t *);
+        int (*rw_unlock)(pthread_rwlock_t *);
+        int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+        int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+} real;
+
+static struct slot table[SLOTS];
+static char table_lock;
+static __thread int in_shim __attribute__((tls_model("initial-exec")));
+
+static void resolve(void)
+{
+        in_shim++;
+#define R(field, name) *(void **)&real.field = dlsym(RTLD_NEXT, name)
+        R(mutex_init, "pthread_mutex_init");
+        R(mutex_destroy, "pthread_mutex_destroy");
+        R(mutex_lock, "pthread_mutex_lock");
+        R(mutex_trylock, "pthread_mutex_trylock");
+        R(mutex_timedlock, "pthread_mutex_timedlock");
+        R(mutex_unlock, "pthread_mutex_unlock");
+        R(rw_init, "pthread_rwlock_init");
+        R(rw_destroy, "pthread_rwlock_destroy");
+        R(rw_rdlock, "pthread_rwlock_rdlock");
+        R(rw_wrlock, "pthread_rwlock_wrlock");
+        R(rw_tryrdlock, "pthread_rwlock_tryrdlock");
+        R(rw_trywrlock, "pthread_rwlock_trywrlock");
+        R(rw_unlock, "pthread_rwlock_unlock");
+        R(cond_wait, "pthread_cond_wait");
+        R(cond_timedwait, "pthread_cond_timedwait");
+#undef R
+        in_shim--;
+}
+
+__attribute__((constructor)) static void shim_start(void)
+{
+        const char *e = getenv("WARD_LOCK_ORDER");
+        resolve();
+        ward_lock_order_checking(!(e && strcmp(e, "0") == 0));
+}
+
+static uint32_t slot_of(uintptr_t a)
+{
+        uint64_t k = a * 0x9e3779b97f4a7c15ull;
+        return (uint32_t)(k >> 40) & (SLOTS - 1);
+}
+
+/* find: the slot of lock a, NULL if it has none */
+static struct slot *find(const void *a)
+{
+        uint32_t i = slot_of((uintptr_t)a);
+        uintptr_t k;
+        while ((k = __atomic_load_n(&table[i].addr, __ATOMIC_ACQUIRE))) {
+                if (k == (uintptr_t)a) {
+                        return &table[i];
+                }
+                i = (i + 1) & (SLOTS - 1);
+        }
+        return NULL;
+}
+
+/* attach (slow path): a slot with a fresh entry for lock a, created at
+ * site (class key: the site, or the lock itself). NULL when full. */
+static struct slot *attach(const void *a, uint32_t kind, const void *site, int static_init)
+{
+        char where[WARD__LOCKREG_SITE], name[24];
+        in_shim++;
+        ward__lock_where_format((struct ward__lock_where){NULL, site}, where, sizeof(where));
+        snprintf(name, sizeof(name), "%p", a); /* ward locks names it by symbol */
+        uint32_t cls = ward__lock_class(static_init ? (uintptr_t)a : (uintptr_t)site, name,
+                                        (struct ward__lock_where){NULL, site});
+        struct ward__lockreg_entry *e = ward__lockreg_claim(
+            kind, WARD__LOCKREG_PRELOAD | WARD__LOCKREG_SITE_IS_PC, a, "", where, cls);
+        while (__atomic_test_and_set(&table_lock, __ATOMIC_ACQUIRE)) {
+                sched_yield();
+        }
+        struct slot *s = find(a);
+        if (!s) {
+                uint32_t i = slot_of((uintptr_t)a), probes = 0;
+                while (table[i].addr && ++probes < SLOTS / 2) {
+                        i = (i + 1) & (SLOTS - 1);
+                }
+                if (!table[i].addr) {
+                        s = &table[i];
+                        s->cls = cls;
+                        __atomic_store_n(&s->e, e, __ATOMIC_RELEASE);
+                        __atomic_store_n(&s->addr, (uintptr_t)a, __ATOMIC_RELEASE);
+                        e = NULL;
+                }
+        } else if (!__atomic_load_n(&s->e, __ATOMIC_ACQUIRE) || !static_init) {
+                struct ward__lockreg_entry *old = __atomic_exchange_n(&s->e, e, __ATOMIC_ACQ_REL);
+                s->cls = cls;
+                e = old; /* re-initialized at the same address: the old entry goes */
+        }
+        __atomic_clear(&table_lock, __ATOMIC_RELEASE);
+        ward__lockreg_release(e);
+        in_shim--;
+        return s;
+}
+
+static struct slot *slot_for(const void *a, uint32_t kind, const void *pc)
+{
+        struct slot *s = find(a);
+        if (__builtin_expect(!s || !__atomic_load_n(&s->e, __ATOMIC_ACQUIRE), 0)) {
+                s = attach(a, kind, pc, 1);
+        }
+        return s;
+}
+
+static struct ward__lockreg_entry *entry_of(const struct slot *s)
+{
+        return s ? __atomic_load_n(&s->e, __ATOMIC_ACQUIRE) : NULL;
+}
+
+static int order_on(void)
+{
+        return __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED);
+}
+
+/* acquire: the common path of every locking call. try: the real try
+ * function; block: the real blocking one (NULL for a trylock). read: an
+ * rwlock read lock. */
+static int acquire(void *lock, uint32_t kind, const void *pc, int (*try)(void *),
+                   int (*block)(void *, const void *), const void *arg, int read)
+{
+        struct slot *s = slot_for(lock, kind, pc);
+        struct ward__lockreg_entry *e = entry_of(s);
+        struct ward__lock_where at = {NULL, pc};
+        if (block && s && order_on()) {
+                ward__lock_order_check(s->cls, at);
+        }
+        int r = try(lock);
+        uint64_t t0 = 0, t1 = 0;
+        if (r == EBUSY && block) {
+                uint32_t owner;
+                t0 = ward__lockstat_wait_begin(e, &owner);
+                r = block(lock, arg);
+                in_shim++;
+                t1 = ward__lockstat_wait_end(e, e ? e->name : "", t0, owner);
+                in_shim--;
+        }
+        if (r == 0 && e) {
+                if (read) {
+                        ward__lockstat_read_locked(e, (uint64_t)(uintptr_t)pc, t0, t1);
+                } else {
+                        ward__lockstat_locked(e, (uint64_t)(uintptr_t)pc, t0, t1);
+                }
+        }
+        if (r == 0 && s && order_on()) {
+                ward__lock_order_push(s->cls, lock, at);
+        }
+        return r;
+}
+
+static void release(void *lock)
+{
+        struct ward__lockreg_entry *e = entry_of(find(lock));
+        if (e && __atomic_load_n(&e->owner, __ATOMIC_RELAXED) == ward__lock_tid()) {
+                ward__lockstat_unlocking(e);
+        } else if (e && e->kind == WARD__LOCKREG_RWLOCK && e->readers) {
+                __atomic_fetch_sub(&e->readers, 1, __ATOMIC_RELAXED);
+        }
+        if (order_on()) {
+                ward__lock_order_pop(lock);
+        }
+}
+
+/* adapters: the real functions, typed for acquire() */
+static int m_try(void *l)
+{
+        return real.mutex_trylock(l);
+}
+static int m_lock(void *l, const void *arg)
+{
+        (void)arg;
+        return real.mutex_lock(l);
+}
+static int m_timed(void *l, const void *arg)
+{
+        return real.mutex_timedlock(l, arg);
+}
+static int r_tryrd(void *l)
+{
+        return real.rw_tryrdlock(l);
+}
+static int r_trywr(void *l)
+{
+        return real.rw_trywrlock(l);
+}
+static int r_rd(void *l, const void *arg)
+{
+        (void)arg;
+        return real.rw_rdlock(l);
+}
+static int r_wr(void *l, const void *arg)
+{
+        (void)arg;
+        return real.rw_wrlock(l);
+}
+
+#define READY(fn) (__builtin_expect(real.fn != NULL, 1) || (resolve(), real.fn != NULL))
+
+EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+        if (!READY(mutex_init)) {
+                return ENOSYS;
+        }
+        int r = real.mutex_init(m, a);
+        if (r == 0 && !in_shim) {
+                attach(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), 0);
+        }
+        return r;
+}
+
+EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+        if (!READY(mutex_destroy)) {
+                return ENOSYS;
+        }
+        int r = real.mutex_destroy(m);
+        struct slot *s = r == 0 && !in_shim ? find(m) : NULL;
+        if (s) {
+                ward__lockreg_release(__atomic_exchange_n(&s->e, NULL, __ATOMIC_ACQ_REL));
+        }
+        return r;
+}
+
+EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+        if (!READY(mutex_lock) || in_shim) {
+                return real.mutex_lock ? real.mutex_lock(m) : ENOSYS;
+        }
+        return acquire(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), m_try, m_lock, NULL, 0);
+}
+
+EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+        if (!READY(mutex_trylock) || in_shim) {
+                return real.mutex_trylock ? real.mutex_trylock(m) : ENOSYS;
+        }
+        return acquire(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), m_try, NULL, NULL, 0);
+}
+
+EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
+{
+        if (!READY(mutex_timedlock) || in_shim) {
+                return real.mutex_timedlock ? real.mutex_timedlock(m, t) : ENOSYS;
+        }
+        return acquire(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), m_try, m_timed, t, 0);
+}
+
+EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+        if (!READY(mutex_unlock) || in_shim) {
+                return real.mutex_unlock ? real.mutex_unlock(m) : ENOSYS;
+        }
+        release(m);
+        return real.mutex_unlock(m);
+}
+
+EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a)
+{
+        if (!READY(rw_init)) {
+                return ENOSYS;
+        }
+        int r = real.rw_init(l, a);
+        if (r == 0 && !in_shim) {
+                attach(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), 0);
+        }
+        return r;
+}
+
+EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+        if (!READY(rw_destroy)) {
+                return ENOSYS;
+        }
+        int r = real.rw_destroy(l);
+        struct slot *s = r == 0 && !in_shim ? find(l) : NULL;
+        if (s) {
+                ward__lockreg_release(__atomic_exchange_n(&s->e, NULL, __ATOMIC_ACQ_REL));
+        }
+        return r;
+}
+
+EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+        if (!READY(rw_rdlock) || in_shim) {
+                return real.rw_rdlock ? real.rw_rdlock(l) : ENOSYS;
+        }
+        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_tryrd, r_rd, NULL,
+                       1);
+}
+
+EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+        if (!READY(rw_wrlock) || in_shim) {
+                return real.rw_wrlock ? real.rw_wrlock(l) : ENOSYS;
+        }
+        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_trywr, r_wr, NULL,
+                       0);
+}
+
+EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+        if (!READY(rw_tryrdlock) || in_shim) {
+                return real.rw_tryrdlock ? real.rw_tryrdlock(l) : ENOSYS;
+        }
+        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_tryrd, NULL, NULL,
+                       1);
+}
+
+EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+        if (!READY(rw_trywrlock) || in_shim) {
+                return real.rw_trywrlock ? real.rw_trywrlock(l) : ENOSYS;
+        }
+        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_trywr, NULL, NULL,
+                       0);
+}
+
+EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+        if (!READY(rw_unlock) || in_shim) {
+                return real.rw_unlock ? real.rw_unlock(l) : ENOSYS;
+        }
+        release(l);
+        return real.rw_unlock(l);
+}
+
+/* A condition wait gives the mutex up and takes it back inside libc. */
+static void cond_released(pthread_mutex_t *m, uint32_t *recursion)
+{
+        struct ward__lockreg_entry *e = entry_of(find(m));
+        *recursion = 0;
+        if (e && __atomic_load_n(&e->owner, __ATOMIC_RELAXED) == ward__lock_tid()) {
+                *recursion = e->recursion;
+                ward__lockreg_begin(e);
+                e->recursion = 1;
+                ward__lockreg_end(e);
+                ward__lockstat_unlocking(e);
+        }
+}
+
+static void cond_retaken(pthread_mutex_t *m, uint32_t recursion, const void *pc)
+{
+        struct ward__lockreg_entry *e = entry_of(find(m));
+        if (e && recursion) {
+                ward__lockstat_locked(e, (uint64_t)(uintptr_t)pc, 0, 0);
+                ward__lockreg_begin(e);
+                e->recursion = recursion;
+                ward__lockreg_end(e);
+        }
+}
+
+EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+        uint32_t rec;
+        if (!READY(cond_wait) || in_shim) {
+                return real.cond_wait ? real.cond_wait(c, m) : ENOSYS;
+        }
+        cond_released(m, &rec);
+        int r = real.cond_wait(c, m);
+        cond_retaken(m, rec, __builtin_return_address(0));
+        return r;
+}
+
+EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
+{
+        uint32_t rec;
+        if (!READY(cond_timedwait) || in_shim) {
+                return real.cond_timedwait ? real.cond_timedwait(c, m, t) : ENOSYS;
+        }
+        cond_released(m, &rec);
+        int r = real.cond_timedwait(c, m, t);
+        cond_retaken(m, rec, __builtin_return_address(0));
+        return r;
+}

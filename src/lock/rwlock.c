@@ -1,0 +1,126 @@
+/* ward_rwlock: a pthread rwlock with a registry entry. See ward/lock.h. */
+#include <errno.h>
+
+#include <ward/lock.h>
+
+#include "lock/order.h"
+#include "lock/stat.h"
+
+static uint32_t rwlock_class(ward_rwlock *l)
+{
+        uint32_t c = __atomic_load_n(&l->class_id, __ATOMIC_RELAXED);
+        if (!c) {
+                c = ward__lock_class((uintptr_t)l->site, l->name,
+                                     (struct ward__lock_where){l->site, NULL});
+                __atomic_store_n(&l->class_id, c, __ATOMIC_RELAXED);
+        }
+        return c;
+}
+
+/* rwlock_entry: claimed by the first holder; readers may race to claim, so
+ * the claim is published with a compare-and-swap (a loser gives its back). */
+static struct ward__lockreg_entry *rwlock_entry(ward_rwlock *l)
+{
+        struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE), *none = NULL;
+        if (__builtin_expect(!e, 0)) {
+                e = ward__lockreg_claim(WARD__LOCKREG_RWLOCK, 0, l, l->name, l->site,
+                                        rwlock_class(l));
+                if (e && !__atomic_compare_exchange_n(&l->entry, &none, e, 0, __ATOMIC_ACQ_REL,
+                                                      __ATOMIC_ACQUIRE)) {
+                        ward__lockreg_release(e);
+                        e = none;
+                }
+        }
+        return e;
+}
+
+int ward_rwlock_init_at(ward_rwlock *l, const char *name, const char *site, const char *func)
+{
+        if (!l) {
+                return EINVAL;
+        }
+        *l = (ward_rwlock){.name = name, .site = site, .func = func};
+        return pthread_rwlock_init(&l->rw, NULL);
+}
+
+static void order_before(ward_rwlock *l, const char *site)
+{
+        if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
+                ward__lock_order_check(rwlock_class(l), (struct ward__lock_where){site, NULL});
+        }
+}
+
+static void order_after(ward_rwlock *l, const char *site)
+{
+        if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
+                ward__lock_order_push(rwlock_class(l), l, (struct ward__lock_where){site, NULL});
+        }
+}
+
+int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site)
+{
+        order_before(l, site);
+        int r = pthread_rwlock_tryrdlock(&l->rw);
+        uint64_t t0 = 0, t1 = 0;
+        if (r == EBUSY) {
+                uint32_t owner;
+                struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
+                t0 = ward__lockstat_wait_begin(e, &owner);
+                r = pthread_rwlock_rdlock(&l->rw);
+                t1 = ward__lockstat_wait_end(e, l->name, t0, owner);
+        }
+        if (r == 0) {
+                struct ward__lockreg_entry *e = rwlock_entry(l);
+                if (e) {
+                        ward__lockstat_read_locked(e, (uint64_t)(uintptr_t)site, t0, t1);
+                }
+                order_after(l, site);
+        }
+        return r;
+}
+
+int ward_rwlock_wrlock_at(ward_rwlock *l, const char *site)
+{
+        order_before(l, site);
+        int r = pthread_rwlock_trywrlock(&l->rw);
+        uint64_t t0 = 0, t1 = 0;
+        if (r == EBUSY) {
+                uint32_t owner;
+                struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
+                t0 = ward__lockstat_wait_begin(e, &owner);
+                r = pthread_rwlock_wrlock(&l->rw); /* EDEADLK: we hold it */
+                t1 = ward__lockstat_wait_end(e, l->name, t0, owner);
+        }
+        if (r == 0) {
+                struct ward__lockreg_entry *e = rwlock_entry(l);
+                if (e) {
+                        ward__lockstat_locked(e, (uint64_t)(uintptr_t)site, t0, t1);
+                }
+                order_after(l, site);
+        }
+        return r;
+}
+
+int ward_rwlock_unlock(ward_rwlock *l)
+{
+        struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
+        if (e && __atomic_load_n(&e->owner, __ATOMIC_RELAXED) == ward__lock_tid()) {
+                ward__lockstat_unlocking(e);
+        } else if (e) {
+                __atomic_fetch_sub(&e->readers, 1, __ATOMIC_RELAXED);
+        }
+        if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
+                ward__lock_order_pop(l);
+        }
+        return pthread_rwlock_unlock(&l->rw);
+}
+
+int ward_rwlock_destroy(ward_rwlock *l)
+{
+        int r = pthread_rwlock_destroy(&l->rw);
+        if (r == 0 && l->entry) {
+                ward__lockreg_release(l->entry);
+                l->entry = NULL;
+        }
+        return r;
+}
