@@ -134,6 +134,22 @@ static void classify(const struct ward__lock_scan *s, struct ward__lock_thread *
         }
 }
 
+int ward__lock_owner_of(const struct ward__lock_scan *s, uint64_t addr, int rwlock)
+{
+        int32_t m[8];
+        if (read_mem(s->pid, addr, m, sizeof(m)) < 0) {
+                return 0;
+        }
+        if (rwlock) {
+                int w = m[RWLOCK_CUR_WRITER / 4];
+                return is_thread(s, w) ? w : 0;
+        }
+        int owner = m[MUTEX_OWNER / 4], kind = m[MUTEX_KIND / 4];
+        int flags =
+            kind & ~(3 | MUTEX_KIND_ROBUST | MUTEX_KIND_PI | MUTEX_KIND_PP | 128 | 256 | 512);
+        return m[0] != 0 && flags == 0 && is_thread(s, owner) ? owner : 0;
+}
+
 static int list_tasks(struct ward__lock_scan *s)
 {
         char path[64];

@@ -52,6 +52,11 @@ void ward__lock_scan_free(struct ward__lock_scan *s);
 int ward__lock_scan_same_cycle(const struct ward__lock_scan *a,
                                const struct ward__lock_scan *later);
 
+/* ward__lock_owner_of: the thread of s's process that holds the mutex (or,
+ * rwlock nonzero, write-holds the rwlock) at addr; 0 if none or it does not
+ * look like one. */
+int ward__lock_owner_of(const struct ward__lock_scan *s, uint64_t addr, int rwlock);
+
 /* ward__lock_kind_name: "mutex", "rwlock", ... */
 const char *ward__lock_kind_name(enum ward__lock_kind k);
 

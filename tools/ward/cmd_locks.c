@@ -1,33 +1,43 @@
-/* ward locks [--json] [-v] PID: the threads of a live process that wait on a
- * lock or a thread, who holds what they wait for, and any deadlock (a cycle
- * that is still there ~100 ms later). Never stops the process.
- * Exit status: 0 no deadlock, 1 deadlock, 2 error. */
+/* ward locks [--json] [-v] [-a] [-e] [--report] [--no-stacks] PID: the locks
+ * of a live process (its instrumented locks' registry, merged with a scan of
+ * its blocked threads), who holds what the blocked threads wait for, their
+ * stacks, and any deadlock (a cycle still there ~100 ms later). Never stops
+ * the process. Exit status: 0 no deadlock, 1 deadlock, 2 error. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "commands.h"
-#include "lock/scan.h"
 #include "lock/symbol.h"
+#include "locks.h"
 
 #define CONFIRM_NS 100000000
 
-struct locks_opts {
-        int json, verbose, pid;
-};
+static const char usage[] =
+    "usage: ward locks [--json] [-v] [-a|--all] [-e|--held] [--report] [--no-stacks] PID\n";
 
 static int parse(int argc, char **argv, struct locks_opts *o)
 {
-        *o = (struct locks_opts){.pid = -1};
+        *o = (struct locks_opts){.pid = -1, .stacks = 1};
         for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
                 char *end;
-                if (strcmp(argv[i], "--json") == 0) {
+                if (strcmp(a, "--json") == 0) {
                         o->json = 1;
-                } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+                } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
                         o->verbose = 1;
-                } else if (o->pid < 0 && (o->pid = (int)strtol(argv[i], &end, 10)) > 0 && !*end) {
+                } else if (strcmp(a, "-a") == 0 || strcmp(a, "--all") == 0) {
+                        o->all = 1;
+                } else if (strcmp(a, "-e") == 0 || strcmp(a, "--held") == 0) {
+                        o->held = 1;
+                } else if (strcmp(a, "--report") == 0) {
+                        o->report = 1;
+                } else if (strcmp(a, "--no-stacks") == 0) {
+                        o->stacks = 0;
+                } else if (o->pid < 0 && (o->pid = (int)strtol(a, &end, 10)) > 0 && !*end) {
                         continue;
                 } else {
                         o->pid = -1;
@@ -35,146 +45,236 @@ static int parse(int argc, char **argv, struct locks_opts *o)
                 }
         }
         if (o->pid <= 0) {
-                fprintf(stderr, "usage: ward locks [--json] [-v] PID\n");
+                fputs(usage, stderr);
                 return -1;
         }
         return 0;
 }
 
-static int in_cycle(const struct ward__lock_scan *s, int tid)
+int locks_in_cycle(const struct locks_ctx *c, int tid)
 {
-        for (size_t i = 0; i < s->cycle_len; i++) {
-                if (s->cycle[i] == tid) {
+        for (size_t i = 0; c->deadlock && i < c->scan.cycle_len; i++) {
+                if (c->scan.cycle[i] == tid) {
                         return 1;
                 }
         }
         return 0;
 }
 
-/* object_name: " (app!mutex_a)" for an object a symbol covers, else "". */
-static void object_name(int pid, uint64_t addr, char *buf, size_t size)
+const struct ward__lockreg_entry *locks_entry_at(const struct locks_ctx *c, uint64_t addr)
 {
-        char sym[512];
+        for (size_t i = 0; i < c->reg.n; i++) {
+                if (c->reg.entries[i].addr == addr) {
+                        return &c->reg.entries[i];
+                }
+        }
+        return NULL;
+}
+
+void locks_object_name(const struct locks_ctx *c, uint64_t addr, char *buf, size_t size)
+{
+        const struct ward__lockreg_entry *e = locks_entry_at(c, addr);
         buf[0] = '\0';
-        if (ward__lock_symbolize(pid, addr, sym, sizeof(sym)) == 0) {
-                snprintf(buf, size, " (%s)", sym);
+        if (e && e->name[0]) {
+                snprintf(buf, size, "%s", e->name);
+        } else if (ward__lock_symbolize(c->scan.pid, addr, buf, size) < 0) {
+                buf[0] = '\0';
         }
 }
 
-static void describe(int pid, const struct ward__lock_thread *t, char *buf, size_t size)
+void locks_entry_name(const struct locks_ctx *c, const struct ward__lockreg_entry *e, char *buf,
+                      size_t size)
 {
-        char kind[48] = "", sym[560];
-        object_name(pid, t->addr, sym, sizeof(sym));
-        if (t->kind == WARD__WAIT_MUTEX) {
-                ward__lock_mutex_kind_name(t->mutex_kind, kind, sizeof(kind));
+        if (e->name[0]) {
+                snprintf(buf, size, "\"%s\"", e->name);
+        } else if (ward__lock_symbolize(c->scan.pid, e->addr, buf, size) < 0) {
+                snprintf(buf, size, "0x%llx", (unsigned long long)e->addr);
         }
-        if (t->kind == WARD__WAIT_FOREVER) {
-                snprintf(buf, size,
-                         "waits forever: the kernel refused its PI mutex lock "
-                         "(deadlock)");
-        } else if (t->kind == WARD__WAIT_JOIN) {
-                snprintf(buf, size, "joins thread %d", t->owner);
-        } else if (t->owner) {
-                snprintf(buf, size, "waits on %s %s%s0x%llx%s held by thread %d",
-                         ward__lock_kind_name(t->kind), kind, kind[0] ? " " : "",
-                         (unsigned long long)t->addr, sym, t->owner);
+}
+
+/* name_code: "function (file:line)" or "function+0xN (module)" for the
+ * return address pc; -ENOENT without a function name */
+static int name_code(const struct locks_ctx *c, uint64_t pc, char *buf, size_t size)
+{
+        struct ward__stack_frame f;
+        if (!c->dwfl || ward__stack_symbolize(c->dwfl, pc, 1, &f) < 0 || !f.func[0]) {
+                return -ENOENT;
+        }
+        const char *base = strrchr(f.file, '/');
+        if (f.file[0]) {
+                snprintf(buf, size, "%s (%s:%d)", f.func, base ? base + 1 : f.file, f.line);
         } else {
-                snprintf(buf, size, "waits on %s 0x%llx (no owner known)",
-                         ward__lock_kind_name(t->kind), (unsigned long long)t->addr);
+                snprintf(buf, size, "%s+0x%llx (%s)", f.func, (unsigned long long)f.func_off,
+                         f.module);
+        }
+        return 0;
+}
+
+/* resolve_site: a "0xPC ..." site in place, when debug info names it */
+static void resolve_site(const struct locks_ctx *c, char *site, size_t size)
+{
+        char *end;
+        if (strncmp(site, "0x", 2) != 0) {
+                return;
+        }
+        unsigned long long pc = strtoull(site, &end, 16);
+        char named[WARD__LOCKREG_SITE];
+        if ((*end == ' ' || *end == '\0') && name_code(c, pc, named, sizeof(named)) == 0) {
+                snprintf(site, size, "%s", named);
         }
 }
 
-static void print_text(const struct ward__lock_scan *s, int deadlock, int verbose)
+/* resolve_name: a lock name that is its address ("0x...") as its symbol */
+static void resolve_name(const struct locks_ctx *c, char *name, size_t size)
 {
-        size_t blocked = 0;
-        for (size_t i = 0; i < s->n; i++) {
-                const struct ward__lock_thread *t = &s->threads[i];
-                char what[1024];
-                if (t->kind == WARD__WAIT_NONE && !verbose) {
-                        continue;
-                }
-                blocked += t->kind != WARD__WAIT_NONE;
-                if (t->kind == WARD__WAIT_NONE) {
-                        snprintf(what, sizeof(what), "not waiting (state %c)", t->state);
-                } else if (t->kind == WARD__WAIT_RESTARTED) {
-                        snprintf(what, sizeof(what), "in an interrupted timed wait");
-                } else {
-                        describe(s->pid, t, what, sizeof(what));
-                }
-                printf("thread %d (%s)%s %s\n", t->tid, t->name,
-                       deadlock && in_cycle(s, t->tid) ? " [deadlock]" : "", what);
-                if (verbose && t->kind != WARD__WAIT_NONE) {
-                        printf("    sp 0x%llx pc 0x%llx\n", (unsigned long long)t->sp,
-                               (unsigned long long)t->pc);
-                }
+        char *end;
+        if (strncmp(name, "0x", 2) != 0) {
+                return;
         }
-        if (deadlock) {
-                printf("DEADLOCK: ");
-                for (size_t i = 0; i < s->cycle_len; i++) {
-                        printf("thread %d -> ", s->cycle[i]);
-                }
-                printf("thread %d\n", s->cycle[0]);
-        } else {
-                printf("no deadlock (%zu of %zu threads waiting)\n", blocked, s->n);
+        unsigned long long addr = strtoull(name, &end, 16);
+        char sym[256];
+        if (*end == '\0' && ward__lock_symbolize(c->scan.pid, addr, sym, sizeof(sym)) == 0) {
+                size_t n = strnlen(sym, size - 1); /* the name's room: the symbol's start */
+                memcpy(name, sym, n);
+                name[n] = '\0';
         }
 }
 
-static void print_json(const struct ward__lock_scan *s, int deadlock)
+void locks_resolve_registry(struct locks_ctx *c)
 {
-        printf("{\"pid\":%d,\"deadlock\":%s,\"threads\":[", s->pid, deadlock ? "true" : "false");
-        int first = 1;
-        for (size_t i = 0; i < s->n; i++) {
-                const struct ward__lock_thread *t = &s->threads[i];
-                if (t->kind == WARD__WAIT_NONE) {
-                        continue;
+        for (size_t i = 0; i < c->reg.n; i++) {
+                resolve_site(c, c->reg.entries[i].site, sizeof(c->reg.entries[i].site));
+        }
+        for (size_t i = 0; i < c->reg.n_inv; i++) {
+                struct ward__lockreg_inversion *v = &c->reg.inv[i];
+                resolve_name(c, v->held, sizeof(v->held));
+                resolve_name(c, v->wanted, sizeof(v->wanted));
+                resolve_site(c, v->held_site, sizeof(v->held_site));
+                resolve_site(c, v->wanted_site, sizeof(v->wanted_site));
+                resolve_site(c, v->earlier_first_site, sizeof(v->earlier_first_site));
+                resolve_site(c, v->earlier_second_site, sizeof(v->earlier_second_site));
+        }
+}
+
+void locks_last_site(const struct locks_ctx *c, const struct ward__lockreg_entry *e, char *buf,
+                     size_t size)
+{
+        snprintf(buf, size, "?");
+        if (!e->last_site) {
+                snprintf(buf, size, "-");
+        } else if (e->flags & WARD__LOCKREG_SITE_IS_PC) {
+                if (name_code(c, e->last_site, buf, size) < 0 &&
+                    ward__lock_symbolize(c->scan.pid, e->last_site, buf, size) < 0) {
+                        snprintf(buf, size, "0x%llx", (unsigned long long)e->last_site);
                 }
-                char sym[512] = "";
-                ward__lock_symbolize(s->pid, t->addr, sym, sizeof(sym));
-                sym[strcspn(sym, "\"\\")] = '\0'; /* symbol names need no escaping */
-                printf("%s{\"tid\":%d,\"waits_on\":\"%s\",\"object\":\"0x%llx\",\"name\":\"%s\","
-                       "\"owner\":%d,\"in_cycle\":%s}",
-                       first ? "" : ",", t->tid, ward__lock_kind_name(t->kind),
-                       (unsigned long long)t->addr, sym, t->owner,
-                       deadlock && in_cycle(s, t->tid) ? "true" : "false");
-                first = 0;
+        } else if (size > 1) {
+                struct iovec l = {buf, size - 1}, r = {(void *)(uintptr_t)e->last_site, size - 1};
+                ssize_t n = process_vm_readv(c->scan.pid, &l, 1, &r, 1, 0);
+                if (n <= 0) { /* the string may end near a page's end: retry short */
+                        l.iov_len = r.iov_len = size - 1 < 64 ? size - 1 : 64;
+                        n = process_vm_readv(c->scan.pid, &l, 1, &r, 1, 0);
+                }
+                buf[n > 0 ? n : 0] = '\0';
+                if (n <= 0) {
+                        snprintf(buf, size, "?");
+                }
+                for (char *p = buf; *p; p++) { /* someone else's bytes: printable only */
+                        if (*p < 32 || *p > 126) {
+                                *p = '?';
+                        }
+                }
         }
-        printf("],\"cycle\":[");
-        for (size_t i = 0; deadlock && i < s->cycle_len; i++) {
-                printf("%s%d", i ? "," : "", s->cycle[i]);
+}
+
+int locks_skip_entry(const struct locks_ctx *c, const struct ward__lockreg_entry *e)
+{
+        return c->o.held && !e->owner && !e->readers;
+}
+
+static void take_stacks(struct locks_ctx *c)
+{
+        if (!c->dwfl) {
+                return;
         }
-        printf("]}\n");
+        c->stacks = calloc(c->scan.n ? c->scan.n : 1, sizeof(*c->stacks));
+        for (size_t i = 0; c->stacks && i < c->scan.n; i++) {
+                const struct ward__lock_thread *t = &c->scan.threads[i];
+                if (t->kind != WARD__WAIT_NONE && t->sp && t->pc) {
+                        ward__stack_unwind(c->dwfl, t->tid, t->sp, t->pc, c->stacks[i].frames,
+                                           LOCKS_MAX_FRAMES, &c->stacks[i].n);
+                }
+        }
+}
+
+/* held_globals (-a): global mutexes and rwlocks that a thread holds */
+static void held_globals(struct locks_ctx *c)
+{
+        struct ward__lock_global *g;
+        size_t n;
+        if (ward__lock_globals(c->scan.pid, &g, &n) < 0) {
+                return;
+        }
+        c->globals = calloc(n ? n : 1, sizeof(*c->globals));
+        for (size_t i = 0; c->globals && i < n; i++) {
+                int owner = ward__lock_owner_of(&c->scan, g[i].addr, g[i].rwlock);
+                if (owner > 0) {
+                        c->globals[c->n_globals++] = (struct locks_held_global){g[i], owner};
+                }
+        }
+        free(g);
+}
+
+static int scan_error(int pid, int r)
+{
+        fprintf(stderr, "ward locks: process %d: %s\n", pid,
+                r == -ESRCH                   ? "no such process"
+                : r == -EACCES || r == -EPERM ? "permission denied (another user's process? run "
+                                                "as its user or root)"
+                                              : strerror(-r));
+        return 2;
 }
 
 int cmd_locks(int argc, char **argv)
 {
-        struct locks_opts o;
-        struct ward__lock_scan first, second;
-        if (parse(argc, argv, &o) < 0) {
+        struct locks_ctx c = {0};
+        struct ward__lock_scan second;
+        if (parse(argc, argv, &c.o) < 0) {
                 return 2;
         }
-        int r = ward__lock_scan(o.pid, &first);
+        int r = ward__lock_scan(c.o.pid, &c.scan);
         if (r < 0) {
-                fprintf(stderr, "ward locks: process %d: %s\n", o.pid,
-                        r == -ESRCH                   ? "no such process"
-                        : r == -EACCES || r == -EPERM ? "permission denied (another user's "
-                                                        "process? run as its user or root)"
-                                                      : strerror(-r));
-                return 2;
+                return scan_error(c.o.pid, r);
         }
-        int deadlock = 0;
-        if (first.cycle) { /* confirm: a deadlock does not move */
+        c.reg_status = ward__lockreg_read(c.o.pid, &c.reg);
+        if (c.scan.cycle) { /* confirm: a deadlock does not move */
                 struct timespec ts = {0, CONFIRM_NS};
                 nanosleep(&ts, NULL);
-                if (ward__lock_scan(o.pid, &second) == 0) {
-                        deadlock = ward__lock_scan_same_cycle(&first, &second);
+                if (ward__lock_scan(c.o.pid, &second) == 0) {
+                        c.deadlock = ward__lock_scan_same_cycle(&c.scan, &second);
                         ward__lock_scan_free(&second);
                 }
         }
-        if (o.json) {
-                print_json(&first, deadlock);
-        } else {
-                print_text(&first, deadlock, o.verbose);
+        if (c.o.stacks && ward__stack_open(c.o.pid, 1, &c.dwfl) < 0) {
+                c.dwfl = NULL; /* no names from debug info; the rest still works */
         }
-        ward__lock_scan_free(&first);
-        return deadlock ? 1 : 0;
+        locks_resolve_registry(&c);
+        if (!c.o.report) {
+                take_stacks(&c);
+        }
+        if (c.o.all) {
+                held_globals(&c);
+        }
+        if (c.o.report) {
+                locks_print_report(&c);
+        } else if (c.o.json) {
+                locks_print_json(&c);
+        } else {
+                locks_print_text(&c);
+        }
+        free(c.stacks);
+        ward__stack_close(c.dwfl);
+        free(c.globals);
+        ward__lockreg_view_free(&c.reg);
+        ward__lock_scan_free(&c.scan);
+        return c.deadlock ? 1 : 0;
 }

@@ -1,0 +1,404 @@
+/* Unwinding another process's blocked threads with libdwfl: see stack.h. */
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "lock/stack.h"
+
+#define PAGE 4096u
+#define CACHED_PAGES 8
+#define DWARF_RBP 6
+#define DWARF_RSP 7
+#define MAX_PASSES 8 /* a pass ends where CFI needs an unknown %rbp */
+
+struct stack_page {
+        uint64_t addr; /* page-aligned; 0: empty */
+        unsigned char bytes[PAGE];
+};
+
+struct ward__stack {
+        Dwfl *dwfl;
+        int pid, with_lines, attached;
+        int tid;              /* the thread being unwound */
+        uint64_t sp, pc, rbp; /* where this pass starts; rbp 0: unknown */
+        int resumed;          /* this pass starts at a return address */
+        uint64_t last_sp;     /* the stack pointer of the last frame recorded */
+        struct stack_page pages[CACHED_PAGES];
+        unsigned next_page;
+        struct ward__stack_frame *frames;
+        size_t max, n;
+};
+
+/* page_of: the cached copy of the target's page at addr, read once with
+ * process_vm_readv; NULL if unreadable */
+static const struct stack_page *page_of(struct ward__stack *st, uint64_t addr)
+{
+        uint64_t base = addr & ~(uint64_t)(PAGE - 1);
+        for (unsigned i = 0; i < CACHED_PAGES; i++) {
+                if (st->pages[i].addr == base) {
+                        return &st->pages[i];
+                }
+        }
+        struct stack_page *p = &st->pages[st->next_page++ % CACHED_PAGES];
+        struct iovec local = {p->bytes, PAGE};
+        struct iovec remote = {(void *)(uintptr_t)base, PAGE};
+        p->addr = 0;
+        if (base == 0 || process_vm_readv(st->pid, &local, 1, &remote, 1, 0) != (ssize_t)PAGE) {
+                return NULL;
+        }
+        p->addr = base;
+        return p;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+        (void)dwfl;
+        struct ward__stack *st = arg;
+        unsigned char word[8];
+        for (unsigned i = 0; i < sizeof(word); i++) { /* a word may straddle two pages */
+                const struct stack_page *p = page_of(st, addr + i);
+                if (!p) {
+                        return false;
+                }
+                word[i] = p->bytes[(addr + i) & (PAGE - 1)];
+        }
+        memcpy(result, word, sizeof(word));
+        return true;
+}
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+        (void)dwfl;
+        struct ward__stack *st = arg;
+        if (*thread_argp) {
+                return 0;
+        }
+        *thread_argp = st;
+        return st->tid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+        (void)dwfl;
+        struct ward__stack *st = arg;
+        *thread_argp = st;
+        return tid == st->tid;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+        struct ward__stack *st = thread_arg;
+        Dwarf_Word sp = st->sp, rbp = st->rbp;
+        if (!dwfl_thread_state_registers(thread, DWARF_RSP, 1, &sp) ||
+            (rbp && !dwfl_thread_state_registers(thread, DWARF_RBP, 1, &rbp))) {
+                return false;
+        }
+        dwfl_thread_state_register_pc(thread, st->pc);
+        return true;
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+    .next_thread = next_thread,
+    .get_thread = get_thread,
+    .memory_read = memory_read,
+    .set_initial_registers = set_initial_registers,
+};
+
+static const Dwfl_Callbacks proc_callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+int ward__stack_open(int pid, int with_lines, struct ward__stack **ret)
+{
+        struct ward__stack *st = calloc(1, sizeof(*st));
+        if (!st) {
+                return -ENOMEM;
+        }
+        st->pid = pid;
+        st->with_lines = with_lines;
+        st->dwfl = dwfl_begin(&proc_callbacks);
+        if (!st->dwfl) {
+                free(st);
+                return -ENOMEM;
+        }
+        int r = dwfl_linux_proc_report(st->dwfl, pid);
+        if (r != 0 || dwfl_report_end(st->dwfl, NULL, NULL) != 0) {
+                ward__stack_close(st);
+                return r > 0 ? -r : -EIO;
+        }
+        if (!dwfl_attach_state(st->dwfl, NULL, pid, &thread_callbacks, st)) {
+                ward__stack_close(st);
+                return -EIO;
+        }
+        *ret = st;
+        return 0;
+}
+
+static void copy_name(char *dst, size_t size, const char *src)
+{
+        snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* describe: the symbol, module and (with_lines) file:line of pc into f */
+static void describe(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+                     struct ward__stack_frame *f)
+{
+        memset(f, 0, sizeof(*f));
+        f->pc = pc;
+        Dwfl_Module *mod = dwfl_addrmodule(st->dwfl, lookup);
+        if (!mod) {
+                return;
+        }
+        const char *path = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        const char *base = path ? strrchr(path, '/') : NULL;
+        copy_name(f->module, sizeof(f->module), base ? base + 1 : path);
+        GElf_Off off = 0;
+        GElf_Sym sym;
+        const char *name = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
+        copy_name(f->func, sizeof(f->func), name);
+        f->func_off = name ? off + (pc - lookup) : 0;
+        if (!st->with_lines) {
+                return;
+        }
+        Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
+        int lineno = 0;
+        const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+        if (file) {
+                copy_name(f->file, sizeof(f->file), file);
+                f->line = lineno;
+        }
+}
+
+static int on_frame(Dwfl_Frame *state, void *arg)
+{
+        struct ward__stack *st = arg;
+        Dwarf_Addr pc;
+        bool activation;
+        Dwarf_Word sp = 0;
+        if (!dwfl_frame_pc(state, &pc, &activation)) {
+                return DWARF_CB_ABORT;
+        }
+        if (st->resumed) { /* the first frame of a resumed pass is a return address too */
+                activation = false;
+                st->resumed = 0;
+        }
+        st->last_sp = dwfl_frame_reg(state, DWARF_RSP, &sp) == 0 ? sp : 0;
+        /* a return address points after the call: look up the call itself */
+        describe(st, pc, activation || pc == 0 ? pc : pc - 1, &st->frames[st->n++]);
+        return st->n < st->max && pc != 0 ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+static int read_word(struct ward__stack *st, uint64_t addr, uint64_t *word)
+{
+        Dwarf_Word w;
+        if (!memory_read(st->dwfl, addr, &w, st)) {
+                return -EFAULT;
+        }
+        *word = w;
+        return 0;
+}
+
+/* is_return_address: does addr follow a call instruction in a mapped file?
+ * (call rel32: E8 at -5; call through a register or memory: FF /2 at -2,
+ * -3, -6 or -7) */
+static int is_return_address(struct ward__stack *st, uint64_t addr)
+{
+        static const unsigned back[] = {2, 3, 6, 7};
+        uint64_t code;
+        if (addr < 8 || !dwfl_addrmodule(st->dwfl, addr) || read_word(st, addr - 8, &code) < 0) {
+                return 0;
+        }
+        if (((code >> 24) & 0xff) == 0xe8) { /* byte at addr - 5 */
+                return 1;
+        }
+        for (unsigned i = 0; i < sizeof(back) / sizeof(back[0]); i++) {
+                unsigned op = (code >> (8 * (8 - back[i]))) & 0xff;
+                unsigned modrm = (code >> (8 * (9 - back[i]))) & 0xff;
+                if (op == 0xff && (modrm & 0x38) == 0x10) {
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* read_bytes: n bytes of the target at addr */
+static int read_bytes(struct ward__stack *st, uint64_t addr, unsigned char *out, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct stack_page *p = page_of(st, addr + i);
+                if (!p) {
+                        return -EFAULT;
+                }
+                out[i] = p->bytes[(addr + i) & (PAGE - 1)];
+        }
+        return 0;
+}
+
+/* prologue_frame_size: how far a frame-pointer function's %rbp sits above
+ * its stack pointer between calls, from its prologue at start: [endbr64]
+ * push %rbp; mov %rsp,%rbp; then pushes of callee-saved registers and
+ * sub $N,%rsp in any order. -ENOENT for any other prologue. */
+static int prologue_frame_size(struct ward__stack *st, uint64_t start, uint64_t *size)
+{
+        static const unsigned char endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+        static const unsigned char frame[] = {0x55, 0x48, 0x89, 0xe5};
+        unsigned char c[48];
+        size_t i = 0;
+        *size = 0;
+        if (read_bytes(st, start, c, sizeof(c)) < 0) {
+                return -EFAULT;
+        }
+        if (memcmp(c, endbr64, sizeof(endbr64)) == 0) {
+                i += sizeof(endbr64);
+        }
+        if (memcmp(c + i, frame, sizeof(frame)) != 0) {
+                return -ENOENT;
+        }
+        for (i += sizeof(frame); i + 7 <= sizeof(c);) {
+                if (c[i] >= 0x50 && c[i] <= 0x57) { /* push %rax..%rdi */
+                        *size += 8, i += 1;
+                } else if (c[i] == 0x41 && c[i + 1] >= 0x50 && c[i + 1] <= 0x57) { /* %r8..r15 */
+                        *size += 8, i += 2;
+                } else if (c[i] == 0x48 && c[i + 1] == 0x83 && c[i + 2] == 0xec) {
+                        *size += c[i + 3], i += 4;
+                } else if (c[i] == 0x48 && c[i + 1] == 0x81 && c[i + 2] == 0xec) {
+                        uint32_t n;
+                        memcpy(&n, c + i + 3, sizeof(n));
+                        *size += n, i += 7;
+                } else {
+                        break;
+                }
+        }
+        return 0;
+}
+
+/* calls_func: does the call before return address ret go straight to func
+ * (call rel32 with that target)? */
+static int calls_func(struct ward__stack *st, uint64_t ret, uint64_t func)
+{
+        unsigned char c[5];
+        int32_t rel;
+        if (read_bytes(st, ret - 5, c, sizeof(c)) < 0 || c[0] != 0xe8) {
+                return 0;
+        }
+        memcpy(&rel, c + 1, sizeof(rel));
+        return ret + (uint64_t)(int64_t)rel == func;
+}
+
+/* find_frame_record: a frame whose CFI needs the frame pointer stopped the
+ * unwind: nobody below it saved %rbp, and /proc gives only SP and PC. Its
+ * frame record (saved %rbp, then the return address) lies above its stack
+ * pointer sp. Where is it? Where the prologue of its function func says, if
+ * that prologue is a plain one; else the first pair above sp whose return
+ * address follows a direct call of func; else the first whose return address
+ * follows any call and whose saved %rbp does not point down the stack (it
+ * points up, or the caller kept no frame pointer). Stale return addresses in
+ * uninitialized locals make the last guess the weakest. Returns the record's
+ * address, 0 if none. */
+static uint64_t find_frame_record(struct ward__stack *st, uint64_t sp, uint64_t func)
+{
+        enum { SEARCH_WORDS = 2048, MAX_FRAME = 1 << 20 };
+        uint64_t size, ret, saved_rbp, weak = 0;
+        if (func && prologue_frame_size(st, func, &size) == 0 &&
+            read_word(st, sp + size + 8, &ret) == 0 && is_return_address(st, ret)) {
+                return sp + size;
+        }
+        for (uint64_t a = sp; a < sp + 8 * SEARCH_WORDS; a += 8) {
+                if (read_word(st, a, &saved_rbp) < 0 || read_word(st, a + 8, &ret) < 0) {
+                        break;
+                }
+                if (func && calls_func(st, ret, func)) {
+                        return a;
+                }
+                int below = saved_rbp <= a && a - saved_rbp < MAX_FRAME;
+                if (!weak && !below && is_return_address(st, ret)) {
+                        weak = a;
+                }
+        }
+        return weak;
+}
+
+/* is_outermost: does the stack end at f (a thread's or the program's entry,
+ * or no address)? libdwfl stops the same way there as where CFI needs a
+ * frame pointer it does not know. */
+static int is_outermost(const struct ward__stack_frame *f)
+{
+        static const char *const entries[] = {"_start", "__clone3", "__clone", "clone3", "clone"};
+        if (f->pc == 0 || !f->module[0]) {
+                return 1;
+        }
+        for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+                if (strcmp(f->func, entries[i]) == 0) {
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* resume_from_frame_record: set up a pass that starts at the caller of the
+ * last frame recorded; 0, or -ENOENT without a frame record */
+static int resume_from_frame_record(struct ward__stack *st)
+{
+        const struct ward__stack_frame *last = &st->frames[st->n - 1];
+        uint64_t func = last->func[0] ? last->pc - last->func_off : 0;
+        uint64_t record = st->last_sp ? find_frame_record(st, st->last_sp, func) : 0;
+        uint64_t rbp, pc;
+        if (!record || read_word(st, record, &rbp) < 0 || read_word(st, record + 8, &pc) < 0) {
+                return -ENOENT;
+        }
+        st->sp = record + 16;
+        st->pc = pc;
+        st->rbp = rbp;
+        st->resumed = 1;
+        return 0;
+}
+
+int ward__stack_unwind(struct ward__stack *st, int tid, uint64_t sp, uint64_t pc,
+                       struct ward__stack_frame *frames, size_t max, size_t *n)
+{
+        *n = 0;
+        if (!st || tid <= 0 || !sp || !pc || max == 0) {
+                return -EINVAL;
+        }
+        st->tid = tid;
+        st->sp = sp;
+        st->pc = pc;
+        st->rbp = 0;
+        st->resumed = 0;
+        st->frames = frames;
+        st->max = max;
+        st->n = 0;
+        for (unsigned i = 0; i < CACHED_PAGES; i++) { /* the thread may have moved on */
+                st->pages[i].addr = 0;
+        }
+        for (int pass = 0; pass < MAX_PASSES; pass++) {
+                size_t before = st->n;
+                st->last_sp = 0;
+                dwfl_getthread_frames(st->dwfl, tid, on_frame, st);
+                if (st->n == before || st->n == max || is_outermost(&st->frames[st->n - 1]) ||
+                    resume_from_frame_record(st) < 0) {
+                        break; /* the outermost frame, the end of the room, or lost */
+                }
+        }
+        *n = st->n;
+        return st->n ? 0 : -ESRCH;
+}
+
+int ward__stack_symbolize(struct ward__stack *st, uint64_t pc, int return_address,
+                          struct ward__stack_frame *f)
+{
+        describe(st, pc, return_address && pc ? pc - 1 : pc, f);
+        return f->module[0] ? 0 : -ENOENT;
+}
+
+void ward__stack_close(struct ward__stack *st)
+{
+        if (st) {
+                dwfl_end(st->dwfl);
+                free(st);
+        }
+}

@@ -1,0 +1,48 @@
+/* Stacks of another process's threads without stopping them: libdwfl unwinds
+ * with the target's CFI, starting from the SP and PC that
+ * /proc/PID/task/TID/syscall shows for a thread blocked in a system call, and
+ * reads the target's memory with process_vm_readv. No ptrace: the target keeps
+ * running (a blocked thread's stack does not move while it stays blocked). */
+#ifndef WARD_LOCK_STACK_H
+#define WARD_LOCK_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ward__stack_frame {
+        uint64_t pc;       /* the return address (the PC itself for frame 0) */
+        char func[128];    /* the function's symbol, "" if none */
+        uint64_t func_off; /* pc minus the symbol's start */
+        char module[64];   /* the file's base name ("libc.so.6"), "" if none */
+        char file[256];    /* source file with DWARF line info, else "" */
+        int line;          /* its line, 0 without */
+};
+
+struct ward__stack;
+
+/* ward__stack_open: prepare to unwind threads of process pid: reads its
+ * /proc/PID/maps and the ELF files mapped there. with_lines nonzero also
+ * looks up file:line (DWARF .debug_line, or separate debug info), which is
+ * slower. Returns 0 and *ret (the caller's, ward__stack_close), -ESRCH,
+ * -EACCES, -ENOMEM or -EIO. Any one thread may use it. */
+int ward__stack_open(int pid, int with_lines, struct ward__stack **ret);
+
+/* ward__stack_unwind: the stack of thread tid of st's process, from its sp
+ * and pc (as the syscall file gives them), into frames[0..max), *n frames.
+ * Returns 0 (with at least the first frame) or -EINVAL/-ESRCH. A stack that
+ * stops early (no CFI and no frame pointer, memory gone) is not an error: *n
+ * says how far it got. */
+int ward__stack_unwind(struct ward__stack *st, int tid, uint64_t sp, uint64_t pc,
+                       struct ward__stack_frame *frames, size_t max, size_t *n);
+
+/* ward__stack_symbolize: describe one code address of st's process into *f
+ * (func, module, file:line as with_lines allows). return_address nonzero: pc
+ * is where a call returns to, so the call itself is named. Returns 0, or
+ * -ENOENT when no module covers pc. */
+int ward__stack_symbolize(struct ward__stack *st, uint64_t pc, int return_address,
+                          struct ward__stack_frame *f);
+
+/* ward__stack_close: free st (NULL is fine). */
+void ward__stack_close(struct ward__stack *st);
+
+#endif

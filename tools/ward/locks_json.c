@@ -1,0 +1,145 @@
+/* ward locks --json: one JSON object.
+ * {"pid","deadlock","registry":"ok"|"none"|"stale"|"damaged","locks":[...],
+ *  "inversions":[...],"globals":[...],"threads":[{...,"stack":[...]}],"cycle":[...]} */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/json-write.h"
+#include "locks.h"
+
+static void str(struct ward__buf *b, const char *key, const char *v)
+{
+        ward__buf_printf(b, "\"%s\":", key);
+        ward__json_put_string(b, v, strlen(v));
+}
+
+static void put_entry(struct ward__buf *b, const struct locks_ctx *c,
+                      const struct ward__lockreg_entry *e)
+{
+        char last[128];
+        locks_last_site(c, e, last, sizeof(last));
+        ward__buf_printf(b, "{\"kind\":\"%s\",\"address\":\"0x%llx\",",
+                         e->kind == WARD__LOCKREG_RWLOCK ? "rwlock" : "mutex",
+                         (unsigned long long)e->addr);
+        str(b, "name", e->name);
+        ward__buf_putc(b, ',');
+        str(b, "created_at", e->site);
+        ward__buf_putc(b, ',');
+        str(b, "last_acquired_at", last);
+        ward__buf_printf(b,
+                         ",\"owner\":%u,\"recursion\":%u,\"readers\":%u,\"waiters\":%u,"
+                         "\"acquisitions\":%llu,\"read_acquisitions\":%llu,\"contentions\":%llu,"
+                         "\"wait_ns_total\":%llu,\"wait_ns_max\":%llu,\"hold_ns_max\":%llu}",
+                         e->owner, e->recursion, e->readers, e->waiters,
+                         (unsigned long long)e->acquisitions,
+                         (unsigned long long)e->read_acquisitions,
+                         (unsigned long long)e->contentions, (unsigned long long)e->wait_ns_total,
+                         (unsigned long long)e->wait_ns_max, (unsigned long long)e->hold_ns_max);
+}
+
+static void put_inversion(struct ward__buf *b, const struct ward__lockreg_inversion *v)
+{
+        ward__buf_printf(b, "{\"tid\":%u,", v->tid);
+        str(b, "held", v->held);
+        ward__buf_putc(b, ',');
+        str(b, "held_at", v->held_site);
+        ward__buf_putc(b, ',');
+        str(b, "wanted", v->wanted);
+        ward__buf_putc(b, ',');
+        str(b, "wanted_at", v->wanted_site);
+        ward__buf_putc(b, ',');
+        str(b, "earlier_first_at", v->earlier_first_site);
+        ward__buf_putc(b, ',');
+        str(b, "earlier_second_at", v->earlier_second_site);
+        ward__buf_putc(b, '}');
+}
+
+static void put_stack(struct ward__buf *b, const struct locks_stack *s)
+{
+        ward__buf_puts(b, ",\"stack\":[");
+        for (size_t i = 0; i < s->n; i++) {
+                const struct ward__stack_frame *f = &s->frames[i];
+                ward__buf_printf(b, "%s{\"pc\":\"0x%llx\",", i ? "," : "",
+                                 (unsigned long long)f->pc);
+                str(b, "function", f->func);
+                ward__buf_putc(b, ',');
+                str(b, "module", f->module);
+                ward__buf_putc(b, ',');
+                str(b, "file", f->file);
+                ward__buf_printf(b, ",\"line\":%d}", f->line);
+        }
+        ward__buf_putc(b, ']');
+}
+
+static void put_threads(struct ward__buf *b, const struct locks_ctx *c)
+{
+        const struct ward__lock_scan *s = &c->scan;
+        int first = 1;
+        ward__buf_puts(b, ",\"threads\":[");
+        for (size_t i = 0; i < s->n; i++) {
+                const struct ward__lock_thread *t = &s->threads[i];
+                char name[256];
+                if (t->kind == WARD__WAIT_NONE && !c->o.verbose) {
+                        continue;
+                }
+                locks_object_name(c, t->addr, name, sizeof(name));
+                ward__buf_printf(b, "%s{\"tid\":%d,", first ? "" : ",", t->tid);
+                str(b, "thread_name", t->name);
+                ward__buf_printf(b, ",\"waits_on\":\"%s\",\"object\":\"0x%llx\",",
+                                 t->kind == WARD__WAIT_NONE ? "none"
+                                                            : ward__lock_kind_name(t->kind),
+                                 (unsigned long long)t->addr);
+                str(b, "name", name);
+                ward__buf_printf(b, ",\"owner\":%d,\"in_cycle\":%s", t->owner,
+                                 locks_in_cycle(c, t->tid) ? "true" : "false");
+                if (c->stacks) {
+                        put_stack(b, &c->stacks[i]);
+                }
+                ward__buf_putc(b, '}');
+                first = 0;
+        }
+        ward__buf_puts(b, "],\"cycle\":[");
+        for (size_t i = 0; c->deadlock && i < s->cycle_len; i++) {
+                ward__buf_printf(b, "%s%d", i ? "," : "", s->cycle[i]);
+        }
+        ward__buf_putc(b, ']');
+}
+
+void locks_print_json(const struct locks_ctx *c)
+{
+        struct ward__buf b = {0};
+        const char *reg = c->reg_status == 0         ? "ok"
+                          : c->reg_status == -ESTALE ? "stale"
+                          : c->reg_status == -EPROTO ? "damaged"
+                                                     : "none";
+        ward__buf_printf(&b, "{\"pid\":%d,\"deadlock\":%s,\"registry\":\"%s\",\"locks\":[",
+                         c->scan.pid, c->deadlock ? "true" : "false", reg);
+        int first = 1;
+        for (size_t i = 0; i < c->reg.n; i++) {
+                if (!locks_skip_entry(c, &c->reg.entries[i])) {
+                        ward__buf_puts(&b, first ? "" : ",");
+                        put_entry(&b, c, &c->reg.entries[i]);
+                        first = 0;
+                }
+        }
+        ward__buf_printf(&b, "],\"inversions_total\":%u,\"inversions\":[", c->reg.inversions);
+        for (size_t i = 0; i < c->reg.n_inv; i++) {
+                ward__buf_puts(&b, i ? "," : "");
+                put_inversion(&b, &c->reg.inv[i]);
+        }
+        ward__buf_puts(&b, "],\"globals\":[");
+        for (size_t i = 0; i < c->n_globals; i++) {
+                ward__buf_printf(&b, "%s{\"kind\":\"%s\",\"address\":\"0x%llx\",", i ? "," : "",
+                                 c->globals[i].g.rwlock ? "rwlock" : "mutex",
+                                 (unsigned long long)c->globals[i].g.addr);
+                str(&b, "name", c->globals[i].g.name);
+                ward__buf_printf(&b, ",\"owner\":%d}", c->globals[i].owner);
+        }
+        ward__buf_putc(&b, ']');
+        put_threads(&b, c);
+        ward__buf_puts(&b, "}\n");
+        fwrite(b.p, 1, b.len, stdout);
+        ward__buf_free(&b);
+}
