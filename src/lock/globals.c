@@ -47,7 +47,7 @@ static int mapped_files(int pid, struct mapped_file *files, size_t *n)
                         seen |= strcmp(files[i].path, file) == 0;
                 }
                 if (!seen) {
-                        snprintf(files[*n].path, sizeof(files[*n].path), "%s", file);
+                        memcpy(files[*n].path, file, strlen(file) + 1); /* length checked */
                         files[(*n)++].base = start;
                 }
         }

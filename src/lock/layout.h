@@ -39,20 +39,23 @@ struct ward__lockreg_entry {
         uint32_t kind;  /* enum ward__lockreg_kind */
         uint32_t flags; /* WARD__LOCKREG_* */
         uint32_t class_id;
-        uint64_t addr;         /* the lock's address in the process */
+        uint64_t addr; /* the lock's address in the process */
+        /* owner, recursion and readers are what the lock itself says: the
+         * process never writes them (its fast path stays free of them); the
+         * reader fills them from the live pthread object at addr. */
         uint32_t owner;        /* tid of the (writer) holder, 0 if free */
         uint32_t recursion;    /* times the owner holds it (recursive mutex) */
         uint32_t waiters;      /* threads blocked on it now (atomic, outside seq) */
-        uint32_t readers;      /* rwlock: read holders now (atomic, outside seq) */
-        uint64_t acquisitions; /* successful locks (exclusive) */
-        uint64_t read_acquisitions;
-        uint64_t contentions; /* acquisitions that had to wait */
+        uint32_t readers;      /* rwlock: read holders now */
+        uint64_t acquisitions; /* successful locks (exclusive); whole-word stores outside seq */
+        uint64_t read_acquisitions; /* (atomic, outside seq: readers share the lock) */
+        uint64_t contentions;       /* acquisitions that had to wait */
         uint64_t wait_ns_total;
         uint64_t wait_ns_max;
-        uint64_t hold_ns_max;          /* over holds that someone waited for */
-        uint64_t hold_start;           /* CLOCK_MONOTONIC ns, 0 if this hold is not timed */
-        uint64_t last_site;            /* process address: string "file:line" or a pc */
-        char name[48];                 /* NUL-terminated by the writer; the reader re-checks */
+        uint64_t hold_ns_max; /* over holds that someone waited for */
+        uint64_t hold_start;  /* CLOCK_MONOTONIC ns, 0 if this hold is not timed */
+        uint64_t last_site;   /* process address: string "file:line" or a pc; outside seq */
+        char name[48];        /* NUL-terminated by the writer; the reader re-checks */
         char site[WARD__LOCKREG_SITE]; /* where it was created */
         char pad[8];                   /* 256 bytes: entries never share a cache line */
 };

@@ -61,17 +61,23 @@ static void locked(ward_mutex *m, const char *site, uint64_t t0, uint64_t t1)
         }
 }
 
-int ward_mutex_lock_at(ward_mutex *m, const char *site)
+/* class_of: m's lock-order class, looked up once */
+static inline uint32_t class_of(ward_mutex *m)
 {
-        if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
-                ward__lock_order_check(mutex_class(m), (struct ward__lock_where){site, NULL});
-        }
-        int r = pthread_mutex_trylock(&m->m);
+        uint32_t c = __atomic_load_n(&m->class_id, __ATOMIC_RELAXED);
+        return __builtin_expect(c != 0, 1) ? c : mutex_class(m);
+}
+
+/* lock_slow: a lock that must wait, fails, or is m's first (its registry
+ * entry); try is the first trylock's result */
+__attribute__((noinline, cold)) static int lock_slow(ward_mutex *m, const char *site, int try)
+{
+        int r = try;
         uint64_t t0 = 0, t1 = 0;
-        if (__builtin_expect(r == EBUSY, 0)) {
-                uint32_t owner;
+        if (r == EBUSY) {
+                uint32_t owner = ward__lock_mutex_owner(&m->m);
                 struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_ACQUIRE);
-                t0 = ward__lockstat_wait_begin(e, &owner);
+                t0 = ward__lockstat_wait_begin(e);
                 r = pthread_mutex_lock(&m->m); /* EDEADLK: an errorcheck mutex we hold */
                 t1 = ward__lockstat_wait_end(e, m->name, t0, owner);
         }
@@ -79,6 +85,24 @@ int ward_mutex_lock_at(ward_mutex *m, const char *site)
                 locked(m, site, t0, t1);
         }
         return r;
+}
+
+int ward_mutex_lock_at(ward_mutex *m, const char *site)
+{
+        int order = __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED);
+        if (order) {
+                ward__lock_order_check(class_of(m), (struct ward__lock_where){site, NULL});
+        }
+        int r = pthread_mutex_trylock(&m->m);
+        struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
+        if (__builtin_expect(r != 0 || e == NULL, 0)) {
+                return lock_slow(m, site, r);
+        }
+        ward__lockstat_locked(e, (uint64_t)(uintptr_t)site, 0, 0);
+        if (order) {
+                ward__lock_order_push(class_of(m), m, (struct ward__lock_where){site, NULL});
+        }
+        return 0;
 }
 
 int ward_mutex_trylock_at(ward_mutex *m, const char *site)
@@ -90,14 +114,29 @@ int ward_mutex_trylock_at(ward_mutex *m, const char *site)
         return r;
 }
 
+/* unlock_slow: an errorcheck mutex (the caller may not own it) */
+__attribute__((noinline, cold)) static int unlock_slow(ward_mutex *m)
+{
+        struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
+        if (m->type == WARD_MUTEX_ERRORCHECK && ward__lock_mutex_owner(&m->m) != ward__lock_tid()) {
+                return pthread_mutex_unlock(&m->m); /* EPERM, stats untouched */
+        }
+        if (e && m->m.__data.__count <= 1) { /* the last level of a recursive one */
+                ward__lockstat_unlocking(e);
+        }
+        if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
+                ward__lock_order_pop(m);
+        }
+        return pthread_mutex_unlock(&m->m);
+}
+
 int ward_mutex_unlock(ward_mutex *m)
 {
         struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
-        if (m->type == WARD_MUTEX_ERRORCHECK && e &&
-            __atomic_load_n(&e->owner, __ATOMIC_RELAXED) != ward__lock_tid()) {
-                return pthread_mutex_unlock(&m->m); /* EPERM, stats untouched */
+        if (__builtin_expect(m->type == WARD_MUTEX_ERRORCHECK, 0)) {
+                return unlock_slow(m);
         }
-        if (e) {
+        if (e && m->m.__data.__count <= 1) {
                 ward__lockstat_unlocking(e);
         }
         if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
@@ -125,19 +164,12 @@ int ward_mutex_cond_wait(pthread_cond_t *c, ward_mutex *m)
 {
         struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
         uint64_t site = e ? e->last_site : 0;
-        uint32_t recursion = e ? e->recursion : 0;
-        if (e) {
-                ward__lockreg_begin(e);
-                e->recursion = 1; /* a condition wait releases every level */
-                ward__lockreg_end(e);
+        if (e) { /* the wait gives the mutex up and takes it back */
                 ward__lockstat_unlocking(e);
         }
         int r = pthread_cond_wait(c, &m->m);
         if (e) {
                 ward__lockstat_locked(e, site, 0, 0);
-                ward__lockreg_begin(e);
-                e->recursion = recursion;
-                ward__lockreg_end(e);
         }
         return r;
 }

@@ -15,7 +15,6 @@
 #define CLASS_SLOTS 8192 /* hash of keys to class ids */
 #define EDGE_SLOTS 65536 /* hash set of known edges (and reported pairs) */
 #define MAX_EDGES 32768
-#define HELD_MAX 48
 
 struct lock_class {
         uintptr_t key;
@@ -30,17 +29,6 @@ struct edge {
         struct ward__lock_where from_at, to_at; /* from was taken at from_at, then to at to_at */
 };
 
-struct held {
-        uint32_t cls;
-        const void *lock;
-        struct ward__lock_where at;
-};
-
-struct held_stack {
-        uint32_t depth;
-        struct held h[HELD_MAX];
-};
-
 int ward__lock_order_on;
 static unsigned inversions;
 static char order_lock;
@@ -50,7 +38,7 @@ static uint32_t class_slot[CLASS_SLOTS]; /* class id, 0 empty */
 static uint64_t edge_set[EDGE_SLOTS];    /* from << 32 | to; bit 63: a reported pair */
 static struct edge edges[MAX_EDGES];
 static uint32_t n_edges;
-static __thread struct held_stack held __attribute__((tls_model("initial-exec")));
+__thread struct ward__lock_held_stack ward__lock_held __attribute__((tls_model("initial-exec")));
 
 static void spin_lock(void)
 {
@@ -226,7 +214,7 @@ static void publish(const struct ward__lockreg_inversion *inv)
         }
 }
 
-static void report(const struct held *h, uint32_t wanted, struct ward__lock_where at,
+static void report(const struct ward__lock_held *h, uint32_t wanted, struct ward__lock_where at,
                    const struct edge *earlier)
 {
         struct ward__lockreg_inversion inv = {.tid = ward__lock_tid()};
@@ -251,7 +239,7 @@ static void report(const struct held *h, uint32_t wanted, struct ward__lock_wher
 }
 
 /* new_edge (slow path): record held -> wanted, or report the inversion. */
-static void new_edge(const struct held *h, uint32_t wanted, struct ward__lock_where at)
+static void new_edge(const struct ward__lock_held *h, uint32_t wanted, struct ward__lock_where at)
 {
         uint32_t first;
         struct edge earlier;
@@ -274,35 +262,29 @@ static void new_edge(const struct held *h, uint32_t wanted, struct ward__lock_wh
         }
 }
 
-void ward__lock_order_check(uint32_t cls, struct ward__lock_where at)
+void ward__lock_order_check_held(uint32_t cls, struct ward__lock_where at)
 {
-        for (uint32_t i = 0; cls && i < held.depth && i < HELD_MAX; i++) {
-                const struct held *h = &held.h[i];
+        const struct ward__lock_held_stack *held = &ward__lock_held;
+        for (uint32_t i = 0; cls && i < held->depth && i < WARD__LOCK_HELD_MAX; i++) {
+                const struct ward__lock_held *h = &held->h[i];
                 if (h->cls && h->cls != cls && !edge_set_has(edge_key(h->cls, cls))) {
                         new_edge(h, cls, at);
                 }
         }
 }
 
-void ward__lock_order_push(uint32_t cls, const void *lock, struct ward__lock_where at)
+void ward__lock_order_pop_deep(const void *lock)
 {
-        if (held.depth < HELD_MAX) {
-                held.h[held.depth] = (struct held){cls, lock, at};
-        }
-        held.depth++;
-}
-
-void ward__lock_order_pop(const void *lock)
-{
-        uint32_t top = held.depth < HELD_MAX ? held.depth : HELD_MAX;
-        if (held.depth > HELD_MAX) { /* the newest were not kept */
-                held.depth--;
+        struct ward__lock_held_stack *held = &ward__lock_held;
+        uint32_t top = held->depth < WARD__LOCK_HELD_MAX ? held->depth : WARD__LOCK_HELD_MAX;
+        if (held->depth > WARD__LOCK_HELD_MAX) { /* the newest were not kept */
+                held->depth--;
                 return;
         }
         for (uint32_t i = top; i-- > 0;) {
-                if (held.h[i].lock == lock) {
-                        memmove(&held.h[i], &held.h[i + 1], (top - i - 1) * sizeof(held.h[0]));
-                        held.depth--;
+                if (held->h[i].lock == lock) {
+                        memmove(&held->h[i], &held->h[i + 1], (top - i - 1) * sizeof(held->h[0]));
+                        held->depth--;
                         return;
                 }
         }

@@ -33,18 +33,60 @@ extern int ward__lock_order_on;
  * (the lock is then not checked). Any thread; a spinlock on first use of a key. */
 uint32_t ward__lock_class(uintptr_t key, const char *name, struct ward__lock_where where);
 
+#define WARD__LOCK_HELD_MAX 48
+
+/* The calling thread's held locks, oldest first (inline below: the fast
+ * path of every lock and unlock while checking is on). */
+struct ward__lock_held {
+        uint32_t cls;
+        const void *lock;
+        struct ward__lock_where at;
+};
+struct ward__lock_held_stack {
+        uint32_t depth; /* may exceed WARD__LOCK_HELD_MAX: the newest are not kept */
+        struct ward__lock_held h[WARD__LOCK_HELD_MAX];
+};
+extern __thread struct ward__lock_held_stack ward__lock_held
+    __attribute__((tls_model("initial-exec")));
+
+/* ward__lock_order_check_held: the out-of-line part of the check below */
+void ward__lock_order_check_held(uint32_t cls, struct ward__lock_where at);
+
+/* ward__lock_order_pop_deep: the out-of-line part of the pop below */
+void ward__lock_order_pop_deep(const void *lock);
+
 /* ward__lock_order_check: before the calling thread blocks on a lock of
  * class cls at `at`: an edge from every held class to cls; report an
  * inversion if one closes a cycle. */
-void ward__lock_order_check(uint32_t cls, struct ward__lock_where at);
+static inline void ward__lock_order_check(uint32_t cls, struct ward__lock_where at)
+{
+        if (ward__lock_held.depth) {
+                ward__lock_order_check_held(cls, at);
+        }
+}
 
 /* ward__lock_order_push: the calling thread now holds lock (class cls,
  * acquired at `at`). A stack deeper than the limit drops the newest. */
-void ward__lock_order_push(uint32_t cls, const void *lock, struct ward__lock_where at);
+static inline void ward__lock_order_push(uint32_t cls, const void *lock, struct ward__lock_where at)
+{
+        struct ward__lock_held_stack *s = &ward__lock_held;
+        if (s->depth < WARD__LOCK_HELD_MAX) {
+                s->h[s->depth] = (struct ward__lock_held){cls, lock, at};
+        }
+        s->depth++;
+}
 
 /* ward__lock_order_pop: the calling thread released lock (the newest entry
  * for it; nothing if it is not on the stack). */
-void ward__lock_order_pop(const void *lock);
+static inline void ward__lock_order_pop(const void *lock)
+{
+        struct ward__lock_held_stack *s = &ward__lock_held;
+        if (s->depth && s->depth <= WARD__LOCK_HELD_MAX && s->h[s->depth - 1].lock == lock) {
+                s->depth--; /* the usual order: the newest goes first */
+        } else {
+                ward__lock_order_pop_deep(lock);
+        }
+}
 
 /* ward__lock_where_format: "file:line", or for a code address "0xPC
  * function+0xN (module)" (or "0xPC (module+0xN)" without a dynamic symbol),

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/procstat.h"
@@ -98,6 +99,50 @@ int ward__lockreg_parse(const void *map, size_t size, struct ward__lockreg_view 
         return 0;
 }
 
+/* The words of glibc's objects (x86-64, glibc 2.36) that say who holds
+ * them: pthread_mutex_t __count@4, __owner@8; pthread_rwlock_t
+ * __readers@0 (count << 3), __cur_writer@24. */
+struct live_words {
+        uint32_t w[8];
+};
+#define LIVE_BATCH 256
+#define RWLOCK_READER_SHIFT 3
+
+/* fill_live: owner, recursion and readers of v's entries from the locks
+ * themselves in process pid (what the process does not write; a lock that
+ * cannot be read keeps zeros) */
+static void fill_live(int pid, struct ward__lockreg_view *v)
+{
+        struct live_words words[LIVE_BATCH];
+        struct iovec local[LIVE_BATCH], remote[LIVE_BATCH];
+        for (size_t at = 0; at < v->n; at += LIVE_BATCH) {
+                size_t n = v->n - at < LIVE_BATCH ? v->n - at : LIVE_BATCH;
+                for (size_t i = 0; i < n; i++) {
+                        memset(&words[i], 0, sizeof(words[i]));
+                        local[i] = (struct iovec){&words[i], sizeof(words[i])};
+                        remote[i] = (struct iovec){(void *)(uintptr_t)v->entries[at + i].addr,
+                                                   sizeof(words[i])};
+                }
+                /* a failed element ends the copy there: retry one by one */
+                ssize_t got = process_vm_readv(pid, local, n, remote, n, 0);
+                for (size_t i = 0; i < n; i++) {
+                        if (got < (ssize_t)((i + 1) * sizeof(words[0]))) {
+                                process_vm_readv(pid, &local[i], 1, &remote[i], 1, 0);
+                        }
+                        struct ward__lockreg_entry *e = &v->entries[at + i];
+                        const uint32_t *w = words[i].w;
+                        if (e->kind == WARD__LOCKREG_RWLOCK) {
+                                e->owner = w[6];
+                                e->readers = e->owner ? 0 : w[0] >> RWLOCK_READER_SHIFT;
+                                e->recursion = e->owner ? 1 : 0;
+                        } else {
+                                e->owner = w[2];
+                                e->recursion = e->owner ? (w[1] ? w[1] : 1) : 0;
+                        }
+                }
+        }
+}
+
 static sigjmp_buf bus_jump;
 
 static void on_bus(int sig)
@@ -149,6 +194,9 @@ int ward__lockreg_read(int pid, struct ward__lockreg_view *v)
             (v->pid != pid || ward__proc_stat(pid, NULL, &start) < 0 || start != v->start_time)) {
                 ward__lockreg_view_free(v);
                 r = -ESTALE;
+        }
+        if (r == 0) {
+                fill_live(pid, v);
         }
         return r;
 }

@@ -29,7 +29,8 @@ struct ward__lockreg_view {
 int ward__lockreg_parse(const void *map, size_t size, struct ward__lockreg_view *v);
 
 /* ward__lockreg_read: the registry of live process pid, from
- * /dev/shm/ward-locks.<pid>. Returns 0; -ENOENT (the process has none);
+ * /dev/shm/ward-locks.<pid>, with each lock's owner, recursion and readers
+ * read from the lock itself (process_vm_readv). Returns 0; -ENOENT (the process has none);
  * -ESTALE (a file left by an earlier process with that pid: its start time
  * differs); -EPROTO (damaged); -EACCES; -ENOMEM. The file shrinking under the
  * read (SIGBUS) gives -EPROTO. Single-threaded callers only (it installs a

@@ -222,7 +222,6 @@ void ward__lockreg_release(struct ward__lockreg_entry *e)
         spin_lock();
         ward__lockreg_begin(e);
         e->kind = WARD__LOCKREG_FREE;
-        e->owner = 0;
         ward__lockreg_end(e);
         free_slots[n_free++] = (uint32_t)(e - entry_at(h, 0));
         spin_unlock();

@@ -63,9 +63,9 @@ int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site)
         int r = pthread_rwlock_tryrdlock(&l->rw);
         uint64_t t0 = 0, t1 = 0;
         if (r == EBUSY) {
-                uint32_t owner;
+                uint32_t owner = ward__lock_rwlock_writer(&l->rw);
                 struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
-                t0 = ward__lockstat_wait_begin(e, &owner);
+                t0 = ward__lockstat_wait_begin(e);
                 r = pthread_rwlock_rdlock(&l->rw);
                 t1 = ward__lockstat_wait_end(e, l->name, t0, owner);
         }
@@ -85,9 +85,9 @@ int ward_rwlock_wrlock_at(ward_rwlock *l, const char *site)
         int r = pthread_rwlock_trywrlock(&l->rw);
         uint64_t t0 = 0, t1 = 0;
         if (r == EBUSY) {
-                uint32_t owner;
+                uint32_t owner = ward__lock_rwlock_writer(&l->rw);
                 struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
-                t0 = ward__lockstat_wait_begin(e, &owner);
+                t0 = ward__lockstat_wait_begin(e);
                 r = pthread_rwlock_wrlock(&l->rw); /* EDEADLK: we hold it */
                 t1 = ward__lockstat_wait_end(e, l->name, t0, owner);
         }
@@ -104,10 +104,8 @@ int ward_rwlock_wrlock_at(ward_rwlock *l, const char *site)
 int ward_rwlock_unlock(ward_rwlock *l)
 {
         struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
-        if (e && __atomic_load_n(&e->owner, __ATOMIC_RELAXED) == ward__lock_tid()) {
+        if (e && ward__lock_rwlock_writer(&l->rw)) { /* held by a writer: by us */
                 ward__lockstat_unlocking(e);
-        } else if (e) {
-                __atomic_fetch_sub(&e->readers, 1, __ATOMIC_RELAXED);
         }
         if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
                 ward__lock_order_pop(l);

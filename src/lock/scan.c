@@ -58,15 +58,15 @@ static int is_thread(const struct ward__lock_scan *s, int tid)
 static int read_task(int pid, struct ward__lock_thread *t, long *nr, uint64_t *arg0)
 {
         char path[96], buf[512];
-        snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, t->tid);
-        if (read_small(path, buf, sizeof(buf)) > 0) {
-                buf[strcspn(buf, "\n")] = '\0';
-                buf[sizeof(t->name) - 1] = '\0'; /* a comm is at most 16 bytes */
-                memcpy(t->name, buf, sizeof(t->name));
-        }
         snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, t->tid);
-        if (read_small(path, buf, sizeof(buf)) > 0 && strrchr(buf, ')')) {
-                t->state = strrchr(buf, ')')[2];
+        char *open_paren, *close_paren; /* "tid (comm) S ...": comm may hold ')' too */
+        if (read_small(path, buf, sizeof(buf)) > 0 && (open_paren = strchr(buf, '(')) &&
+            (close_paren = strrchr(buf, ')')) && close_paren > open_paren) {
+                size_t n = (size_t)(close_paren - open_paren - 1);
+                n = n < sizeof(t->name) - 1 ? n : sizeof(t->name) - 1;
+                memcpy(t->name, open_paren + 1, n);
+                t->name[n] = '\0';
+                t->state = close_paren[1] == ' ' ? close_paren[2] : '?';
         }
         snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, t->tid);
         int r = read_small(path, buf, sizeof(buf));

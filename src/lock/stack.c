@@ -19,6 +19,14 @@ struct stack_page {
         unsigned char bytes[PAGE];
 };
 
+#define MAX_MODULES 256
+#define NAMED_SLOTS 512 /* named code addresses: threads share most frames */
+
+struct named_pc {
+        uint64_t lookup; /* 0: empty */
+        struct ward__stack_frame f;
+};
+
 struct ward__stack {
         Dwfl *dwfl;
         int pid, with_lines, attached;
@@ -30,7 +38,38 @@ struct ward__stack {
         unsigned next_page;
         struct ward__stack_frame *frames;
         size_t max, n;
+        struct named_pc named[NAMED_SLOTS];
+        struct {
+                uint64_t start, end;
+        } modules[MAX_MODULES]; /* address ranges of the mapped files */
+        size_t n_modules;
 };
+
+/* in_module: is addr inside a mapped file (a candidate code address)? */
+static int in_module(const struct ward__stack *st, uint64_t addr)
+{
+        for (size_t i = 0; i < st->n_modules; i++) {
+                if (addr >= st->modules[i].start && addr < st->modules[i].end) {
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+static int note_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+                       void *arg)
+{
+        (void)userdata;
+        (void)name;
+        struct ward__stack *st = arg;
+        Dwarf_Addr low, high;
+        if (st->n_modules < MAX_MODULES &&
+            dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL)) {
+                st->modules[st->n_modules].start = low ? low : start;
+                st->modules[st->n_modules++].end = high;
+        }
+        return DWARF_CB_OK;
+}
 
 /* page_of: the cached copy of the target's page at addr, read once with
  * process_vm_readv; NULL if unreadable */
@@ -130,6 +169,7 @@ int ward__stack_open(int pid, int with_lines, struct ward__stack **ret)
                 ward__stack_close(st);
                 return r > 0 ? -r : -EIO;
         }
+        dwfl_getmodules(st->dwfl, note_module, st, 0);
         if (!dwfl_attach_state(st->dwfl, NULL, pid, &thread_callbacks, st)) {
                 ward__stack_close(st);
                 return -EIO;
@@ -143,9 +183,26 @@ static void copy_name(char *dst, size_t size, const char *src)
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* describe: the symbol, module and (with_lines) file:line of pc into f */
+static void describe_uncached(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+                              struct ward__stack_frame *f);
+
+/* describe: the symbol, module and (with_lines) file:line of pc into f
+ * (looked up once per address: blocked threads share their frames) */
 static void describe(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
                      struct ward__stack_frame *f)
+{
+        struct named_pc *slot = &st->named[(lookup * 0x9e3779b97f4a7c15ull >> 40) % NAMED_SLOTS];
+        if (lookup && slot->lookup == lookup && slot->f.pc == pc) {
+                *f = slot->f;
+                return;
+        }
+        describe_uncached(st, pc, lookup, f);
+        slot->lookup = lookup;
+        slot->f = *f;
+}
+
+static void describe_uncached(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+                              struct ward__stack_frame *f)
 {
         memset(f, 0, sizeof(*f));
         f->pc = pc;
@@ -307,9 +364,17 @@ static uint64_t find_frame_record(struct ward__stack *st, uint64_t sp, uint64_t 
             read_word(st, sp + size + 8, &ret) == 0 && is_return_address(st, ret)) {
                 return sp + size;
         }
-        for (uint64_t a = sp; a < sp + 8 * SEARCH_WORDS; a += 8) {
-                if (read_word(st, a, &saved_rbp) < 0 || read_word(st, a + 8, &ret) < 0) {
-                        break;
+        uint64_t words[SEARCH_WORDS];
+        struct iovec local = {words, sizeof(words)},
+                     remote = {(void *)(uintptr_t)sp, sizeof(words)};
+        ssize_t got = process_vm_readv(st->pid, &local, 1, &remote, 1, 0); /* to the stack's end */
+        size_t n = got > 0 ? (size_t)got / 8 : 0;
+        for (size_t i = 0; i + 1 < n; i++) {
+                uint64_t a = sp + 8 * i;
+                saved_rbp = words[i];
+                ret = words[i + 1];
+                if (!in_module(st, ret)) {
+                        continue; /* most words: cheap to rule out */
                 }
                 if (func && calls_func(st, ret, func)) {
                         return a;

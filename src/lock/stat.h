@@ -5,54 +5,48 @@
 #ifndef WARD_LOCK_STAT_H
 #define WARD_LOCK_STAT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "lock/registry.h"
 
 /* ward__lockstat_locked: the calling thread now holds e (exclusively),
- * acquired at site; t0..t1 is how long it waited (t0 == 0: no wait). */
+ * acquired at site; t0..t1 is how long it waited (t0 == 0: no wait). A
+ * contended hold is timed until ward__lockstat_unlocking. Owner and
+ * recursion are not kept here: the pthread object says them.
+ *
+ * An uncontended acquisition writes two words, each whole (acquisitions only
+ * grows, last_site is one pointer), without the seqlock: any mix a reader
+ * copies is a state that existed. The seqlock guards the fields that change
+ * together (contentions with the wait times). */
 static inline void ward__lockstat_locked(struct ward__lockreg_entry *e, uint64_t site, uint64_t t0,
                                          uint64_t t1)
 {
-        uint32_t tid = ward__lock_tid();
-        ward__lockreg_begin(e);
-        if (__atomic_load_n(&e->owner, __ATOMIC_RELAXED) == tid) {
-                e->recursion++;
-        } else {
-                __atomic_store_n(&e->owner, tid, __ATOMIC_RELAXED);
-                e->recursion = 1;
-        }
-        e->acquisitions++;
-        e->last_site = site;
-        if (t0) {
+        __atomic_store_n(&e->acquisitions, __atomic_load_n(&e->acquisitions, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELAXED);
+        __atomic_store_n(&e->last_site, site, __ATOMIC_RELAXED);
+        if (__builtin_expect(t0 != 0, 0)) {
                 uint64_t w = t1 - t0;
+                ward__lockreg_begin(e);
                 e->contentions++;
                 e->wait_ns_total += w;
                 ward__lock_max(&e->wait_ns_max, w);
                 e->hold_start = t1;
+                ward__lockreg_end(e);
         }
-        ward__lockreg_end(e);
 }
 
-/* ward__lockstat_unlocking: the calling thread is about to release e
- * (exclusively held). Nothing if it is not the owner. */
+/* ward__lockstat_unlocking: the holder of e is about to release it for the
+ * last time (the outermost level of a recursive mutex; the writer of an
+ * rwlock): ends a timed hold. */
 static inline void ward__lockstat_unlocking(struct ward__lockreg_entry *e)
 {
-        if (__atomic_load_n(&e->owner, __ATOMIC_RELAXED) != ward__lock_tid()) {
-                return;
+        if (__builtin_expect(e->hold_start != 0, 0)) {
+                ward__lockreg_begin(e);
+                ward__lock_max(&e->hold_ns_max, ward__lock_now() - e->hold_start);
+                e->hold_start = 0;
+                ward__lockreg_end(e);
         }
-        ward__lockreg_begin(e);
-        if (e->recursion > 1) {
-                e->recursion--;
-        } else {
-                __atomic_store_n(&e->owner, 0, __ATOMIC_RELAXED);
-                e->recursion = 0;
-                if (e->hold_start) {
-                        ward__lock_max(&e->hold_ns_max, ward__lock_now() - e->hold_start);
-                        e->hold_start = 0;
-                }
-        }
-        ward__lockreg_end(e);
 }
 
 /* ward__lockstat_read_locked: a reader of an rwlock got it at site (several
@@ -61,8 +55,19 @@ void ward__lockstat_read_locked(struct ward__lockreg_entry *e, uint64_t site, ui
                                 uint64_t t1);
 
 /* ward__lockstat_wait_begin: the calling thread is about to block on e (may
- * be NULL). Returns the clock; *owner is who holds e now, as far as known. */
-uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e, uint32_t *owner);
+ * be NULL). Returns the clock. */
+uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e);
+
+/* ward__lock_mutex_owner, ward__lock_rwlock_writer: the holder's tid as
+ * glibc keeps it in the object (x86-64 glibc 2.36), 0 if none. */
+static inline uint32_t ward__lock_mutex_owner(const pthread_mutex_t *m)
+{
+        return (uint32_t)__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED);
+}
+static inline uint32_t ward__lock_rwlock_writer(const pthread_rwlock_t *l)
+{
+        return (uint32_t)__atomic_load_n(&l->__data.__cur_writer, __ATOMIC_RELAXED);
+}
 
 /* ward__lockstat_wait_end: the wait that began at t0 ended at the returned
  * time; a wait at least the long-wait threshold becomes a trace event

@@ -9,12 +9,10 @@
 
 static uint64_t long_wait_ns = 1000000; /* 1 ms */
 
-uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e, uint32_t *owner)
+uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e)
 {
-        *owner = 0;
         if (e) {
                 __atomic_fetch_add(&e->waiters, 1, __ATOMIC_RELAXED);
-                *owner = __atomic_load_n(&e->owner, __ATOMIC_RELAXED);
         }
         return ward__lock_now();
 }
@@ -37,7 +35,6 @@ void ward__lockstat_read_locked(struct ward__lockreg_entry *e, uint64_t site, ui
                                 uint64_t t1)
 {
         __atomic_store_n(&e->last_site, site, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&e->readers, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&e->read_acquisitions, 1, __ATOMIC_RELAXED);
         if (t0) {
                 __atomic_fetch_add(&e->contentions, 1, __ATOMIC_RELAXED);

@@ -71,13 +71,33 @@ const struct ward__lockreg_entry *locks_entry_at(const struct locks_ctx *c, uint
         return NULL;
 }
 
+/* symbolize_cached: ward__lock_symbolize once per address (many threads
+ * wait on the same few locks) */
+static int symbolize_cached(const struct locks_ctx *c, uint64_t addr, char *buf, size_t size)
+{
+        static struct {
+                int pid, r;
+                uint64_t addr;
+                char name[256];
+        } cache[64];
+        size_t i = (addr >> 3) % (sizeof(cache) / sizeof(cache[0]));
+        if (cache[i].pid != c->scan.pid || cache[i].addr != addr) {
+                cache[i].pid = c->scan.pid;
+                cache[i].addr = addr;
+                cache[i].r =
+                    ward__lock_symbolize(c->scan.pid, addr, cache[i].name, sizeof(cache[i].name));
+        }
+        snprintf(buf, size, "%s", cache[i].r == 0 ? cache[i].name : "");
+        return cache[i].r;
+}
+
 void locks_object_name(const struct locks_ctx *c, uint64_t addr, char *buf, size_t size)
 {
         const struct ward__lockreg_entry *e = locks_entry_at(c, addr);
         buf[0] = '\0';
         if (e && e->name[0]) {
                 snprintf(buf, size, "%s", e->name);
-        } else if (ward__lock_symbolize(c->scan.pid, addr, buf, size) < 0) {
+        } else if (symbolize_cached(c, addr, buf, size) < 0) {
                 buf[0] = '\0';
         }
 }

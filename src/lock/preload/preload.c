@@ -106,7 +106,8 @@ static struct slot *find(const void *a)
 
 /* attach (slow path): a slot with a fresh entry for lock a, created at
  * site (class key: the site, or the lock itself). NULL when full. */
-static struct slot *attach(const void *a, uint32_t kind, const void *site, int static_init)
+__attribute__((noinline, cold)) static struct slot *attach(const void *a, uint32_t kind,
+                                                           const void *site, int static_init)
 {
         char where[WARD__LOCKREG_SITE], name[24];
         in_shim++;
@@ -162,11 +163,29 @@ static int order_on(void)
         return __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED);
 }
 
-/* acquire: the common path of every locking call. try: the real try
- * function; block: the real blocking one (NULL for a trylock). read: an
- * rwlock read lock. */
-static int acquire(void *lock, uint32_t kind, const void *pc, int (*try)(void *),
-                   int (*block)(void *, const void *), const void *arg, int read)
+/* wait_for (slow path): block on lock, timed; *t0..*t1 the wait */
+__attribute__((noinline, cold)) static int wait_for(void *lock, uint32_t kind,
+                                                    struct ward__lockreg_entry *e,
+                                                    int (*block)(void *, const void *),
+                                                    const void *arg, uint64_t *t0, uint64_t *t1)
+{
+        uint32_t owner = kind == WARD__LOCKREG_RWLOCK ? ward__lock_rwlock_writer(lock)
+                                                      : ward__lock_mutex_owner(lock);
+        *t0 = ward__lockstat_wait_begin(e);
+        int r = block(lock, arg);
+        in_shim++;
+        *t1 = ward__lockstat_wait_end(e, e ? e->name : "", *t0, owner);
+        in_shim--;
+        return r;
+}
+
+/* acquire: the common path of every locking call, inlined into each so the
+ * real functions are called directly. try: the real try function; block:
+ * the real blocking one (NULL for a trylock). read: an rwlock read lock. */
+static inline __attribute__((always_inline)) int acquire(void *lock, uint32_t kind, const void *pc,
+                                                         int (*try)(void *),
+                                                         int (*block)(void *, const void *),
+                                                         const void *arg, int read)
 {
         struct slot *s = slot_for(lock, kind, pc);
         struct ward__lockreg_entry *e = entry_of(s);
@@ -176,13 +195,8 @@ static int acquire(void *lock, uint32_t kind, const void *pc, int (*try)(void *)
         }
         int r = try(lock);
         uint64_t t0 = 0, t1 = 0;
-        if (r == EBUSY && block) {
-                uint32_t owner;
-                t0 = ward__lockstat_wait_begin(e, &owner);
-                r = block(lock, arg);
-                in_shim++;
-                t1 = ward__lockstat_wait_end(e, e ? e->name : "", t0, owner);
-                in_shim--;
+        if (__builtin_expect(r == EBUSY && block != NULL, 0)) {
+                r = wait_for(lock, kind, e, block, arg, &t0, &t1);
         }
         if (r == 0 && e) {
                 if (read) {
@@ -197,13 +211,13 @@ static int acquire(void *lock, uint32_t kind, const void *pc, int (*try)(void *)
         return r;
 }
 
-static void release(void *lock)
+/* release: the caller is about to unlock lock (a mutex, or an rwlock) */
+static inline void release(void *lock, int rwlock)
 {
         struct ward__lockreg_entry *e = entry_of(find(lock));
-        if (e && __atomic_load_n(&e->owner, __ATOMIC_RELAXED) == ward__lock_tid()) {
-                ward__lockstat_unlocking(e);
-        } else if (e && e->kind == WARD__LOCKREG_RWLOCK && e->readers) {
-                __atomic_fetch_sub(&e->readers, 1, __ATOMIC_RELAXED);
+        if (e && (rwlock ? ward__lock_rwlock_writer(lock) != 0
+                         : ((pthread_mutex_t *)lock)->__data.__count <= 1)) {
+                ward__lockstat_unlocking(e); /* the writer's, or a mutex's last level */
         }
         if (order_on()) {
                 ward__lock_order_pop(lock);
@@ -299,7 +313,7 @@ EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
         if (!READY(mutex_unlock) || in_shim) {
                 return real.mutex_unlock ? real.mutex_unlock(m) : ENOSYS;
         }
-        release(m);
+        release(m, 0);
         return real.mutex_unlock(m);
 }
 
@@ -369,32 +383,25 @@ EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
         if (!READY(rw_unlock) || in_shim) {
                 return real.rw_unlock ? real.rw_unlock(l) : ENOSYS;
         }
-        release(l);
+        release(l, 1);
         return real.rw_unlock(l);
 }
 
 /* A condition wait gives the mutex up and takes it back inside libc. */
-static void cond_released(pthread_mutex_t *m, uint32_t *recursion)
+static void cond_released(pthread_mutex_t *m, uint32_t *held)
 {
         struct ward__lockreg_entry *e = entry_of(find(m));
-        *recursion = 0;
-        if (e && __atomic_load_n(&e->owner, __ATOMIC_RELAXED) == ward__lock_tid()) {
-                *recursion = e->recursion;
-                ward__lockreg_begin(e);
-                e->recursion = 1;
-                ward__lockreg_end(e);
+        *held = e && ward__lock_mutex_owner(m) == ward__lock_tid();
+        if (*held) {
                 ward__lockstat_unlocking(e);
         }
 }
 
-static void cond_retaken(pthread_mutex_t *m, uint32_t recursion, const void *pc)
+static void cond_retaken(pthread_mutex_t *m, uint32_t held, const void *pc)
 {
         struct ward__lockreg_entry *e = entry_of(find(m));
-        if (e && recursion) {
+        if (e && held) {
                 ward__lockstat_locked(e, (uint64_t)(uintptr_t)pc, 0, 0);
-                ward__lockreg_begin(e);
-                e->recursion = recursion;
-                ward__lockreg_end(e);
         }
 }
 
