@@ -38,9 +38,18 @@ WARD_BEGIN_DECLS
 
 struct ward__lockreg_entry;
 
+/* Internal: the words of a lock's registry entry that the inline fast path
+ * below writes. */
+struct ward__lock_hot {
+        uint64_t acquisitions; /* successful exclusive locks */
+        uint64_t last_site;    /* the last acquirer's "file:line" (a pointer) */
+        uint64_t hold_start;   /* nonzero while a contended hold is timed */
+};
+
 typedef struct ward_mutex {
         pthread_mutex_t m;
         struct ward__lockreg_entry *entry; /* registry slot, claimed at first lock */
+        struct ward__lock_hot *hot;        /* in that slot; NULL until then */
         const char *name;                  /* what `ward locks` calls it */
         const char *site;                  /* creation "file:line" */
         const char *func;                  /* creating function, NULL for a static one */
@@ -72,7 +81,7 @@ enum ward_mutex_type {
  * site is the initializer's file:line. */
 #define WARD_MUTEX_INIT(lock_name)                                                                 \
         {                                                                                          \
-                PTHREAD_MUTEX_INITIALIZER, 0, (lock_name), WARD__LOCK_HERE, 0, 0,                  \
+                PTHREAD_MUTEX_INITIALIZER, 0, 0, (lock_name), WARD__LOCK_HERE, 0, 0,               \
                     WARD_MUTEX_NORMAL                                                              \
         }
 #define WARD_RWLOCK_INIT(lock_name)                                                                \
@@ -98,9 +107,43 @@ enum ward_mutex_type {
 
 WARD_API int ward_mutex_init_at(ward_mutex *m, const char *name, int type, const char *site,
                                 const char *func);
-WARD_API int ward_mutex_lock_at(ward_mutex *m, const char *site);
 WARD_API int ward_mutex_trylock_at(ward_mutex *m, const char *site);
-WARD_API int ward_mutex_unlock(ward_mutex *m);
+
+/* Internal: nonzero while lock-order checking is on; the slow paths. */
+WARD_API extern int ward__lock_order_on;
+WARD_API int ward__mutex_lock_slow(ward_mutex *m, const char *site);
+WARD_API int ward__mutex_unlock_slow(ward_mutex *m);
+
+/* ward_mutex_lock_at: lock m, acquired at site. Inline: an uncontended lock
+ * of a mutex with its registry slot, order checking off, is a trylock and
+ * two plain stores; everything else goes to ward__mutex_lock_slow. */
+static inline int ward_mutex_lock_at(ward_mutex *m, const char *site)
+{
+        struct ward__lock_hot *h = __atomic_load_n(&m->hot, __ATOMIC_ACQUIRE);
+        if (__builtin_expect(h != 0 && !__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED),
+                             1) &&
+            pthread_mutex_trylock(&m->m) == 0) {
+                __atomic_store_n(&h->acquisitions,
+                                 __atomic_load_n(&h->acquisitions, __ATOMIC_RELAXED) + 1,
+                                 __ATOMIC_RELAXED);
+                __atomic_store_n(&h->last_site, (uint64_t)(uintptr_t)site, __ATOMIC_RELAXED);
+                return 0;
+        }
+        return ward__mutex_lock_slow(m, site);
+}
+
+/* ward_mutex_unlock: unlock m. Inline when there is nothing to record. */
+static inline int ward_mutex_unlock(ward_mutex *m)
+{
+        struct ward__lock_hot *h = __atomic_load_n(&m->hot, __ATOMIC_RELAXED);
+        if (__builtin_expect(h != 0 && m->type != WARD_MUTEX_ERRORCHECK &&
+                                 !__atomic_load_n(&h->hold_start, __ATOMIC_RELAXED) &&
+                                 !__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED),
+                             1)) {
+                return pthread_mutex_unlock(&m->m);
+        }
+        return ward__mutex_unlock_slow(m);
+}
 /* ward_mutex_destroy: the pthread result (EBUSY if held); on success the
  * registry slot is released. */
 WARD_API int ward_mutex_destroy(ward_mutex *m);

@@ -14,10 +14,13 @@
 #ifndef WARD_LOCK_LAYOUT_H
 #define WARD_LOCK_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include <ward/lock.h>
+
 #define WARD__LOCKREG_MAGIC 0x314b434f4c445257ull /* "WRDLOCK1" */
-#define WARD__LOCKREG_VERSION 1
+#define WARD__LOCKREG_VERSION 2
 #define WARD__LOCKREG_ENTRIES 16384
 #define WARD__LOCKREG_INVERSIONS 16
 #define WARD__LOCKREG_SITE 96 /* "file:line" or "function (file:line)" */
@@ -43,19 +46,21 @@ struct ward__lockreg_entry {
         /* owner, recursion and readers are what the lock itself says: the
          * process never writes them (its fast path stays free of them); the
          * reader fills them from the live pthread object at addr. */
-        uint32_t owner;        /* tid of the (writer) holder, 0 if free */
-        uint32_t recursion;    /* times the owner holds it (recursive mutex) */
-        uint32_t waiters;      /* threads blocked on it now (atomic, outside seq) */
-        uint32_t readers;      /* rwlock: read holders now */
+        uint32_t owner;     /* tid of the (writer) holder, 0 if free */
+        uint32_t recursion; /* times the owner holds it (recursive mutex) */
+        uint32_t waiters;   /* threads blocked on it now (atomic, outside seq) */
+        uint32_t readers;   /* rwlock: read holders now */
+        /* the three words the inline fast path of ward_mutex writes, in this
+         * order (struct ward__lock_hot in ward/lock.h) */
         uint64_t acquisitions; /* successful locks (exclusive); whole-word stores outside seq */
+        uint64_t last_site;    /* process address: string "file:line" or a pc; outside seq */
+        uint64_t hold_start;   /* CLOCK_MONOTONIC ns, 0 if this hold is not timed */
         uint64_t read_acquisitions; /* (atomic, outside seq: readers share the lock) */
         uint64_t contentions;       /* acquisitions that had to wait */
         uint64_t wait_ns_total;
         uint64_t wait_ns_max;
-        uint64_t hold_ns_max; /* over holds that someone waited for */
-        uint64_t hold_start;  /* CLOCK_MONOTONIC ns, 0 if this hold is not timed */
-        uint64_t last_site;   /* process address: string "file:line" or a pc; outside seq */
-        char name[48];        /* NUL-terminated by the writer; the reader re-checks */
+        uint64_t hold_ns_max;          /* over holds that someone waited for */
+        char name[48];                 /* NUL-terminated by the writer; the reader re-checks */
         char site[WARD__LOCKREG_SITE]; /* where it was created */
         char pad[8];                   /* 256 bytes: entries never share a cache line */
 };
@@ -94,5 +99,14 @@ struct ward__lockreg_header {
 #define WARD__LOCKREG_FILE_SIZE                                                                    \
         (WARD__LOCKREG_ENTRIES_OFFSET +                                                            \
          (uint64_t)WARD__LOCKREG_ENTRIES * sizeof(struct ward__lockreg_entry))
+
+_Static_assert(offsetof(struct ward__lockreg_entry, last_site) ==
+                   offsetof(struct ward__lockreg_entry, acquisitions) +
+                       offsetof(struct ward__lock_hot, last_site),
+               "the fast path's words");
+_Static_assert(offsetof(struct ward__lockreg_entry, hold_start) ==
+                   offsetof(struct ward__lockreg_entry, acquisitions) +
+                       offsetof(struct ward__lock_hot, hold_start),
+               "the fast path's words");
 
 #endif

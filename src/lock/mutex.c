@@ -28,6 +28,10 @@ static struct ward__lockreg_entry *mutex_entry(ward_mutex *m)
                 e = ward__lockreg_claim(WARD__LOCKREG_MUTEX, flags, m, m->name, m->site,
                                         mutex_class(m));
                 __atomic_store_n(&m->entry, e, __ATOMIC_RELEASE);
+                if (e) { /* from now on the inline fast path may run */
+                        __atomic_store_n(&m->hot, (struct ward__lock_hot *)&e->acquisitions,
+                                         __ATOMIC_RELEASE);
+                }
         }
         return e;
 }
@@ -87,7 +91,7 @@ __attribute__((noinline, cold)) static int lock_slow(ward_mutex *m, const char *
         return r;
 }
 
-int ward_mutex_lock_at(ward_mutex *m, const char *site)
+int ward__mutex_lock_slow(ward_mutex *m, const char *site)
 {
         int order = __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED);
         if (order) {
@@ -114,8 +118,7 @@ int ward_mutex_trylock_at(ward_mutex *m, const char *site)
         return r;
 }
 
-/* unlock_slow: an errorcheck mutex (the caller may not own it) */
-__attribute__((noinline, cold)) static int unlock_slow(ward_mutex *m)
+int ward__mutex_unlock_slow(ward_mutex *m)
 {
         struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
         if (m->type == WARD_MUTEX_ERRORCHECK && ward__lock_mutex_owner(&m->m) != ward__lock_tid()) {
@@ -130,25 +133,11 @@ __attribute__((noinline, cold)) static int unlock_slow(ward_mutex *m)
         return pthread_mutex_unlock(&m->m);
 }
 
-int ward_mutex_unlock(ward_mutex *m)
-{
-        struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
-        if (__builtin_expect(m->type == WARD_MUTEX_ERRORCHECK, 0)) {
-                return unlock_slow(m);
-        }
-        if (e && m->m.__data.__count <= 1) {
-                ward__lockstat_unlocking(e);
-        }
-        if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
-                ward__lock_order_pop(m);
-        }
-        return pthread_mutex_unlock(&m->m);
-}
-
 int ward_mutex_destroy(ward_mutex *m)
 {
         int r = pthread_mutex_destroy(&m->m);
         if (r == 0 && m->entry) {
+                m->hot = NULL;
                 ward__lockreg_release(m->entry);
                 m->entry = NULL;
         }

@@ -1,4 +1,6 @@
 /* Unwinding another process's blocked threads with libdwfl: see stack.h. */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -22,9 +24,12 @@ struct stack_page {
 #define MAX_MODULES 256
 #define NAMED_SLOTS 512 /* named code addresses: threads share most frames */
 
+#define MAX_INLINED 6 /* frames one code address may stand for */
+
 struct named_pc {
         uint64_t lookup; /* 0: empty */
-        struct ward__stack_frame f;
+        size_t n;
+        struct ward__stack_frame f[MAX_INLINED];
 };
 
 struct ward__stack {
@@ -183,32 +188,15 @@ static void copy_name(char *dst, size_t size, const char *src)
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-static void describe_uncached(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
-                              struct ward__stack_frame *f);
-
-/* describe: the symbol, module and (with_lines) file:line of pc into f
- * (looked up once per address: blocked threads share their frames) */
-static void describe(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
-                     struct ward__stack_frame *f)
-{
-        struct named_pc *slot = &st->named[(lookup * 0x9e3779b97f4a7c15ull >> 40) % NAMED_SLOTS];
-        if (lookup && slot->lookup == lookup && slot->f.pc == pc) {
-                *f = slot->f;
-                return;
-        }
-        describe_uncached(st, pc, lookup, f);
-        slot->lookup = lookup;
-        slot->f = *f;
-}
-
-static void describe_uncached(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
-                              struct ward__stack_frame *f)
+/* base_frame: the symbol, module and (with_lines) file:line of pc */
+static Dwfl_Module *base_frame(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+                               struct ward__stack_frame *f)
 {
         memset(f, 0, sizeof(*f));
         f->pc = pc;
         Dwfl_Module *mod = dwfl_addrmodule(st->dwfl, lookup);
         if (!mod) {
-                return;
+                return NULL;
         }
         const char *path = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
         const char *base = path ? strrchr(path, '/') : NULL;
@@ -219,7 +207,7 @@ static void describe_uncached(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr 
         copy_name(f->func, sizeof(f->func), name);
         f->func_off = name ? off + (pc - lookup) : 0;
         if (!st->with_lines) {
-                return;
+                return mod;
         }
         Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
         int lineno = 0;
@@ -228,6 +216,72 @@ static void describe_uncached(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr 
                 copy_name(f->file, sizeof(f->file), file);
                 f->line = lineno;
         }
+        return mod;
+}
+
+/* call_site: where the inlined call scope sits in its caller */
+static void call_site(Dwarf_Die *cu, Dwarf_Die *scope, char *file, size_t size, int *line)
+{
+        Dwarf_Attribute a;
+        Dwarf_Word index, lineno;
+        Dwarf_Files *files;
+        size_t n;
+        const char *name = NULL;
+        if (dwarf_formudata(dwarf_attr(scope, DW_AT_call_file, &a), &index) == 0 &&
+            dwarf_formudata(dwarf_attr(scope, DW_AT_call_line, &a), &lineno) == 0 &&
+            dwarf_getsrcfiles(cu, &files, &n) == 0 && index < n) {
+                name = dwarf_filesrc(files, index, NULL, NULL);
+        }
+        copy_name(file, size, name);
+        *line = name ? (int)lineno : 0;
+}
+
+/* expand_inlines: base's code address as gdb shows it: a frame per function
+ * inlined there (innermost first, each at the place its callee was inlined),
+ * then the real function (base, at the outermost call site). Returns the
+ * frames written to out[0..max), at least 1. */
+static size_t expand_inlines(Dwfl_Module *mod, Dwarf_Addr lookup,
+                             const struct ward__stack_frame *base, struct ward__stack_frame *out,
+                             size_t max)
+{
+        Dwarf_Addr bias;
+        Dwarf_Die *cu = mod ? dwfl_module_addrdie(mod, lookup, &bias) : NULL, *scopes = NULL;
+        int n = cu ? dwarf_getscopes(cu, lookup - bias, &scopes) : 0;
+        size_t k = 0;
+        out[0] = *base;
+        for (int i = 0; i < n && k + 1 < max; i++) {
+                Dwarf_Attribute a;
+                const char *name;
+                if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine) {
+                        continue;
+                }
+                name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &a));
+                copy_name(out[k].func, sizeof(out[k].func), name ? name : "??");
+                out[k].func_off = 0;
+                out[++k] = *base; /* the caller, at the call site */
+                call_site(cu, &scopes[i], out[k].file, sizeof(out[k].file), &out[k].line);
+        }
+        free(scopes);
+        return k + 1;
+}
+
+/* describe: the frames (inlined ones first) of code address pc into
+ * out[0..max), looked up once per address (blocked threads share their
+ * frames). Returns how many, at least 1. */
+static size_t describe(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+                       struct ward__stack_frame *out, size_t max)
+{
+        struct named_pc *slot = &st->named[(lookup * 0x9e3779b97f4a7c15ull >> 40) % NAMED_SLOTS];
+        if (!lookup || slot->lookup != lookup || slot->f[0].pc != pc) {
+                struct ward__stack_frame base;
+                Dwfl_Module *mod = base_frame(st, pc, lookup, &base);
+                slot->n = st->with_lines ? expand_inlines(mod, lookup, &base, slot->f, MAX_INLINED)
+                                         : (slot->f[0] = base, 1);
+                slot->lookup = lookup;
+        }
+        size_t n = slot->n < max ? slot->n : max;
+        memcpy(out, slot->f, n * sizeof(out[0]));
+        return n;
 }
 
 static int on_frame(Dwfl_Frame *state, void *arg)
@@ -245,7 +299,8 @@ static int on_frame(Dwfl_Frame *state, void *arg)
         }
         st->last_sp = dwfl_frame_reg(state, DWARF_RSP, &sp) == 0 ? sp : 0;
         /* a return address points after the call: look up the call itself */
-        describe(st, pc, activation || pc == 0 ? pc : pc - 1, &st->frames[st->n++]);
+        st->n += describe(st, pc, activation || pc == 0 ? pc : pc - 1, &st->frames[st->n],
+                          st->max - st->n);
         return st->n < st->max && pc != 0 ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
@@ -456,7 +511,7 @@ int ward__stack_unwind(struct ward__stack *st, int tid, uint64_t sp, uint64_t pc
 int ward__stack_symbolize(struct ward__stack *st, uint64_t pc, int return_address,
                           struct ward__stack_frame *f)
 {
-        describe(st, pc, return_address && pc ? pc - 1 : pc, f);
+        describe(st, pc, return_address && pc ? pc - 1 : pc, f, 1);
         return f->module[0] ? 0 : -ENOENT;
 }
 
