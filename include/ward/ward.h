@@ -5,6 +5,7 @@
 #include <ward/api.h>
 #include <ward/error.h>
 #include <ward/ipc.h>
+#include <ward/lock.h>
 #include <ward/loop.h>
 #include <ward/rpc-json.h>
 #include <ward/rpc.h>

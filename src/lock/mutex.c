@@ -25,7 +25,9 @@ static struct ward__lockreg_entry *mutex_entry(ward_mutex *m)
                 uint32_t flags = m->type == WARD_MUTEX_RECURSIVE    ? WARD__LOCKREG_RECURSIVE
                                  : m->type == WARD_MUTEX_ERRORCHECK ? WARD__LOCKREG_ERRORCHECK
                                                                     : 0;
-                e = ward__lockreg_claim(WARD__LOCKREG_MUTEX, flags, m, m->name, m->site,
+                char site[WARD__LOCKREG_SITE];
+                ward__lockreg_site(m->site, m->func, site, sizeof(site));
+                e = ward__lockreg_claim(WARD__LOCKREG_MUTEX, flags, m, m->name, site,
                                         mutex_class(m));
                 __atomic_store_n(&m->entry, e, __ATOMIC_RELEASE);
                 if (e) { /* from now on the inline fast path may run */

@@ -213,6 +213,15 @@ struct ward__lockreg_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, c
         return e;
 }
 
+void ward__lockreg_site(const char *site, const char *func, char *buf, size_t size)
+{
+        if (func) {
+                snprintf(buf, size, "%s (%s)", site ? site : "?", func);
+        } else {
+                snprintf(buf, size, "%s", site ? site : "?");
+        }
+}
+
 void ward__lockreg_release(struct ward__lockreg_entry *e)
 {
         struct ward__lockreg_header *h = ward__lockreg_header();

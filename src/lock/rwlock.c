@@ -23,8 +23,9 @@ static struct ward__lockreg_entry *rwlock_entry(ward_rwlock *l)
 {
         struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE), *none = NULL;
         if (__builtin_expect(!e, 0)) {
-                e = ward__lockreg_claim(WARD__LOCKREG_RWLOCK, 0, l, l->name, l->site,
-                                        rwlock_class(l));
+                char site[WARD__LOCKREG_SITE];
+                ward__lockreg_site(l->site, l->func, site, sizeof(site));
+                e = ward__lockreg_claim(WARD__LOCKREG_RWLOCK, 0, l, l->name, site, rwlock_class(l));
                 if (e && !__atomic_compare_exchange_n(&l->entry, &none, e, 0, __ATOMIC_ACQ_REL,
                                                       __ATOMIC_ACQUIRE)) {
                         ward__lockreg_release(e);

@@ -91,6 +91,7 @@ TEST(recursive_and_errorcheck)
         ASSERT_EQ(e.acquisitions, 3u);
         ASSERT_TRUE(e.flags & WARD__LOCKREG_RECURSIVE);
         ASSERT_TRUE(strstr(e.site, "test-registry.c:") != NULL);
+        ASSERT_TRUE(strstr(e.site, "recursive_and_errorcheck)") != NULL); /* the function */
         for (int i = 0; i < 3; i++) {
                 ASSERT_EQ(ward_mutex_unlock(&r), 0);
         }

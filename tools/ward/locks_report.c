@@ -3,6 +3,7 @@
  * bottleneck. Sorted by contentions, then total wait. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "locks.h"
 
@@ -36,8 +37,9 @@ void locks_print_report(const struct locks_ctx *c)
                 uint64_t acq = e->acquisitions + e->read_acquisitions;
                 char name[160];
                 locks_entry_name(c, e, name, sizeof(name));
+                const char *slash = strrchr(e->site, '/'); /* the file's name will do */
                 printf("%-4zu %-40.40s %-32.32s %12llu %10llu %6.2f%% %9.3f ms %9.3f ms %9.3f ms\n",
-                       i + 1, name, e->site, (unsigned long long)acq,
+                       i + 1, name, slash ? slash + 1 : e->site, (unsigned long long)acq,
                        (unsigned long long)e->contentions,
                        acq ? 100.0 * (double)e->contentions / (double)acq : 0.0,
                        (double)e->wait_ns_total / 1e6, (double)e->wait_ns_max / 1e6,

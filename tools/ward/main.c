@@ -7,10 +7,13 @@
 const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
-    {"bench", "run a benchmark: ward bench ipc|rpc|memory|trace [options] [--json]", cmd_bench},
+    {"bench", "run a benchmark: ward bench ipc|rpc|memory|trace|locks [options] [--json]",
+     cmd_bench},
     {"call", "call a method with JSON: ward call ADDRESS pkg.Service.Method '{...}'", cmd_call},
     {"trace", "traces: ward trace merge|tail|level|recover ...", cmd_trace},
-    {"locks", "blocked threads and deadlocks of a live process: ward locks [--json] PID",
+    {"locks",
+     "locks, blocked threads, stacks and deadlocks of a live process: ward locks [--json] [-v] "
+     "[-a] [-e] [--report] [--no-stacks] PID",
      cmd_locks},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
