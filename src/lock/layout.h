@@ -19,6 +19,17 @@
 
 #include <ward/lock.h>
 
+/* Fences of the seqlock. GCC refuses the fence builtin under TSan (which
+ * does not model fences); <stdatomic.h>'s spelling is accepted there. */
+#if defined(__SANITIZE_THREAD__)
+#include <stdatomic.h>
+#define WARD__LOCKREG_FENCE_RELEASE() atomic_thread_fence(memory_order_release)
+#define WARD__LOCKREG_FENCE_ACQUIRE() atomic_thread_fence(memory_order_acquire)
+#else
+#define WARD__LOCKREG_FENCE_RELEASE() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define WARD__LOCKREG_FENCE_ACQUIRE() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
+
 #define WARD__LOCKREG_MAGIC 0x314b434f4c445257ull /* "WRDLOCK1" */
 #define WARD__LOCKREG_VERSION 2
 #define WARD__LOCKREG_ENTRIES 16384

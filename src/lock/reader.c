@@ -30,7 +30,7 @@ static int copy_entry(const struct ward__lockreg_entry *e, struct ward__lockreg_
                         continue;
                 }
                 memcpy(out, (const void *)e, sizeof(*out));
-                __atomic_thread_fence(__ATOMIC_ACQUIRE);
+                WARD__LOCKREG_FENCE_ACQUIRE();
                 if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == s1) {
                         terminate(out->name, sizeof(out->name));
                         terminate(out->site, sizeof(out->site));

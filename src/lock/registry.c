@@ -196,7 +196,7 @@ struct ward__lockreg_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, c
         if (e) {
                 uint32_t seq = e->seq | 1;
                 __atomic_store_n(&e->seq, seq, __ATOMIC_RELAXED);
-                __atomic_thread_fence(__ATOMIC_RELEASE);
+                WARD__LOCKREG_FENCE_RELEASE();
                 memset((char *)e + sizeof(e->seq), 0, sizeof(*e) - sizeof(e->seq));
                 e->flags = flags;
                 e->class_id = class_id;

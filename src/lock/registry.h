@@ -45,7 +45,7 @@ static inline void ward__lockreg_begin(struct ward__lockreg_entry *e)
 #if defined(__x86_64__)
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
 #else
-        __atomic_thread_fence(__ATOMIC_RELEASE);
+        WARD__LOCKREG_FENCE_RELEASE();
 #endif
 }
 

@@ -262,8 +262,8 @@ TEST(a_busy_healthy_program_never_deadlocks)
 {
         static char out[1 << 16];
         pid_t pid = start(BUSY);
-        for (int i = 0; i < 100; i++) {
-                ASSERT_EQ(ward_locks(pid, NULL, -1, out, sizeof(out)), 0);
+        for (int i = 0; i < 100; i++) { /* the verdict, not the stacks (tested elsewhere) */
+                ASSERT_EQ(ward_locks(pid, "--no-stacks", -1, out, sizeof(out)), 0);
         }
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
