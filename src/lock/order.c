@@ -40,18 +40,6 @@ static struct edge edges[MAX_EDGES];
 static uint32_t n_edges;
 __thread struct ward__lock_held_stack ward__lock_held __attribute__((tls_model("initial-exec")));
 
-static void spin_lock(void)
-{
-        while (__atomic_test_and_set(&order_lock, __ATOMIC_ACQUIRE)) {
-                sched_yield();
-        }
-}
-
-static void spin_unlock(void)
-{
-        __atomic_clear(&order_lock, __ATOMIC_RELEASE);
-}
-
 static uint32_t hash64(uint64_t k)
 {
         k ^= k >> 33;
@@ -69,7 +57,7 @@ uint32_t ward__lock_class(uintptr_t key, const char *name, struct ward__lock_whe
                 }
                 i = (i + 1) & (CLASS_SLOTS - 1);
         }
-        spin_lock();
+        ward__lock_spin(&order_lock);
         while ((id = class_slot[i]) && classes[id].key != key) { /* raced: probe on */
                 i = (i + 1) & (CLASS_SLOTS - 1);
         }
@@ -79,7 +67,7 @@ uint32_t ward__lock_class(uintptr_t key, const char *name, struct ward__lock_whe
                 snprintf(classes[id].name, sizeof(classes[id].name), "%s", name ? name : "");
                 __atomic_store_n(&class_slot[i], id, __ATOMIC_RELEASE);
         }
-        spin_unlock();
+        ward__lock_unspin(&order_lock);
         return id;
 }
 
@@ -244,7 +232,7 @@ static void new_edge(const struct ward__lock_held *h, uint32_t wanted, struct wa
         uint32_t first;
         struct edge earlier;
         int inverted = 0;
-        spin_lock();
+        ward__lock_spin(&order_lock);
         if (!edge_set_has(edge_key(h->cls, wanted))) {
                 if (path_first_edge(wanted, h->cls, &first)) {
                         if (edge_set_add(pair_key(h->cls, wanted)) == 0 &&
@@ -256,7 +244,7 @@ static void new_edge(const struct ward__lock_held *h, uint32_t wanted, struct wa
                         add_edge(h->cls, wanted, h->at, at);
                 }
         }
-        spin_unlock();
+        ward__lock_unspin(&order_lock);
         if (inverted) {
                 report(h, wanted, at, &earlier);
         }

@@ -23,18 +23,6 @@ static uint32_t free_slots[WARD__LOCKREG_ENTRIES]; /* released entries, reused f
 static uint32_t n_free;
 static __thread uint32_t tid_cache __attribute__((tls_model("initial-exec")));
 
-static void spin_lock(void)
-{
-        while (__atomic_test_and_set(&reg_lock, __ATOMIC_ACQUIRE)) {
-                sched_yield();
-        }
-}
-
-static void spin_unlock(void)
-{
-        __atomic_clear(&reg_lock, __ATOMIC_RELEASE);
-}
-
 uint32_t ward__lock_tid(void)
 {
         if (!tid_cache) {
@@ -159,11 +147,11 @@ struct ward__lockreg_header *ward__lockreg_create_header(void)
 {
         struct ward__lockreg_header *h = ward__lockreg_header();
         if (!h && !reg_failed) {
-                spin_lock();
+                ward__lock_spin(&reg_lock);
                 if (!reg && !reg_failed) {
                         create_locked();
                 }
-                spin_unlock();
+                ward__lock_unspin(&reg_lock);
                 h = ward__lockreg_header();
         }
         return h;
@@ -185,7 +173,7 @@ struct ward__lockreg_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, c
         if (!h) {
                 return NULL;
         }
-        spin_lock();
+        ward__lock_spin(&reg_lock);
         if (n_free) {
                 e = entry_at(h, free_slots[--n_free]);
         } else if (h->used < h->capacity) {
@@ -209,7 +197,7 @@ struct ward__lockreg_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, c
                         __atomic_store_n(&h->used, h->used + 1, __ATOMIC_RELEASE);
                 }
         }
-        spin_unlock();
+        ward__lock_unspin(&reg_lock);
         return e;
 }
 
@@ -228,10 +216,10 @@ void ward__lockreg_release(struct ward__lockreg_entry *e)
         if (!e || !h) {
                 return;
         }
-        spin_lock();
+        ward__lock_spin(&reg_lock);
         ward__lockreg_begin(e);
         e->kind = WARD__LOCKREG_FREE;
         ward__lockreg_end(e);
         free_slots[n_free++] = (uint32_t)(e - entry_at(h, 0));
-        spin_unlock();
+        ward__lock_unspin(&reg_lock);
 }

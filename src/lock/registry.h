@@ -3,6 +3,7 @@
 #ifndef WARD_LOCK_REGISTRY_H
 #define WARD_LOCK_REGISTRY_H
 
+#include <sched.h>
 #include <stdint.h>
 
 #include "lock/layout.h"
@@ -52,6 +53,21 @@ static inline void ward__lockreg_begin(struct ward__lockreg_entry *e)
 static inline void ward__lockreg_end(struct ward__lockreg_entry *e)
 {
         __atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* ward__lock_spin, ward__lock_unspin: the short critical sections of the
+ * lock machinery itself (registry claims, the order graph, the shim's table).
+ * Not a pthread mutex: under the preload shim that would be interposed too. */
+static inline void ward__lock_spin(char *l)
+{
+        while (__atomic_test_and_set(l, __ATOMIC_ACQUIRE)) {
+                sched_yield();
+        }
+}
+
+static inline void ward__lock_unspin(char *l)
+{
+        __atomic_clear(l, __ATOMIC_RELEASE);
 }
 
 /* ward__lock_max: *p = max(*p, v) for a field only the holder writes. */

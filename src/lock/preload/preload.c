@@ -117,9 +117,7 @@ __attribute__((noinline, cold)) static struct slot *attach(const void *a, uint32
                                         (struct ward__lock_where){NULL, site});
         struct ward__lockreg_entry *e = ward__lockreg_claim(
             kind, WARD__LOCKREG_PRELOAD | WARD__LOCKREG_SITE_IS_PC, a, "", where, cls);
-        while (__atomic_test_and_set(&table_lock, __ATOMIC_ACQUIRE)) {
-                sched_yield();
-        }
+        ward__lock_spin(&table_lock);
         struct slot *s = find(a);
         if (!s) {
                 uint32_t i = slot_of((uintptr_t)a), probes = 0;
@@ -138,7 +136,7 @@ __attribute__((noinline, cold)) static struct slot *attach(const void *a, uint32
                 s->cls = cls;
                 e = old; /* re-initialized at the same address: the old entry goes */
         }
-        __atomic_clear(&table_lock, __ATOMIC_RELEASE);
+        ward__lock_unspin(&table_lock);
         ward__lockreg_release(e);
         in_shim--;
         return s;
