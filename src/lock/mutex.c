@@ -95,9 +95,11 @@ __attribute__((noinline, cold)) static int lock_slow(ward_mutex *m, const char *
 
 int ward__mutex_lock_slow(ward_mutex *m, const char *site)
 {
-        int order = __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED);
-        if (order) {
-                ward__lock_order_check(class_of(m), (struct ward__lock_where){site, NULL});
+        /* here with order checking on, or without the registry slot yet */
+        uint32_t c = __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED) ? class_of(m) : 0;
+        struct ward__lock_where at = {site, NULL};
+        if (c) {
+                ward__lock_order_check(c, at);
         }
         int r = pthread_mutex_trylock(&m->m);
         struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
@@ -105,8 +107,8 @@ int ward__mutex_lock_slow(ward_mutex *m, const char *site)
                 return lock_slow(m, site, r);
         }
         ward__lockstat_locked(e, (uint64_t)(uintptr_t)site, 0, 0);
-        if (order) {
-                ward__lock_order_push(class_of(m), m, (struct ward__lock_where){site, NULL});
+        if (c) {
+                ward__lock_order_push(c, m, at);
         }
         return 0;
 }
