@@ -38,6 +38,29 @@ WARD_BEGIN_DECLS
 
 struct ward__lockreg_entry;
 
+/* Internal: where a lock was created or acquired, a "file:line" string (ward
+ * locks) or a code address (the preload shim). */
+struct ward__lock_where {
+        const char *str;
+        const void *pc;
+};
+
+/* Internal: the calling thread's held locks, oldest first, for lock-order
+ * checking (the inline paths below push and pop the common cases). */
+#define WARD__LOCK_HELD_MAX 48
+struct ward__lock_held {
+        uint32_t cls;
+        const void *lock;
+        struct ward__lock_where at;
+};
+struct ward__lock_held_stack {
+        uint32_t depth; /* may exceed WARD__LOCK_HELD_MAX: the newest are not kept */
+        struct ward__lock_held h[WARD__LOCK_HELD_MAX];
+};
+/* no tls_model: an executable gets the fast model anyway; a plugin that
+ * libward.so comes with through dlopen must not demand static TLS */
+WARD_API extern __thread struct ward__lock_held_stack ward__lock_held;
+
 /* Internal: the words of a lock's registry entry that the inline fast path
  * below writes. */
 struct ward__lock_hot {
@@ -115,32 +138,50 @@ WARD_API int ward__mutex_lock_slow(ward_mutex *m, const char *site);
 WARD_API int ward__mutex_unlock_slow(ward_mutex *m);
 
 /* ward_mutex_lock_at: lock m, acquired at site. Inline: an uncontended lock
- * of a mutex with its registry slot, order checking off, is a trylock and
- * two plain stores; everything else goes to ward__mutex_lock_slow. */
+ * of a mutex with its registry slot is a trylock and two plain stores (with
+ * order checking on and no other lock held, a push on the thread's held
+ * stack); everything else goes to ward__mutex_lock_slow. */
 static inline int ward_mutex_lock_at(ward_mutex *m, const char *site)
 {
         struct ward__lock_hot *h = __atomic_load_n(&m->hot, __ATOMIC_ACQUIRE);
-        if (__builtin_expect(h != 0 && !__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED),
-                             1) &&
+        int order = __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED);
+        uint32_t c = __atomic_load_n(&m->class_id, __ATOMIC_RELAXED);
+        if (__builtin_expect(h != 0 && (!order || (c != 0 && ward__lock_held.depth == 0)), 1) &&
             pthread_mutex_trylock(&m->m) == 0) {
                 __atomic_store_n(&h->acquisitions,
                                  __atomic_load_n(&h->acquisitions, __ATOMIC_RELAXED) + 1,
                                  __ATOMIC_RELAXED);
                 __atomic_store_n(&h->last_site, (uint64_t)(uintptr_t)site, __ATOMIC_RELAXED);
+                if (order) {
+                        struct ward__lock_held *held = &ward__lock_held.h[0];
+                        held->cls = c;
+                        held->lock = m;
+                        held->at.str = site;
+                        held->at.pc = 0;
+                        ward__lock_held.depth = 1;
+                }
                 return 0;
         }
         return ward__mutex_lock_slow(m, site);
 }
 
-/* ward_mutex_unlock: unlock m. Inline when there is nothing to record. */
+/* ward_mutex_unlock: unlock m. Inline when there is nothing to record but,
+ * with order checking on, the pop of the newest held lock. */
 static inline int ward_mutex_unlock(ward_mutex *m)
 {
         struct ward__lock_hot *h = __atomic_load_n(&m->hot, __ATOMIC_RELAXED);
         if (__builtin_expect(h != 0 && m->type != WARD_MUTEX_ERRORCHECK &&
-                                 !__atomic_load_n(&h->hold_start, __ATOMIC_RELAXED) &&
-                                 !__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED),
+                                 !__atomic_load_n(&h->hold_start, __ATOMIC_RELAXED),
                              1)) {
-                return pthread_mutex_unlock(&m->m);
+                if (!__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
+                        return pthread_mutex_unlock(&m->m);
+                }
+                struct ward__lock_held_stack *s = &ward__lock_held;
+                if (__builtin_expect(
+                        s->depth - 1 < WARD__LOCK_HELD_MAX && s->h[s->depth - 1].lock == m, 1)) {
+                        s->depth--;
+                        return pthread_mutex_unlock(&m->m);
+                }
         }
         return ward__mutex_unlock_slow(m);
 }

@@ -29,7 +29,7 @@ struct edge {
         struct ward__lock_where from_at, to_at; /* from was taken at from_at, then to at to_at */
 };
 
-int ward__lock_order_on;
+WARD_API int ward__lock_order_on;
 static unsigned inversions;
 static char order_lock;
 static struct lock_class classes[MAX_CLASSES];
@@ -38,7 +38,7 @@ static uint32_t class_slot[CLASS_SLOTS]; /* class id, 0 empty */
 static uint64_t edge_set[EDGE_SLOTS];    /* from << 32 | to; bit 63: a reported pair */
 static struct edge edges[MAX_EDGES];
 static uint32_t n_edges;
-__thread struct ward__lock_held_stack ward__lock_held __attribute__((tls_model("initial-exec")));
+WARD_API __thread struct ward__lock_held_stack ward__lock_held;
 
 static uint32_t hash64(uint64_t k)
 {

@@ -17,37 +17,13 @@
 
 #include <stdint.h>
 
-/* Where a lock was created or acquired: a "file:line" string (instrumented
- * locks) or a code address (the preload shim). */
-struct ward__lock_where {
-        const char *str;
-        const void *pc;
-};
-
-/* nonzero while checking is on: read it (relaxed) before calling the rest */
-extern int ward__lock_order_on;
+#include <ward/lock.h> /* struct ward__lock_where, the held stack, ward__lock_order_on */
 
 /* ward__lock_class: the class id (>= 1) of locks keyed by key (a creation
  * site's string or code address, or a static lock's own address), naming
  * the class name (copied) and where (kept: static strings or code). 0 when the class table is full
  * (the lock is then not checked). Any thread; a spinlock on first use of a key. */
 uint32_t ward__lock_class(uintptr_t key, const char *name, struct ward__lock_where where);
-
-#define WARD__LOCK_HELD_MAX 48
-
-/* The calling thread's held locks, oldest first (inline below: the fast
- * path of every lock and unlock while checking is on). */
-struct ward__lock_held {
-        uint32_t cls;
-        const void *lock;
-        struct ward__lock_where at;
-};
-struct ward__lock_held_stack {
-        uint32_t depth; /* may exceed WARD__LOCK_HELD_MAX: the newest are not kept */
-        struct ward__lock_held h[WARD__LOCK_HELD_MAX];
-};
-extern __thread struct ward__lock_held_stack ward__lock_held
-    __attribute__((tls_model("initial-exec")));
 
 /* ward__lock_order_check_held: the out-of-line part of the check below */
 void ward__lock_order_check_held(uint32_t cls, struct ward__lock_where at);

@@ -53,6 +53,16 @@ static struct {
 static struct slot table[SLOTS];
 static char table_lock;
 static __thread int in_shim __attribute__((tls_model("initial-exec")));
+/* A preloaded library is always loaded at start-up: the held-lock stack may
+ * use the fast TLS model here (libward.so must not: it may come by dlopen). */
+extern __thread struct ward__lock_held_stack ward__lock_held
+    __attribute__((tls_model("initial-exec")));
+/* the lock this thread took last and its entry: its unlock, the usual next
+ * call, needs no lookup */
+static __thread struct {
+        const void *lock;
+        struct ward__lockreg_entry *e;
+} last __attribute__((tls_model("initial-exec")));
 
 static void resolve(void)
 {
@@ -84,14 +94,14 @@ __attribute__((constructor)) static void shim_start(void)
         ward_lock_order_checking(!(e && strcmp(e, "0") == 0));
 }
 
-static uint32_t slot_of(uintptr_t a)
+static inline uint32_t slot_of(uintptr_t a)
 {
         uint64_t k = a * 0x9e3779b97f4a7c15ull;
         return (uint32_t)(k >> 40) & (SLOTS - 1);
 }
 
 /* find: the slot of lock a, NULL if it has none */
-static struct slot *find(const void *a)
+static inline __attribute__((always_inline)) struct slot *find(const void *a)
 {
         uint32_t i = slot_of((uintptr_t)a);
         uintptr_t k;
@@ -142,7 +152,8 @@ __attribute__((noinline, cold)) static struct slot *attach(const void *a, uint32
         return s;
 }
 
-static struct slot *slot_for(const void *a, uint32_t kind, const void *pc)
+static inline __attribute__((always_inline)) struct slot *slot_for(const void *a, uint32_t kind,
+                                                                   const void *pc)
 {
         struct slot *s = find(a);
         if (__builtin_expect(!s || !__atomic_load_n(&s->e, __ATOMIC_ACQUIRE), 0)) {
@@ -196,6 +207,10 @@ static inline __attribute__((always_inline)) int acquire(void *lock, uint32_t ki
         if (__builtin_expect(r == EBUSY && block != NULL, 0)) {
                 r = wait_for(lock, kind, e, block, arg, &t0, &t1);
         }
+        if (r == 0) {
+                last.lock = lock;
+                last.e = e;
+        }
         if (r == 0 && e) {
                 if (read) {
                         ward__lockstat_read_locked(e, (uint64_t)(uintptr_t)pc, t0, t1);
@@ -212,7 +227,7 @@ static inline __attribute__((always_inline)) int acquire(void *lock, uint32_t ki
 /* release: the caller is about to unlock lock (a mutex, or an rwlock) */
 static inline void release(void *lock, int rwlock)
 {
-        struct ward__lockreg_entry *e = entry_of(find(lock));
+        struct ward__lockreg_entry *e = last.lock == lock ? last.e : entry_of(find(lock));
         if (e && (rwlock ? ward__lock_rwlock_writer(lock) != 0
                          : ((pthread_mutex_t *)lock)->__data.__count <= 1)) {
                 ward__lockstat_unlocking(e); /* the writer's, or a mutex's last level */
@@ -276,6 +291,9 @@ EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
         }
         int r = real.mutex_destroy(m);
         struct slot *s = r == 0 && !in_shim ? find(m) : NULL;
+        if (last.lock == m) {
+                last.lock = NULL;
+        }
         if (s) {
                 ward__lockreg_release(__atomic_exchange_n(&s->e, NULL, __ATOMIC_ACQ_REL));
         }
@@ -334,6 +352,9 @@ EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
         }
         int r = real.rw_destroy(l);
         struct slot *s = r == 0 && !in_shim ? find(l) : NULL;
+        if (last.lock == l) {
+                last.lock = NULL;
+        }
         if (s) {
                 ward__lockreg_release(__atomic_exchange_n(&s->e, NULL, __ATOMIC_ACQ_REL));
         }
