@@ -9,9 +9,10 @@
 #include "core/json-write.h"
 #include "locks.h"
 
-static void str(struct ward__buf *b, const char *key, const char *v)
+/* field: ,"key":"v" (every object here starts with a number field) */
+static void field(struct ward__buf *b, const char *key, const char *v)
 {
-        ward__buf_printf(b, "\"%s\":", key);
+        ward__buf_printf(b, ",\"%s\":", key);
         ward__json_put_string(b, v, strlen(v));
 }
 
@@ -20,14 +21,12 @@ static void put_entry(struct ward__buf *b, const struct locks_ctx *c,
 {
         char last[128];
         locks_last_site(c, e, last, sizeof(last));
-        ward__buf_printf(b, "{\"kind\":\"%s\",\"address\":\"0x%llx\",",
+        ward__buf_printf(b, "{\"kind\":\"%s\",\"address\":\"0x%llx\"",
                          e->kind == WARD__LOCKREG_RWLOCK ? "rwlock" : "mutex",
                          (unsigned long long)e->addr);
-        str(b, "name", e->name);
-        ward__buf_putc(b, ',');
-        str(b, "created_at", e->site);
-        ward__buf_putc(b, ',');
-        str(b, "last_acquired_at", last);
+        field(b, "name", e->name);
+        field(b, "created_at", e->site);
+        field(b, "last_acquired_at", last);
         ward__buf_printf(b,
                          ",\"owner\":%u,\"recursion\":%u,\"readers\":%u,\"waiters\":%u,"
                          "\"acquisitions\":%llu,\"read_acquisitions\":%llu,\"contentions\":%llu,"
@@ -41,18 +40,13 @@ static void put_entry(struct ward__buf *b, const struct locks_ctx *c,
 
 static void put_inversion(struct ward__buf *b, const struct ward__lockreg_inversion *v)
 {
-        ward__buf_printf(b, "{\"tid\":%u,", v->tid);
-        str(b, "held", v->held);
-        ward__buf_putc(b, ',');
-        str(b, "held_at", v->held_site);
-        ward__buf_putc(b, ',');
-        str(b, "wanted", v->wanted);
-        ward__buf_putc(b, ',');
-        str(b, "wanted_at", v->wanted_site);
-        ward__buf_putc(b, ',');
-        str(b, "earlier_first_at", v->earlier_first_site);
-        ward__buf_putc(b, ',');
-        str(b, "earlier_second_at", v->earlier_second_site);
+        ward__buf_printf(b, "{\"tid\":%u", v->tid);
+        field(b, "held", v->held);
+        field(b, "held_at", v->held_site);
+        field(b, "wanted", v->wanted);
+        field(b, "wanted_at", v->wanted_site);
+        field(b, "earlier_first_at", v->earlier_first_site);
+        field(b, "earlier_second_at", v->earlier_second_site);
         ward__buf_putc(b, '}');
 }
 
@@ -61,13 +55,11 @@ static void put_stack(struct ward__buf *b, const struct locks_stack *s)
         ward__buf_puts(b, ",\"stack\":[");
         for (size_t i = 0; i < s->n; i++) {
                 const struct ward__stack_frame *f = &s->frames[i];
-                ward__buf_printf(b, "%s{\"pc\":\"0x%llx\",", i ? "," : "",
+                ward__buf_printf(b, "%s{\"pc\":\"0x%llx\"", i ? "," : "",
                                  (unsigned long long)f->pc);
-                str(b, "function", f->func);
-                ward__buf_putc(b, ',');
-                str(b, "module", f->module);
-                ward__buf_putc(b, ',');
-                str(b, "file", f->file);
+                field(b, "function", f->func);
+                field(b, "module", f->module);
+                field(b, "file", f->file);
                 ward__buf_printf(b, ",\"line\":%d}", f->line);
         }
         ward__buf_putc(b, ']');
@@ -85,13 +77,13 @@ static void put_threads(struct ward__buf *b, const struct locks_ctx *c)
                         continue;
                 }
                 locks_object_name(c, t->addr, name, sizeof(name));
-                ward__buf_printf(b, "%s{\"tid\":%d,", first ? "" : ",", t->tid);
-                str(b, "thread_name", t->name);
-                ward__buf_printf(b, ",\"waits_on\":\"%s\",\"object\":\"0x%llx\",",
+                ward__buf_printf(b, "%s{\"tid\":%d", first ? "" : ",", t->tid);
+                field(b, "thread_name", t->name);
+                ward__buf_printf(b, ",\"waits_on\":\"%s\",\"object\":\"0x%llx\"",
                                  t->kind == WARD__WAIT_NONE ? "none"
                                                             : ward__lock_kind_name(t->kind),
                                  (unsigned long long)t->addr);
-                str(b, "name", name);
+                field(b, "name", name);
                 ward__buf_printf(b, ",\"owner\":%d,\"in_cycle\":%s", t->owner,
                                  locks_in_cycle(c, t->tid) ? "true" : "false");
                 if (c->stacks) {
@@ -131,10 +123,10 @@ void locks_print_json(const struct locks_ctx *c)
         }
         ward__buf_puts(&b, "],\"globals\":[");
         for (size_t i = 0; i < c->n_globals; i++) {
-                ward__buf_printf(&b, "%s{\"kind\":\"%s\",\"address\":\"0x%llx\",", i ? "," : "",
+                ward__buf_printf(&b, "%s{\"kind\":\"%s\",\"address\":\"0x%llx\"", i ? "," : "",
                                  c->globals[i].g.rwlock ? "rwlock" : "mutex",
                                  (unsigned long long)c->globals[i].g.addr);
-                str(&b, "name", c->globals[i].g.name);
+                field(&b, "name", c->globals[i].g.name);
                 ward__buf_printf(&b, ",\"owner\":%d}", c->globals[i].owner);
         }
         ward__buf_putc(&b, ']');
