@@ -34,7 +34,7 @@ struct named_pc {
 
 struct ward__stack {
         Dwfl *dwfl;
-        int pid, with_lines, attached;
+        int pid, with_lines;
         int tid;              /* the thread being unwound */
         uint64_t sp, pc, rbp; /* where this pass starts; rbp 0: unknown */
         int resumed;          /* this pass starts at a return address */
@@ -97,19 +97,36 @@ static const struct stack_page *page_of(struct ward__stack *st, uint64_t addr)
         return p;
 }
 
+/* read_bytes: n bytes of the target at addr, through the page cache (a
+ * range may straddle pages) */
+static int read_bytes(struct ward__stack *st, uint64_t addr, void *out, size_t n)
+{
+        unsigned char *o = out;
+        while (n > 0) {
+                const struct stack_page *p = page_of(st, addr);
+                size_t at = addr & (PAGE - 1), take = PAGE - at < n ? PAGE - at : n;
+                if (!p) {
+                        return -EFAULT;
+                }
+                memcpy(o, p->bytes + at, take);
+                o += take, addr += take, n -= take;
+        }
+        return 0;
+}
+
+static int read_word(struct ward__stack *st, uint64_t addr, uint64_t *word)
+{
+        return read_bytes(st, addr, word, sizeof(*word));
+}
+
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
         (void)dwfl;
-        struct ward__stack *st = arg;
-        unsigned char word[8];
-        for (unsigned i = 0; i < sizeof(word); i++) { /* a word may straddle two pages */
-                const struct stack_page *p = page_of(st, addr + i);
-                if (!p) {
-                        return false;
-                }
-                word[i] = p->bytes[(addr + i) & (PAGE - 1)];
+        uint64_t w;
+        if (read_word(arg, addr, &w) < 0) {
+                return false;
         }
-        memcpy(result, word, sizeof(word));
+        *result = w;
         return true;
 }
 
@@ -304,16 +321,6 @@ static int on_frame(Dwfl_Frame *state, void *arg)
         return st->n < st->max && pc != 0 ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-static int read_word(struct ward__stack *st, uint64_t addr, uint64_t *word)
-{
-        Dwarf_Word w;
-        if (!memory_read(st->dwfl, addr, &w, st)) {
-                return -EFAULT;
-        }
-        *word = w;
-        return 0;
-}
-
 /* is_return_address: does addr follow a call instruction in a mapped file?
  * (call rel32: E8 at -5; call through a register or memory: FF /2 at -2,
  * -3, -6 or -7) */
@@ -321,7 +328,7 @@ static int is_return_address(struct ward__stack *st, uint64_t addr)
 {
         static const unsigned back[] = {2, 3, 6, 7};
         uint64_t code;
-        if (addr < 8 || !dwfl_addrmodule(st->dwfl, addr) || read_word(st, addr - 8, &code) < 0) {
+        if (addr < 8 || !in_module(st, addr) || read_word(st, addr - 8, &code) < 0) {
                 return 0;
         }
         if (((code >> 24) & 0xff) == 0xe8) { /* byte at addr - 5 */
@@ -333,19 +340,6 @@ static int is_return_address(struct ward__stack *st, uint64_t addr)
                 if (op == 0xff && (modrm & 0x38) == 0x10) {
                         return 1;
                 }
-        }
-        return 0;
-}
-
-/* read_bytes: n bytes of the target at addr */
-static int read_bytes(struct ward__stack *st, uint64_t addr, unsigned char *out, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                const struct stack_page *p = page_of(st, addr + i);
-                if (!p) {
-                        return -EFAULT;
-                }
-                out[i] = p->bytes[(addr + i) & (PAGE - 1)];
         }
         return 0;
 }
