@@ -71,9 +71,9 @@ const struct ward__lockreg_entry *locks_entry_at(const struct locks_ctx *c, uint
         return NULL;
 }
 
-/* symbolize_cached: ward__lock_symbolize once per address (many threads
- * wait on the same few locks) */
-static int symbolize_cached(const struct locks_ctx *c, uint64_t addr, char *buf, size_t size)
+/* symbol_of: ward__lock_symbolize once per address (many threads wait on
+ * the same few locks; sites repeat); buf untouched when it fails */
+static int symbol_of(const struct locks_ctx *c, uint64_t addr, char *buf, size_t size)
 {
         static struct {
                 int pid, r;
@@ -87,7 +87,9 @@ static int symbolize_cached(const struct locks_ctx *c, uint64_t addr, char *buf,
                 cache[i].r =
                     ward__lock_symbolize(c->scan.pid, addr, cache[i].name, sizeof(cache[i].name));
         }
-        snprintf(buf, size, "%s", cache[i].r == 0 ? cache[i].name : "");
+        if (cache[i].r == 0) {
+                snprintf(buf, size, "%s", cache[i].name);
+        }
         return cache[i].r;
 }
 
@@ -97,8 +99,8 @@ void locks_object_name(const struct locks_ctx *c, uint64_t addr, char *buf, size
         buf[0] = '\0';
         if (e && e->name[0]) {
                 snprintf(buf, size, "%s", e->name);
-        } else if (symbolize_cached(c, addr, buf, size) < 0) {
-                buf[0] = '\0';
+        } else {
+                symbol_of(c, addr, buf, size);
         }
 }
 
@@ -107,7 +109,7 @@ void locks_entry_name(const struct locks_ctx *c, const struct ward__lockreg_entr
 {
         if (e->name[0]) {
                 snprintf(buf, size, "\"%s\"", e->name);
-        } else if (ward__lock_symbolize(c->scan.pid, e->addr, buf, size) < 0) {
+        } else if (symbol_of(c, e->addr, buf, size) < 0) {
                 snprintf(buf, size, "0x%llx", (unsigned long long)e->addr);
         }
 }
@@ -152,11 +154,8 @@ static void resolve_name(const struct locks_ctx *c, char *name, size_t size)
                 return;
         }
         unsigned long long addr = strtoull(name, &end, 16);
-        char sym[256];
-        if (*end == '\0' && ward__lock_symbolize(c->scan.pid, addr, sym, sizeof(sym)) == 0) {
-                size_t n = strnlen(sym, size - 1); /* the name's room: the symbol's start */
-                memcpy(name, sym, n);
-                name[n] = '\0';
+        if (*end == '\0') {
+                symbol_of(c, addr, name, size); /* the name's room: the symbol's start */
         }
 }
 
@@ -184,7 +183,7 @@ void locks_last_site(const struct locks_ctx *c, const struct ward__lockreg_entry
                 snprintf(buf, size, "-");
         } else if (e->flags & WARD__LOCKREG_SITE_IS_PC) {
                 if (name_code(c, e->last_site, buf, size) < 0 &&
-                    ward__lock_symbolize(c->scan.pid, e->last_site, buf, size) < 0) {
+                    symbol_of(c, e->last_site, buf, size) < 0) {
                         snprintf(buf, size, "0x%llx", (unsigned long long)e->last_site);
                 }
         } else if (size > 1) {
