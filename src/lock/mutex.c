@@ -8,13 +8,7 @@
 
 static uint32_t mutex_class(ward_mutex *m)
 {
-        uint32_t c = __atomic_load_n(&m->class_id, __ATOMIC_RELAXED);
-        if (!c) {
-                c = ward__lock_class((uintptr_t)m->site, m->name,
-                                     (struct ward__lock_where){m->site, NULL});
-                __atomic_store_n(&m->class_id, c, __ATOMIC_RELAXED);
-        }
-        return c;
+        return ward__lock_class_of(&m->class_id, m->site, m->name);
 }
 
 /* mutex_entry (holding m): m's registry entry, claimed at the first lock */
@@ -67,13 +61,6 @@ static void locked(ward_mutex *m, const char *site, uint64_t t0, uint64_t t1)
         }
 }
 
-/* class_of: m's lock-order class, looked up once */
-static inline uint32_t class_of(ward_mutex *m)
-{
-        uint32_t c = __atomic_load_n(&m->class_id, __ATOMIC_RELAXED);
-        return __builtin_expect(c != 0, 1) ? c : mutex_class(m);
-}
-
 /* lock_slow: a lock that must wait, fails, or is m's first (its registry
  * entry); try is the first trylock's result */
 __attribute__((noinline, cold)) static int lock_slow(ward_mutex *m, const char *site, int try)
@@ -96,7 +83,7 @@ __attribute__((noinline, cold)) static int lock_slow(ward_mutex *m, const char *
 int ward__mutex_lock_slow(ward_mutex *m, const char *site)
 {
         /* here with order checking on, or without the registry slot yet */
-        uint32_t c = __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED) ? class_of(m) : 0;
+        uint32_t c = __atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED) ? mutex_class(m) : 0;
         struct ward__lock_where at = {site, NULL};
         if (c) {
                 ward__lock_order_check(c, at);

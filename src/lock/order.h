@@ -25,6 +25,18 @@
  * (the lock is then not checked). Any thread; a spinlock on first use of a key. */
 uint32_t ward__lock_class(uintptr_t key, const char *name, struct ward__lock_where where);
 
+/* ward__lock_class_of: the class of the lock created at site (a ward lock),
+ * looked up once and kept in *id */
+static inline uint32_t ward__lock_class_of(uint32_t *id, const char *site, const char *name)
+{
+        uint32_t c = __atomic_load_n(id, __ATOMIC_RELAXED);
+        if (__builtin_expect(c == 0, 0)) {
+                c = ward__lock_class((uintptr_t)site, name, (struct ward__lock_where){site, NULL});
+                __atomic_store_n(id, c, __ATOMIC_RELAXED);
+        }
+        return c;
+}
+
 /* ward__lock_order_check_held: the out-of-line part of the check below */
 void ward__lock_order_check_held(uint32_t cls, struct ward__lock_where at);
 

@@ -8,13 +8,7 @@
 
 static uint32_t rwlock_class(ward_rwlock *l)
 {
-        uint32_t c = __atomic_load_n(&l->class_id, __ATOMIC_RELAXED);
-        if (!c) {
-                c = ward__lock_class((uintptr_t)l->site, l->name,
-                                     (struct ward__lock_where){l->site, NULL});
-                __atomic_store_n(&l->class_id, c, __ATOMIC_RELAXED);
-        }
-        return c;
+        return ward__lock_class_of(&l->class_id, l->site, l->name);
 }
 
 /* rwlock_entry: claimed by the first holder; readers may race to claim, so
@@ -58,21 +52,25 @@ static void order_after(ward_rwlock *l, const char *site)
         }
 }
 
-int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site)
+/* acquire: a read (write 0) or write lock of l at site */
+static int acquire(ward_rwlock *l, const char *site, int write)
 {
         order_before(l, site);
-        int r = pthread_rwlock_tryrdlock(&l->rw);
+        int r = write ? pthread_rwlock_trywrlock(&l->rw) : pthread_rwlock_tryrdlock(&l->rw);
         uint64_t t0 = 0, t1 = 0;
         if (r == EBUSY) {
                 uint32_t owner = ward__lock_rwlock_writer(&l->rw);
                 struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
                 t0 = ward__lockstat_wait_begin(e);
-                r = pthread_rwlock_rdlock(&l->rw);
+                /* EDEADLK: a write lock we hold */
+                r = write ? pthread_rwlock_wrlock(&l->rw) : pthread_rwlock_rdlock(&l->rw);
                 t1 = ward__lockstat_wait_end(e, l->name, t0, owner);
         }
         if (r == 0) {
                 struct ward__lockreg_entry *e = rwlock_entry(l);
-                if (e) {
+                if (e && write) {
+                        ward__lockstat_locked(e, (uint64_t)(uintptr_t)site, t0, t1);
+                } else if (e) {
                         ward__lockstat_read_locked(e, (uint64_t)(uintptr_t)site, t0, t1);
                 }
                 order_after(l, site);
@@ -80,26 +78,14 @@ int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site)
         return r;
 }
 
+int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site)
+{
+        return acquire(l, site, 0);
+}
+
 int ward_rwlock_wrlock_at(ward_rwlock *l, const char *site)
 {
-        order_before(l, site);
-        int r = pthread_rwlock_trywrlock(&l->rw);
-        uint64_t t0 = 0, t1 = 0;
-        if (r == EBUSY) {
-                uint32_t owner = ward__lock_rwlock_writer(&l->rw);
-                struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
-                t0 = ward__lockstat_wait_begin(e);
-                r = pthread_rwlock_wrlock(&l->rw); /* EDEADLK: we hold it */
-                t1 = ward__lockstat_wait_end(e, l->name, t0, owner);
-        }
-        if (r == 0) {
-                struct ward__lockreg_entry *e = rwlock_entry(l);
-                if (e) {
-                        ward__lockstat_locked(e, (uint64_t)(uintptr_t)site, t0, t1);
-                }
-                order_after(l, site);
-        }
-        return r;
+        return acquire(l, site, 1);
 }
 
 int ward_rwlock_unlock(ward_rwlock *l)
