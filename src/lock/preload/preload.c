@@ -270,6 +270,19 @@ static int r_wr(void *l, const void *arg)
         return real.rw_wrlock(l);
 }
 
+/* forget: lock was destroyed: its registry entry goes (the slot stays, for
+ * a lock made again at that address) */
+static void forget(const void *lock)
+{
+        struct slot *s = find(lock);
+        if (last.lock == lock) {
+                last.lock = NULL;
+        }
+        if (s) {
+                ward__lockreg_release(__atomic_exchange_n(&s->e, NULL, __ATOMIC_ACQ_REL));
+        }
+}
+
 #define READY(fn) (__builtin_expect(real.fn != NULL, 1) || (resolve(), real.fn != NULL))
 
 EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
@@ -290,12 +303,8 @@ EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
                 return ENOSYS;
         }
         int r = real.mutex_destroy(m);
-        struct slot *s = r == 0 && !in_shim ? find(m) : NULL;
-        if (last.lock == m) {
-                last.lock = NULL;
-        }
-        if (s) {
-                ward__lockreg_release(__atomic_exchange_n(&s->e, NULL, __ATOMIC_ACQ_REL));
+        if (r == 0 && !in_shim) {
+                forget(m);
         }
         return r;
 }
@@ -351,12 +360,8 @@ EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
                 return ENOSYS;
         }
         int r = real.rw_destroy(l);
-        struct slot *s = r == 0 && !in_shim ? find(l) : NULL;
-        if (last.lock == l) {
-                last.lock = NULL;
-        }
-        if (s) {
-                ward__lockreg_release(__atomic_exchange_n(&s->e, NULL, __ATOMIC_ACQ_REL));
+        if (r == 0 && !in_shim) {
+                forget(l);
         }
         return r;
 }
