@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/procstat.h"
+#include "lock/glibc.h"
 #include "lock/reader.h"
 
 #define COPY_TRIES 1000
@@ -99,21 +100,14 @@ int ward__lockreg_parse(const void *map, size_t size, struct ward__lockreg_view 
         return 0;
 }
 
-/* The words of glibc's objects (x86-64, glibc 2.36) that say who holds
- * them: pthread_mutex_t __count@4, __owner@8; pthread_rwlock_t
- * __readers@0 (count << 3), __cur_writer@24. */
-struct live_words {
-        uint32_t w[8];
-};
 #define LIVE_BATCH 256
-#define RWLOCK_READER_SHIFT 3
 
 /* fill_live: owner, recursion and readers of v's entries from the locks
  * themselves in process pid (what the process does not write; a lock that
  * cannot be read keeps zeros) */
 static void fill_live(int pid, struct ward__lockreg_view *v)
 {
-        struct live_words words[LIVE_BATCH];
+        struct ward__glibc_words words[LIVE_BATCH];
         struct iovec local[LIVE_BATCH], remote[LIVE_BATCH];
         for (size_t at = 0; at < v->n; at += LIVE_BATCH) {
                 size_t n = v->n - at < LIVE_BATCH ? v->n - at : LIVE_BATCH;
@@ -130,14 +124,17 @@ static void fill_live(int pid, struct ward__lockreg_view *v)
                                 process_vm_readv(pid, &local[i], 1, &remote[i], 1, 0);
                         }
                         struct ward__lockreg_entry *e = &v->entries[at + i];
-                        const uint32_t *w = words[i].w;
+                        const uint32_t *w = (const uint32_t *)words[i].w;
                         if (e->kind == WARD__LOCKREG_RWLOCK) {
-                                e->owner = w[6];
-                                e->readers = e->owner ? 0 : w[0] >> RWLOCK_READER_SHIFT;
+                                e->owner = w[WARD__GLIBC_RWLOCK_CUR_WRITER];
+                                e->readers = e->owner ? 0
+                                                      : w[WARD__GLIBC_RWLOCK_READERS] >>
+                                                            WARD__GLIBC_RWLOCK_READER_SHIFT;
                                 e->recursion = e->owner ? 1 : 0;
                         } else {
-                                e->owner = w[2];
-                                e->recursion = e->owner ? (w[1] ? w[1] : 1) : 0;
+                                uint32_t count = w[WARD__GLIBC_MUTEX_COUNT];
+                                e->owner = w[WARD__GLIBC_MUTEX_OWNER];
+                                e->recursion = e->owner ? (count ? count : 1) : 0;
                         }
                 }
         }

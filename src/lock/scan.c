@@ -8,19 +8,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lock/glibc.h"
 #include "lock/scan.h"
 
 #define SYS_FUTEX 202
 #define SYS_RESTART 219
-
-/* glibc 2.36 x86-64 layouts */
-#define MUTEX_OWNER 8
-#define MUTEX_COUNT 4
-#define MUTEX_KIND 16
-#define RWLOCK_CUR_WRITER 24
-#define MUTEX_KIND_ROBUST 16
-#define MUTEX_KIND_PI 32
-#define MUTEX_KIND_PP 64
 
 static int read_small(const char *path, char *buf, size_t size)
 {
@@ -96,7 +88,7 @@ static int read_task(int pid, struct ward__lock_thread *t, long *nr, uint64_t *a
 /* classify: what the futex word at addr belongs to, and its owner. */
 static void classify(const struct ward__lock_scan *s, struct ward__lock_thread *t, uint64_t addr)
 {
-        int32_t m[8];
+        struct ward__glibc_words m;
         t->kind = WARD__WAIT_UNKNOWN;
         t->addr = addr;
         if (t->sp && addr >= t->sp && addr - t->sp < 4096) {
@@ -105,22 +97,21 @@ static void classify(const struct ward__lock_scan *s, struct ward__lock_thread *
                 t->owner = t->tid;
                 return;
         }
-        if (read_mem(s->pid, addr, m, sizeof(m)) == 0) {
-                int owner = m[MUTEX_OWNER / 4], kind = m[MUTEX_KIND / 4];
-                int basic = kind & 3, flags = kind & ~(3 | MUTEX_KIND_ROBUST | MUTEX_KIND_PI |
-                                                       MUTEX_KIND_PP | 128 | 256 | 512);
-                if (m[0] != 0 && flags == 0 && basic <= 3 && is_thread(s, owner)) {
+        if (read_mem(s->pid, addr, &m, sizeof(m)) == 0) {
+                int owner = ward__glibc_mutex_owner(&m);
+                if (is_thread(s, owner)) {
                         t->kind = WARD__WAIT_MUTEX;
                         t->owner = owner;
-                        t->mutex_kind = kind;
-                        t->count = (unsigned)m[MUTEX_COUNT / 4];
+                        t->mutex_kind = m.w[WARD__GLIBC_MUTEX_KIND];
+                        t->count = (unsigned)m.w[WARD__GLIBC_MUTEX_COUNT];
                         return;
                 }
         }
         for (int off = 8; off <= 12; off += 4) { /* __wrphase_futex, __writers_futex */
                 int32_t w;
                 if (addr >= (uint64_t)off &&
-                    read_mem(s->pid, addr - (uint64_t)off + RWLOCK_CUR_WRITER, &w, 4) == 0 &&
+                    read_mem(s->pid, addr - (uint64_t)off + 4 * WARD__GLIBC_RWLOCK_CUR_WRITER, &w,
+                             4) == 0 &&
                     is_thread(s, w) && w != t->tid) {
                         t->kind = WARD__WAIT_RWLOCK;
                         t->addr = addr - (uint64_t)off;
@@ -128,26 +119,20 @@ static void classify(const struct ward__lock_scan *s, struct ward__lock_thread *
                         return;
                 }
         }
-        if (read_mem(s->pid, addr, m, 4) == 0 && is_thread(s, m[0]) && m[0] != t->tid) {
+        if (read_mem(s->pid, addr, &m, 4) == 0 && is_thread(s, m.w[0]) && m.w[0] != t->tid) {
                 t->kind = WARD__WAIT_JOIN; /* pthread_join waits on the thread's tid word */
-                t->owner = m[0];
+                t->owner = m.w[0];
         }
 }
 
 int ward__lock_owner_of(const struct ward__lock_scan *s, uint64_t addr, int rwlock)
 {
-        int32_t m[8];
-        if (read_mem(s->pid, addr, m, sizeof(m)) < 0) {
+        struct ward__glibc_words m;
+        if (read_mem(s->pid, addr, &m, sizeof(m)) < 0) {
                 return 0;
         }
-        if (rwlock) {
-                int w = m[RWLOCK_CUR_WRITER / 4];
-                return is_thread(s, w) ? w : 0;
-        }
-        int owner = m[MUTEX_OWNER / 4], kind = m[MUTEX_KIND / 4];
-        int flags =
-            kind & ~(3 | MUTEX_KIND_ROBUST | MUTEX_KIND_PI | MUTEX_KIND_PP | 128 | 256 | 512);
-        return m[0] != 0 && flags == 0 && is_thread(s, owner) ? owner : 0;
+        int owner = rwlock ? m.w[WARD__GLIBC_RWLOCK_CUR_WRITER] : ward__glibc_mutex_owner(&m);
+        return is_thread(s, owner) ? owner : 0;
 }
 
 static int list_tasks(struct ward__lock_scan *s)
@@ -285,7 +270,9 @@ const char *ward__lock_kind_name(enum ward__lock_kind k)
 const char *ward__lock_mutex_kind_name(int kind, char *buf, size_t size)
 {
         static const char *const basic[] = {"normal", "recursive", "errorcheck", "adaptive"};
-        snprintf(buf, size, "%s%s%s%s", basic[kind & 3], kind & MUTEX_KIND_ROBUST ? "+robust" : "",
-                 kind & MUTEX_KIND_PI ? "+pi" : "", kind & MUTEX_KIND_PP ? "+protect" : "");
+        snprintf(buf, size, "%s%s%s%s", basic[kind & 3],
+                 kind & WARD__GLIBC_MUTEX_KIND_ROBUST ? "+robust" : "",
+                 kind & WARD__GLIBC_MUTEX_KIND_PI ? "+pi" : "",
+                 kind & WARD__GLIBC_MUTEX_KIND_PP ? "+protect" : "");
         return buf;
 }
