@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <ward/lock.h>
 
@@ -103,6 +104,12 @@ struct ward__lockreg_header {
         uint32_t order_checking; /* 1 if lock-order checking is on */
         struct ward__lockreg_inversion inversion[WARD__LOCKREG_INVERSIONS];
 };
+
+/* ward__lockreg_path: the registry file of process pid */
+static inline void ward__lockreg_path(int pid, char *buf, size_t size)
+{
+        snprintf(buf, size, "/dev/shm/ward-locks.%d", pid);
+}
 
 /* The first entry starts at the next 4 KiB boundary after the header. */
 #define WARD__LOCKREG_ENTRIES_OFFSET                                                               \

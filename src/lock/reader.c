@@ -170,7 +170,7 @@ int ward__lockreg_read(int pid, struct ward__lockreg_view *v)
         struct stat st;
         uint64_t start = 0;
         memset(v, 0, sizeof(*v));
-        snprintf(path, sizeof(path), "/dev/shm/ward-locks.%d", pid);
+        ward__lockreg_path(pid, path, sizeof(path));
         int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 return errno == ELOOP ? -EPROTO : -errno;

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/procstat.h"
@@ -31,21 +30,9 @@ uint32_t ward__lock_tid(void)
         return tid_cache;
 }
 
-uint64_t ward__lock_now(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static struct ward__lockreg_entry *entry_at(struct ward__lockreg_header *h, uint32_t i)
 {
         return (struct ward__lockreg_entry *)((char *)h + WARD__LOCKREG_ENTRIES_OFFSET) + i;
-}
-
-static void reg_path(int pid, char *buf, size_t size)
-{
-        snprintf(buf, size, "/dev/shm/ward-locks.%d", pid);
 }
 
 /* open_file: a fresh, full-size registry file for pid (an earlier file of
@@ -53,7 +40,7 @@ static void reg_path(int pid, char *buf, size_t size)
 static int open_file(int pid)
 {
         char path[64];
-        reg_path(pid, path, sizeof(path));
+        ward__lockreg_path(pid, path, sizeof(path));
         unlink(path);
         int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
@@ -113,7 +100,7 @@ static void remove_at_exit(void)
 {
         char path[64];
         if (reg && reg_pid == getpid()) {
-                reg_path(reg_pid, path, sizeof(path));
+                ward__lockreg_path(reg_pid, path, sizeof(path));
                 unlink(path);
         }
 }

@@ -34,9 +34,6 @@ struct ward__lockreg_header *ward__lockreg_create_header(void);
 /* ward__lock_tid: the calling thread's tid (cached; right after fork too). */
 uint32_t ward__lock_tid(void);
 
-/* ward__lock_now: CLOCK_MONOTONIC in ns. */
-uint64_t ward__lock_now(void);
-
 /* The seqlock of an entry. Only the lock's holder writes, so these are plain
  * stores; x86-64 keeps stores in order, elsewhere a release fence is needed
  * after the opening increment. */

@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <ward/loop.h> /* ward_now_ns */
+
 #include "lock/registry.h"
 
 /* ward__lockstat_locked: the calling thread now holds e (exclusively),
@@ -43,7 +45,7 @@ static inline void ward__lockstat_unlocking(struct ward__lockreg_entry *e)
 {
         if (__builtin_expect(e->hold_start != 0, 0)) {
                 ward__lockreg_begin(e);
-                ward__lock_max(&e->hold_ns_max, ward__lock_now() - e->hold_start);
+                ward__lock_max(&e->hold_ns_max, ward_now_ns() - e->hold_start);
                 e->hold_start = 0;
                 ward__lockreg_end(e);
         }

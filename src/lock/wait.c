@@ -14,13 +14,13 @@ uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e)
         if (e) {
                 __atomic_fetch_add(&e->waiters, 1, __ATOMIC_RELAXED);
         }
-        return ward__lock_now();
+        return ward_now_ns();
 }
 
 uint64_t ward__lockstat_wait_end(struct ward__lockreg_entry *e, const char *name, uint64_t t0,
                                  uint32_t owner)
 {
-        uint64_t t1 = ward__lock_now(), limit = __atomic_load_n(&long_wait_ns, __ATOMIC_RELAXED);
+        uint64_t t1 = ward_now_ns(), limit = __atomic_load_n(&long_wait_ns, __ATOMIC_RELAXED);
         if (e) {
                 __atomic_fetch_sub(&e->waiters, 1, __ATOMIC_RELAXED);
         }
