@@ -165,19 +165,20 @@ void ward__lock_where_format(struct ward__lock_where w, char *buf, size_t size)
         Dl_info info;
         if (w.str) {
                 snprintf(buf, size, "%s", w.str);
-        } else if (w.pc && dladdr(w.pc, &info) && info.dli_sname) {
-                const char *mod = info.dli_fname ? strrchr(info.dli_fname, '/') : NULL;
-                snprintf(buf, size, "%p %s+0x%lx (%s)", w.pc, info.dli_sname,
-                         (unsigned long)((const char *)w.pc - (const char *)info.dli_saddr),
-                         mod              ? mod + 1
-                         : info.dli_fname ? info.dli_fname
-                                          : "?");
-        } else if (w.pc && dladdr(w.pc, &info) && info.dli_fname) {
-                const char *mod = strrchr(info.dli_fname, '/');
-                snprintf(buf, size, "%p (%s+0x%lx)", w.pc, mod ? mod + 1 : info.dli_fname,
-                         (unsigned long)((const char *)w.pc - (const char *)info.dli_fbase));
-        } else {
+                return;
+        }
+        if (!w.pc || !dladdr(w.pc, &info) || !info.dli_fname) {
                 snprintf(buf, size, "%p", w.pc);
+                return;
+        }
+        const char *slash = strrchr(info.dli_fname, '/');
+        const char *mod = slash ? slash + 1 : info.dli_fname;
+        if (info.dli_sname) {
+                snprintf(buf, size, "%p %s+0x%lx (%s)", w.pc, info.dli_sname,
+                         (unsigned long)((const char *)w.pc - (const char *)info.dli_saddr), mod);
+        } else {
+                snprintf(buf, size, "%p (%s+0x%lx)", w.pc, mod,
+                         (unsigned long)((const char *)w.pc - (const char *)info.dli_fbase));
         }
 }
 
