@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lock/reader.h"
+#include <ward/lock-inspect.h>
+
+#include "lock/layout.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,11 +16,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         /* the reader needs the whole header page; short inputs are padded
          * with zeros so the entries part is reachable */
-        size_t n = size < WARD__LOCKREG_ENTRIES_OFFSET + 4 * sizeof(struct ward__lockreg_entry)
-                       ? WARD__LOCKREG_ENTRIES_OFFSET + 4 * sizeof(struct ward__lockreg_entry)
+        size_t n = size < WARD__LOCKREG_ENTRIES_OFFSET + 4 * sizeof(struct ward_lock_entry)
+                       ? WARD__LOCKREG_ENTRIES_OFFSET + 4 * sizeof(struct ward_lock_entry)
                        : size;
         uint8_t *map = calloc(1, n);
-        struct ward__lockreg_view v;
+        struct ward_lock_registry v;
         if (!map) {
                 return 0;
         }
@@ -27,10 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 struct ward__lockreg_header *h = (void *)map;
                 h->magic = WARD__LOCKREG_MAGIC;
         }
-        if (ward__lockreg_parse(map, n, &v) == 0) {
+        if (ward_lock_registry_parse(map, n, &v) == 0) {
                 for (size_t i = 0; i < v.n; i++) {
-                        if (v.entries[i].kind != WARD__LOCKREG_MUTEX &&
-                            v.entries[i].kind != WARD__LOCKREG_RWLOCK) {
+                        if (v.entries[i].kind != WARD_LOCK_ENTRY_MUTEX &&
+                            v.entries[i].kind != WARD_LOCK_ENTRY_RWLOCK) {
                                 abort();
                         }
                         if (strlen(v.entries[i].name) >= sizeof(v.entries[i].name) ||
@@ -43,10 +45,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 abort();
                         }
                 }
-                if (v.n_inv > WARD__LOCKREG_INVERSIONS) {
+                if (v.n_inv > WARD_LOCK_INVERSIONS) {
                         abort();
                 }
-                ward__lockreg_view_free(&v);
+                ward_lock_registry_free(&v);
         }
         free(map);
         return 0;

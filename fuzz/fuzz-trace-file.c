@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "trace/print.h"
-#include "trace/tfile.h"
+#include "inspect/trace/print.h"
+#include "inspect/trace/tfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -36,7 +36,7 @@
 
 WARD_BEGIN_DECLS
 
-struct ward__lockreg_entry;
+struct ward_lock_entry;
 
 /* Internal: where a lock was created or acquired, a "file:line" string (ward
  * locks) or a code address (the preload shim). */
@@ -71,18 +71,18 @@ struct ward__lock_hot {
 
 typedef struct ward_mutex {
         pthread_mutex_t m;
-        struct ward__lockreg_entry *entry; /* registry slot, claimed at first lock */
-        struct ward__lock_hot *hot;        /* in that slot; NULL until then */
-        const char *name;                  /* what `ward locks` calls it */
-        const char *site;                  /* creation "file:line" */
-        const char *func;                  /* creating function, NULL for a static one */
-        uint32_t class_id;                 /* lock-order class (0: not yet known) */
-        int type;                          /* enum ward_mutex_type */
+        struct ward_lock_entry *entry; /* registry slot, claimed at first lock */
+        struct ward__lock_hot *hot;    /* in that slot; NULL until then */
+        const char *name;              /* what `ward locks` calls it */
+        const char *site;              /* creation "file:line" */
+        const char *func;              /* creating function, NULL for a static one */
+        uint32_t class_id;             /* lock-order class (0: not yet known) */
+        int type;                      /* enum ward_mutex_type */
 } ward_mutex;
 
 typedef struct ward_rwlock {
         pthread_rwlock_t rw;
-        struct ward__lockreg_entry *entry;
+        struct ward_lock_entry *entry;
         const char *name;
         const char *site;
         const char *func;

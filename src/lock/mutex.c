@@ -12,16 +12,16 @@ static uint32_t mutex_class(ward_mutex *m)
 }
 
 /* mutex_entry (holding m): m's registry entry, claimed at the first lock */
-static struct ward__lockreg_entry *mutex_entry(ward_mutex *m)
+static struct ward_lock_entry *mutex_entry(ward_mutex *m)
 {
-        struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
+        struct ward_lock_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
         if (__builtin_expect(!e, 0)) {
-                uint32_t flags = m->type == WARD_MUTEX_RECURSIVE    ? WARD__LOCKREG_RECURSIVE
-                                 : m->type == WARD_MUTEX_ERRORCHECK ? WARD__LOCKREG_ERRORCHECK
+                uint32_t flags = m->type == WARD_MUTEX_RECURSIVE    ? WARD_LOCK_RECURSIVE
+                                 : m->type == WARD_MUTEX_ERRORCHECK ? WARD_LOCK_ERRORCHECK
                                                                     : 0;
-                char site[WARD__LOCKREG_SITE];
+                char site[WARD_LOCK_SITE_LEN];
                 ward__lockreg_site(m->site, m->func, site, sizeof(site));
-                e = ward__lockreg_claim(WARD__LOCKREG_MUTEX, flags, m, m->name, site,
+                e = ward__lockreg_claim(WARD_LOCK_ENTRY_MUTEX, flags, m, m->name, site,
                                         mutex_class(m));
                 __atomic_store_n(&m->entry, e, __ATOMIC_RELEASE);
                 if (e) { /* from now on the inline fast path may run */
@@ -52,7 +52,7 @@ int ward_mutex_init_at(ward_mutex *m, const char *name, int type, const char *si
 /* locked: bookkeeping once m is ours */
 static void locked(ward_mutex *m, const char *site, uint64_t t0, uint64_t t1)
 {
-        struct ward__lockreg_entry *e = mutex_entry(m);
+        struct ward_lock_entry *e = mutex_entry(m);
         if (e) {
                 ward__lockstat_locked(e, (uint64_t)(uintptr_t)site, t0, t1);
         }
@@ -69,7 +69,7 @@ __attribute__((noinline, cold)) static int lock_slow(ward_mutex *m, const char *
         uint64_t t0 = 0, t1 = 0;
         if (r == EBUSY) {
                 uint32_t owner = ward__lock_mutex_owner(&m->m);
-                struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_ACQUIRE);
+                struct ward_lock_entry *e = __atomic_load_n(&m->entry, __ATOMIC_ACQUIRE);
                 t0 = ward__lockstat_wait_begin(e);
                 r = pthread_mutex_lock(&m->m); /* EDEADLK: an errorcheck mutex we hold */
                 t1 = ward__lockstat_wait_end(e, m->name, t0, owner);
@@ -89,7 +89,7 @@ int ward__mutex_lock_slow(ward_mutex *m, const char *site)
                 ward__lock_order_check(c, at);
         }
         int r = pthread_mutex_trylock(&m->m);
-        struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
+        struct ward_lock_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
         if (__builtin_expect(r != 0 || e == NULL, 0)) {
                 return lock_slow(m, site, r);
         }
@@ -111,7 +111,7 @@ int ward_mutex_trylock_at(ward_mutex *m, const char *site)
 
 int ward__mutex_unlock_slow(ward_mutex *m)
 {
-        struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
+        struct ward_lock_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
         if (m->type == WARD_MUTEX_ERRORCHECK && ward__lock_mutex_owner(&m->m) != ward__lock_tid()) {
                 return pthread_mutex_unlock(&m->m); /* EPERM, stats untouched */
         }
@@ -142,7 +142,7 @@ pthread_mutex_t *ward_mutex_native(ward_mutex *m)
 
 int ward_mutex_cond_wait(pthread_cond_t *c, ward_mutex *m)
 {
-        struct ward__lockreg_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
+        struct ward_lock_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
         uint64_t site = e ? e->last_site : 0;
         if (e) { /* the wait gives the mutex up and takes it back */
                 ward__lockstat_unlocking(e);

@@ -188,15 +188,15 @@ static void copy_name(char *dst, size_t size, const char *name)
 }
 
 /* publish: the inversion into the registry (if the process has one) */
-static void publish(const struct ward__lockreg_inversion *inv)
+static void publish(const struct ward_lock_inversion *inv)
 {
         struct ward__lockreg_header *h = ward__lockreg_create_header();
         if (!h) {
                 return;
         }
         uint32_t n = __atomic_fetch_add(&h->inversions, 1, __ATOMIC_RELAXED);
-        if (n < WARD__LOCKREG_INVERSIONS) {
-                struct ward__lockreg_inversion *slot = &h->inversion[n];
+        if (n < WARD_LOCK_INVERSIONS) {
+                struct ward_lock_inversion *slot = &h->inversion[n];
                 memcpy((char *)slot + sizeof(slot->seq), (const char *)inv + sizeof(inv->seq),
                        sizeof(*inv) - sizeof(inv->seq));
                 __atomic_store_n(&slot->seq, 2, __ATOMIC_RELEASE);
@@ -206,7 +206,7 @@ static void publish(const struct ward__lockreg_inversion *inv)
 static void report(const struct ward__lock_held *h, uint32_t wanted, struct ward__lock_where at,
                    const struct edge *earlier)
 {
-        struct ward__lockreg_inversion inv = {.tid = ward__lock_tid()};
+        struct ward_lock_inversion inv = {.tid = ward__lock_tid()};
         copy_name(inv.held, sizeof(inv.held), classes[h->cls].name);
         copy_name(inv.wanted, sizeof(inv.wanted), classes[wanted].name);
         ward__lock_where_format(h->at, inv.held_site, sizeof(inv.held_site));

@@ -30,9 +30,9 @@ uint32_t ward__lock_tid(void)
         return tid_cache;
 }
 
-static struct ward__lockreg_entry *entry_at(struct ward__lockreg_header *h, uint32_t i)
+static struct ward_lock_entry *entry_at(struct ward__lockreg_header *h, uint32_t i)
 {
-        return (struct ward__lockreg_entry *)((char *)h + WARD__LOCKREG_ENTRIES_OFFSET) + i;
+        return (struct ward_lock_entry *)((char *)h + WARD__LOCKREG_ENTRIES_OFFSET) + i;
 }
 
 /* open_file: a fresh, full-size registry file for pid (an earlier file of
@@ -60,7 +60,7 @@ static void fill_header(struct ward__lockreg_header *h, int pid)
         uint64_t start = 0;
         ward__proc_stat(0, NULL, &start);
         h->version = WARD__LOCKREG_VERSION;
-        h->entry_size = sizeof(struct ward__lockreg_entry);
+        h->entry_size = sizeof(struct ward_lock_entry);
         h->capacity = WARD__LOCKREG_ENTRIES;
         h->pid = pid;
         h->start_time = start;
@@ -80,7 +80,7 @@ static void after_fork_child(void)
         }
         int pid = getpid(), fd = open_file(pid);
         size_t used =
-            WARD__LOCKREG_ENTRIES_OFFSET + (size_t)reg->used * sizeof(struct ward__lockreg_entry);
+            WARD__LOCKREG_ENTRIES_OFFSET + (size_t)reg->used * sizeof(struct ward_lock_entry);
         if (fd < 0 || pwrite(fd, reg, used, 0) != (ssize_t)used ||
             mmap(reg, WARD__LOCKREG_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
                  0) == MAP_FAILED) {
@@ -151,12 +151,11 @@ static void copy_str(char *dst, size_t size, const char *src)
         dst[n] = '\0';
 }
 
-struct ward__lockreg_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, const void *addr,
-                                                const char *name, const char *site,
-                                                uint32_t class_id)
+struct ward_lock_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, const void *addr,
+                                            const char *name, const char *site, uint32_t class_id)
 {
         struct ward__lockreg_header *h = ward__lockreg_create_header();
-        struct ward__lockreg_entry *e = NULL;
+        struct ward_lock_entry *e = NULL;
         if (!h) {
                 return NULL;
         }
@@ -197,7 +196,7 @@ void ward__lockreg_site(const char *site, const char *func, char *buf, size_t si
         }
 }
 
-void ward__lockreg_release(struct ward__lockreg_entry *e)
+void ward__lockreg_release(struct ward_lock_entry *e)
 {
         struct ward__lockreg_header *h = ward__lockreg_header();
         if (!e || !h) {
@@ -205,7 +204,7 @@ void ward__lockreg_release(struct ward__lockreg_entry *e)
         }
         ward__lock_spin(&reg_lock);
         ward__lockreg_begin(e);
-        e->kind = WARD__LOCKREG_FREE;
+        e->kind = WARD_LOCK_ENTRY_FREE;
         ward__lockreg_end(e);
         free_slots[n_free++] = (uint32_t)(e - entry_at(h, 0));
         ward__lock_unspin(&reg_lock);

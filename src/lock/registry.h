@@ -1,7 +1,7 @@
 /* The process's lock registry (writer side): the shared file of layout.h,
  * created at the first registered lock, one entry per live instrumented lock. */
-#ifndef WARD_LOCK_REGISTRY_H
-#define WARD_LOCK_REGISTRY_H
+#ifndef WARD_LOCK_REGISTRY_INTERNAL_H
+#define WARD_LOCK_REGISTRY_INTERNAL_H
 
 #include <sched.h>
 #include <stdint.h>
@@ -16,12 +16,11 @@
  * or, with the creating function known, "file:line (func)" */
 void ward__lockreg_site(const char *site, const char *func, char *buf, size_t size);
 
-struct ward__lockreg_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, const void *addr,
-                                                const char *name, const char *site,
-                                                uint32_t class_id);
+struct ward_lock_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, const void *addr,
+                                            const char *name, const char *site, uint32_t class_id);
 
 /* ward__lockreg_release: give e back (the lock is destroyed). Any thread. */
-void ward__lockreg_release(struct ward__lockreg_entry *e);
+void ward__lockreg_release(struct ward_lock_entry *e);
 
 /* ward__lockreg_header: the mapped header, or NULL if there is no registry
  * (none created yet, or it could not be). */
@@ -37,7 +36,7 @@ uint32_t ward__lock_tid(void);
 /* The seqlock of an entry. Only the lock's holder writes, so these are plain
  * stores; x86-64 keeps stores in order, elsewhere a release fence is needed
  * after the opening increment. */
-static inline void ward__lockreg_begin(struct ward__lockreg_entry *e)
+static inline void ward__lockreg_begin(struct ward_lock_entry *e)
 {
         __atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELAXED);
 #if defined(__x86_64__)
@@ -47,7 +46,7 @@ static inline void ward__lockreg_begin(struct ward__lockreg_entry *e)
 #endif
 }
 
-static inline void ward__lockreg_end(struct ward__lockreg_entry *e)
+static inline void ward__lockreg_end(struct ward_lock_entry *e)
 {
         __atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELEASE);
 }

@@ -13,13 +13,14 @@ static uint32_t rwlock_class(ward_rwlock *l)
 
 /* rwlock_entry: claimed by the first holder; readers may race to claim, so
  * the claim is published with a compare-and-swap (a loser gives its back). */
-static struct ward__lockreg_entry *rwlock_entry(ward_rwlock *l)
+static struct ward_lock_entry *rwlock_entry(ward_rwlock *l)
 {
-        struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE), *none = NULL;
+        struct ward_lock_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE), *none = NULL;
         if (__builtin_expect(!e, 0)) {
-                char site[WARD__LOCKREG_SITE];
+                char site[WARD_LOCK_SITE_LEN];
                 ward__lockreg_site(l->site, l->func, site, sizeof(site));
-                e = ward__lockreg_claim(WARD__LOCKREG_RWLOCK, 0, l, l->name, site, rwlock_class(l));
+                e = ward__lockreg_claim(WARD_LOCK_ENTRY_RWLOCK, 0, l, l->name, site,
+                                        rwlock_class(l));
                 if (e && !__atomic_compare_exchange_n(&l->entry, &none, e, 0, __ATOMIC_ACQ_REL,
                                                       __ATOMIC_ACQUIRE)) {
                         ward__lockreg_release(e);
@@ -60,14 +61,14 @@ static int acquire(ward_rwlock *l, const char *site, int write)
         uint64_t t0 = 0, t1 = 0;
         if (r == EBUSY) {
                 uint32_t owner = ward__lock_rwlock_writer(&l->rw);
-                struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
+                struct ward_lock_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
                 t0 = ward__lockstat_wait_begin(e);
                 /* EDEADLK: a write lock we hold */
                 r = write ? pthread_rwlock_wrlock(&l->rw) : pthread_rwlock_rdlock(&l->rw);
                 t1 = ward__lockstat_wait_end(e, l->name, t0, owner);
         }
         if (r == 0) {
-                struct ward__lockreg_entry *e = rwlock_entry(l);
+                struct ward_lock_entry *e = rwlock_entry(l);
                 if (e && write) {
                         ward__lockstat_locked(e, (uint64_t)(uintptr_t)site, t0, t1);
                 } else if (e) {
@@ -90,7 +91,7 @@ int ward_rwlock_wrlock_at(ward_rwlock *l, const char *site)
 
 int ward_rwlock_unlock(ward_rwlock *l)
 {
-        struct ward__lockreg_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
+        struct ward_lock_entry *e = __atomic_load_n(&l->entry, __ATOMIC_ACQUIRE);
         if (e && ward__lock_rwlock_writer(&l->rw)) { /* held by a writer: by us */
                 ward__lockstat_unlocking(e);
         }

@@ -21,7 +21,7 @@
  * grows, last_site is one pointer), without the seqlock: any mix a reader
  * copies is a state that existed. The seqlock guards the fields that change
  * together (contentions with the wait times). */
-static inline void ward__lockstat_locked(struct ward__lockreg_entry *e, uint64_t site, uint64_t t0,
+static inline void ward__lockstat_locked(struct ward_lock_entry *e, uint64_t site, uint64_t t0,
                                          uint64_t t1)
 {
         __atomic_store_n(&e->acquisitions, __atomic_load_n(&e->acquisitions, __ATOMIC_RELAXED) + 1,
@@ -41,7 +41,7 @@ static inline void ward__lockstat_locked(struct ward__lockreg_entry *e, uint64_t
 /* ward__lockstat_unlocking: the holder of e is about to release it for the
  * last time (the outermost level of a recursive mutex; the writer of an
  * rwlock): ends a timed hold. */
-static inline void ward__lockstat_unlocking(struct ward__lockreg_entry *e)
+static inline void ward__lockstat_unlocking(struct ward_lock_entry *e)
 {
         if (__builtin_expect(e->hold_start != 0, 0)) {
                 ward__lockreg_begin(e);
@@ -53,12 +53,11 @@ static inline void ward__lockstat_unlocking(struct ward__lockreg_entry *e)
 
 /* ward__lockstat_read_locked: a reader of an rwlock got it at site (several
  * may at once: atomics, no seqlock). */
-void ward__lockstat_read_locked(struct ward__lockreg_entry *e, uint64_t site, uint64_t t0,
-                                uint64_t t1);
+void ward__lockstat_read_locked(struct ward_lock_entry *e, uint64_t site, uint64_t t0, uint64_t t1);
 
 /* ward__lockstat_wait_begin: the calling thread is about to block on e (may
  * be NULL). Returns the clock. */
-uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e);
+uint64_t ward__lockstat_wait_begin(struct ward_lock_entry *e);
 
 /* ward__lock_mutex_owner, ward__lock_rwlock_writer: the holder's tid as
  * glibc keeps it in the object (x86-64 glibc 2.36), 0 if none. */
@@ -74,7 +73,7 @@ static inline uint32_t ward__lock_rwlock_writer(const pthread_rwlock_t *l)
 /* ward__lockstat_wait_end: the wait that began at t0 ended at the returned
  * time; a wait at least the long-wait threshold becomes a trace event
  * naming the lock and the owner seen when the wait began. */
-uint64_t ward__lockstat_wait_end(struct ward__lockreg_entry *e, const char *name, uint64_t t0,
+uint64_t ward__lockstat_wait_end(struct ward_lock_entry *e, const char *name, uint64_t t0,
                                  uint32_t owner);
 
 #endif

@@ -9,7 +9,7 @@
 
 static uint64_t long_wait_ns = 1000000; /* 1 ms */
 
-uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e)
+uint64_t ward__lockstat_wait_begin(struct ward_lock_entry *e)
 {
         if (e) {
                 __atomic_fetch_add(&e->waiters, 1, __ATOMIC_RELAXED);
@@ -17,7 +17,7 @@ uint64_t ward__lockstat_wait_begin(struct ward__lockreg_entry *e)
         return ward_now_ns();
 }
 
-uint64_t ward__lockstat_wait_end(struct ward__lockreg_entry *e, const char *name, uint64_t t0,
+uint64_t ward__lockstat_wait_end(struct ward_lock_entry *e, const char *name, uint64_t t0,
                                  uint32_t owner)
 {
         uint64_t t1 = ward_now_ns(), limit = __atomic_load_n(&long_wait_ns, __ATOMIC_RELAXED);
@@ -31,8 +31,7 @@ uint64_t ward__lockstat_wait_end(struct ward__lockreg_entry *e, const char *name
         return t1;
 }
 
-void ward__lockstat_read_locked(struct ward__lockreg_entry *e, uint64_t site, uint64_t t0,
-                                uint64_t t1)
+void ward__lockstat_read_locked(struct ward_lock_entry *e, uint64_t site, uint64_t t0, uint64_t t1)
 {
         __atomic_store_n(&e->last_site, site, __ATOMIC_RELAXED);
         __atomic_fetch_add(&e->read_acquisitions, 1, __ATOMIC_RELAXED);

@@ -243,13 +243,13 @@ static void fake_registry(pid_t pid, int damaged)
         ASSERT_TRUE(h != MAP_FAILED);
         h->magic = damaged ? 42 : WARD__LOCKREG_MAGIC;
         h->version = WARD__LOCKREG_VERSION;
-        h->entry_size = sizeof(struct ward__lockreg_entry);
+        h->entry_size = sizeof(struct ward_lock_entry);
         h->capacity = WARD__LOCKREG_ENTRIES;
         h->pid = pid;
         h->start_time = 1;
         h->used = 1;
-        struct ward__lockreg_entry *e = (void *)((char *)h + WARD__LOCKREG_ENTRIES_OFFSET);
-        e->kind = WARD__LOCKREG_MUTEX;
+        struct ward_lock_entry *e = (void *)((char *)h + WARD__LOCKREG_ENTRIES_OFFSET);
+        e->kind = WARD_LOCK_ENTRY_MUTEX;
         snprintf(e->name, sizeof(e->name), "ghost");
         munmap(h, WARD__LOCKREG_FILE_SIZE);
         close(fd);

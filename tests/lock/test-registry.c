@@ -8,7 +8,9 @@
 
 #include <ward/lock.h>
 
-#include "lock/reader.h"
+#include <ward/lock-inspect.h>
+
+#include "lock/layout.h"
 #include "test.h"
 
 static void sleep_ms(int ms)
@@ -18,18 +20,18 @@ static void sleep_ms(int ms)
 }
 
 /* find: a consistent copy of the entry named name, from our own registry */
-static int find(const char *name, struct ward__lockreg_entry *out)
+static int find(const char *name, struct ward_lock_entry *out)
 {
-        struct ward__lockreg_view v;
+        struct ward_lock_registry v;
         int found = 0;
-        ASSERT_EQ(ward__lockreg_read(getpid(), &v), 0);
+        ASSERT_EQ(ward_lock_registry_read(getpid(), &v), 0);
         for (size_t i = 0; i < v.n; i++) {
                 if (strcmp(v.entries[i].name, name) == 0) {
                         *out = v.entries[i];
                         found++;
                 }
         }
-        ward__lockreg_view_free(&v);
+        ward_lock_registry_free(&v);
         return found;
 }
 
@@ -47,7 +49,7 @@ static void *take_cache(void *arg)
 
 TEST(contention_is_counted)
 {
-        struct ward__lockreg_entry e;
+        struct ward_lock_entry e;
         pthread_t t;
         ASSERT_EQ(ward_mutex_lock(&cache), 0);
         ASSERT_EQ(find("cache", &e), 1);
@@ -78,7 +80,7 @@ TEST(contention_is_counted)
 TEST(recursive_and_errorcheck)
 {
         ward_mutex r, c;
-        struct ward__lockreg_entry e;
+        struct ward_lock_entry e;
         ASSERT_EQ(ward_mutex_init(&r, "rec", WARD_MUTEX_RECURSIVE), 0);
         ASSERT_EQ(ward_mutex_init(&c, "check", WARD_MUTEX_ERRORCHECK), 0);
         ASSERT_EQ(ward_mutex_init(&c, "bad", 7), EINVAL);
@@ -89,7 +91,7 @@ TEST(recursive_and_errorcheck)
         ASSERT_EQ(find("rec", &e), 1);
         ASSERT_EQ(e.recursion, 3u);
         ASSERT_EQ(e.acquisitions, 3u);
-        ASSERT_TRUE(e.flags & WARD__LOCKREG_RECURSIVE);
+        ASSERT_TRUE(e.flags & WARD_LOCK_RECURSIVE);
         ASSERT_TRUE(strstr(e.site, "test-registry.c:") != NULL);
         ASSERT_TRUE(strstr(e.site, "recursive_and_errorcheck)") != NULL); /* the function */
         for (int i = 0; i < 3; i++) {
@@ -115,11 +117,11 @@ static ward_rwlock table = WARD_RWLOCK_INIT("table");
 
 TEST(rwlock_readers_and_writer)
 {
-        struct ward__lockreg_entry e;
+        struct ward_lock_entry e;
         ASSERT_EQ(ward_rwlock_rdlock(&table), 0);
         ASSERT_EQ(ward_rwlock_rdlock(&table), 0);
         ASSERT_EQ(find("table", &e), 1);
-        ASSERT_EQ(e.kind, (uint32_t)WARD__LOCKREG_RWLOCK);
+        ASSERT_EQ(e.kind, (uint32_t)WARD_LOCK_ENTRY_RWLOCK);
         ASSERT_EQ(e.readers, 2u);
         ASSERT_EQ(e.owner, 0u);
         ASSERT_EQ(ward_rwlock_unlock(&table), 0);
@@ -154,15 +156,15 @@ static void *churn(void *arg)
 
 TEST(registry_survives_thread_churn)
 {
-        struct ward__lockreg_entry before, after;
+        struct ward_lock_entry before, after;
         pthread_t t[CHURN_THREADS];
         ASSERT_EQ(find("cache", &before), 1);
         for (int i = 0; i < CHURN_THREADS; i++) {
                 ASSERT_EQ(pthread_create(&t[i], NULL, churn, NULL), 0);
                 if (i % 10 == 9) { /* read while it churns: always consistent */
-                        struct ward__lockreg_view v;
-                        ASSERT_EQ(ward__lockreg_read(getpid(), &v), 0);
-                        ward__lockreg_view_free(&v);
+                        struct ward_lock_registry v;
+                        ASSERT_EQ(ward_lock_registry_read(getpid(), &v), 0);
+                        ward_lock_registry_free(&v);
                 }
         }
         for (int i = 0; i < CHURN_THREADS; i++) {
@@ -172,11 +174,11 @@ TEST(registry_survives_thread_churn)
         ASSERT_EQ(find("cache", &after), 1);
         ASSERT_EQ(after.acquisitions - before.acquisitions, (uint64_t)CHURN_THREADS * 20 * 50);
         ASSERT_EQ(after.owner, 0u);
-        struct ward__lockreg_view v;
-        ASSERT_EQ(ward__lockreg_read(getpid(), &v), 0);
+        struct ward_lock_registry v;
+        ASSERT_EQ(ward_lock_registry_read(getpid(), &v), 0);
         ASSERT_TRUE(v.n < 10 + CHURN_THREADS); /* slots were reused */
         ASSERT_EQ(v.busy, 0u);
-        ward__lockreg_view_free(&v);
+        ward_lock_registry_free(&v);
 }
 
 static ward_mutex order_a = WARD_MUTEX_INIT("order_a");
@@ -233,14 +235,14 @@ TEST(order_inversion_reported_once)
         ASSERT_TRUE(strstr(text, site) != NULL);
         snprintf(site, sizeof(site), "test-registry.c:%d", ab_b_line);
         ASSERT_TRUE(strstr(text, site) != NULL);
-        struct ward__lockreg_view v;
-        ASSERT_EQ(ward__lockreg_read(getpid(), &v), 0);
+        struct ward_lock_registry v;
+        ASSERT_EQ(ward_lock_registry_read(getpid(), &v), 0);
         ASSERT_EQ(v.inversions, 1u);
         ASSERT_EQ(v.n_inv, 1u);
         ASSERT_STREQ(v.inv[0].wanted, "order_a");
         ASSERT_STREQ(v.inv[0].held, "order_b");
         ASSERT_EQ(v.order_checking, 1u);
-        ward__lockreg_view_free(&v);
+        ward_lock_registry_free(&v);
         ward_lock_order_checking(0);
         close(fd);
         close(saved);

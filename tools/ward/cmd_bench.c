@@ -17,21 +17,12 @@ int cmd_bench(int argc, char **argv)
                     "usage: ward bench ipc|rpc|memory|trace|locks [options] (see docs/ward.md)\n");
                 return 2;
         }
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n < 0) {
-                perror("ward bench: /proc/self/exe");
-                return 1;
+        char name[64], why[512];
+        if (snprintf(name, sizeof(name), "ward-bench-%s", argv[1]) >= (int)sizeof(name)) {
+                fprintf(stderr, "ward bench: no benchmark '%s'\n", argv[1]);
+                return 2;
         }
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        *slash = '\0';
-        char path[PATH_MAX];
-        if (snprintf(path, sizeof(path), "%s/ward-bench-%s", self, argv[1]) >= (int)sizeof(path)) {
-                fprintf(stderr, "ward bench: path too long\n");
-                return 1;
-        }
-        execv(path, argv + 1);
-        fprintf(stderr, "ward bench: no benchmark '%s' (%s: %s)\n", argv[1], path, strerror(errno));
+        exec_sibling(name, argv + 1, why, sizeof(why));
+        fprintf(stderr, "ward bench: no benchmark '%s' (%s)\n", argv[1], why);
         return 2;
 }

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "commands.h"
-#include "lock/symbol.h"
+#include "inspect/stack/symbol.h"
 #include "locks.h"
 
 #define CONFIRM_NS 100000000
@@ -61,7 +61,7 @@ int locks_in_cycle(const struct locks_ctx *c, int tid)
         return 0;
 }
 
-const struct ward__lockreg_entry *locks_entry_at(const struct locks_ctx *c, uint64_t addr)
+const struct ward_lock_entry *locks_entry_at(const struct locks_ctx *c, uint64_t addr)
 {
         for (size_t i = 0; i < c->reg.n; i++) {
                 if (c->reg.entries[i].addr == addr) {
@@ -71,7 +71,7 @@ const struct ward__lockreg_entry *locks_entry_at(const struct locks_ctx *c, uint
         return NULL;
 }
 
-/* symbol_of: ward__lock_symbolize once per address (many threads wait on
+/* symbol_of: ward_symbol_name once per address (many threads wait on
  * the same few locks; sites repeat); buf untouched when it fails */
 static int symbol_of(const struct locks_ctx *c, uint64_t addr, char *buf, size_t size)
 {
@@ -85,7 +85,7 @@ static int symbol_of(const struct locks_ctx *c, uint64_t addr, char *buf, size_t
                 cache[i].pid = c->scan.pid;
                 cache[i].addr = addr;
                 cache[i].r =
-                    ward__lock_symbolize(c->scan.pid, addr, cache[i].name, sizeof(cache[i].name));
+                    ward_symbol_name(c->scan.pid, addr, cache[i].name, sizeof(cache[i].name));
         }
         if (cache[i].r == 0) {
                 snprintf(buf, size, "%s", cache[i].name);
@@ -95,7 +95,7 @@ static int symbol_of(const struct locks_ctx *c, uint64_t addr, char *buf, size_t
 
 void locks_object_name(const struct locks_ctx *c, uint64_t addr, char *buf, size_t size)
 {
-        const struct ward__lockreg_entry *e = locks_entry_at(c, addr);
+        const struct ward_lock_entry *e = locks_entry_at(c, addr);
         buf[0] = '\0';
         if (e && e->name[0]) {
                 snprintf(buf, size, "%s", e->name);
@@ -104,7 +104,7 @@ void locks_object_name(const struct locks_ctx *c, uint64_t addr, char *buf, size
         }
 }
 
-void locks_entry_name(const struct locks_ctx *c, const struct ward__lockreg_entry *e, char *buf,
+void locks_entry_name(const struct locks_ctx *c, const struct ward_lock_entry *e, char *buf,
                       size_t size)
 {
         if (e->name[0]) {
@@ -118,8 +118,8 @@ void locks_entry_name(const struct locks_ctx *c, const struct ward__lockreg_entr
  * return address pc; -ENOENT without a function name */
 static int name_code(const struct locks_ctx *c, uint64_t pc, char *buf, size_t size)
 {
-        struct ward__stack_frame f;
-        if (!c->dwfl || ward__stack_symbolize(c->dwfl, pc, 1, &f) < 0 || !f.func[0]) {
+        struct ward_stack_frame f;
+        if (!c->dwfl || ward_stack_symbolize(c->dwfl, pc, 1, &f) < 0 || !f.func[0]) {
                 return -ENOENT;
         }
         const char *base = strrchr(f.file, '/');
@@ -140,7 +140,7 @@ static void resolve_site(const struct locks_ctx *c, char *site, size_t size)
                 return;
         }
         unsigned long long pc = strtoull(site, &end, 16);
-        char named[WARD__LOCKREG_SITE];
+        char named[WARD_LOCK_SITE_LEN];
         if ((*end == ' ' || *end == '\0') && name_code(c, pc, named, sizeof(named)) == 0) {
                 snprintf(site, size, "%s", named);
         }
@@ -165,7 +165,7 @@ void locks_resolve_registry(struct locks_ctx *c)
                 resolve_site(c, c->reg.entries[i].site, sizeof(c->reg.entries[i].site));
         }
         for (size_t i = 0; i < c->reg.n_inv; i++) {
-                struct ward__lockreg_inversion *v = &c->reg.inv[i];
+                struct ward_lock_inversion *v = &c->reg.inv[i];
                 resolve_name(c, v->held, sizeof(v->held));
                 resolve_name(c, v->wanted, sizeof(v->wanted));
                 resolve_site(c, v->held_site, sizeof(v->held_site));
@@ -175,13 +175,13 @@ void locks_resolve_registry(struct locks_ctx *c)
         }
 }
 
-void locks_last_site(const struct locks_ctx *c, const struct ward__lockreg_entry *e, char *buf,
+void locks_last_site(const struct locks_ctx *c, const struct ward_lock_entry *e, char *buf,
                      size_t size)
 {
         snprintf(buf, size, "?");
         if (!e->last_site) {
                 snprintf(buf, size, "-");
-        } else if (e->flags & WARD__LOCKREG_SITE_IS_PC) {
+        } else if (e->flags & WARD_LOCK_SITE_IS_PC) {
                 if (name_code(c, e->last_site, buf, size) < 0 &&
                     symbol_of(c, e->last_site, buf, size) < 0) {
                         snprintf(buf, size, "0x%llx", (unsigned long long)e->last_site);
@@ -205,7 +205,7 @@ void locks_last_site(const struct locks_ctx *c, const struct ward__lockreg_entry
         }
 }
 
-int locks_skip_entry(const struct locks_ctx *c, const struct ward__lockreg_entry *e)
+int locks_skip_entry(const struct locks_ctx *c, const struct ward_lock_entry *e)
 {
         return c->o.held && !e->owner && !e->readers;
 }
@@ -217,10 +217,10 @@ static void take_stacks(struct locks_ctx *c)
         }
         c->stacks = calloc(c->scan.n ? c->scan.n : 1, sizeof(*c->stacks));
         for (size_t i = 0; c->stacks && i < c->scan.n; i++) {
-                const struct ward__lock_thread *t = &c->scan.threads[i];
-                if (t->kind != WARD__WAIT_NONE && t->sp && t->pc) {
-                        ward__stack_unwind(c->dwfl, t->tid, t->sp, t->pc, c->stacks[i].frames,
-                                           LOCKS_MAX_FRAMES, &c->stacks[i].n);
+                const struct ward_lock_thread *t = &c->scan.threads[i];
+                if (t->kind != WARD_LOCK_WAIT_NONE && t->sp && t->pc) {
+                        ward_stack_unwind(c->dwfl, t->tid, t->sp, t->pc, c->stacks[i].frames,
+                                          LOCKS_MAX_FRAMES, &c->stacks[i].n);
                 }
         }
 }
@@ -228,14 +228,14 @@ static void take_stacks(struct locks_ctx *c)
 /* held_globals (-a): global mutexes and rwlocks that a thread holds */
 static void held_globals(struct locks_ctx *c)
 {
-        struct ward__lock_global *g;
+        struct ward_lock_global *g;
         size_t n;
-        if (ward__lock_globals(c->scan.pid, &g, &n) < 0) {
+        if (ward_lock_globals(c->scan.pid, &g, &n) < 0) {
                 return;
         }
         c->globals = calloc(n ? n : 1, sizeof(*c->globals));
         for (size_t i = 0; c->globals && i < n; i++) {
-                int owner = ward__lock_owner_of(&c->scan, g[i].addr, g[i].rwlock);
+                int owner = ward_lock_owner_of(&c->scan, g[i].addr, g[i].rwlock);
                 if (owner > 0) {
                         c->globals[c->n_globals++] = (struct locks_held_global){g[i], owner};
                 }
@@ -256,24 +256,24 @@ static int scan_error(int pid, int r)
 int cmd_locks(int argc, char **argv)
 {
         struct locks_ctx c = {0};
-        struct ward__lock_scan second;
+        struct ward_lock_scan second;
         if (parse(argc, argv, &c.o) < 0) {
                 return 2;
         }
-        int r = ward__lock_scan(c.o.pid, &c.scan);
+        int r = ward_lock_scan(c.o.pid, &c.scan);
         if (r < 0) {
                 return scan_error(c.o.pid, r);
         }
-        c.reg_status = ward__lockreg_read(c.o.pid, &c.reg);
+        c.reg_status = ward_lock_registry_read(c.o.pid, &c.reg);
         if (c.scan.cycle) { /* confirm: a deadlock does not move */
                 struct timespec ts = {0, CONFIRM_NS};
                 nanosleep(&ts, NULL);
-                if (ward__lock_scan(c.o.pid, &second) == 0) {
-                        c.deadlock = ward__lock_scan_same_cycle(&c.scan, &second);
-                        ward__lock_scan_free(&second);
+                if (ward_lock_scan(c.o.pid, &second) == 0) {
+                        c.deadlock = ward_lock_scan_same_cycle(&c.scan, &second);
+                        ward_lock_scan_free(&second);
                 }
         }
-        if (c.o.stacks && ward__stack_open(c.o.pid, 1, &c.dwfl) < 0) {
+        if (c.o.stacks && ward_stack_open(c.o.pid, 1, &c.dwfl) < 0) {
                 c.dwfl = NULL; /* no names from debug info; the rest still works */
         }
         locks_resolve_registry(&c);
@@ -291,9 +291,9 @@ int cmd_locks(int argc, char **argv)
                 locks_print_text(&c);
         }
         free(c.stacks);
-        ward__stack_close(c.dwfl);
+        ward_stack_close(c.dwfl);
         free(c.globals);
-        ward__lockreg_view_free(&c.reg);
-        ward__lock_scan_free(&c.scan);
+        ward_lock_registry_free(&c.reg);
+        ward_lock_scan_free(&c.scan);
         return c.deadlock ? 1 : 0;
 }

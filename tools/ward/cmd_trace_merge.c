@@ -4,8 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ward/trace-read.h>
+
 #include "commands.h"
-#include "trace/export.h"
+
+static void on_error(void *arg, const char *message)
+{
+        (void)arg;
+        fprintf(stderr, "ward trace merge: %s\n", message);
+}
 
 static void usage(void)
 {
@@ -32,8 +39,8 @@ int cmd_trace_merge(int argc, char **argv)
                 usage();
                 return 2;
         }
-        struct ward__trace_merge *m;
-        if (ward__trace_merge_open(argv + i, argc - i, stderr, &m) < 0) {
+        ward_trace_merge *m;
+        if (ward_trace_merge_open(argv + i, argc - i, on_error, NULL, &m) < 0) {
                 fprintf(stderr, "ward trace merge: no trace file could be read\n");
                 return 1;
         }
@@ -43,16 +50,16 @@ int cmd_trace_merge(int argc, char **argv)
                 perror(out_path);
                 r = -1;
         } else if (ctf) {
-                r = ward__trace_export_ctf(m, ctf, stderr);
+                r = ward_trace_merge_write_ctf(m, ctf);
         } else if (json) {
-                r = ward__trace_export_json(m, out);
+                r = ward_trace_merge_write_chrome(m, out);
         } else {
-                r = ward__trace_export_text(m, out);
+                r = ward_trace_merge_write_text(m, out);
         }
         if (out && out != stdout && fclose(out) != 0) {
                 r = -1;
         }
-        int errors = ward__trace_merge_errors(m);
-        ward__trace_merge_close(m);
+        int errors = ward_trace_merge_errors(m);
+        ward_trace_merge_close(m);
         return r < 0 || errors ? 1 : 0;
 }

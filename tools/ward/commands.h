@@ -2,6 +2,8 @@
 #ifndef WARD_TOOLS_COMMANDS_H
 #define WARD_TOOLS_COMMANDS_H
 
+#include <stddef.h>
+
 struct ward_command {
         const char *name;
         const char *summary;
@@ -20,6 +22,11 @@ int cmd_trace_tail(int argc, char **argv);
 int cmd_trace_merge(int argc, char **argv);
 int cmd_trace_level(int argc, char **argv);
 int cmd_trace_recover(int argc, char **argv);
+
+/* exec_sibling: exec prog (a program of ward's: next to this binary, or in
+ * ../libexec/ward) with argv. Returns only on failure: -errno, with what was
+ * tried in tried. */
+int exec_sibling(const char *prog, char **argv, char *tried, size_t tried_size);
 
 extern const struct ward_command ward_commands[];
 

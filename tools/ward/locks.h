@@ -5,10 +5,11 @@
 
 #include <stddef.h>
 
-#include "lock/globals.h"
-#include "lock/reader.h"
-#include "lock/scan.h"
-#include "lock/stack.h"
+#include <ward/lock-inspect.h>
+
+#include "lock/layout.h"
+#include <ward/lock-inspect.h>
+#include <ward/stack.h>
 
 #define LOCKS_MAX_FRAMES 32
 
@@ -17,22 +18,22 @@ struct locks_opts {
 };
 
 struct locks_stack {
-        struct ward__stack_frame frames[LOCKS_MAX_FRAMES];
+        struct ward_stack_frame frames[LOCKS_MAX_FRAMES];
         size_t n;
 };
 
 struct locks_held_global { /* -a: a global lock that is held */
-        struct ward__lock_global g;
+        struct ward_lock_global g;
         int owner;
 };
 
 struct locks_ctx {
         struct locks_opts o;
-        struct ward__lock_scan scan;
+        struct ward_lock_scan scan;
         int deadlock;
-        struct ward__lockreg_view reg;
+        struct ward_lock_registry reg;
         int reg_status;             /* 0, or why there is no registry (-ENOENT, -ESTALE...) */
-        struct ward__stack *dwfl;   /* the target's modules (NULL with --no-stacks) */
+        struct ward_stack *dwfl;    /* the target's modules (NULL with --no-stacks) */
         struct locks_stack *stacks; /* per scan thread, NULL without stacks */
         struct locks_held_global *globals;
         size_t n_globals;
@@ -42,7 +43,7 @@ struct locks_ctx {
 int locks_in_cycle(const struct locks_ctx *c, int tid);
 
 /* locks_entry_at: the registry entry of the lock at addr, or NULL */
-const struct ward__lockreg_entry *locks_entry_at(const struct locks_ctx *c, uint64_t addr);
+const struct ward_lock_entry *locks_entry_at(const struct locks_ctx *c, uint64_t addr);
 
 /* locks_object_name: a lock's name: the registry's, else the covering
  * symbol's ("app!mutex_a"), else "" */
@@ -50,12 +51,12 @@ void locks_object_name(const struct locks_ctx *c, uint64_t addr, char *buf, size
 
 /* locks_entry_name: a registry entry's name in quotes ("cache"), else
  * (a lock the preload shim found) the symbol covering it, else its address */
-void locks_entry_name(const struct locks_ctx *c, const struct ward__lockreg_entry *e, char *buf,
+void locks_entry_name(const struct locks_ctx *c, const struct ward_lock_entry *e, char *buf,
                       size_t size);
 
 /* locks_last_site: where a registry entry was last acquired, read from the
  * live process ("?" if unreadable) */
-void locks_last_site(const struct locks_ctx *c, const struct ward__lockreg_entry *e, char *buf,
+void locks_last_site(const struct locks_ctx *c, const struct ward_lock_entry *e, char *buf,
                      size_t size);
 
 /* locks_resolve_registry: rewrite the registry's code addresses ("0xPC
@@ -65,7 +66,7 @@ void locks_last_site(const struct locks_ctx *c, const struct ward__lockreg_entry
 void locks_resolve_registry(struct locks_ctx *c);
 
 /* locks_skip_entry: does -e/--held leave this registry entry out? */
-int locks_skip_entry(const struct locks_ctx *c, const struct ward__lockreg_entry *e);
+int locks_skip_entry(const struct locks_ctx *c, const struct ward_lock_entry *e);
 
 void locks_print_text(const struct locks_ctx *c);
 void locks_print_json(const struct locks_ctx *c);

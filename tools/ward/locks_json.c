@@ -17,12 +17,12 @@ static void field(struct ward__buf *b, const char *key, const char *v)
 }
 
 static void put_entry(struct ward__buf *b, const struct locks_ctx *c,
-                      const struct ward__lockreg_entry *e)
+                      const struct ward_lock_entry *e)
 {
         char last[128];
         locks_last_site(c, e, last, sizeof(last));
         ward__buf_printf(b, "{\"kind\":\"%s\",\"address\":\"0x%llx\"",
-                         e->kind == WARD__LOCKREG_RWLOCK ? "rwlock" : "mutex",
+                         e->kind == WARD_LOCK_ENTRY_RWLOCK ? "rwlock" : "mutex",
                          (unsigned long long)e->addr);
         field(b, "name", e->name);
         field(b, "created_at", e->site);
@@ -38,7 +38,7 @@ static void put_entry(struct ward__buf *b, const struct locks_ctx *c,
                          (unsigned long long)e->wait_ns_max, (unsigned long long)e->hold_ns_max);
 }
 
-static void put_inversion(struct ward__buf *b, const struct ward__lockreg_inversion *v)
+static void put_inversion(struct ward__buf *b, const struct ward_lock_inversion *v)
 {
         ward__buf_printf(b, "{\"tid\":%u", v->tid);
         field(b, "held", v->held);
@@ -54,7 +54,7 @@ static void put_stack(struct ward__buf *b, const struct locks_stack *s)
 {
         ward__buf_puts(b, ",\"stack\":[");
         for (size_t i = 0; i < s->n; i++) {
-                const struct ward__stack_frame *f = &s->frames[i];
+                const struct ward_stack_frame *f = &s->frames[i];
                 ward__buf_printf(b, "%s{\"pc\":\"0x%llx\"", i ? "," : "",
                                  (unsigned long long)f->pc);
                 field(b, "function", f->func);
@@ -67,21 +67,21 @@ static void put_stack(struct ward__buf *b, const struct locks_stack *s)
 
 static void put_threads(struct ward__buf *b, const struct locks_ctx *c)
 {
-        const struct ward__lock_scan *s = &c->scan;
+        const struct ward_lock_scan *s = &c->scan;
         int first = 1;
         ward__buf_puts(b, ",\"threads\":[");
         for (size_t i = 0; i < s->n; i++) {
-                const struct ward__lock_thread *t = &s->threads[i];
+                const struct ward_lock_thread *t = &s->threads[i];
                 char name[256];
-                if (t->kind == WARD__WAIT_NONE && !c->o.verbose) {
+                if (t->kind == WARD_LOCK_WAIT_NONE && !c->o.verbose) {
                         continue;
                 }
                 locks_object_name(c, t->addr, name, sizeof(name));
                 ward__buf_printf(b, "%s{\"tid\":%d", first ? "" : ",", t->tid);
                 field(b, "thread_name", t->name);
                 ward__buf_printf(b, ",\"waits_on\":\"%s\",\"object\":\"0x%llx\"",
-                                 t->kind == WARD__WAIT_NONE ? "none"
-                                                            : ward__lock_kind_name(t->kind),
+                                 t->kind == WARD_LOCK_WAIT_NONE ? "none"
+                                                                : ward_lock_wait_name(t->kind),
                                  (unsigned long long)t->addr);
                 field(b, "name", name);
                 ward__buf_printf(b, ",\"owner\":%d,\"in_cycle\":%s", t->owner,

@@ -11,7 +11,7 @@
 
 static int by_contention(const void *a, const void *b)
 {
-        const struct ward__lockreg_entry *x = a, *y = b;
+        const struct ward_lock_entry *x = a, *y = b;
         if (x->contentions != y->contentions) {
                 return x->contentions < y->contentions ? 1 : -1;
         }
@@ -22,7 +22,7 @@ static int by_contention(const void *a, const void *b)
 
 void locks_print_report(const struct locks_ctx *c)
 {
-        const struct ward__lockreg_view *r = &c->reg;
+        const struct ward_lock_registry *r = &c->reg;
         if (c->reg_status < 0) {
                 printf("process %d has no lock registry (no ward_mutex used, or not run under "
                        "libward-locks.so)\n",
@@ -33,7 +33,7 @@ void locks_print_report(const struct locks_ctx *c)
         printf("%-4s %-40s %-32s %12s %10s %7s %12s %12s %12s\n", "rank", "lock", "created at",
                "acquired", "contended", "%", "wait total", "wait max", "hold max");
         for (size_t i = 0; i < r->n && i < TOP; i++) {
-                const struct ward__lockreg_entry *e = &r->entries[i];
+                const struct ward_lock_entry *e = &r->entries[i];
                 uint64_t acq = e->acquisitions + e->read_acquisitions;
                 char name[160];
                 locks_entry_name(c, e, name, sizeof(name));

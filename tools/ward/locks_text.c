@@ -18,13 +18,13 @@ static void fmt_ns(uint64_t ns, char *buf, size_t size)
         }
 }
 
-static void print_entry(const struct locks_ctx *c, const struct ward__lockreg_entry *e)
+static void print_entry(const struct locks_ctx *c, const struct ward_lock_entry *e)
 {
         char total[32], max[32], hold[32], last[128], name[160];
-        const char *kind = e->kind == WARD__LOCKREG_RWLOCK ? "rwlock" : "mutex";
-        const char *type = e->flags & WARD__LOCKREG_RECURSIVE    ? " recursive"
-                           : e->flags & WARD__LOCKREG_ERRORCHECK ? " errorcheck"
-                                                                 : "";
+        const char *kind = e->kind == WARD_LOCK_ENTRY_RWLOCK ? "rwlock" : "mutex";
+        const char *type = e->flags & WARD_LOCK_RECURSIVE    ? " recursive"
+                           : e->flags & WARD_LOCK_ERRORCHECK ? " errorcheck"
+                                                             : "";
         locks_entry_name(c, e, name, sizeof(name));
         printf("  %s%s %s 0x%llx created at %s\n", kind, type, name, (unsigned long long)e->addr,
                e->site[0] ? e->site : "?");
@@ -52,7 +52,7 @@ static void print_entry(const struct locks_ctx *c, const struct ward__lockreg_en
 
 static void print_registry(const struct locks_ctx *c)
 {
-        const struct ward__lockreg_view *r = &c->reg;
+        const struct ward_lock_registry *r = &c->reg;
         if (c->reg_status == -ESTALE) {
                 printf("(ignored a stale lock registry left by an earlier process %d)\n",
                        c->scan.pid);
@@ -74,7 +74,7 @@ static void print_registry(const struct locks_ctx *c)
                 printf("  (%u more locks: the registry was full)\n", r->untracked);
         }
         for (size_t i = 0; i < r->n_inv; i++) {
-                const struct ward__lockreg_inversion *v = &r->inv[i];
+                const struct ward_lock_inversion *v = &r->inv[i];
                 printf("LOCK ORDER INVERSION (thread %u): takes \"%s\" at %s while holding \"%s\" "
                        "(taken at %s); earlier \"%s\" was taken at %s before the way to \"%s\" "
                        "at %s\n",
@@ -99,7 +99,7 @@ static void print_globals(const struct locks_ctx *c)
         }
 }
 
-static void describe(const struct locks_ctx *c, const struct ward__lock_thread *t, char *buf,
+static void describe(const struct locks_ctx *c, const struct ward_lock_thread *t, char *buf,
                      size_t size)
 {
         char kind[48] = "", name[256], sym[272] = "";
@@ -107,33 +107,33 @@ static void describe(const struct locks_ctx *c, const struct ward__lock_thread *
         if (name[0]) {
                 snprintf(sym, sizeof(sym), " (%s)", name);
         }
-        if (t->kind == WARD__WAIT_MUTEX) {
-                ward__lock_mutex_kind_name(t->mutex_kind, kind, sizeof(kind));
+        if (t->kind == WARD_LOCK_WAIT_MUTEX) {
+                ward_lock_mutex_kind_name(t->mutex_kind, kind, sizeof(kind));
         }
-        if (t->kind == WARD__WAIT_NONE) {
+        if (t->kind == WARD_LOCK_WAIT_NONE) {
                 snprintf(buf, size, "not waiting (state %c)", t->state);
-        } else if (t->kind == WARD__WAIT_RESTARTED) {
+        } else if (t->kind == WARD_LOCK_WAIT_RESTARTED) {
                 snprintf(buf, size, "in an interrupted timed wait");
-        } else if (t->kind == WARD__WAIT_FOREVER) {
+        } else if (t->kind == WARD_LOCK_WAIT_FOREVER) {
                 snprintf(buf, size,
                          "waits forever: the kernel refused its PI mutex lock "
                          "(deadlock)");
-        } else if (t->kind == WARD__WAIT_JOIN) {
+        } else if (t->kind == WARD_LOCK_WAIT_JOIN) {
                 snprintf(buf, size, "joins thread %d", t->owner);
         } else if (t->owner) {
                 snprintf(buf, size, "waits on %s %s%s0x%llx%s held by thread %d",
-                         ward__lock_kind_name(t->kind), kind, kind[0] ? " " : "",
+                         ward_lock_wait_name(t->kind), kind, kind[0] ? " " : "",
                          (unsigned long long)t->addr, sym, t->owner);
         } else {
                 snprintf(buf, size, "waits on %s 0x%llx%s (no owner known)",
-                         ward__lock_kind_name(t->kind), (unsigned long long)t->addr, sym);
+                         ward_lock_wait_name(t->kind), (unsigned long long)t->addr, sym);
         }
 }
 
 static void print_stack(const struct locks_stack *s)
 {
         for (size_t i = 0; i < s->n; i++) {
-                const struct ward__stack_frame *f = &s->frames[i];
+                const struct ward_stack_frame *f = &s->frames[i];
                 printf("    #%-2zu 0x%016llx %s", i, (unsigned long long)f->pc,
                        f->func[0] ? f->func : "??");
                 if (f->file[0]) {
@@ -148,23 +148,23 @@ static void print_stack(const struct locks_stack *s)
 
 void locks_print_text(const struct locks_ctx *c)
 {
-        const struct ward__lock_scan *s = &c->scan;
+        const struct ward_lock_scan *s = &c->scan;
         size_t blocked = 0;
         print_registry(c);
         print_globals(c);
         for (size_t i = 0; i < s->n; i++) {
-                const struct ward__lock_thread *t = &s->threads[i];
+                const struct ward_lock_thread *t = &s->threads[i];
                 char what[1024];
-                if (t->kind == WARD__WAIT_NONE && !c->o.verbose) {
+                if (t->kind == WARD_LOCK_WAIT_NONE && !c->o.verbose) {
                         continue;
                 }
-                blocked += t->kind != WARD__WAIT_NONE;
+                blocked += t->kind != WARD_LOCK_WAIT_NONE;
                 describe(c, t, what, sizeof(what));
                 printf("thread %d (%s)%s %s\n", t->tid, t->name,
                        locks_in_cycle(c, t->tid) ? " [deadlock]" : "", what);
                 if (c->stacks) {
                         print_stack(&c->stacks[i]);
-                } else if (c->o.verbose && t->kind != WARD__WAIT_NONE) {
+                } else if (c->o.verbose && t->kind != WARD_LOCK_WAIT_NONE) {
                         printf("    sp 0x%llx pc 0x%llx\n", (unsigned long long)t->sp,
                                (unsigned long long)t->pc);
                 }

@@ -28,7 +28,7 @@
 
 struct slot {
         uintptr_t addr; /* 0: empty; written once */
-        struct ward__lockreg_entry *e;
+        struct ward_lock_entry *e;
         uint32_t cls;
 };
 
@@ -61,7 +61,7 @@ extern __thread struct ward__lock_held_stack ward__lock_held
  * call, needs no lookup */
 static __thread struct {
         const void *lock;
-        struct ward__lockreg_entry *e;
+        struct ward_lock_entry *e;
 } last __attribute__((tls_model("initial-exec")));
 
 static void resolve(void)
@@ -119,14 +119,14 @@ static inline __attribute__((always_inline)) struct slot *find(const void *a)
 __attribute__((noinline, cold)) static struct slot *attach(const void *a, uint32_t kind,
                                                            const void *site, int static_init)
 {
-        char where[WARD__LOCKREG_SITE], name[24];
+        char where[WARD_LOCK_SITE_LEN], name[24];
         in_shim++;
         ward__lock_where_format((struct ward__lock_where){NULL, site}, where, sizeof(where));
         snprintf(name, sizeof(name), "%p", a); /* ward locks names it by symbol */
         uint32_t cls = ward__lock_class(static_init ? (uintptr_t)a : (uintptr_t)site, name,
                                         (struct ward__lock_where){NULL, site});
-        struct ward__lockreg_entry *e = ward__lockreg_claim(
-            kind, WARD__LOCKREG_PRELOAD | WARD__LOCKREG_SITE_IS_PC, a, "", where, cls);
+        struct ward_lock_entry *e = ward__lockreg_claim(
+            kind, WARD_LOCK_PRELOADED | WARD_LOCK_SITE_IS_PC, a, "", where, cls);
         ward__lock_spin(&table_lock);
         struct slot *s = find(a);
         if (!s) {
@@ -142,7 +142,7 @@ __attribute__((noinline, cold)) static struct slot *attach(const void *a, uint32
                         e = NULL;
                 }
         } else if (!__atomic_load_n(&s->e, __ATOMIC_ACQUIRE) || !static_init) {
-                struct ward__lockreg_entry *old = __atomic_exchange_n(&s->e, e, __ATOMIC_ACQ_REL);
+                struct ward_lock_entry *old = __atomic_exchange_n(&s->e, e, __ATOMIC_ACQ_REL);
                 s->cls = cls;
                 e = old; /* re-initialized at the same address: the old entry goes */
         }
@@ -162,7 +162,7 @@ static inline __attribute__((always_inline)) struct slot *slot_for(const void *a
         return s;
 }
 
-static struct ward__lockreg_entry *entry_of(const struct slot *s)
+static struct ward_lock_entry *entry_of(const struct slot *s)
 {
         return s ? __atomic_load_n(&s->e, __ATOMIC_ACQUIRE) : NULL;
 }
@@ -174,12 +174,12 @@ static int order_on(void)
 
 /* wait_for (slow path): block on lock, timed; *t0..*t1 the wait */
 __attribute__((noinline, cold)) static int wait_for(void *lock, uint32_t kind,
-                                                    struct ward__lockreg_entry *e,
+                                                    struct ward_lock_entry *e,
                                                     int (*block)(void *, const void *),
                                                     const void *arg, uint64_t *t0, uint64_t *t1)
 {
-        uint32_t owner = kind == WARD__LOCKREG_RWLOCK ? ward__lock_rwlock_writer(lock)
-                                                      : ward__lock_mutex_owner(lock);
+        uint32_t owner = kind == WARD_LOCK_ENTRY_RWLOCK ? ward__lock_rwlock_writer(lock)
+                                                        : ward__lock_mutex_owner(lock);
         *t0 = ward__lockstat_wait_begin(e);
         int r = block(lock, arg);
         in_shim++;
@@ -197,7 +197,7 @@ static inline __attribute__((always_inline)) int acquire(void *lock, uint32_t ki
                                                          const void *arg, int read)
 {
         struct slot *s = slot_for(lock, kind, pc);
-        struct ward__lockreg_entry *e = entry_of(s);
+        struct ward_lock_entry *e = entry_of(s);
         struct ward__lock_where at = {NULL, pc};
         if (block && s && order_on()) {
                 ward__lock_order_check(s->cls, at);
@@ -227,7 +227,7 @@ static inline __attribute__((always_inline)) int acquire(void *lock, uint32_t ki
 /* release: the caller is about to unlock lock (a mutex, or an rwlock) */
 static inline void release(void *lock, int rwlock)
 {
-        struct ward__lockreg_entry *e = last.lock == lock ? last.e : entry_of(find(lock));
+        struct ward_lock_entry *e = last.lock == lock ? last.e : entry_of(find(lock));
         if (e && (rwlock ? ward__lock_rwlock_writer(lock) != 0
                          : ((pthread_mutex_t *)lock)->__data.__count <= 1)) {
                 ward__lockstat_unlocking(e); /* the writer's, or a mutex's last level */
@@ -292,7 +292,7 @@ EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
         }
         int r = real.mutex_init(m, a);
         if (r == 0 && !in_shim) {
-                attach(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), 0);
+                attach(m, WARD_LOCK_ENTRY_MUTEX, __builtin_return_address(0), 0);
         }
         return r;
 }
@@ -314,7 +314,8 @@ EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         if (!READY(mutex_lock) || in_shim) {
                 return real.mutex_lock ? real.mutex_lock(m) : ENOSYS;
         }
-        return acquire(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), m_try, m_lock, NULL, 0);
+        return acquire(m, WARD_LOCK_ENTRY_MUTEX, __builtin_return_address(0), m_try, m_lock, NULL,
+                       0);
 }
 
 EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -322,7 +323,7 @@ EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
         if (!READY(mutex_trylock) || in_shim) {
                 return real.mutex_trylock ? real.mutex_trylock(m) : ENOSYS;
         }
-        return acquire(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), m_try, NULL, NULL, 0);
+        return acquire(m, WARD_LOCK_ENTRY_MUTEX, __builtin_return_address(0), m_try, NULL, NULL, 0);
 }
 
 EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
@@ -330,7 +331,7 @@ EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *t)
         if (!READY(mutex_timedlock) || in_shim) {
                 return real.mutex_timedlock ? real.mutex_timedlock(m, t) : ENOSYS;
         }
-        return acquire(m, WARD__LOCKREG_MUTEX, __builtin_return_address(0), m_try, m_timed, t, 0);
+        return acquire(m, WARD_LOCK_ENTRY_MUTEX, __builtin_return_address(0), m_try, m_timed, t, 0);
 }
 
 EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
@@ -349,7 +350,7 @@ EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *
         }
         int r = real.rw_init(l, a);
         if (r == 0 && !in_shim) {
-                attach(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), 0);
+                attach(l, WARD_LOCK_ENTRY_RWLOCK, __builtin_return_address(0), 0);
         }
         return r;
 }
@@ -371,7 +372,7 @@ EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
         if (!READY(rw_rdlock) || in_shim) {
                 return real.rw_rdlock ? real.rw_rdlock(l) : ENOSYS;
         }
-        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_tryrd, r_rd, NULL,
+        return acquire(l, WARD_LOCK_ENTRY_RWLOCK, __builtin_return_address(0), r_tryrd, r_rd, NULL,
                        1);
 }
 
@@ -380,7 +381,7 @@ EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
         if (!READY(rw_wrlock) || in_shim) {
                 return real.rw_wrlock ? real.rw_wrlock(l) : ENOSYS;
         }
-        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_trywr, r_wr, NULL,
+        return acquire(l, WARD_LOCK_ENTRY_RWLOCK, __builtin_return_address(0), r_trywr, r_wr, NULL,
                        0);
 }
 
@@ -389,7 +390,7 @@ EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
         if (!READY(rw_tryrdlock) || in_shim) {
                 return real.rw_tryrdlock ? real.rw_tryrdlock(l) : ENOSYS;
         }
-        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_tryrd, NULL, NULL,
+        return acquire(l, WARD_LOCK_ENTRY_RWLOCK, __builtin_return_address(0), r_tryrd, NULL, NULL,
                        1);
 }
 
@@ -398,7 +399,7 @@ EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
         if (!READY(rw_trywrlock) || in_shim) {
                 return real.rw_trywrlock ? real.rw_trywrlock(l) : ENOSYS;
         }
-        return acquire(l, WARD__LOCKREG_RWLOCK, __builtin_return_address(0), r_trywr, NULL, NULL,
+        return acquire(l, WARD_LOCK_ENTRY_RWLOCK, __builtin_return_address(0), r_trywr, NULL, NULL,
                        0);
 }
 
@@ -414,7 +415,7 @@ EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 /* A condition wait gives the mutex up and takes it back inside libc. */
 static void cond_released(pthread_mutex_t *m, uint32_t *held)
 {
-        struct ward__lockreg_entry *e = entry_of(find(m));
+        struct ward_lock_entry *e = entry_of(find(m));
         *held = e && ward__lock_mutex_owner(m) == ward__lock_tid();
         if (*held) {
                 ward__lockstat_unlocking(e);
@@ -423,7 +424,7 @@ static void cond_released(pthread_mutex_t *m, uint32_t *held)
 
 static void cond_retaken(pthread_mutex_t *m, uint32_t held, const void *pc)
 {
-        struct ward__lockreg_entry *e = entry_of(find(m));
+        struct ward_lock_entry *e = entry_of(find(m));
         if (e && held) {
                 ward__lockstat_locked(e, (uint64_t)(uintptr_t)pc, 0, 0);
         }

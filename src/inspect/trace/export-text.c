@@ -1,9 +1,9 @@
-/* Merged records as text lines: see export.h. */
+/* Merged records as text lines: see ward/trace-read.h. */
 #include "core/buf.h"
-#include "trace/export.h"
-#include "trace/print.h"
+#include "inspect/trace/merge.h"
+#include "inspect/trace/print.h"
 
-int ward__trace_export_text(struct ward__trace_merge *m, FILE *out)
+int ward_trace_merge_write_text(struct ward_trace_merge *m, FILE *out)
 {
         struct ward__trace_mev e;
         struct ward__buf line = {0};

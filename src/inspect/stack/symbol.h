@@ -8,10 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ward__lock_symbolize: write "file!symbol" or "file!symbol+0xN" for addr in
- * process pid into out. Returns 0, or -ENOENT when no symbol covers addr
- * (heap, stack, stripped file), or -errno. */
-int ward__lock_symbolize(int pid, uint64_t addr, char *out, size_t size);
+#include <ward/stack.h>
 
 /* ward__lock_mapped_files: call fn(arg, path, base) once per file mapped
  * into pid, base being the start of its first mapping (file offset 0). fn

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "core/procstat.h"
-#include "trace/live.h"
+#include "inspect/trace/live.h"
 
 static int fail(char *err, size_t err_size, int code, const char *path, const char *what)
 {
@@ -63,6 +63,7 @@ int ward__trace_live_open_path(const char *path, int pid, int writable, struct w
         struct stat st;
         memset(l, 0, sizeof(*l));
         l->fd = -1;
+        l->writable = writable;
         snprintf(l->path, sizeof(l->path), "%s", path);
         l->fd = open(l->path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
         if (l->fd < 0) {

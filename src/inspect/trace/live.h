@@ -14,6 +14,7 @@
 
 struct ward__trace_live {
         int fd;
+        int writable; /* opened read-write (the level can be set) */
         uint8_t *map;
         size_t size;
         struct ward__trace_shm hdr; /* a checked copy */

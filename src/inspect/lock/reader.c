@@ -13,7 +13,9 @@
 
 #include "core/procstat.h"
 #include "lock/glibc.h"
-#include "lock/reader.h"
+#include <ward/lock-inspect.h>
+
+#include "lock/layout.h"
 
 #define COPY_TRIES 1000
 
@@ -23,7 +25,7 @@ static void terminate(char *s, size_t size)
 }
 
 /* copy_entry: a consistent copy of e, or -EBUSY if it kept changing */
-static int copy_entry(const struct ward__lockreg_entry *e, struct ward__lockreg_entry *out)
+static int copy_entry(const struct ward_lock_entry *e, struct ward_lock_entry *out)
 {
         for (int i = 0; i < COPY_TRIES; i++) {
                 uint32_t s1 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
@@ -41,12 +43,11 @@ static int copy_entry(const struct ward__lockreg_entry *e, struct ward__lockreg_
         return -EBUSY;
 }
 
-static void copy_inversions(const struct ward__lockreg_header *h, struct ward__lockreg_view *v)
+static void copy_inversions(const struct ward__lockreg_header *h, struct ward_lock_registry *v)
 {
-        uint32_t n =
-            v->inversions < WARD__LOCKREG_INVERSIONS ? v->inversions : WARD__LOCKREG_INVERSIONS;
+        uint32_t n = v->inversions < WARD_LOCK_INVERSIONS ? v->inversions : WARD_LOCK_INVERSIONS;
         for (uint32_t i = 0; i < n; i++) {
-                struct ward__lockreg_inversion *d = &v->inv[v->n_inv];
+                struct ward_lock_inversion *d = &v->inv[v->n_inv];
                 uint32_t seq = __atomic_load_n(&h->inversion[i].seq, __ATOMIC_ACQUIRE);
                 if (seq == 0 || (seq & 1)) {
                         continue; /* being written: the next read will have it */
@@ -62,18 +63,18 @@ static void copy_inversions(const struct ward__lockreg_header *h, struct ward__l
         }
 }
 
-int ward__lockreg_parse(const void *map, size_t size, struct ward__lockreg_view *v)
+int ward_lock_registry_parse(const void *map, size_t size, struct ward_lock_registry *v)
 {
         const struct ward__lockreg_header *h = map;
         memset(v, 0, sizeof(*v));
         if (size < WARD__LOCKREG_ENTRIES_OFFSET ||
             __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != WARD__LOCKREG_MAGIC ||
             h->version != WARD__LOCKREG_VERSION ||
-            h->entry_size != sizeof(struct ward__lockreg_entry)) {
+            h->entry_size != sizeof(struct ward_lock_entry)) {
                 return -EPROTO;
         }
         uint32_t cap = h->capacity, used = __atomic_load_n(&h->used, __ATOMIC_ACQUIRE);
-        if (cap > (size - WARD__LOCKREG_ENTRIES_OFFSET) / sizeof(struct ward__lockreg_entry) ||
+        if (cap > (size - WARD__LOCKREG_ENTRIES_OFFSET) / sizeof(struct ward_lock_entry) ||
             used > cap) {
                 return -EPROTO;
         }
@@ -87,13 +88,13 @@ int ward__lockreg_parse(const void *map, size_t size, struct ward__lockreg_view 
         if (!v->entries) {
                 return -ENOMEM;
         }
-        const struct ward__lockreg_entry *e =
+        const struct ward_lock_entry *e =
             (const void *)((const char *)map + WARD__LOCKREG_ENTRIES_OFFSET);
         for (uint32_t i = 0; i < used; i++) {
-                struct ward__lockreg_entry *d = &v->entries[v->n];
+                struct ward_lock_entry *d = &v->entries[v->n];
                 if (copy_entry(&e[i], d) < 0) {
                         v->busy++;
-                } else if (d->kind == WARD__LOCKREG_MUTEX || d->kind == WARD__LOCKREG_RWLOCK) {
+                } else if (d->kind == WARD_LOCK_ENTRY_MUTEX || d->kind == WARD_LOCK_ENTRY_RWLOCK) {
                         v->n++;
                 }
         }
@@ -105,7 +106,7 @@ int ward__lockreg_parse(const void *map, size_t size, struct ward__lockreg_view 
 /* fill_live: owner, recursion and readers of v's entries from the locks
  * themselves in process pid (what the process does not write; a lock that
  * cannot be read keeps zeros) */
-static void fill_live(int pid, struct ward__lockreg_view *v)
+static void fill_live(int pid, struct ward_lock_registry *v)
 {
         struct ward__glibc_words words[LIVE_BATCH];
         struct iovec local[LIVE_BATCH], remote[LIVE_BATCH];
@@ -123,9 +124,9 @@ static void fill_live(int pid, struct ward__lockreg_view *v)
                         if (got < (ssize_t)((i + 1) * sizeof(words[0]))) {
                                 process_vm_readv(pid, &local[i], 1, &remote[i], 1, 0);
                         }
-                        struct ward__lockreg_entry *e = &v->entries[at + i];
+                        struct ward_lock_entry *e = &v->entries[at + i];
                         const uint32_t *w = (const uint32_t *)words[i].w;
-                        if (e->kind == WARD__LOCKREG_RWLOCK) {
+                        if (e->kind == WARD_LOCK_ENTRY_RWLOCK) {
                                 e->owner = w[WARD__GLIBC_RWLOCK_CUR_WRITER];
                                 e->readers = e->owner ? 0
                                                       : w[WARD__GLIBC_RWLOCK_READERS] >>
@@ -149,22 +150,22 @@ static void on_bus(int sig)
 }
 
 /* parse_guarded: parse, turning a SIGBUS (the file shrank) into -EPROTO */
-static int parse_guarded(const void *map, size_t size, struct ward__lockreg_view *v)
+static int parse_guarded(const void *map, size_t size, struct ward_lock_registry *v)
 {
         struct sigaction sa = {.sa_handler = on_bus}, old;
         volatile int r = -EPROTO;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGBUS, &sa, &old);
         if (sigsetjmp(bus_jump, 1) == 0) {
-                r = ward__lockreg_parse(map, size, v);
+                r = ward_lock_registry_parse(map, size, v);
         } else {
-                ward__lockreg_view_free(v);
+                ward_lock_registry_free(v);
         }
         sigaction(SIGBUS, &old, NULL);
         return r;
 }
 
-int ward__lockreg_read(int pid, struct ward__lockreg_view *v)
+int ward_lock_registry_read(int pid, struct ward_lock_registry *v)
 {
         char path[64];
         struct stat st;
@@ -189,7 +190,7 @@ int ward__lockreg_read(int pid, struct ward__lockreg_view *v)
         munmap(map, size);
         if (r == 0 &&
             (v->pid != pid || ward__proc_stat(pid, NULL, &start) < 0 || start != v->start_time)) {
-                ward__lockreg_view_free(v);
+                ward_lock_registry_free(v);
                 r = -ESTALE;
         }
         if (r == 0) {
@@ -198,7 +199,7 @@ int ward__lockreg_read(int pid, struct ward__lockreg_view *v)
         return r;
 }
 
-void ward__lockreg_view_free(struct ward__lockreg_view *v)
+void ward_lock_registry_free(struct ward_lock_registry *v)
 {
         free(v->entries);
         v->entries = NULL;

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lock/globals.h"
-#include "lock/symbol.h"
+#include "inspect/stack/symbol.h"
+#include <ward/lock-inspect.h>
 
 struct found {
-        struct ward__lock_global *v;
+        struct ward_lock_global *v;
         size_t n, cap;
         const char *file; /* the base name of the file being read */
 };
@@ -25,14 +25,14 @@ static int add_if_lock(void *arg, const struct ward__lock_symbol *s)
         }
         if (fd->n == fd->cap) {
                 size_t cap = fd->cap ? 2 * fd->cap : 16;
-                struct ward__lock_global *p = realloc(fd->v, cap * sizeof(*p));
+                struct ward_lock_global *p = realloc(fd->v, cap * sizeof(*p));
                 if (!p) {
                         return -ENOMEM;
                 }
                 fd->v = p;
                 fd->cap = cap;
         }
-        struct ward__lock_global *g = &fd->v[fd->n++];
+        struct ward_lock_global *g = &fd->v[fd->n++];
         g->addr = s->addr;
         g->rwlock = s->size == sizeof(pthread_rwlock_t);
         snprintf(g->name, sizeof(g->name), "%s!%s", fd->file, s->name);
@@ -51,7 +51,7 @@ static int scan_file(void *arg, const char *path, uint64_t base)
         return r == -ENOMEM ? r : 0;
 }
 
-int ward__lock_globals(int pid, struct ward__lock_global **ret, size_t *n)
+int ward_lock_globals(int pid, struct ward_lock_global **ret, size_t *n)
 {
         struct found out = {0};
         int r = ward__lock_mapped_files(pid, scan_file, &out);

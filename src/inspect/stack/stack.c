@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "lock/stack.h"
+#include <ward/stack.h>
 
 #define PAGE 4096u
 #define CACHED_PAGES 8
@@ -29,10 +29,10 @@ struct stack_page {
 struct named_pc {
         uint64_t lookup; /* 0: empty */
         size_t n;
-        struct ward__stack_frame f[MAX_INLINED];
+        struct ward_stack_frame f[MAX_INLINED];
 };
 
-struct ward__stack {
+struct ward_stack {
         Dwfl *dwfl;
         int pid, with_lines;
         int tid;              /* the thread being unwound */
@@ -41,7 +41,7 @@ struct ward__stack {
         uint64_t last_sp;     /* the stack pointer of the last frame recorded */
         struct stack_page pages[CACHED_PAGES];
         unsigned next_page;
-        struct ward__stack_frame *frames;
+        struct ward_stack_frame *frames;
         size_t max, n;
         struct named_pc named[NAMED_SLOTS];
         struct {
@@ -51,7 +51,7 @@ struct ward__stack {
 };
 
 /* in_module: is addr inside a mapped file (a candidate code address)? */
-static int in_module(const struct ward__stack *st, uint64_t addr)
+static int in_module(const struct ward_stack *st, uint64_t addr)
 {
         for (size_t i = 0; i < st->n_modules; i++) {
                 if (addr >= st->modules[i].start && addr < st->modules[i].end) {
@@ -66,7 +66,7 @@ static int note_module(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 {
         (void)userdata;
         (void)name;
-        struct ward__stack *st = arg;
+        struct ward_stack *st = arg;
         Dwarf_Addr low, high;
         if (st->n_modules < MAX_MODULES &&
             dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL)) {
@@ -78,7 +78,7 @@ static int note_module(Dwfl_Module *mod, void **userdata, const char *name, Dwar
 
 /* page_of: the cached copy of the target's page at addr, read once with
  * process_vm_readv; NULL if unreadable */
-static const struct stack_page *page_of(struct ward__stack *st, uint64_t addr)
+static const struct stack_page *page_of(struct ward_stack *st, uint64_t addr)
 {
         uint64_t base = addr & ~(uint64_t)(PAGE - 1);
         for (unsigned i = 0; i < CACHED_PAGES; i++) {
@@ -99,7 +99,7 @@ static const struct stack_page *page_of(struct ward__stack *st, uint64_t addr)
 
 /* read_bytes: n bytes of the target at addr, through the page cache (a
  * range may straddle pages) */
-static int read_bytes(struct ward__stack *st, uint64_t addr, void *out, size_t n)
+static int read_bytes(struct ward_stack *st, uint64_t addr, void *out, size_t n)
 {
         unsigned char *o = out;
         while (n > 0) {
@@ -114,7 +114,7 @@ static int read_bytes(struct ward__stack *st, uint64_t addr, void *out, size_t n
         return 0;
 }
 
-static int read_word(struct ward__stack *st, uint64_t addr, uint64_t *word)
+static int read_word(struct ward_stack *st, uint64_t addr, uint64_t *word)
 {
         return read_bytes(st, addr, word, sizeof(*word));
 }
@@ -133,7 +133,7 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 {
         (void)dwfl;
-        struct ward__stack *st = arg;
+        struct ward_stack *st = arg;
         if (*thread_argp) {
                 return 0;
         }
@@ -144,14 +144,14 @@ static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
 static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 {
         (void)dwfl;
-        struct ward__stack *st = arg;
+        struct ward_stack *st = arg;
         *thread_argp = st;
         return tid == st->tid;
 }
 
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
-        struct ward__stack *st = thread_arg;
+        struct ward_stack *st = thread_arg;
         Dwarf_Word sp = st->sp, rbp = st->rbp;
         if (!dwfl_thread_state_registers(thread, DWARF_RSP, 1, &sp) ||
             (rbp && !dwfl_thread_state_registers(thread, DWARF_RBP, 1, &rbp))) {
@@ -173,9 +173,9 @@ static const Dwfl_Callbacks proc_callbacks = {
     .find_debuginfo = dwfl_standard_find_debuginfo,
 };
 
-int ward__stack_open(int pid, int with_lines, struct ward__stack **ret)
+int ward_stack_open(int pid, int with_lines, struct ward_stack **ret)
 {
-        struct ward__stack *st = calloc(1, sizeof(*st));
+        struct ward_stack *st = calloc(1, sizeof(*st));
         if (!st) {
                 return -ENOMEM;
         }
@@ -188,12 +188,12 @@ int ward__stack_open(int pid, int with_lines, struct ward__stack **ret)
         }
         int r = dwfl_linux_proc_report(st->dwfl, pid);
         if (r != 0 || dwfl_report_end(st->dwfl, NULL, NULL) != 0) {
-                ward__stack_close(st);
+                ward_stack_close(st);
                 return r > 0 ? -r : -EIO;
         }
         dwfl_getmodules(st->dwfl, note_module, st, 0);
         if (!dwfl_attach_state(st->dwfl, NULL, pid, &thread_callbacks, st)) {
-                ward__stack_close(st);
+                ward_stack_close(st);
                 return -EIO;
         }
         *ret = st;
@@ -206,8 +206,8 @@ static void copy_name(char *dst, size_t size, const char *src)
 }
 
 /* base_frame: the symbol, module and (with_lines) file:line of pc */
-static Dwfl_Module *base_frame(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
-                               struct ward__stack_frame *f)
+static Dwfl_Module *base_frame(struct ward_stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+                               struct ward_stack_frame *f)
 {
         memset(f, 0, sizeof(*f));
         f->pc = pc;
@@ -258,7 +258,7 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *scope, char *file, size_t size, 
  * then the real function (base, at the outermost call site). Returns the
  * frames written to out[0..max), at least 1. */
 static size_t expand_inlines(Dwfl_Module *mod, Dwarf_Addr lookup,
-                             const struct ward__stack_frame *base, struct ward__stack_frame *out,
+                             const struct ward_stack_frame *base, struct ward_stack_frame *out,
                              size_t max)
 {
         Dwarf_Addr bias;
@@ -285,12 +285,12 @@ static size_t expand_inlines(Dwfl_Module *mod, Dwarf_Addr lookup,
 /* describe: the frames (inlined ones first) of code address pc into
  * out[0..max), looked up once per address (blocked threads share their
  * frames). Returns how many, at least 1. */
-static size_t describe(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
-                       struct ward__stack_frame *out, size_t max)
+static size_t describe(struct ward_stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+                       struct ward_stack_frame *out, size_t max)
 {
         struct named_pc *slot = &st->named[(lookup * 0x9e3779b97f4a7c15ull >> 40) % NAMED_SLOTS];
         if (!lookup || slot->lookup != lookup || slot->f[0].pc != pc) {
-                struct ward__stack_frame base;
+                struct ward_stack_frame base;
                 Dwfl_Module *mod = base_frame(st, pc, lookup, &base);
                 slot->n = st->with_lines ? expand_inlines(mod, lookup, &base, slot->f, MAX_INLINED)
                                          : (slot->f[0] = base, 1);
@@ -303,7 +303,7 @@ static size_t describe(struct ward__stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
 
 static int on_frame(Dwfl_Frame *state, void *arg)
 {
-        struct ward__stack *st = arg;
+        struct ward_stack *st = arg;
         Dwarf_Addr pc;
         bool activation;
         Dwarf_Word sp = 0;
@@ -324,7 +324,7 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 /* is_return_address: does addr follow a call instruction in a mapped file?
  * (call rel32: E8 at -5; call through a register or memory: FF /2 at -2,
  * -3, -6 or -7) */
-static int is_return_address(struct ward__stack *st, uint64_t addr)
+static int is_return_address(struct ward_stack *st, uint64_t addr)
 {
         static const unsigned back[] = {2, 3, 6, 7};
         uint64_t code;
@@ -348,7 +348,7 @@ static int is_return_address(struct ward__stack *st, uint64_t addr)
  * its stack pointer between calls, from its prologue at start: [endbr64]
  * push %rbp; mov %rsp,%rbp; then pushes of callee-saved registers and
  * sub $N,%rsp in any order. -ENOENT for any other prologue. */
-static int prologue_frame_size(struct ward__stack *st, uint64_t start, uint64_t *size)
+static int prologue_frame_size(struct ward_stack *st, uint64_t start, uint64_t *size)
 {
         static const unsigned char endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
         static const unsigned char frame[] = {0x55, 0x48, 0x89, 0xe5};
@@ -384,7 +384,7 @@ static int prologue_frame_size(struct ward__stack *st, uint64_t start, uint64_t 
 
 /* calls_func: does the call before return address ret go straight to func
  * (call rel32 with that target)? */
-static int calls_func(struct ward__stack *st, uint64_t ret, uint64_t func)
+static int calls_func(struct ward_stack *st, uint64_t ret, uint64_t func)
 {
         unsigned char c[5];
         int32_t rel;
@@ -405,7 +405,7 @@ static int calls_func(struct ward__stack *st, uint64_t ret, uint64_t func)
  * points up, or the caller kept no frame pointer). Stale return addresses in
  * uninitialized locals make the last guess the weakest. Returns the record's
  * address, 0 if none. */
-static uint64_t find_frame_record(struct ward__stack *st, uint64_t sp, uint64_t func)
+static uint64_t find_frame_record(struct ward_stack *st, uint64_t sp, uint64_t func)
 {
         enum { SEARCH_WORDS = 2048, MAX_FRAME = 1 << 20 };
         uint64_t size, ret, saved_rbp, weak = 0;
@@ -439,7 +439,7 @@ static uint64_t find_frame_record(struct ward__stack *st, uint64_t sp, uint64_t 
 /* is_outermost: does the stack end at f (a thread's or the program's entry,
  * or no address)? libdwfl stops the same way there as where CFI needs a
  * frame pointer it does not know. */
-static int is_outermost(const struct ward__stack_frame *f)
+static int is_outermost(const struct ward_stack_frame *f)
 {
         static const char *const entries[] = {"_start", "__clone3", "__clone", "clone3", "clone"};
         if (f->pc == 0 || !f->module[0]) {
@@ -455,9 +455,9 @@ static int is_outermost(const struct ward__stack_frame *f)
 
 /* resume_from_frame_record: set up a pass that starts at the caller of the
  * last frame recorded; 0, or -ENOENT without a frame record */
-static int resume_from_frame_record(struct ward__stack *st)
+static int resume_from_frame_record(struct ward_stack *st)
 {
-        const struct ward__stack_frame *last = &st->frames[st->n - 1];
+        const struct ward_stack_frame *last = &st->frames[st->n - 1];
         uint64_t func = last->func[0] ? last->pc - last->func_off : 0;
         uint64_t record = st->last_sp ? find_frame_record(st, st->last_sp, func) : 0;
         uint64_t rbp, pc;
@@ -471,8 +471,8 @@ static int resume_from_frame_record(struct ward__stack *st)
         return 0;
 }
 
-int ward__stack_unwind(struct ward__stack *st, int tid, uint64_t sp, uint64_t pc,
-                       struct ward__stack_frame *frames, size_t max, size_t *n)
+int ward_stack_unwind(struct ward_stack *st, int tid, uint64_t sp, uint64_t pc,
+                      struct ward_stack_frame *frames, size_t max, size_t *n)
 {
         *n = 0;
         if (!st || tid <= 0 || !sp || !pc || max == 0) {
@@ -502,14 +502,14 @@ int ward__stack_unwind(struct ward__stack *st, int tid, uint64_t sp, uint64_t pc
         return st->n ? 0 : -ESRCH;
 }
 
-int ward__stack_symbolize(struct ward__stack *st, uint64_t pc, int return_address,
-                          struct ward__stack_frame *f)
+int ward_stack_symbolize(struct ward_stack *st, uint64_t pc, int return_address,
+                         struct ward_stack_frame *f)
 {
         describe(st, pc, return_address && pc ? pc - 1 : pc, f, 1);
         return f->module[0] ? 0 : -ENOENT;
 }
 
-void ward__stack_close(struct ward__stack *st)
+void ward_stack_close(struct ward_stack *st)
 {
         if (st) {
                 dwfl_end(st->dwfl);

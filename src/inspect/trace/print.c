@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace/print.h"
+#include "inspect/trace/print.h"
 
 /* The formats below are built here from checked pieces, never taken from a
  * file as they are. */

@@ -1,15 +1,24 @@
+/* ward/stack.h (libward-inspect): stacks and symbols of another process's
+ * threads. Link with libward-inspect (pkg-config ward-inspect, ward::inspect). */
+#ifndef WARD_STACK_H
+#define WARD_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ward/api.h>
+
+WARD_BEGIN_DECLS
+
+typedef struct ward_stack ward_stack;
+
 /* Stacks of another process's threads without stopping them: libdwfl unwinds
  * with the target's CFI, starting from the SP and PC that
  * /proc/PID/task/TID/syscall shows for a thread blocked in a system call, and
  * reads the target's memory with process_vm_readv. No ptrace: the target keeps
  * running (a blocked thread's stack does not move while it stays blocked). */
-#ifndef WARD_LOCK_STACK_H
-#define WARD_LOCK_STACK_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-struct ward__stack_frame {
+struct ward_stack_frame {
         uint64_t pc;       /* the return address (the PC itself for frame 0) */
         char func[128];    /* the function's symbol, "" if none */
         uint64_t func_off; /* pc minus the symbol's start */
@@ -18,31 +27,38 @@ struct ward__stack_frame {
         int line;          /* its line, 0 without */
 };
 
-struct ward__stack;
+struct ward_stack;
 
-/* ward__stack_open: prepare to unwind threads of process pid: reads its
+/* ward_stack_open: prepare to unwind threads of process pid: reads its
  * /proc/PID/maps and the ELF files mapped there. with_lines nonzero also
  * looks up file:line (DWARF .debug_line, or separate debug info), which is
- * slower. Returns 0 and *ret (the caller's, ward__stack_close), -ESRCH,
+ * slower. Returns 0 and *ret (the caller's, ward_stack_close), -ESRCH,
  * -EACCES, -ENOMEM or -EIO. Any one thread may use it. */
-int ward__stack_open(int pid, int with_lines, struct ward__stack **ret);
+WARD_API int ward_stack_open(int pid, int with_lines, struct ward_stack **ret);
 
-/* ward__stack_unwind: the stack of thread tid of st's process, from its sp
+/* ward_stack_unwind: the stack of thread tid of st's process, from its sp
  * and pc (as the syscall file gives them), into frames[0..max), *n frames.
  * Returns 0 (with at least the first frame) or -EINVAL/-ESRCH. A stack that
  * stops early (no CFI and no frame pointer, memory gone) is not an error: *n
  * says how far it got. */
-int ward__stack_unwind(struct ward__stack *st, int tid, uint64_t sp, uint64_t pc,
-                       struct ward__stack_frame *frames, size_t max, size_t *n);
+WARD_API int ward_stack_unwind(struct ward_stack *st, int tid, uint64_t sp, uint64_t pc,
+                               struct ward_stack_frame *frames, size_t max, size_t *n);
 
-/* ward__stack_symbolize: describe one code address of st's process into *f
+/* ward_stack_symbolize: describe one code address of st's process into *f
  * (func, module, file:line as with_lines allows). return_address nonzero: pc
  * is where a call returns to, so the call itself is named. Returns 0, or
  * -ENOENT when no module covers pc. */
-int ward__stack_symbolize(struct ward__stack *st, uint64_t pc, int return_address,
-                          struct ward__stack_frame *f);
+WARD_API int ward_stack_symbolize(struct ward_stack *st, uint64_t pc, int return_address,
+                                  struct ward_stack_frame *f);
 
-/* ward__stack_close: free st (NULL is fine). */
-void ward__stack_close(struct ward__stack *st);
+/* ward_stack_close: free st (NULL is fine). */
+WARD_API void ward_stack_close(struct ward_stack *st);
+
+/* ward_symbol_name: write "file!symbol" or "file!symbol+0xN" for addr in
+ * process pid into out. Returns 0, or -ENOENT when no symbol covers addr
+ * (heap, stack, stripped file), or -errno. */
+WARD_API int ward_symbol_name(int pid, uint64_t addr, char *out, size_t size);
+
+WARD_END_DECLS
 
 #endif

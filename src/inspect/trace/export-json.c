@@ -1,12 +1,12 @@
-/* Merged records as Chrome/Perfetto trace-event JSON: see export.h. */
+/* Merged records as Chrome/Perfetto trace-event JSON: see ward/trace-read.h. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/json-write.h"
-#include "trace/export.h"
-#include "trace/print.h"
+#include "inspect/trace/merge.h"
+#include "inspect/trace/print.h"
 
 /* Threads already named with an "M" record. */
 struct seen {
@@ -101,7 +101,7 @@ static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, stru
         ward__buf_puts(b, "}");
 }
 
-int ward__trace_export_json(struct ward__trace_merge *m, FILE *out)
+int ward_trace_merge_write_chrome(struct ward_trace_merge *m, FILE *out)
 {
         struct ward__trace_mev e;
         struct ward__buf b = {0}, msg = {0};

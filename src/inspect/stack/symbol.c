@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lock/symbol.h"
+#include "inspect/stack/symbol.h"
 
 /* A line of /proc/PID/maps, its file resolved: an anonymous mapping right
  * after a file's last one is that file's .bss past its end. */
@@ -155,7 +155,7 @@ static int symbol_covers(void *arg, const struct ward__lock_symbol *s)
         return 1;
 }
 
-int ward__lock_symbolize(int pid, uint64_t addr, char *out, size_t size)
+int ward_symbol_name(int pid, uint64_t addr, char *out, size_t size)
 {
         struct module_at m = {.addr = addr};
         struct covering c = {.addr = addr};

@@ -1,11 +1,13 @@
 /* k-way merge of trace files by time: see merge.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "trace/merge.h"
+#include "inspect/trace/merge.h"
 
 struct source {
         struct ward__trace_tfile *f;
@@ -13,21 +15,34 @@ struct source {
         size_t order;
 };
 
-struct ward__trace_merge {
+struct ward_trace_merge {
         struct source *src;
         size_t n, cap;
         size_t *heap; /* indexes into src, by (ns, order) */
         size_t nheap;
         int errors;
-        FILE *errs;
+        ward_trace_error_fn *on_error;
+        void *arg;
 };
 
-static int add_file(struct ward__trace_merge *m, const char *path)
+void ward__trace_merge_error(struct ward_trace_merge *m, const char *fmt, ...)
+{
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (m->on_error) {
+                m->on_error(m->arg, msg);
+        }
+}
+
+static int add_file(struct ward_trace_merge *m, const char *path)
 {
         char err[512];
         struct ward__trace_tfile *f;
         if (ward__trace_tfile_open(path, &f, err, sizeof(err)) < 0) {
-                fprintf(m->errs, "ward trace merge: %s\n", err);
+                ward__trace_merge_error(m, "%s", err);
                 m->errors++;
                 return 0;
         }
@@ -52,7 +67,7 @@ static int by_name(const void *a, const void *b)
 }
 
 /* add_dir: the "*.trace.*" files of dir, in name order (stable ties). */
-static int add_dir(struct ward__trace_merge *m, const char *dir)
+static int add_dir(struct ward_trace_merge *m, const char *dir)
 {
         DIR *d = opendir(dir);
         struct dirent *e;
@@ -60,7 +75,7 @@ static int add_dir(struct ward__trace_merge *m, const char *dir)
         size_t n = 0, cap = 0;
         int r = 0;
         if (!d) {
-                fprintf(m->errs, "ward trace merge: %s: %s\n", dir, strerror(errno));
+                ward__trace_merge_error(m, "%s: %s", dir, strerror(errno));
                 m->errors++;
                 return 0;
         }
@@ -93,13 +108,13 @@ static int add_dir(struct ward__trace_merge *m, const char *dir)
         return r;
 }
 
-static int before(const struct ward__trace_merge *m, size_t a, size_t b)
+static int before(const struct ward_trace_merge *m, size_t a, size_t b)
 {
         const struct source *x = &m->src[a], *y = &m->src[b];
         return x->ev.ns != y->ev.ns ? x->ev.ns < y->ev.ns : x->order < y->order;
 }
 
-static void sift_down(struct ward__trace_merge *m, size_t i)
+static void sift_down(struct ward_trace_merge *m, size_t i)
 {
         for (;;) {
                 size_t l = 2 * i + 1, r = l + 1, best = i;
@@ -120,24 +135,26 @@ static void sift_down(struct ward__trace_merge *m, size_t i)
 }
 
 /* advance: read source s's next record; 1 if it has one. */
-static int advance(struct ward__trace_merge *m, size_t s)
+static int advance(struct ward_trace_merge *m, size_t s)
 {
         char err[512];
         int r = ward__trace_tfile_next(m->src[s].f, &m->src[s].ev, err, sizeof(err));
         if (r < 0) {
-                fprintf(m->errs, "ward trace merge: %s\n", err);
+                ward__trace_merge_error(m, "%s", err);
                 m->errors++;
         }
         return r > 0;
 }
 
-int ward__trace_merge_open(char *const *paths, int n, FILE *errs, struct ward__trace_merge **ret)
+int ward_trace_merge_open(char *const *paths, int n, ward_trace_error_fn *on_error, void *arg,
+                          struct ward_trace_merge **ret)
 {
-        struct ward__trace_merge *m = calloc(1, sizeof(*m));
+        struct ward_trace_merge *m = calloc(1, sizeof(*m));
         struct stat st;
         int r = m ? 0 : -ENOMEM;
         if (m) {
-                m->errs = errs;
+                m->on_error = on_error;
+                m->arg = arg;
         }
         for (int i = 0; r == 0 && i < n; i++) {
                 int dir = stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode);
@@ -159,14 +176,14 @@ int ward__trace_merge_open(char *const *paths, int n, FILE *errs, struct ward__t
                 r = -ENOENT;
         }
         if (r < 0) {
-                ward__trace_merge_close(m);
+                ward_trace_merge_close(m);
                 return r;
         }
         *ret = m;
         return 0;
 }
 
-int ward__trace_merge_next(struct ward__trace_merge *m, struct ward__trace_mev *ret)
+int ward__trace_merge_next(struct ward_trace_merge *m, struct ward__trace_mev *ret)
 {
         if (m->nheap == 0) {
                 return 0;
@@ -182,12 +199,12 @@ int ward__trace_merge_next(struct ward__trace_merge *m, struct ward__trace_mev *
         return 1;
 }
 
-int ward__trace_merge_errors(const struct ward__trace_merge *m)
+int ward_trace_merge_errors(const struct ward_trace_merge *m)
 {
         return m->errors;
 }
 
-void ward__trace_merge_close(struct ward__trace_merge *m)
+void ward_trace_merge_close(struct ward_trace_merge *m)
 {
         if (!m) {
                 return;

@@ -2,7 +2,7 @@
  * metadata file and one stream file per thread, on a shared nanosecond clock
  * (CLOCK_MONOTONIC, offset to wall-clock time, identified by the boot id so
  * traces of several processes line up). Only complete packets are written:
- * a reader rejects a trace whose last packet is cut. See export.h. */
+ * a reader rejects a trace whose last packet is cut. See ward/trace-read.h. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
-#include "trace/export.h"
-#include "trace/print.h"
+#include "inspect/trace/merge.h"
+#include "inspect/trace/print.h"
 
 #define PACKET_EVENTS_MAX (60u * 1024) /* bytes of events per packet */
 #define CTF_MAGIC 0xC1FC1FC1u
@@ -32,7 +32,6 @@ struct ctf {
         struct stream *streams;
         size_t n, cap;
         struct ward__buf msg;
-        FILE *errs;
         int failed;
 };
 
@@ -235,14 +234,15 @@ static void put_record(struct ctf *c, const struct ward__trace_mev *e)
         }
 }
 
-int ward__trace_export_ctf(struct ward__trace_merge *m, const char *dir, FILE *errs)
+int ward_trace_merge_write_ctf(struct ward_trace_merge *m, const char *dir)
 {
-        struct ctf c = {.dir = dir, .errs = errs};
+        struct ctf c = {.dir = dir};
         struct ward__trace_mev e;
         int r = 0;
         if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-                fprintf(errs, "ward trace merge: %s: %s\n", dir, strerror(errno));
-                return -errno;
+                int err = errno;
+                ward__trace_merge_error(m, "%s: %s", dir, strerror(err));
+                return -err;
         }
         read_line("/proc/sys/kernel/random/boot_id", c.boot_id, sizeof(c.boot_id));
         int have = ward__trace_merge_next(m, &e) > 0;
@@ -266,8 +266,7 @@ int ward__trace_export_ctf(struct ward__trace_merge *m, const char *dir, FILE *e
                 r = -EIO;
         }
         if (r < 0) {
-                fprintf(errs, "ward trace merge: %s: cannot write the CTF trace: %s\n", dir,
-                        strerror(-r));
+                ward__trace_merge_error(m, "%s: cannot write the CTF trace: %s", dir, strerror(-r));
         }
         return r;
 }

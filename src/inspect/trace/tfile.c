@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "trace/print.h"
-#include "trace/tfile.h"
+#include "inspect/trace/print.h"
+#include "inspect/trace/tfile.h"
 
 struct ward__trace_tfile {
         char path[4096];

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "lock/glibc.h"
-#include "lock/scan.h"
+#include <ward/lock-inspect.h>
 
 #define SYS_FUTEX 202
 #define SYS_RESTART 219
@@ -36,7 +36,7 @@ static int read_mem(int pid, uint64_t addr, void *buf, size_t len)
         return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EFAULT;
 }
 
-static int is_thread(const struct ward__lock_scan *s, int tid)
+static int is_thread(const struct ward_lock_scan *s, int tid)
 {
         for (size_t i = 0; tid > 0 && i < s->n; i++) {
                 if (s->threads[i].tid == tid) {
@@ -47,7 +47,7 @@ static int is_thread(const struct ward__lock_scan *s, int tid)
 }
 
 /* read_task: name, state and the syscall line of one thread. */
-static int read_task(int pid, struct ward__lock_thread *t, long *nr, uint64_t *arg0)
+static int read_task(int pid, struct ward_lock_thread *t, long *nr, uint64_t *arg0)
 {
         char path[96], buf[512];
         snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, t->tid);
@@ -86,21 +86,21 @@ static int read_task(int pid, struct ward__lock_thread *t, long *nr, uint64_t *a
 }
 
 /* classify: what the futex word at addr belongs to, and its owner. */
-static void classify(const struct ward__lock_scan *s, struct ward__lock_thread *t, uint64_t addr)
+static void classify(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
 {
         struct ward__glibc_words m;
-        t->kind = WARD__WAIT_UNKNOWN;
+        t->kind = WARD_LOCK_WAIT_UNKNOWN;
         t->addr = addr;
         if (t->sp && addr >= t->sp && addr - t->sp < 4096) {
                 /* glibc, told EDEADLK by a PI lock, waits forever on a local */
-                t->kind = WARD__WAIT_FOREVER;
+                t->kind = WARD_LOCK_WAIT_FOREVER;
                 t->owner = t->tid;
                 return;
         }
         if (read_mem(s->pid, addr, &m, sizeof(m)) == 0) {
                 int owner = ward__glibc_mutex_owner(&m);
                 if (is_thread(s, owner)) {
-                        t->kind = WARD__WAIT_MUTEX;
+                        t->kind = WARD_LOCK_WAIT_MUTEX;
                         t->owner = owner;
                         t->mutex_kind = m.w[WARD__GLIBC_MUTEX_KIND];
                         t->count = (unsigned)m.w[WARD__GLIBC_MUTEX_COUNT];
@@ -113,19 +113,19 @@ static void classify(const struct ward__lock_scan *s, struct ward__lock_thread *
                     read_mem(s->pid, addr - (uint64_t)off + 4 * WARD__GLIBC_RWLOCK_CUR_WRITER, &w,
                              4) == 0 &&
                     is_thread(s, w) && w != t->tid) {
-                        t->kind = WARD__WAIT_RWLOCK;
+                        t->kind = WARD_LOCK_WAIT_RWLOCK;
                         t->addr = addr - (uint64_t)off;
                         t->owner = w;
                         return;
                 }
         }
         if (read_mem(s->pid, addr, &m, 4) == 0 && is_thread(s, m.w[0]) && m.w[0] != t->tid) {
-                t->kind = WARD__WAIT_JOIN; /* pthread_join waits on the thread's tid word */
+                t->kind = WARD_LOCK_WAIT_JOIN; /* pthread_join waits on the thread's tid word */
                 t->owner = m.w[0];
         }
 }
 
-int ward__lock_owner_of(const struct ward__lock_scan *s, uint64_t addr, int rwlock)
+int ward_lock_owner_of(const struct ward_lock_scan *s, uint64_t addr, int rwlock)
 {
         struct ward__glibc_words m;
         if (read_mem(s->pid, addr, &m, sizeof(m)) < 0) {
@@ -135,7 +135,7 @@ int ward__lock_owner_of(const struct ward__lock_scan *s, uint64_t addr, int rwlo
         return is_thread(s, owner) ? owner : 0;
 }
 
-static int list_tasks(struct ward__lock_scan *s)
+static int list_tasks(struct ward_lock_scan *s)
 {
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/task", s->pid);
@@ -152,14 +152,14 @@ static int list_tasks(struct ward__lock_scan *s)
                 }
                 if (s->n == cap) {
                         cap = cap ? cap * 2 : 64;
-                        struct ward__lock_thread *t = realloc(s->threads, cap * sizeof(*t));
+                        struct ward_lock_thread *t = realloc(s->threads, cap * sizeof(*t));
                         if (!t) {
                                 closedir(d);
                                 return -ENOMEM;
                         }
                         s->threads = t;
                 }
-                s->threads[s->n++] = (struct ward__lock_thread){.tid = tid};
+                s->threads[s->n++] = (struct ward_lock_thread){.tid = tid};
         }
         closedir(d);
         return 0;
@@ -167,7 +167,7 @@ static int list_tasks(struct ward__lock_scan *s)
 
 /* find_cycle: follow each thread's single out-edge (its owner); a walk that
  * comes back to a thread on the walk is a cycle. */
-static int find_cycle(struct ward__lock_scan *s)
+static int find_cycle(struct ward_lock_scan *s)
 {
         for (size_t start = 0; start < s->n; start++) {
                 int walk[64];
@@ -199,7 +199,7 @@ static int find_cycle(struct ward__lock_scan *s)
         return 0;
 }
 
-int ward__lock_scan(int pid, struct ward__lock_scan *s)
+int ward_lock_scan(int pid, struct ward_lock_scan *s)
 {
         memset(s, 0, sizeof(*s));
         s->pid = pid;
@@ -207,26 +207,26 @@ int ward__lock_scan(int pid, struct ward__lock_scan *s)
         for (size_t i = 0; r == 0 && i < s->n; i++) {
                 long nr = -1;
                 uint64_t arg0 = 0;
-                struct ward__lock_thread *t = &s->threads[i];
+                struct ward_lock_thread *t = &s->threads[i];
                 int e = read_task(pid, t, &nr, &arg0);
                 if (e == -EACCES || e == -EPERM) {
                         r = e;
                 } else if (nr == SYS_FUTEX) {
                         classify(s, t, arg0);
                 } else if (nr == SYS_RESTART) {
-                        t->kind = WARD__WAIT_RESTARTED;
+                        t->kind = WARD_LOCK_WAIT_RESTARTED;
                 }
         }
         if (r == 0) {
                 r = find_cycle(s);
         }
         if (r < 0) {
-                ward__lock_scan_free(s);
+                ward_lock_scan_free(s);
         }
         return r;
 }
 
-void ward__lock_scan_free(struct ward__lock_scan *s)
+void ward_lock_scan_free(struct ward_lock_scan *s)
 {
         free(s->threads);
         free(s->cycle);
@@ -235,7 +235,7 @@ void ward__lock_scan_free(struct ward__lock_scan *s)
         s->n = s->cycle_len = 0;
 }
 
-static const struct ward__lock_thread *thread_of(const struct ward__lock_scan *s, int tid)
+static const struct ward_lock_thread *thread_of(const struct ward_lock_scan *s, int tid)
 {
         for (size_t i = 0; i < s->n; i++) {
                 if (s->threads[i].tid == tid) {
@@ -245,14 +245,14 @@ static const struct ward__lock_thread *thread_of(const struct ward__lock_scan *s
         return NULL;
 }
 
-int ward__lock_scan_same_cycle(const struct ward__lock_scan *a, const struct ward__lock_scan *later)
+int ward_lock_scan_same_cycle(const struct ward_lock_scan *a, const struct ward_lock_scan *later)
 {
         if (!a->cycle) {
                 return 0;
         }
         for (size_t i = 0; i < a->cycle_len; i++) {
-                const struct ward__lock_thread *x = thread_of(a, a->cycle[i]);
-                const struct ward__lock_thread *y = thread_of(later, a->cycle[i]);
+                const struct ward_lock_thread *x = thread_of(a, a->cycle[i]);
+                const struct ward_lock_thread *y = thread_of(later, a->cycle[i]);
                 if (!x || !y || x->addr != y->addr || x->owner != y->owner || x->kind != y->kind) {
                         return 0;
                 }
@@ -260,14 +260,14 @@ int ward__lock_scan_same_cycle(const struct ward__lock_scan *a, const struct war
         return 1;
 }
 
-const char *ward__lock_kind_name(enum ward__lock_kind k)
+const char *ward_lock_wait_name(enum ward_lock_wait k)
 {
         static const char *const names[] = {"none", "mutex", "rwlock",
                                             "join", "futex", "restarted wait"};
         return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
-const char *ward__lock_mutex_kind_name(int kind, char *buf, size_t size)
+const char *ward_lock_mutex_kind_name(int kind, char *buf, size_t size)
 {
         static const char *const basic[] = {"normal", "recursive", "errorcheck", "adaptive"};
         snprintf(buf, size, "%s%s%s%s", basic[kind & 3],

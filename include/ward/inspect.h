@@ -1,0 +1,12 @@
+/* ward/inspect.h: every header of libward-inspect, the library that looks at
+ * other processes and at files (link with -lward-inspect, or pkg-config
+ * ward-inspect, or CMake ward::inspect). What an application links to run
+ * is libward (ward/ward.h). */
+#ifndef WARD_INSPECT_H
+#define WARD_INSPECT_H
+
+#include <ward/lock-inspect.h>
+#include <ward/stack.h>
+#include <ward/trace-read.h>
+
+#endif
