@@ -8,7 +8,7 @@ FUZZ_BUILD ?= build-fuzz
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build demo test test-normal test-asan test-tsan format-check fuzz bench clean
+.PHONY: all deps build install package demo test test-normal test-asan test-tsan format-check fuzz bench clean
 
 all: build
 
@@ -18,6 +18,15 @@ deps:
 build: deps
 	cmake -S . -B $(BUILD) -DWARD_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
+
+# make install PREFIX=/opt/ward (default /usr/local)
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# make package: a Debian package (build/ward_<version>_<arch>.deb) for dpkg -i
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 demo: build
 	$(BUILD)/bin/ward-demo

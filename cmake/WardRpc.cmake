@@ -3,9 +3,13 @@
 # OUT_SOURCES to the generated .pb-c.c files; their headers land in
 # ${CMAKE_CURRENT_BINARY_DIR}, which is added to the include path of the
 # directory. Needs Debian's protobuf-c-compiler (scripts/deps.sh installs it).
+# The same file serves the build tree and the installed CMake package
+# (find_package(ward)), which sets WARD_PROTO_DIR to the installed protos first.
 find_program(WARD_PROTOC_C protoc-c REQUIRED)
 # where ward.proto lives, so services can `import "ward.proto";`
-set(WARD_PROTO_DIR ${CMAKE_CURRENT_LIST_DIR}/../src/rpc CACHE INTERNAL "")
+if(NOT WARD_PROTO_DIR)
+  set(WARD_PROTO_DIR ${CMAKE_CURRENT_LIST_DIR}/../src/rpc CACHE INTERNAL "")
+endif()
 function(ward_rpc_generate out)
   set(sources)
   foreach(proto ${ARGN})

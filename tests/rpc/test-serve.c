@@ -2,6 +2,7 @@
  * a library that is missing or has no entry point is refused with a message. */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,6 +66,41 @@ TEST(loaded_calc_answers)
         ASSERT_SYS(waitpid(pid, &status, 0));
         ASSERT_TRUE(WIFEXITED(status));
         ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/* maps_count: how many lines of /proc/PID/maps name a file containing what. */
+static int maps_count(pid_t pid, const char *what)
+{
+        char path[64], line[512];
+        int n = 0;
+        snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                return -1;
+        }
+        while (fgets(line, sizeof(line), f)) {
+                n += strstr(line, what) != NULL;
+        }
+        fclose(f);
+        return n;
+}
+
+/* The process that hosts services links libward only: the inspector's
+ * libraries (libdw, libelf, libward-inspect) stay out of it. */
+TEST(host_maps_no_inspector)
+{
+        char addr[64];
+        snprintf(addr, sizeof(addr), "@ward-rpc-test-%d-serve-maps", getpid());
+        pid_t pid = start_serve(addr, WARD_LIB_DIR "/libcalc.so");
+        ward_ipc_conn *conn = connect_retry(addr); /* loaded and answering */
+        ASSERT_TRUE(maps_count(pid, "libward.so") > 0);
+        ASSERT_TRUE(maps_count(pid, "libcalc.so") > 0);
+        ASSERT_EQ(maps_count(pid, "libdw"), 0);
+        ASSERT_EQ(maps_count(pid, "libelf"), 0);
+        ASSERT_EQ(maps_count(pid, "libward-inspect"), 0);
+        ward_ipc_conn_close(conn);
+        kill(pid, SIGTERM);
+        ASSERT_SYS(waitpid(pid, NULL, 0));
 }
 
 static int serve_exit_code(const char *lib)

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The installed package, used as a user would: `cmake --install` into a
+# temporary prefix, then the example Calculator service, its client, a
+# loadable plugin and a small libward-inspect tool built out of tree against
+# it, once with pkg-config and once with find_package(ward), and run: the
+# client calls the server, the installed `ward serve` hosts the plugin (and
+# maps no libdw), the tool scans the server.
+#   test-install.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+calc=$src/examples/calc
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+	echo "test-install: $*" >&2
+	exit 1
+}
+
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(dirname "$(find "$prefix" -name libward.so.0 | head -1)")
+[ -n "$libdir" ] || fail "no libward.so.0 installed"
+[ -z "$(readelf -d "$libdir/libward.so.0" | grep -E 'libdw|libelf')" ] ||
+	fail "libward.so needs libdw/libelf"
+readelf -d "$prefix/bin/ward" | grep -q 'RUNPATH.*\$ORIGIN' || fail "ward has no relative RUNPATH"
+readelf -d "$prefix/bin/ward" | grep -q "$build" && fail "ward's RUNPATH names the build tree"
+
+# call_until ADDRESS: the client, retried until the server answers
+call_until() {
+	local client=$1 address=$2 out
+	for _ in $(seq 1 100); do
+		if out=$("$client" "$address" 20 22 2>/dev/null); then
+			echo "$out"
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# expect_sum OUTPUT
+expect_sum() {
+	grep -q '^20 + 22 = 42$' <<<"$1" || fail "unexpected client output: $1"
+}
+
+# 1. pkg-config, by hand
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+pc=$tmp/pc
+mkdir -p "$pc"
+protoc-c --c_out="$pc" -I"$calc" -I"$(pkg-config --variable=protodir ward)" "$calc/calc.proto"
+cflags=$(pkg-config --cflags ward)
+libs=$(pkg-config --libs ward)
+# shellcheck disable=SC2086
+cc -o "$pc/calc-server" -I"$pc" -I"$calc" $cflags "$calc/calc-server.c" "$calc/calc-service.c" \
+	"$pc/calc.pb-c.c" $libs -Wl,-rpath,"$libdir"
+# shellcheck disable=SC2086
+cc -o "$pc/calc-client" -I"$pc" $cflags "$calc/calc-client.c" "$pc/calc.pb-c.c" $libs \
+	-Wl,-rpath,"$libdir"
+# shellcheck disable=SC2086
+cc -o "$pc/count-threads" $(pkg-config --cflags ward-inspect) \
+	"$src/tests/install/project/count-threads.c" $(pkg-config --libs ward-inspect) \
+	-Wl,-rpath,"$libdir"
+address=@ward-install-test-$$-pc
+"$pc/calc-server" "$address" >/dev/null &
+pids+=($!)
+expect_sum "$(call_until "$pc/calc-client" "$address")"
+"$pc/count-threads" "${pids[-1]}" | grep -q '^threads [1-9][0-9]* deadlock no$' ||
+	fail "count-threads (pkg-config) did not scan the server"
+echo "pkg-config build: ok"
+
+# 2. find_package(ward)
+cm=$tmp/cm
+cmake -S "$src/tests/install/project" -B "$cm" -DCMAKE_PREFIX_PATH="$prefix" \
+	-DCALC_DIR="$calc" >/dev/null
+cmake --build "$cm" >/dev/null
+address=@ward-install-test-$$-cmake
+"$cm/calc-server" "$address" >/dev/null &
+pids+=($!)
+expect_sum "$(call_until "$cm/calc-client" "$address")"
+"$cm/count-threads" "${pids[-1]}" | grep -q '^threads [1-9]' ||
+	fail "count-threads (find_package) did not scan the server"
+echo "find_package build: ok"
+
+# 3. the installed ward serve hosts the out-of-tree plugin, without libdw
+address=@ward-install-test-$$-serve
+"$prefix/bin/ward" serve --listen "$address" --load "$cm/libcalc.so" >/dev/null &
+pids+=($!)
+expect_sum "$(call_until "$cm/calc-client" "$address")"
+maps=/proc/${pids[-1]}/maps
+grep -q 'libward.so' "$maps" || fail "ward serve does not map libward"
+grep -qE 'libdw|libelf|libward-inspect' "$maps" && fail "ward serve maps the inspector's libraries"
+echo "installed ward serve: ok"
