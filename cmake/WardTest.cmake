@@ -11,7 +11,8 @@ function(ward_add_test name)
   # where the build puts programs and libraries, for tests that run them
   target_compile_definitions(test-${name} PRIVATE
     WARD_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"
-    WARD_LIB_DIR="${CMAKE_LIBRARY_OUTPUT_DIRECTORY}")
+    WARD_LIB_DIR="${CMAKE_LIBRARY_OUTPUT_DIRECTORY}"
+    WARD_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_test(NAME ${name} COMMAND test-${name})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 60)

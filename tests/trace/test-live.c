@@ -69,15 +69,18 @@ TEST(recover_gets_the_events_of_a_killed_process)
         ASSERT_EQ(ward(out, sizeof(out), text), 0);
         ASSERT_TRUE(strstr(out, "event 0 of the child") != NULL);
         ASSERT_TRUE(strstr(out, "event 499 of the child") != NULL);
-        const char *files[] = {"trace", "recover", "-o", dir, pidtext, NULL};
+        char sub[256]; /* a directory that does not exist yet is made */
+        snprintf(sub, sizeof(sub), "%s/recovered", dir);
+        const char *files[] = {"trace", "recover", "-o", sub, pidtext, NULL};
         ASSERT_EQ(ward(out, sizeof(out), files), 0);
         struct trace_count c;
-        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(count_dir(sub, &c), 0);
         ASSERT_EQ(c.events, 500);
         char shm[64];
         snprintf(shm, sizeof(shm), "/dev/shm/ward-trace.%d", (int)pid);
         ASSERT_TRUE(access(shm, F_OK) != 0);         /* recovered without --keep: removed */
         ASSERT_EQ(ward(out, sizeof(out), files), 1); /* nothing left to recover */
+        remove_dir(sub);
         remove_dir(dir);
 }
 

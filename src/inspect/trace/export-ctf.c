@@ -191,11 +191,13 @@ static void put_record(struct ctf *c, const struct ward__trace_mev *e)
                 c->failed = 1;
                 return;
         }
-        if (!b->len) {
-                s->ts_begin = e->ev.ns;
-        }
+        /* never backwards within a stream, across packets too: babeltrace2
+         * refuses a packet that begins before the previous one ended */
         s->ts_end = e->ev.ns > s->ts_end ? e->ev.ns : s->ts_end;
-        uint64_t ts = s->ts_end; /* never backwards within a stream */
+        uint64_t ts = s->ts_end;
+        if (!b->len) {
+                s->ts_begin = ts;
+        }
         if (e->ev.kind == WARD__REC_LOST ||
             ward__trace_parse_site(e->ev.site, e->ev.site_len, &site) < 0) {
                 uint64_t n = 0;

@@ -1,5 +1,7 @@
 /* Merged records as Chrome/Perfetto trace-event JSON: see ward/trace-read.h. */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,10 +36,14 @@ static int seen_add(struct seen *s, uint64_t key)
         return 1;
 }
 
+/* put_names: the "M" records naming f's process and thread. Names come from
+ * the traced process and may hold anything: every one goes through the JSON
+ * string writer. */
 static void put_names(struct ward__buf *b, const struct ward__trace_file_hdr *f)
 {
-        char name[sizeof(f->name) + 1] = {0};
+        char name[sizeof(f->name) + 1] = {0}, thread[sizeof(name) + 16];
         memcpy(name, f->name, sizeof(f->name));
+        int n = snprintf(thread, sizeof(thread), "%s %" PRIu32, name, f->tid);
         ward__buf_printf(b,
                          "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRIu32
                          ",\"tid\":%" PRIu32 ",\"args\":{\"name\":",
@@ -45,14 +51,16 @@ static void put_names(struct ward__buf *b, const struct ward__trace_file_hdr *f)
         ward__json_put_string(b, name, strlen(name));
         ward__buf_printf(b,
                          "}},\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRIu32
-                         ",\"tid\":%" PRIu32 ",\"args\":{\"name\":\"%s %" PRIu32 "\"}},\n",
-                         f->pid, f->tid, name, f->tid);
+                         ",\"tid\":%" PRIu32 ",\"args\":{\"name\":",
+                         f->pid, f->tid);
+        ward__json_put_string(b, thread, n > 0 ? strnlen(thread, sizeof(thread)) : 0);
+        ward__buf_puts(b, "}},\n");
 }
 
 /* put_counter: "queue 42" -> "C" named queue with value 42. */
 static void put_counter(struct ward__buf *b, const char *msg, size_t len)
 {
-        const char *sp = memrchr(msg, ' ', len);
+        const char *sp = len ? memrchr(msg, ' ', len) : NULL;
         size_t nlen = sp ? (size_t)(sp - msg) : len;
         ward__buf_puts(b, "\"ph\":\"C\",\"name\":");
         ward__json_put_string(b, msg, nlen);
@@ -122,7 +130,8 @@ int ward_trace_merge_write_chrome(struct ward_trace_merge *m, FILE *out)
         }
         fputs("\n]}\n", out);
         free(threads.keys);
+        int failed = b.failed || ferror(out);
         ward__buf_free(&b);
         ward__buf_free(&msg);
-        return 0;
+        return failed ? -EIO : 0;
 }

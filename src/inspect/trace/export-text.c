@@ -1,4 +1,6 @@
 /* Merged records as text lines: see ward/trace-read.h. */
+#include <errno.h>
+
 #include "core/buf.h"
 #include "inspect/trace/merge.h"
 #include "inspect/trace/print.h"
@@ -13,6 +15,7 @@ int ward_trace_merge_write_text(struct ward_trace_merge *m, FILE *out)
                                          e.ev.site_len, e.ev.rec, e.ev.len);
                 fwrite(line.p, 1, line.len, out);
         }
+        int failed = line.failed || ferror(out);
         ward__buf_free(&line);
-        return 0;
+        return failed ? -EIO : 0;
 }

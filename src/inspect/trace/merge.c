@@ -134,13 +134,24 @@ static void sift_down(struct ward_trace_merge *m, size_t i)
         }
 }
 
-/* advance: read source s's next record; 1 if it has one. */
+/* advance: read source s's next record; 1 if it has one. At the end of a
+ * file, events whose times had to be fixed are reported (and counted as an
+ * error: the output is readable, but not what the file said). */
 static int advance(struct ward_trace_merge *m, size_t s)
 {
         char err[512];
-        int r = ward__trace_tfile_next(m->src[s].f, &m->src[s].ev, err, sizeof(err));
+        struct ward__trace_tfile *f = m->src[s].f;
+        int r = ward__trace_tfile_next(f, &m->src[s].ev, err, sizeof(err));
         if (r < 0) {
                 ward__trace_merge_error(m, "%s", err);
+                m->errors++;
+        }
+        uint64_t fixed = ward__trace_tfile_fixed_times(f);
+        if (r <= 0 && fixed) {
+                ward__trace_merge_error(m,
+                                        "%s: %llu events out of time order or with an impossible "
+                                        "time were given their neighbour's time",
+                                        ward__trace_tfile_path(f), (unsigned long long)fixed);
                 m->errors++;
         }
         return r > 0;

@@ -243,6 +243,39 @@ const char *ward__trace_level_name(unsigned level)
         return level < sizeof(names) / sizeof(names[0]) ? names[level] : "?";
 }
 
+/* escape_controls: control characters of out from start on (a message's
+ * arguments come from the traced program) as \n, \r or \xNN, so that one
+ * record is always one line and no argument can forge another. Tabs stay. */
+static void escape_controls(struct ward__buf *out, size_t start)
+{
+        size_t i = start;
+        while (i < out->len && (out->p[i] >= 0x20 || out->p[i] == '\t')) {
+                i++;
+        }
+        if (i == out->len) {
+                return; /* the common case: nothing to escape, nothing copied */
+        }
+        size_t n = out->len - i;
+        uint8_t *tail = malloc(n);
+        if (!tail) {
+                out->len = i; /* cut rather than write a broken line */
+                return;
+        }
+        memcpy(tail, out->p + i, n);
+        out->len = i;
+        for (size_t k = 0; k < n; k++) {
+                uint8_t c = tail[k];
+                if (c >= 0x20 || c == '\t') {
+                        ward__buf_putc(out, (char)c);
+                } else if (c == '\n' || c == '\r') {
+                        ward__buf_puts(out, c == '\n' ? "\\n" : "\\r");
+                } else {
+                        ward__buf_printf(out, "\\x%02x", c);
+                }
+        }
+        free(tail);
+}
+
 void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, uint32_t tid,
                               const uint8_t *site, size_t site_len, const uint8_t *rec, size_t len)
 {
@@ -265,9 +298,11 @@ void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, 
                          info.kind == WARD__SITE_SPAN_BEGIN ? "begin "
                          : info.kind == WARD__SITE_SPAN_END ? "end "
                                                             : "");
+        size_t start = out->len;
         if (ward__trace_format_message(&info, rec + sizeof(h), len - sizeof(h), out) < 0) {
                 ward__buf_puts(out, " <truncated arguments>");
         }
+        escape_controls(out, start);
         ward__buf_putc(out, '\n');
 }
 

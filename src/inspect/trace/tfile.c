@@ -18,7 +18,21 @@ struct ward__trace_tfile {
         int done;
         struct ward__trace_file_hdr hdr;
         uint32_t *site_off; /* by id: offset of its SITE record + 1, 0 if none */
+        /* Times are checked against their neighbours (read one ahead): an
+         * event may not go back in time, nor stand out above the events on
+         * both sides of it, nor be impossibly far from the file's base. */
+        int primed, ahead_r;
+        struct ward__trace_fev ahead;
+        int ahead_absurd;
+        char ahead_err[4096 + 256];
+        int started;
+        uint64_t last_ns;
+        uint64_t fixed; /* events whose time was replaced */
 };
+
+/* Times beyond 2^62 ns (146 years) are not clocks but damage; below it the
+ * CTF exporter's offset still fits babeltrace2's signed 64-bit arithmetic. */
+#define NS_MAX (1ull << 62)
 
 static int fail(char *err, size_t err_size, int code, const char *path, const char *what)
 {
@@ -69,6 +83,12 @@ static const char *check_header(const struct ward__trace_file_hdr *h)
         if (h->tsc_hz == 0) {
                 return "no timestamp rate in the header";
         }
+        if (h->tsc_hz < 1000000 || h->tsc_hz > 1000000000000ull) {
+                return "implausible timestamp rate in the header";
+        }
+        if (h->ns_base > NS_MAX || h->real_base > NS_MAX) {
+                return "implausible base time in the header";
+        }
         return NULL;
 }
 
@@ -116,11 +136,18 @@ const struct ward__trace_file_hdr *ward__trace_tfile_hdr(const struct ward__trac
         return &f->hdr;
 }
 
-static uint64_t ns_of(const struct ward__trace_tfile *f, uint64_t tsc)
+/* No process traces for ten years: an event further than that from its
+ * file's base time has a damaged tsc (or the header a damaged tsc_base). */
+#define SPAN_MAX (10.0 * 365 * 24 * 3600 * 1e9)
+
+/* ns_of: the CLOCK_MONOTONIC time of tsc; *absurd when it falls outside
+ * [0, NS_MAX] or SPAN_MAX from the base time, and then the base time. */
+static uint64_t ns_of(const struct ward__trace_tfile *f, uint64_t tsc, int *absurd)
 {
         double d = (double)(int64_t)(tsc - f->hdr.tsc_base) * 1e9 / (double)f->hdr.tsc_hz;
-        d = d > 9e18 ? 9e18 : d < -9e18 ? -9e18 : d; /* a file's values may be absurd */
-        return f->hdr.ns_base + (uint64_t)(int64_t)d;
+        double ns = (double)f->hdr.ns_base + d;
+        *absurd = !(ns >= 0 && ns <= (double)NS_MAX && d <= SPAN_MAX && d >= -SPAN_MAX);
+        return *absurd ? f->hdr.ns_base : (uint64_t)ns;
 }
 
 static int bad_record(struct ward__trace_tfile *f, char *err, size_t err_size, const char *what)
@@ -142,8 +169,9 @@ static int take_site(struct ward__trace_tfile *f, const uint8_t *rec, size_t len
         return 0;
 }
 
-int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, char *err,
-                           size_t err_size)
+/* read_next: the next EVENT or LOST record as the file has it. */
+static int read_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, int *absurd,
+                     char *err, size_t err_size)
 {
         while (!f->done && f->pos < f->size) {
                 struct ward__trace_rec h;
@@ -175,7 +203,7 @@ int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *
                         if (off) {
                                 memcpy(&sh, f->data + off - 1, sizeof(sh));
                         }
-                        *ev = (struct ward__trace_fev){.ns = ns_of(f, h.tsc),
+                        *ev = (struct ward__trace_fev){.ns = ns_of(f, h.tsc, absurd),
                                                        .kind = h.kind,
                                                        .rec = rec,
                                                        .len = h.size,
@@ -189,4 +217,54 @@ int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *
                 f->pos += h.size;
         }
         return 0;
+}
+
+/* fix_time: ev's time, unless it goes back past the previous event, stands
+ * out above both neighbours (a damaged high byte), or is absurd: then the
+ * previous event's time (or, first in the file, the next one's), counted. */
+static void fix_time(struct ward__trace_tfile *f, struct ward__trace_fev *ev, int absurd)
+{
+        uint64_t ns = ev->ns;
+        int next_ok = f->ahead_r > 0 && !f->ahead_absurd;
+        uint64_t next = next_ok ? f->ahead.ns : UINT64_MAX;
+        int spike = next < ns && (!f->started || next >= f->last_ns);
+        if ((f->started && ns < f->last_ns) || absurd || spike) {
+                ns = f->started ? f->last_ns : next_ok ? next : f->hdr.ns_base;
+                f->fixed++;
+        }
+        ev->ns = ns;
+        f->last_ns = ns;
+        f->started = 1;
+}
+
+int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, char *err,
+                           size_t err_size)
+{
+        if (!f->primed) {
+                f->ahead_r =
+                    read_next(f, &f->ahead, &f->ahead_absurd, f->ahead_err, sizeof(f->ahead_err));
+                f->primed = 1;
+        }
+        int r = f->ahead_r, absurd = f->ahead_absurd;
+        if (r <= 0) {
+                if (r < 0 && err_size) {
+                        snprintf(err, err_size, "%s", f->ahead_err);
+                }
+                f->ahead_r = 0;
+                return r;
+        }
+        *ev = f->ahead;
+        f->ahead_r = read_next(f, &f->ahead, &f->ahead_absurd, f->ahead_err, sizeof(f->ahead_err));
+        fix_time(f, ev, absurd);
+        return 1;
+}
+
+uint64_t ward__trace_tfile_fixed_times(const struct ward__trace_tfile *f)
+{
+        return f->fixed;
+}
+
+const char *ward__trace_tfile_path(const struct ward__trace_tfile *f)
+{
+        return f->path;
 }

@@ -34,10 +34,19 @@ void ward__trace_tfile_close(struct ward__trace_tfile *f);
 /* The checked header of an open file. */
 const struct ward__trace_file_hdr *ward__trace_tfile_hdr(const struct ward__trace_tfile *f);
 
-/* ward__trace_tfile_next: the next EVENT or LOST record. Returns 1, 0 at the
+/* ward__trace_tfile_next: the next EVENT or LOST record, in time order
+ * (see ward__trace_tfile_fixed_times). Returns 1, 0 at the
  * end, or -EBADMSG when the rest of the file does not parse (message in err:
  * the path, the offset and what is wrong); later calls return 0. */
 int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, char *err,
                            size_t err_size);
+
+/* ward__trace_tfile_fixed_times: events so far whose time was out of order
+ * or impossible (damage) and was replaced by a neighbour's, so that what is
+ * read is always in time order. */
+uint64_t ward__trace_tfile_fixed_times(const struct ward__trace_tfile *f);
+
+/* ward__trace_tfile_path: the path the file was opened by. */
+const char *ward__trace_tfile_path(const struct ward__trace_tfile *f);
 
 #endif
