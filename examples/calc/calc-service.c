@@ -1,4 +1,10 @@
-/* The Calculator service: the handlers protoc-c's dispatcher calls. */
+/* The Calculator service: the handlers protoc-c's dispatcher calls.
+ *
+ * A handler runs inside the process that hosts it, and `ward serve` may host
+ * several services: a handler that crashes (a signed overflow trap, INT64_MIN
+ * / -1 raising SIGFPE) takes every co-hosted service down with it. So the
+ * handlers check what a caller can send and fail the call instead. */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "calc-service.h"
@@ -8,7 +14,10 @@ static void calc_add(Calc__Calculator_Service *svc, const Calc__BinaryOp *in,
 {
         Calc__Result out = CALC__RESULT__INIT;
         (void)svc;
-        out.value = in->a + in->b;
+        if (__builtin_add_overflow(in->a, in->b, &out.value)) {
+                done(NULL, closure_data); /* overflow: WARD_RPC_HANDLER_ERROR */
+                return;
+        }
         done(&out, closure_data);
 }
 
@@ -17,8 +26,10 @@ static void calc_div(Calc__Calculator_Service *svc, const Calc__BinaryOp *in,
 {
         Calc__Result out = CALC__RESULT__INIT;
         (void)svc;
-        if (in->b == 0) {
-                done(NULL, closure_data); /* the caller gets WARD_RPC_HANDLER_ERROR */
+        if (in->b == 0 || (in->a == INT64_MIN && in->b == -1)) {
+                /* b == 0, or a quotient that does not fit (the CPU traps):
+                 * the caller gets WARD_RPC_HANDLER_ERROR */
+                done(NULL, closure_data);
                 return;
         }
         out.value = in->a / in->b;

@@ -1,6 +1,7 @@
 /* ward serve: services loaded from shared libraries answer on one address, and
  * a library that is missing or has no entry point is refused with a message. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -98,6 +99,43 @@ TEST(host_maps_no_inspector)
         ASSERT_EQ(maps_count(pid, "libdw"), 0);
         ASSERT_EQ(maps_count(pid, "libelf"), 0);
         ASSERT_EQ(maps_count(pid, "libward-inspect"), 0);
+        ward_ipc_conn_close(conn);
+        kill(pid, SIGTERM);
+        ASSERT_SYS(waitpid(pid, NULL, 0));
+}
+
+/* call_op: method m of the Calculator with a and b; the status. */
+static int call_op(ward_rpc_client *c, unsigned m, int64_t a, int64_t b, int64_t *value)
+{
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        ProtobufCMessage *out = NULL;
+        op.a = a;
+        op.b = b;
+        int st = ward_rpc_call(c, m, &op.base, SECOND, &out);
+        if (out) {
+                *value = ((Calc__Result *)out)->value;
+                protobuf_c_message_free_unpacked(out, NULL);
+        }
+        return st;
+}
+
+/* Requests that would trap in the CPU (INT64_MIN / -1, a signed overflow)
+ * fail that call, and the host and its other services keep answering. */
+TEST(a_hostile_request_costs_its_call_not_the_host)
+{
+        char addr[64];
+        int64_t v = 0;
+        snprintf(addr, sizeof(addr), "@ward-rpc-test-%d-serve-trap", getpid());
+        pid_t pid = start_serve(addr, WARD_LIB_DIR "/libcalc.so");
+        ward_ipc_conn *conn = connect_retry(addr);
+        ward_rpc_client *c;
+        ASSERT_OK(ward_rpc_client_new(conn, &calc__calculator__descriptor, &c));
+        ASSERT_EQ(call_op(c, 1, INT64_MIN, -1, &v), WARD_RPC_HANDLER_ERROR);
+        ASSERT_EQ(call_op(c, 0, INT64_MAX, 1, &v), WARD_RPC_HANDLER_ERROR);
+        ASSERT_EQ(call_op(c, 1, -9, 3, &v), WARD_RPC_OK);
+        ASSERT_EQ(v, -3);
+        ASSERT_EQ(waitpid(pid, NULL, WNOHANG), 0); /* still running */
+        ward_rpc_client_free(c);
         ward_ipc_conn_close(conn);
         kill(pid, SIGTERM);
         ASSERT_SYS(waitpid(pid, NULL, 0));
