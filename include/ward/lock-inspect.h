@@ -26,10 +26,13 @@ enum ward_lock_wait {
         WARD_LOCK_WAIT_MUTEX,     /* a pthread_mutex_t */
         WARD_LOCK_WAIT_RWLOCK,    /* a pthread_rwlock_t held by a writer */
         WARD_LOCK_WAIT_JOIN,      /* pthread_join of another thread */
-        WARD_LOCK_WAIT_UNKNOWN,   /* a futex with no owner we can tell (condvar, semaphore...) */
+        WARD_LOCK_WAIT_UNKNOWN,   /* a futex ward cannot tell (a custom futex, ...) */
         WARD_LOCK_WAIT_RESTARTED, /* restart_syscall: an interrupted timed wait */
-        WARD_LOCK_WAIT_FOREVER,   /* on a word of its own stack: glibc after the kernel refused a PI
-                                 lock   (EDEADLK) */
+        WARD_LOCK_WAIT_FOREVER,   /* on a word of its own stack: glibc after the kernel
+                                     refused a PI lock (EDEADLK) */
+        WARD_LOCK_WAIT_COND,      /* a pthread_cond_t (waiters counts them) */
+        WARD_LOCK_WAIT_SEM,       /* a sem_t at value 0 (value, waiters) */
+        WARD_LOCK_WAIT_BARRIER,   /* a pthread_barrier_t (arrived of needed) */
 };
 
 struct ward_lock_thread {
@@ -37,11 +40,15 @@ struct ward_lock_thread {
         char name[20];
         char state; /* from /proc: R, S, D, ... */
         enum ward_lock_wait kind;
-        uint64_t addr;   /* the object (mutex or rwlock base, or the futex word) */
-        int owner;       /* the thread that must act first, 0 if none or unknown */
-        int mutex_kind;  /* MUTEX: __kind (normal, recursive, errorcheck | robust | PI) */
-        unsigned count;  /* MUTEX: recursion count */
-        uint64_t sp, pc; /* from the syscall file */
+        uint64_t addr;            /* the object (mutex or rwlock base, or the futex word) */
+        int owner;                /* the thread that must act first, 0 if none or unknown */
+        int mutex_kind;           /* MUTEX: __kind (normal, recursive, errorcheck | robust | PI) */
+        unsigned count;           /* MUTEX: recursion count */
+        uint64_t sp, pc;          /* from the syscall file */
+        unsigned readers;         /* RWLOCK with owner 0: the read holders it counts */
+        unsigned waiters;         /* COND, SEM: threads waiting on it */
+        unsigned value;           /* SEM: its value (0 while anyone waits) */
+        unsigned arrived, needed; /* BARRIER: threads in this round of how many */
 };
 
 struct ward_lock_scan {
@@ -68,6 +75,10 @@ WARD_API int ward_lock_scan_same_cycle(const struct ward_lock_scan *a,
  * rwlock nonzero, write-holds the rwlock) at addr; 0 if none or it does not
  * look like one. */
 WARD_API int ward_lock_owner_of(const struct ward_lock_scan *s, uint64_t addr, int rwlock);
+
+/* ward_lock_rwlock_readers: how many threads of s's process hold the
+ * rwlock at addr for reading now (0 if none, or when it is write-held). */
+WARD_API int ward_lock_rwlock_readers(const struct ward_lock_scan *s, uint64_t addr);
 
 /* ward_lock_wait_name: "mutex", "rwlock", ... */
 WARD_API const char *ward_lock_wait_name(enum ward_lock_wait k);

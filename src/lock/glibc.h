@@ -20,6 +20,22 @@
 #define WARD__GLIBC_RWLOCK_READER_SHIFT 3
 #define WARD__GLIBC_RWLOCK_CUR_WRITER 6
 
+#define WARD__GLIBC_RWLOCK_WRPHASE 1 /* __readers flag: a writer phase */
+#define WARD__GLIBC_RWLOCK_FLAGS 12  /* __flags@48: the kind, 0..2 */
+/* pthread_cond_t (2.25+), in 32-bit words: __g_refs[2]@16, __wrefs@36
+ * (waiters << 3; low bits: clock, process-shared), __g_signals[2]@40, the
+ * words waiters sleep on */
+#define WARD__GLIBC_COND_SIGNALS_OFF 40
+#define WARD__GLIBC_COND_REFS 4
+#define WARD__GLIBC_COND_WREFS 9
+#define WARD__GLIBC_COND_WREFS_SHIFT 3
+/* pthread_barrier_t (2.25+): in@0, current_round@4 (the futex), count@8,
+ * shared@12 (0 or FUTEX_PRIVATE_FLAG 128), out@16 */
+#define WARD__GLIBC_BARRIER_ROUND_OFF 4
+/* sem_t (64-bit): data@0 (value in the low word, the futex; waiters in the
+ * high word), private@8 (0 or FUTEX_PRIVATE_FLAG) */
+#define WARD__GLIBC_FUTEX_PRIVATE 128
+
 /* The words of an object, as read. */
 struct ward__glibc_words {
         int32_t w[8];

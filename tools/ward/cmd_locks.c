@@ -236,8 +236,11 @@ static void held_globals(struct locks_ctx *c)
         c->globals = calloc(n ? n : 1, sizeof(*c->globals));
         for (size_t i = 0; c->globals && i < n; i++) {
                 int owner = ward_lock_owner_of(&c->scan, g[i].addr, g[i].rwlock);
-                if (owner > 0) {
-                        c->globals[c->n_globals++] = (struct locks_held_global){g[i], owner};
+                int readers =
+                    g[i].rwlock && owner <= 0 ? ward_lock_rwlock_readers(&c->scan, g[i].addr) : 0;
+                if (owner > 0 || readers > 0) {
+                        c->globals[c->n_globals++] =
+                            (struct locks_held_global){g[i], readers, owner};
                 }
         }
         free(g);

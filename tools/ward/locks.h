@@ -24,6 +24,7 @@ struct locks_stack {
 
 struct locks_held_global { /* -a: a global lock that is held */
         struct ward_lock_global g;
+        int readers; /* a rwlock held by readers (owner 0) */
         int owner;
 };
 

@@ -65,6 +65,20 @@ static void put_stack(struct ward__buf *b, const struct locks_stack *s)
         ward__buf_putc(b, ']');
 }
 
+/* put_wait_details: what a rwlock, cond, semaphore or barrier says. */
+static void put_wait_details(struct ward__buf *b, const struct ward_lock_thread *t)
+{
+        if (t->kind == WARD_LOCK_WAIT_RWLOCK && t->readers) {
+                ward__buf_printf(b, ",\"readers\":%u", t->readers);
+        } else if (t->kind == WARD_LOCK_WAIT_COND) {
+                ward__buf_printf(b, ",\"waiters\":%u", t->waiters);
+        } else if (t->kind == WARD_LOCK_WAIT_SEM) {
+                ward__buf_printf(b, ",\"value\":%u,\"waiters\":%u", t->value, t->waiters);
+        } else if (t->kind == WARD_LOCK_WAIT_BARRIER) {
+                ward__buf_printf(b, ",\"arrived\":%u,\"needed\":%u", t->arrived, t->needed);
+        }
+}
+
 static void put_threads(struct ward__buf *b, const struct locks_ctx *c)
 {
         const struct ward_lock_scan *s = &c->scan;
@@ -86,6 +100,7 @@ static void put_threads(struct ward__buf *b, const struct locks_ctx *c)
                 field(b, "name", name);
                 ward__buf_printf(b, ",\"owner\":%d,\"in_cycle\":%s", t->owner,
                                  locks_in_cycle(c, t->tid) ? "true" : "false");
+                put_wait_details(b, t);
                 if (c->stacks) {
                         put_stack(b, &c->stacks[i]);
                 }
@@ -127,7 +142,8 @@ void locks_print_json(const struct locks_ctx *c)
                                  c->globals[i].g.rwlock ? "rwlock" : "mutex",
                                  (unsigned long long)c->globals[i].g.addr);
                 field(&b, "name", c->globals[i].g.name);
-                ward__buf_printf(&b, ",\"owner\":%d}", c->globals[i].owner);
+                ward__buf_printf(&b, ",\"owner\":%d,\"readers\":%d}", c->globals[i].owner,
+                                 c->globals[i].readers);
         }
         ward__buf_putc(&b, ']');
         put_threads(&b, c);

@@ -94,8 +94,15 @@ static void print_globals(const struct locks_ctx *c)
         printf("held global locks (%zu):\n", c->n_globals);
         for (size_t i = 0; i < c->n_globals; i++) {
                 const struct locks_held_global *g = &c->globals[i];
-                printf("  %s %s 0x%llx held by thread %d\n", g->g.rwlock ? "rwlock" : "mutex",
-                       g->g.name, (unsigned long long)g->g.addr, g->owner);
+                if (g->owner > 0) {
+                        printf("  %s %s 0x%llx held by thread %d\n",
+                               g->g.rwlock ? "rwlock" : "mutex", g->g.name,
+                               (unsigned long long)g->g.addr, g->owner);
+                } else {
+                        printf("  rwlock %s 0x%llx held by %d reader%s\n", g->g.name,
+                               (unsigned long long)g->g.addr, g->readers,
+                               g->readers == 1 ? "" : "s");
+                }
         }
 }
 
@@ -120,6 +127,18 @@ static void describe(const struct locks_ctx *c, const struct ward_lock_thread *t
                          "(deadlock)");
         } else if (t->kind == WARD_LOCK_WAIT_JOIN) {
                 snprintf(buf, size, "joins thread %d", t->owner);
+        } else if (t->kind == WARD_LOCK_WAIT_RWLOCK && !t->owner && t->readers) {
+                snprintf(buf, size, "waits on rwlock 0x%llx%s held by %u reader%s",
+                         (unsigned long long)t->addr, sym, t->readers, t->readers == 1 ? "" : "s");
+        } else if (t->kind == WARD_LOCK_WAIT_COND) {
+                snprintf(buf, size, "waits on cond 0x%llx%s (%u waiting)",
+                         (unsigned long long)t->addr, sym, t->waiters);
+        } else if (t->kind == WARD_LOCK_WAIT_SEM) {
+                snprintf(buf, size, "waits on semaphore 0x%llx%s value %u (%u waiting)",
+                         (unsigned long long)t->addr, sym, t->value, t->waiters);
+        } else if (t->kind == WARD_LOCK_WAIT_BARRIER) {
+                snprintf(buf, size, "waits on barrier 0x%llx%s: %u of %u arrived",
+                         (unsigned long long)t->addr, sym, t->arrived, t->needed);
         } else if (t->owner) {
                 snprintf(buf, size, "waits on %s %s%s0x%llx%s held by thread %d",
                          ward_lock_wait_name(t->kind), kind, kind[0] ? " " : "",

@@ -85,10 +85,128 @@ static int read_task(int pid, struct ward_lock_thread *t, long *nr, uint64_t *ar
         return 0;
 }
 
-/* classify: what the futex word at addr belongs to, and its owner. */
-static void classify(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
+/* as_mutex: a locked mutex at addr whose owner is one of s's threads. */
+static int as_mutex(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
 {
         struct ward__glibc_words m;
+        if (read_mem(s->pid, addr, &m, sizeof(m)) < 0) {
+                return 0;
+        }
+        int owner = ward__glibc_mutex_owner(&m);
+        if (!is_thread(s, owner)) {
+                return 0;
+        }
+        t->kind = WARD_LOCK_WAIT_MUTEX;
+        t->owner = owner;
+        t->mutex_kind = m.w[WARD__GLIBC_MUTEX_KIND];
+        t->count = (unsigned)m.w[WARD__GLIBC_MUTEX_COUNT];
+        return 1;
+}
+
+/* as_rwlock: addr is __wrphase_futex (+8) or __writers_futex (+12) of a
+ * rwlock held by a writer (its owner) or, in a read phase, by readers. */
+static int as_rwlock(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
+{
+        for (uint64_t off = 8; off <= 12 && addr >= off; off += 4) {
+                struct ward__glibc_words w;
+                uint32_t flags;
+                if (read_mem(s->pid, addr - off, &w, sizeof(w)) < 0 ||
+                    read_mem(s->pid, addr - off + 4 * WARD__GLIBC_RWLOCK_FLAGS, &flags, 4) < 0 ||
+                    flags > 2) {
+                        continue;
+                }
+                int writer = w.w[WARD__GLIBC_RWLOCK_CUR_WRITER];
+                uint32_t readers = (uint32_t)w.w[WARD__GLIBC_RWLOCK_READERS];
+                unsigned nreaders = readers >> WARD__GLIBC_RWLOCK_READER_SHIFT;
+                if (is_thread(s, writer) && writer != t->tid) {
+                        t->owner = writer;
+                } else if (writer == 0 && nreaders > 0 && !(readers & WARD__GLIBC_RWLOCK_WRPHASE)) {
+                        t->readers = nreaders; /* no one owner: read-held */
+                } else {
+                        continue;
+                }
+                t->kind = WARD_LOCK_WAIT_RWLOCK;
+                t->addr = addr - off;
+                return 1;
+        }
+        return 0;
+}
+
+/* as_cond: addr is one of a condition variable's two __g_signals words: the
+ * condition counts waiters (__wrefs) and holds a reference of one in that
+ * group (__g_refs[g], two per waiter, taken before it sleeps). */
+static int as_cond(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
+{
+        for (uint64_t g = 0; g < 2; g++) {
+                uint64_t base = addr - WARD__GLIBC_COND_SIGNALS_OFF - 4 * g;
+                uint32_t c[12];
+                if (addr < WARD__GLIBC_COND_SIGNALS_OFF + 4 * g ||
+                    read_mem(s->pid, base, c, sizeof(c)) < 0) {
+                        continue;
+                }
+                unsigned waiters = c[WARD__GLIBC_COND_WREFS] >> WARD__GLIBC_COND_WREFS_SHIFT;
+                uint32_t refs = c[WARD__GLIBC_COND_REFS + g];
+                if (waiters == 0 || waiters > 1u << 22 || refs < 2 || refs > 2 * waiters + 1) {
+                        continue;
+                }
+                t->kind = WARD_LOCK_WAIT_COND;
+                t->addr = base;
+                t->waiters = waiters;
+                return 1;
+        }
+        return 0;
+}
+
+/* as_barrier: addr is current_round of a barrier that waits for more. */
+static int as_barrier(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
+{
+        uint32_t b[5];
+        if (addr < WARD__GLIBC_BARRIER_ROUND_OFF ||
+            read_mem(s->pid, addr - WARD__GLIBC_BARRIER_ROUND_OFF, b, sizeof(b)) < 0) {
+                return 0;
+        }
+        uint32_t in = b[0], round = b[1], count = b[2], shared = b[3];
+        if (count < 2 || count > 1u << 22 || round % count != 0 || in - round >= count ||
+            (shared != 0 && shared != WARD__GLIBC_FUTEX_PRIVATE)) {
+                return 0;
+        }
+        t->kind = WARD_LOCK_WAIT_BARRIER;
+        t->addr = addr - WARD__GLIBC_BARRIER_ROUND_OFF;
+        t->arrived = in - round;
+        t->needed = count;
+        return 1;
+}
+
+/* as_sem: addr is a semaphore at value 0 that counts waiters. */
+static int as_sem(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
+{
+        uint32_t w[3];
+        if (read_mem(s->pid, addr, w, sizeof(w)) < 0 || w[0] != 0 || w[1] == 0 || w[1] > 1u << 22 ||
+            (w[2] != 0 && w[2] != WARD__GLIBC_FUTEX_PRIVATE)) {
+                return 0;
+        }
+        t->kind = WARD_LOCK_WAIT_SEM;
+        t->value = w[0];
+        t->waiters = w[1];
+        return 1;
+}
+
+/* as_join: addr is the tid word of a thread that another joins. */
+static int as_join(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
+{
+        int32_t tid;
+        if (read_mem(s->pid, addr, &tid, 4) < 0 || !is_thread(s, tid) || tid == t->tid) {
+                return 0;
+        }
+        t->kind = WARD_LOCK_WAIT_JOIN; /* pthread_join waits on the thread's tid word */
+        t->owner = tid;
+        return 1;
+}
+
+/* classify: what the futex word at addr belongs to, and its owner. The
+ * layouts are tried from the most to the least specific. */
+static void classify(const struct ward_lock_scan *s, struct ward_lock_thread *t, uint64_t addr)
+{
         t->kind = WARD_LOCK_WAIT_UNKNOWN;
         t->addr = addr;
         if (t->sp && addr >= t->sp && addr - t->sp < 4096) {
@@ -97,32 +215,20 @@ static void classify(const struct ward_lock_scan *s, struct ward_lock_thread *t,
                 t->owner = t->tid;
                 return;
         }
-        if (read_mem(s->pid, addr, &m, sizeof(m)) == 0) {
-                int owner = ward__glibc_mutex_owner(&m);
-                if (is_thread(s, owner)) {
-                        t->kind = WARD_LOCK_WAIT_MUTEX;
-                        t->owner = owner;
-                        t->mutex_kind = m.w[WARD__GLIBC_MUTEX_KIND];
-                        t->count = (unsigned)m.w[WARD__GLIBC_MUTEX_COUNT];
-                        return;
-                }
+        if (!as_mutex(s, t, addr) && !as_rwlock(s, t, addr) && !as_join(s, t, addr) &&
+            !as_barrier(s, t, addr) && !as_cond(s, t, addr)) {
+                as_sem(s, t, addr);
         }
-        for (int off = 8; off <= 12; off += 4) { /* __wrphase_futex, __writers_futex */
-                int32_t w;
-                if (addr >= (uint64_t)off &&
-                    read_mem(s->pid, addr - (uint64_t)off + 4 * WARD__GLIBC_RWLOCK_CUR_WRITER, &w,
-                             4) == 0 &&
-                    is_thread(s, w) && w != t->tid) {
-                        t->kind = WARD_LOCK_WAIT_RWLOCK;
-                        t->addr = addr - (uint64_t)off;
-                        t->owner = w;
-                        return;
-                }
+}
+
+int ward_lock_rwlock_readers(const struct ward_lock_scan *s, uint64_t addr)
+{
+        int32_t readers;
+        if (read_mem(s->pid, addr + 4 * WARD__GLIBC_RWLOCK_READERS, &readers, 4) < 0 ||
+            (readers & WARD__GLIBC_RWLOCK_WRPHASE)) {
+                return 0;
         }
-        if (read_mem(s->pid, addr, &m, 4) == 0 && is_thread(s, m.w[0]) && m.w[0] != t->tid) {
-                t->kind = WARD_LOCK_WAIT_JOIN; /* pthread_join waits on the thread's tid word */
-                t->owner = m.w[0];
-        }
+        return (int)((uint32_t)readers >> WARD__GLIBC_RWLOCK_READER_SHIFT);
 }
 
 int ward_lock_owner_of(const struct ward_lock_scan *s, uint64_t addr, int rwlock)
@@ -262,8 +368,9 @@ int ward_lock_scan_same_cycle(const struct ward_lock_scan *a, const struct ward_
 
 const char *ward_lock_wait_name(enum ward_lock_wait k)
 {
-        static const char *const names[] = {"none", "mutex", "rwlock",
-                                            "join", "futex", "restarted wait"};
+        static const char *const names[] = {
+            "none",           "mutex",           "rwlock", "join",      "futex",
+            "restarted wait", "refused PI lock", "cond",   "semaphore", "barrier"};
         return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
