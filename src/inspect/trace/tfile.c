@@ -17,7 +17,9 @@ struct ward__trace_tfile {
         size_t size, pos;
         int done;
         struct ward__trace_file_hdr hdr;
+        int mapped;         /* data is our mapping of the file (else the caller's bytes) */
         uint32_t *site_off; /* by id: offset of its SITE record + 1, 0 if none */
+        uint32_t site_cap;  /* ids site_off has room for: grown as SITE records come */
         /* Times are checked against their neighbours (read one ahead): an
          * event may not go back in time, nor stand out above the events on
          * both sides of it, nor be impossibly far from the file's base. */
@@ -92,6 +94,18 @@ static const char *check_header(const struct ward__trace_file_hdr *h)
         return NULL;
 }
 
+/* start: check the header of f's bytes and stand at the first record. */
+static int start(struct ward__trace_tfile *f, char *err, size_t err_size)
+{
+        memcpy(&f->hdr, f->data, sizeof(f->hdr));
+        const char *bad = check_header(&f->hdr);
+        if (bad) {
+                return fail(err, err_size, -EBADMSG, f->path, bad);
+        }
+        f->pos = sizeof(f->hdr);
+        return 0;
+}
+
 int ward__trace_tfile_open(const char *path, struct ward__trace_tfile **ret, char *err,
                            size_t err_size)
 {
@@ -101,20 +115,35 @@ int ward__trace_tfile_open(const char *path, struct ward__trace_tfile **ret, cha
         }
         snprintf(f->path, sizeof(f->path), "%s", path);
         int r = load(f, err, err_size);
+        f->mapped = r == 0;
         if (r == 0) {
-                memcpy(&f->hdr, f->data, sizeof(f->hdr));
-                const char *bad = check_header(&f->hdr);
-                r = bad ? fail(err, err_size, -EBADMSG, path, bad) : 0;
-        }
-        f->site_off = r == 0 ? calloc(WARD__TRACE_MAX_SITES + 1, sizeof(uint32_t)) : NULL;
-        if (r == 0 && !f->site_off) {
-                r = -ENOMEM;
+                r = start(f, err, err_size);
         }
         if (r < 0) {
                 ward__trace_tfile_close(f);
                 return r;
         }
-        f->pos = sizeof(f->hdr);
+        *ret = f;
+        return 0;
+}
+
+int ward__trace_tfile_open_mem(const void *data, size_t size, const char *name,
+                               struct ward__trace_tfile **ret, char *err, size_t err_size)
+{
+        struct ward__trace_tfile *f = calloc(1, sizeof(*f));
+        if (!f) {
+                return -ENOMEM;
+        }
+        snprintf(f->path, sizeof(f->path), "%s", name);
+        f->data = (uint8_t *)data;
+        f->size = size;
+        int r = size < sizeof(f->hdr)
+                    ? fail(err, err_size, -EBADMSG, name, "not a trace file (too short)")
+                    : start(f, err, err_size);
+        if (r < 0) {
+                ward__trace_tfile_close(f);
+                return r;
+        }
         *ret = f;
         return 0;
 }
@@ -124,7 +153,7 @@ void ward__trace_tfile_close(struct ward__trace_tfile *f)
         if (!f) {
                 return;
         }
-        if (f->data) {
+        if (f->data && f->mapped) {
                 munmap(f->data, f->size);
         }
         free(f->site_off);
@@ -165,6 +194,19 @@ static int take_site(struct ward__trace_tfile *f, const uint8_t *rec, size_t len
         if (ward__trace_parse_site(rec, len, &info) < 0 || info.id > WARD__TRACE_MAX_SITES) {
                 return -1;
         }
+        if (info.id >= f->site_cap) { /* a file names few sites: grow, do not preallocate */
+                uint32_t cap = f->site_cap ? f->site_cap : 64;
+                while (cap <= info.id) {
+                        cap *= 2;
+                }
+                uint32_t *bigger = realloc(f->site_off, cap * sizeof(*bigger));
+                if (!bigger) {
+                        return -1;
+                }
+                memset(bigger + f->site_cap, 0, (cap - f->site_cap) * sizeof(*bigger));
+                f->site_off = bigger;
+                f->site_cap = cap;
+        }
         f->site_off[info.id] = (uint32_t)(rec - f->data) + 1;
         return 0;
 }
@@ -186,11 +228,11 @@ static int read_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, in
                                           h.size > left ? "truncated record" : "bad record size");
                 }
                 if (h.kind == WARD__REC_SITE) {
-                        if (f->size - f->pos > UINT32_MAX - 1 || take_site(f, rec, h.size) < 0) {
+                        if (f->pos >= UINT32_MAX || take_site(f, rec, h.size) < 0) {
                                 return bad_record(f, err, err_size, "bad SITE record");
                         }
                 } else if (h.kind == WARD__REC_EVENT || h.kind == WARD__REC_LOST) {
-                        uint32_t off = h.kind == WARD__REC_EVENT && h.site <= WARD__TRACE_MAX_SITES
+                        uint32_t off = h.kind == WARD__REC_EVENT && h.site < f->site_cap
                                            ? f->site_off[h.site]
                                            : 0;
                         if (h.kind == WARD__REC_EVENT && !off) {

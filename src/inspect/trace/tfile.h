@@ -29,6 +29,11 @@ struct ward__trace_fev {
  * (not a trace file, bad header); a message in err. */
 int ward__trace_tfile_open(const char *path, struct ward__trace_tfile **ret, char *err,
                            size_t err_size);
+/* ward__trace_tfile_open_mem: the same for a file's size bytes at data,
+ * which stay the caller's and must outlive the reader; name is for messages. */
+int ward__trace_tfile_open_mem(const void *data, size_t size, const char *name,
+                               struct ward__trace_tfile **ret, char *err, size_t err_size);
+
 void ward__trace_tfile_close(struct ward__trace_tfile *f);
 
 /* The checked header of an open file. */
