@@ -21,7 +21,8 @@ void ward__ring_rx_init(struct ward__ring_rx *rx, struct ward__chan_ctl *ctl, ui
         *rx = (struct ward__ring_rx){.ctl = ctl, .data = data, .cap = cap};
 }
 
-/* tx_free: bytes free, re-reading the consumer's tail when the cache says full. */
+/* tx_room: 0 when want more bytes fit, re-reading the consumer's tail when the
+ * cache says full; -EAGAIN when they do not, -EPROTO when the tail is impossible. */
 static int tx_room(struct ward__ring_tx *tx, uint64_t want)
 {
         if (tx->head - tx->tail_cache + want <= tx->cap) {

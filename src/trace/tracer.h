@@ -75,7 +75,7 @@ void ward__trace_calibrate(struct ward__tracer *tr);
 int ward__trace_flusher_start(struct ward__tracer *tr);
 void ward__trace_flusher_stop(struct ward__tracer *tr);
 
-/* ward__trace_now_ns: CLOCK_MONOTONIC / CLOCK_REALTIME in ns. */
+/* ward__trace_mono_ns / real_ns: CLOCK_MONOTONIC / CLOCK_REALTIME in ns. */
 uint64_t ward__trace_mono_ns(void);
 uint64_t ward__trace_real_ns(void);
 
