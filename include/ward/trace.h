@@ -21,8 +21,8 @@
  * one) costs one predictable branch and does not evaluate its arguments, like
  * assert().
  *
- * The macros need C11 (_Generic) and GCC or Clang; the functions are plain C
- * and C++.
+ * The macros need GCC or Clang (C11's _Generic, which both also accept in
+ * C99 modes); the functions are plain C and C++.
  */
 #ifndef WARD_TRACE_H
 #define WARD_TRACE_H
@@ -166,18 +166,26 @@ WARD_API extern __thread struct ward__trace_thread *ward__trace_self
  * event is dropped). */
 WARD_API struct ward__trace_thread *ward__trace_slow(struct ward__trace_site *site, size_t need);
 
+/* The clock events are stamped with: the TSC on x86, where reading it costs a
+ * few nanoseconds, else CLOCK_MONOTONIC in nanoseconds. Defining
+ * WARD_TRACE_NO_TSC chooses the portable clock on x86 too; libward and all
+ * code that traces must then be built with it (the header check in tests/
+ * compiles that path on every machine). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(WARD_TRACE_NO_TSC)
+#define WARD__TRACE_TSC 1
+#else
+#define WARD__TRACE_TSC 0
+WARD_API uint64_t ward__trace_clock_fallback(void);
+#endif
+
 static inline uint64_t ward__trace_clock(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if WARD__TRACE_TSC
         return __builtin_ia32_rdtsc();
 #else
         return ward__trace_clock_fallback();
 #endif
 }
-
-#if !defined(__x86_64__) && !defined(__i386__)
-WARD_API uint64_t ward__trace_clock_fallback(void);
-#endif
 
 static inline size_t ward__trace_arg_size(uint8_t type, const union ward__trace_arg *a, size_t *sl)
 {
@@ -279,7 +287,7 @@ static inline union ward__trace_arg ward__trace_p(const void *v)
  * promoted, as printf's varargs would; an enum is its integer type; any other
  * pointer is printed as a pointer. */
 #define WARD__TRACE_TYPE(x)                                                                        \
-        _Generic((x),                                                                              \
+        __extension__ _Generic((x),                                                                \
             _Bool: WARD__T_U32,                                                                    \
             char: WARD__T_I32,                                                                     \
             signed char: WARD__T_I32,                                                              \
@@ -301,7 +309,7 @@ static inline union ward__trace_arg ward__trace_p(const void *v)
 
 /* The argument's value; the expression is evaluated exactly once. */
 #define WARD__TRACE_ARG(x)                                                                         \
-        _Generic((x),                                                                              \
+        __extension__ _Generic((x),                                                                \
             _Bool: ward__trace_u,                                                                  \
             char: ward__trace_i,                                                                   \
             signed char: ward__trace_i,                                                            \

@@ -115,7 +115,7 @@ void ward__trace_calibrate(struct ward__tracer *tr)
         if (__atomic_load_n(&h->tsc_hz, __ATOMIC_ACQUIRE)) {
                 return;
         }
-#if defined(__x86_64__) || defined(__i386__)
+#if WARD__TRACE_TSC
         uint64_t tsc, ns;
         do { /* 20 ms at least: the rate is then good to a few ppm */
                 ward__trace_clock_pair(&tsc, &ns);

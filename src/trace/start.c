@@ -55,7 +55,7 @@ void ward__trace_clock_pair(uint64_t *ret_tsc, uint64_t *ret_ns)
         }
 }
 
-#if !defined(__x86_64__) && !defined(__i386__)
+#if !WARD__TRACE_TSC
 uint64_t ward__trace_clock_fallback(void)
 {
         return ward__trace_mono_ns();

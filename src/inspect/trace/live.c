@@ -243,7 +243,7 @@ const struct ward__trace_rec *ward__trace_live_next(const struct ward__trace_liv
  * machine's: a process that died before calibrating ran at the same rate). */
 static uint64_t measure_hz(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if WARD__TRACE_TSC
         struct timespec t0, t1, pause = {0, 20000000};
         clock_gettime(CLOCK_MONOTONIC, &t0);
         uint64_t c0 = ward__trace_clock();
