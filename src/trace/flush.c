@@ -223,14 +223,14 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w)
                         continue;
                 }
                 memcpy(&rh, ring + off, sizeof(rh));
-                if (rh.kind == WARD__REC_PAD) {
+                if (rh.kind == WARD__TRACE_REC_PAD) {
                         *r += left;
                         continue;
                 }
                 int bad = rh.size < sizeof(rh) || rh.size % 8 || rh.size > left ||
                           *r + rh.size > w ||
-                          (rh.kind != WARD__REC_EVENT && rh.kind != WARD__REC_LOST);
-                if (bad || (rh.kind == WARD__REC_EVENT && add_site(tr, s, &o, rh.site) < 0)) {
+                          (rh.kind != WARD__TRACE_REC_EVENT && rh.kind != WARD__TRACE_REC_LOST);
+                if (bad || (rh.kind == WARD__TRACE_REC_EVENT && add_site(tr, s, &o, rh.site) < 0)) {
                         *r = w;
                         break;
                 }
@@ -247,8 +247,8 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w)
                         continue; /* the record again: its site goes into the new file */
                 }
                 out_add(&o, ring + off, rh.size);
-                events += rh.kind == WARD__REC_EVENT;
-                if (rh.kind == WARD__REC_LOST && rh.size >= 24) {
+                events += rh.kind == WARD__TRACE_REC_EVENT;
+                if (rh.kind == WARD__TRACE_REC_LOST && rh.size >= 24) {
                         uint64_t n;
                         memcpy(&n, ring + off + 16, 8);
                         s->lost_seen += n;
@@ -271,7 +271,7 @@ static void record_unseen_drops(struct ward__trace_slot *h, struct ward__trace_s
         }
         uint8_t rec[24];
         struct ward__trace_rec rh = {
-            .size = 24, .kind = WARD__REC_LOST, .tsc = ward__trace_clock()};
+            .size = 24, .kind = WARD__TRACE_REC_LOST, .tsc = ward__trace_clock()};
         uint64_t n = dropped - s->lost_seen;
         memcpy(rec, &rh, sizeof(rh));
         memcpy(rec + 16, &n, 8);
@@ -286,7 +286,7 @@ static int flush_slot(struct ward__tracer *tr, uint32_t i, int final)
         struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
         struct ward__trace_slot_state *s = &tr->slots[i];
         uint32_t state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
-        if (state == WARD__SLOT_FREE) {
+        if (state == WARD__TRACE_SLOT_FREE) {
                 return 0;
         }
         uint64_t w = __atomic_load_n(&h->write, __ATOMIC_ACQUIRE);
@@ -308,16 +308,16 @@ static int flush_slot(struct ward__tracer *tr, uint32_t i, int final)
         }
         __atomic_store_n(&h->read, r, __ATOMIC_RELEASE);
         __atomic_store_n(&h->flushed, h->flushed + (uint64_t)events, __ATOMIC_RELAXED);
-        if (state == WARD__SLOT_EXITED || final) {
+        if (state == WARD__TRACE_SLOT_EXITED || final) {
                 record_unseen_drops(h, s);
         }
-        if (state == WARD__SLOT_EXITED) {
+        if (state == WARD__TRACE_SLOT_EXITED) {
                 close_file(s);
                 __atomic_fetch_add(&tr->dropped_retired,
                                    __atomic_load_n(&h->dropped, __ATOMIC_RELAXED),
                                    __ATOMIC_RELAXED);
                 s->lost_seen = 0;
-                __atomic_store_n(&h->state, WARD__SLOT_FREE, __ATOMIC_RELEASE);
+                __atomic_store_n(&h->state, WARD__TRACE_SLOT_FREE, __ATOMIC_RELEASE);
         }
         return events;
 }

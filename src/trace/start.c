@@ -349,7 +349,7 @@ uint64_t ward_trace_dropped(void)
         uint64_t n = tr ? __atomic_load_n(&tr->dropped_retired, __ATOMIC_RELAXED) : 0;
         for (uint32_t i = 0; tr && i < tr->opts.max_threads; i++) {
                 struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
-                if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != WARD__SLOT_FREE) {
+                if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != WARD__TRACE_SLOT_FREE) {
                         n += __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
                 }
         }

@@ -131,7 +131,7 @@ uint32_t ward__trace_live_index_sites(struct ward__trace_live *l)
         while (l->nsites < n && off + sizeof(struct ward__trace_rec) <= used) {
                 struct ward__trace_rec rh;
                 memcpy(&rh, l->map + l->hdr.dict_off + off, sizeof(rh));
-                if (rh.kind != WARD__REC_SITE || rh.size < sizeof(rh) + 8 || rh.size % 8 ||
+                if (rh.kind != WARD__TRACE_REC_SITE || rh.size < sizeof(rh) + 8 || rh.size % 8 ||
                     off + rh.size > used) {
                         break;
                 }
@@ -226,7 +226,7 @@ const struct ward__trace_rec *ward__trace_live_next(const struct ward__trace_liv
                 }
                 const uint8_t *p = copy->p + (*pos - start);
                 memcpy(&rh, p, sizeof(rh));
-                if (rh.kind == WARD__REC_PAD) {
+                if (rh.kind == WARD__TRACE_REC_PAD) {
                         *pos += left;
                         continue;
                 }

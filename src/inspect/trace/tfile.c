@@ -157,18 +157,19 @@ int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *
                         return bad_record(f, err, err_size,
                                           h.size > left ? "truncated record" : "bad record size");
                 }
-                if (h.kind == WARD__REC_SITE) {
+                if (h.kind == WARD__TRACE_REC_SITE) {
                         if (f->size - f->pos > UINT32_MAX - 1 || take_site(f, rec, h.size) < 0) {
                                 return bad_record(f, err, err_size, "bad SITE record");
                         }
-                } else if (h.kind == WARD__REC_EVENT || h.kind == WARD__REC_LOST) {
-                        uint32_t off = h.kind == WARD__REC_EVENT && h.site <= WARD__TRACE_MAX_SITES
-                                           ? f->site_off[h.site]
-                                           : 0;
-                        if (h.kind == WARD__REC_EVENT && !off) {
+                } else if (h.kind == WARD__TRACE_REC_EVENT || h.kind == WARD__TRACE_REC_LOST) {
+                        uint32_t off =
+                            h.kind == WARD__TRACE_REC_EVENT && h.site <= WARD__TRACE_MAX_SITES
+                                ? f->site_off[h.site]
+                                : 0;
+                        if (h.kind == WARD__TRACE_REC_EVENT && !off) {
                                 return bad_record(f, err, err_size, "event of an unknown site");
                         }
-                        if (h.kind == WARD__REC_LOST && h.size < 24) {
+                        if (h.kind == WARD__TRACE_REC_LOST && h.size < 24) {
                                 return bad_record(f, err, err_size, "short LOST record");
                         }
                         struct ward__trace_rec sh;
@@ -183,7 +184,7 @@ int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *
                                                        .site_len = off ? sh.size : 0};
                         f->pos += h.size;
                         return 1;
-                } else if (h.kind != WARD__REC_PAD) {
+                } else if (h.kind != WARD__TRACE_REC_PAD) {
                         return bad_record(f, err, err_size, "unknown record kind");
                 }
                 f->pos += h.size;
