@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include <ward/api.h>
+#include <ward/time.h>
 
 WARD_BEGIN_DECLS
 
@@ -172,7 +173,7 @@ WARD_API extern __thread struct ward__trace_thread *ward__trace_self
 WARD_API struct ward__trace_thread *ward__trace_slow(struct ward__trace_site *site, size_t need);
 
 /* The clock events are stamped with: the TSC on x86, where reading it costs a
- * few nanoseconds, else CLOCK_MONOTONIC in nanoseconds. Defining
+ * few nanoseconds, else ward_now_ns (CLOCK_MONOTONIC nanoseconds). Defining
  * WARD_TRACE_NO_TSC chooses the portable clock on x86 too; libward and all
  * code that traces must then be built with it (the header check in tests/
  * compiles that path on every machine). */
@@ -180,7 +181,6 @@ WARD_API struct ward__trace_thread *ward__trace_slow(struct ward__trace_site *si
 #define WARD__TRACE_TSC 1
 #else
 #define WARD__TRACE_TSC 0
-WARD_API uint64_t ward__trace_clock_fallback(void);
 #endif
 
 static inline uint64_t ward__trace_clock(void)
@@ -188,7 +188,7 @@ static inline uint64_t ward__trace_clock(void)
 #if WARD__TRACE_TSC
         return __builtin_ia32_rdtsc();
 #else
-        return ward__trace_clock_fallback();
+        return ward_now_ns();
 #endif
 }
 

@@ -2,7 +2,7 @@
  * to <dir>/<name>.trace.<tid>, with the SITE records its events need, and
  * rotation. Everything here is async-signal-safe (ward_trace_flush runs it
  * from signal handlers): no malloc, no locks, no stdio; only open, writev,
- * rename, close, clock_gettime. */
+ * rename, close, clock_gettime, clock_nanosleep. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "trace/tracer.h"
 
 #define MAX_IOV 64
@@ -115,18 +116,10 @@ void ward__trace_calibrate(struct ward__tracer *tr)
         if (__atomic_load_n(&h->tsc_hz, __ATOMIC_ACQUIRE)) {
                 return;
         }
-#if WARD__TRACE_TSC
-        uint64_t tsc, ns;
-        do { /* 20 ms at least: the rate is then good to a few ppm */
-                ward__trace_clock_pair(&tsc, &ns);
-        } while (ns - h->ns_base < CALIBRATION_NS);
-        uint64_t hz = (uint64_t)((double)(tsc - h->tsc_base) * 1e9 / (double)(ns - h->ns_base));
-#else
-        uint64_t hz = 1000000000u; /* the fallback clock counts nanoseconds */
-#endif
+        /* from when tracing started, 20 ms at least */
+        uint64_t hz = ward__clock_tsc_hz(h->tsc_base, h->ns_base, CALIBRATION_NS);
         uint64_t none = 0; /* two calibrating at once: the first one's rate stays */
-        __atomic_compare_exchange_n(&h->tsc_hz, &none, hz ? hz : 1000000000u, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE);
+        __atomic_compare_exchange_n(&h->tsc_hz, &none, hz, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* open_file: a new current file for s's thread, with its header. */

@@ -8,6 +8,7 @@
 #include "core/address.h"
 #include "core/base64.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/fdpass.h"
 #include "core/json-parse.h"
 #include "core/json-write.h"
