@@ -23,10 +23,10 @@ TEST(rate_converts)
         uint64_t t0, n0, t1, n1;
         ward__clock_pair(&t0, &n0);
         uint64_t hz = ward__clock_tsc_hz(t0, n0, 20 * MS);
-        ASSERT_TRUE(ward_now_ns() - n0 >= 20 * MS); /* it measured that long */
-        ASSERT_TRUE(hz > 0);
-        if (!WARD__TRACE_TSC) {
-                ASSERT_EQ(hz, 1000000000u);
+        if (WARD__TRACE_TSC) {
+                ASSERT_TRUE(ward_now_ns() - n0 >= 20 * MS); /* it measured that long */
+        } else {
+                ASSERT_EQ(hz, 1000000000u); /* the trace clock is ward_now_ns */
         }
         sleep_ns(30 * MS);
         ward__clock_pair(&t1, &n1);
