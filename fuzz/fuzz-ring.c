@@ -14,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void touch(const uint8_t *pool, const struct ward__pool_ref *ref, volatile uint8_t *sink)
+static void touch(const uint8_t *pool, const struct ward__ipc_pool_ref *ref, volatile uint8_t *sink)
 {
         if (ref->len) {
                 *sink ^= pool[ref->offset];
@@ -26,13 +26,13 @@ static void walk(struct ward__ring_rx *rx, const uint8_t *pool)
 {
         volatile uint8_t sink = 0;
         for (int i = 0; i < 1024; i++) {
-                struct ward__rec h;
+                struct ward__ipc_rec h;
                 const uint8_t *p;
                 if (ward__ring_rx_peek(rx, &h, &p) <= 0) {
                         return;
                 }
-                if (h.flags & WARD__REC_POOL) {
-                        struct ward__pool_ref ref;
+                if (h.flags & WARD__IPC_REC_POOL) {
+                        struct ward__ipc_pool_ref ref;
                         memcpy(&ref, p, sizeof(ref));
                         if (ward__pool_ref_check(&ref, POOL) == 0) {
                                 touch(pool, &ref, &sink);
@@ -48,7 +48,7 @@ static void walk(struct ward__ring_rx *rx, const uint8_t *pool)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        struct ward__chan_ctl *ctl = aligned_alloc(WARD__CACHELINE, sizeof(*ctl));
+        struct ward__ipc_chan_ctl *ctl = aligned_alloc(WARD__IPC_CACHELINE, sizeof(*ctl));
         uint8_t *ring = malloc(CAP);
         uint8_t *pool = malloc(POOL);
         uint64_t head = 0, start = 0;

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include <ward/api.h>
+#include <ward/time.h> /* ward_now_ns, declared here before ward/time.h existed */
 
 WARD_BEGIN_DECLS
 
@@ -151,10 +152,6 @@ WARD_API ward_source *ward_source_free(ward_source *s);
 
 /* ward_source_get_loop: the loop a source is attached to. */
 WARD_API ward_loop *ward_source_get_loop(ward_source *s);
-
-/* ward_now_ns: CLOCK_MONOTONIC in nanoseconds. Thread class: any-thread,
- * async-signal-safe. */
-WARD_API uint64_t ward_now_ns(void);
 
 WARD_END_DECLS
 

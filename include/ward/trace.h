@@ -21,8 +21,8 @@
  * one) costs one predictable branch and does not evaluate its arguments, like
  * assert().
  *
- * The macros need C11 (_Generic) and GCC or Clang; the functions are plain C
- * and C++.
+ * The macros need GCC or Clang (C11's _Generic, which both also accept in
+ * C99 modes); the functions are plain C and C++.
  */
 #ifndef WARD_TRACE_H
 #define WARD_TRACE_H
@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include <ward/api.h>
+#include <ward/time.h>
 
 WARD_BEGIN_DECLS
 
@@ -103,20 +104,20 @@ WARD_API int ward_trace_parse_level(const char *s);
 #define WARD__TRACE_MAX_ARGS 8
 
 enum ward__trace_type {
-        WARD__T_I32 = 1,
-        WARD__T_U32 = 2,
-        WARD__T_I64 = 3,
-        WARD__T_U64 = 4,
-        WARD__T_F64 = 5,
-        WARD__T_STR = 6,
-        WARD__T_PTR = 7,
+        WARD__TRACE_T_I32 = 1,
+        WARD__TRACE_T_U32 = 2,
+        WARD__TRACE_T_I64 = 3,
+        WARD__TRACE_T_U64 = 4,
+        WARD__TRACE_T_F64 = 5,
+        WARD__TRACE_T_STR = 6,
+        WARD__TRACE_T_PTR = 7,
 };
 
 enum ward__trace_site_kind {
-        WARD__SITE_EVENT = 0,
-        WARD__SITE_SPAN_BEGIN = 1,
-        WARD__SITE_SPAN_END = 2,
-        WARD__SITE_COUNTER = 3,
+        WARD__TRACE_SITE_EVENT = 0,
+        WARD__TRACE_SITE_SPAN_BEGIN = 1,
+        WARD__TRACE_SITE_SPAN_END = 2,
+        WARD__TRACE_SITE_COUNTER = 3,
 };
 
 /* A call site: static, one per macro use. id is 0 until the site is first hit
@@ -155,7 +156,12 @@ struct ward__trace_rec {
         uint64_t tsc;
 };
 
-enum { WARD__REC_EVENT = 1, WARD__REC_PAD = 2, WARD__REC_LOST = 3, WARD__REC_SITE = 4 };
+enum {
+        WARD__TRACE_REC_EVENT = 1,
+        WARD__TRACE_REC_PAD = 2,
+        WARD__TRACE_REC_LOST = 3,
+        WARD__TRACE_REC_SITE = 4,
+};
 
 WARD_API extern int ward__trace_level;
 WARD_API extern __thread struct ward__trace_thread *ward__trace_self
@@ -166,41 +172,48 @@ WARD_API extern __thread struct ward__trace_thread *ward__trace_self
  * event is dropped). */
 WARD_API struct ward__trace_thread *ward__trace_slow(struct ward__trace_site *site, size_t need);
 
+/* The clock events are stamped with: the TSC on x86, where reading it costs a
+ * few nanoseconds, else ward_now_ns (CLOCK_MONOTONIC nanoseconds). Defining
+ * WARD_TRACE_NO_TSC chooses the portable clock on x86 too; libward and all
+ * code that traces must then be built with it (the header check in tests/
+ * compiles that path on every machine). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(WARD_TRACE_NO_TSC)
+#define WARD__TRACE_TSC 1
+#else
+#define WARD__TRACE_TSC 0
+#endif
+
 static inline uint64_t ward__trace_clock(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if WARD__TRACE_TSC
         return __builtin_ia32_rdtsc();
 #else
-        return ward__trace_clock_fallback();
+        return ward_now_ns();
 #endif
 }
 
-#if !defined(__x86_64__) && !defined(__i386__)
-WARD_API uint64_t ward__trace_clock_fallback(void);
-#endif
-
 static inline size_t ward__trace_arg_size(uint8_t type, const union ward__trace_arg *a, size_t *sl)
 {
-        if (type == WARD__T_STR) {
+        if (type == WARD__TRACE_T_STR) {
                 /* memchr stops at the first NUL (C11 7.24.5.1): strnlen without
                  * needing POSIX feature macros in users' code */
                 const char *end = a->s ? (const char *)memchr(a->s, 0, WARD_TRACE_STR_MAX) : NULL;
                 *sl = !a->s ? 0 : end ? (size_t)(end - a->s) : WARD_TRACE_STR_MAX;
                 return 2 + *sl;
         }
-        return type == WARD__T_I32 || type == WARD__T_U32 ? 4 : 8;
+        return type == WARD__TRACE_T_I32 || type == WARD__TRACE_T_U32 ? 4 : 8;
 }
 
 static inline uint8_t *ward__trace_put_arg(uint8_t *p, uint8_t type, const union ward__trace_arg *a,
                                            size_t sl)
 {
-        if (type == WARD__T_STR) {
+        if (type == WARD__TRACE_T_STR) {
                 uint16_t n = (uint16_t)sl;
                 memcpy(p, &n, 2);
                 memcpy(p + 2, a->s ? a->s : "", sl);
                 return p + 2 + sl;
         }
-        if (type == WARD__T_I32 || type == WARD__T_U32) {
+        if (type == WARD__TRACE_T_I32 || type == WARD__TRACE_T_U32) {
                 uint32_t v = (uint32_t)a->u;
                 memcpy(p, &v, 4);
                 return p + 4;
@@ -232,7 +245,7 @@ static inline __attribute__((always_inline)) void ward__trace_emit(struct ward__
         }
         uint64_t w = t->write;
         uint8_t *p = t->ring + (w & t->mask);
-        struct ward__trace_rec h = {(uint16_t)need, WARD__REC_EVENT, site->nargs, id, tsc};
+        struct ward__trace_rec h = {(uint16_t)need, WARD__TRACE_REC_EVENT, site->nargs, id, tsc};
         memcpy(p, &h, sizeof(h));
         p += sizeof(h);
         for (unsigned k = 0; k < site->nargs; k++) {
@@ -279,29 +292,29 @@ static inline union ward__trace_arg ward__trace_p(const void *v)
  * promoted, as printf's varargs would; an enum is its integer type; any other
  * pointer is printed as a pointer. */
 #define WARD__TRACE_TYPE(x)                                                                        \
-        _Generic((x),                                                                              \
-            _Bool: WARD__T_U32,                                                                    \
-            char: WARD__T_I32,                                                                     \
-            signed char: WARD__T_I32,                                                              \
-            unsigned char: WARD__T_U32,                                                            \
-            short: WARD__T_I32,                                                                    \
-            unsigned short: WARD__T_U32,                                                           \
-            int: WARD__T_I32,                                                                      \
-            unsigned int: WARD__T_U32,                                                             \
-            long: WARD__T_I64,                                                                     \
-            unsigned long: WARD__T_U64,                                                            \
-            long long: WARD__T_I64,                                                                \
-            unsigned long long: WARD__T_U64,                                                       \
-            float: WARD__T_F64,                                                                    \
-            double: WARD__T_F64,                                                                   \
-            long double: WARD__T_F64,                                                              \
-            char *: WARD__T_STR,                                                                   \
-            const char *: WARD__T_STR,                                                             \
-            default: WARD__T_PTR)
+        __extension__ _Generic((x),                                                                \
+            _Bool: WARD__TRACE_T_U32,                                                              \
+            char: WARD__TRACE_T_I32,                                                               \
+            signed char: WARD__TRACE_T_I32,                                                        \
+            unsigned char: WARD__TRACE_T_U32,                                                      \
+            short: WARD__TRACE_T_I32,                                                              \
+            unsigned short: WARD__TRACE_T_U32,                                                     \
+            int: WARD__TRACE_T_I32,                                                                \
+            unsigned int: WARD__TRACE_T_U32,                                                       \
+            long: WARD__TRACE_T_I64,                                                               \
+            unsigned long: WARD__TRACE_T_U64,                                                      \
+            long long: WARD__TRACE_T_I64,                                                          \
+            unsigned long long: WARD__TRACE_T_U64,                                                 \
+            float: WARD__TRACE_T_F64,                                                              \
+            double: WARD__TRACE_T_F64,                                                             \
+            long double: WARD__TRACE_T_F64,                                                        \
+            char *: WARD__TRACE_T_STR,                                                             \
+            const char *: WARD__TRACE_T_STR,                                                       \
+            default: WARD__TRACE_T_PTR)
 
 /* The argument's value; the expression is evaluated exactly once. */
 #define WARD__TRACE_ARG(x)                                                                         \
-        _Generic((x),                                                                              \
+        __extension__ _Generic((x),                                                                \
             _Bool: ward__trace_u,                                                                  \
             char: ward__trace_i,                                                                   \
             signed char: ward__trace_i,                                                            \
@@ -379,17 +392,17 @@ __attribute__((format(printf, 1, 2))) static inline void ward__trace_fmtcheck(co
         } while (0)
 
 /* WARD_TRACE(level, "format", args...): one event. level must be a constant. */
-#define WARD_TRACE(level, ...) WARD__TRACE(level, "", WARD__SITE_EVENT, __VA_ARGS__)
+#define WARD_TRACE(level, ...) WARD__TRACE(level, "", WARD__TRACE_SITE_EVENT, __VA_ARGS__)
 
 /* WARD_TRACE_CAT(level, "category", "format", args...): an event with a
  * category (a string literal), which exports show as the event's category. */
 #define WARD_TRACE_CAT(level, category, ...)                                                       \
-        WARD__TRACE(level, category, WARD__SITE_EVENT, __VA_ARGS__)
+        WARD__TRACE(level, category, WARD__TRACE_SITE_EVENT, __VA_ARGS__)
 
 /* WARD_SPAN_BEGIN("name") ... WARD_SPAN_END("name"): a duration on this
  * thread, at level INFO; spans nest. Exports pair them (Chrome "B"/"E"). */
-#define WARD_SPAN_BEGIN(name) WARD__TRACE(WARD_TRACE_INFO, "", WARD__SITE_SPAN_BEGIN, name)
-#define WARD_SPAN_END(name) WARD__TRACE(WARD_TRACE_INFO, "", WARD__SITE_SPAN_END, name)
+#define WARD_SPAN_BEGIN(name) WARD__TRACE(WARD_TRACE_INFO, "", WARD__TRACE_SITE_SPAN_BEGIN, name)
+#define WARD_SPAN_END(name) WARD__TRACE(WARD_TRACE_INFO, "", WARD__TRACE_SITE_SPAN_END, name)
 
 /* WARD_SPAN_SCOPED("name"): a span from here to the end of the enclosing
  * block (GCC/Clang cleanup attribute). */
@@ -399,13 +412,13 @@ __attribute__((format(printf, 1, 2))) static inline void ward__trace_fmtcheck(co
             ward__span_, __LINE__) = (name)
 static inline void ward__trace_span_end_at(const char *const *name)
 {
-        WARD__TRACE(WARD_TRACE_INFO, "", WARD__SITE_SPAN_END, "%s", *name);
+        WARD__TRACE(WARD_TRACE_INFO, "", WARD__TRACE_SITE_SPAN_END, "%s", *name);
 }
 
 /* WARD_COUNTER("name", value): a counter sample (an integer), shown as a
  * graph by trace viewers. */
 #define WARD_COUNTER(name, value)                                                                  \
-        WARD__TRACE(WARD_TRACE_INFO, "", WARD__SITE_COUNTER, name " %lld", (long long)(value))
+        WARD__TRACE(WARD_TRACE_INFO, "", WARD__TRACE_SITE_COUNTER, name " %lld", (long long)(value))
 
 #endif /* !__cplusplus */
 

@@ -9,6 +9,7 @@
 #include <ward/loop.h>
 #include <ward/rpc-json.h>
 #include <ward/rpc.h>
+#include <ward/time.h>
 #include <ward/trace.h>
 
 #endif

@@ -35,8 +35,9 @@ int ward__send_fds(int sock, const void *buf, size_t len, const int *fds, int nf
         return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
-/* close_cmsg_fds: close every descriptor of every SCM_RIGHTS message, from index
- * `keep` on (counted across messages), storing the first `keep` in fds. */
+/* take_cmsg_fds: store the first `keep` descriptors of the SCM_RIGHTS messages
+ * in fds and close the rest (counted across messages). Returns how many
+ * descriptors arrived in all. */
 static int take_cmsg_fds(struct msghdr *mh, int *fds, int keep)
 {
         int n = 0;

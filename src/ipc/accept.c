@@ -53,9 +53,9 @@ static int welcome(ward_ipc_server *srv, int sock, const struct ward__hello *h, 
 {
         uint32_t ring = ward__clamp_ring(h->ring_bytes, srv->opts.ring_bytes);
         uint32_t pool = ward__clamp_pool(h->pool_bytes, srv->opts.pool_bytes);
-        struct ward__layout lay;
+        struct ward__ipc_layout lay;
         int sv[2];
-        int r = ward__layout_compute(ring, pool, ring, pool, &lay);
+        int r = ward__ipc_layout_compute(ring, pool, ring, pool, &lay);
         int memfd = r < 0 ? r : ward__memfd_new("ward-ipc", lay.total);
         if (memfd < 0) {
                 return memfd;

@@ -22,16 +22,16 @@ static void on_more(void *arg);
  * the next turn of the loop instead of draining here without end. */
 static void rest(ward_ipc_conn *c)
 {
-        struct ward__chan_ctl *ctl = c->rx.ctl;
+        struct ward__ipc_chan_ctl *ctl = c->rx.ctl;
         if (c->error || c->closing) {
                 return;
         }
-        atomic_store(&ctl->consumer_sleep, WARD__SLEEP_LOOP);
+        atomic_store(&ctl->consumer_sleep, WARD__IPC_SLEEP_LOOP);
         atomic_thread_fence(memory_order_seq_cst); /* announce, then look: never the reverse */
         if (!ward__ring_rx_ready(&c->rx)) {
                 return;
         }
-        atomic_store(&ctl->consumer_sleep, WARD__AWAKE);
+        atomic_store(&ctl->consumer_sleep, WARD__IPC_AWAKE);
         if (!c->more_src) {
                 ward_loop_add_defer(c->loop, on_more, c, &c->more_src);
         }
@@ -107,10 +107,10 @@ static int on_poll(ward_source *s, void *arg)
         if (now - c->last_work_ns < c->opts.spin_ns) {
                 return WARD_POLL_BUSY;
         }
-        atomic_store(&c->rx.ctl->consumer_sleep, WARD__SLEEP_LOOP);
+        atomic_store(&c->rx.ctl->consumer_sleep, WARD__IPC_SLEEP_LOOP);
         atomic_thread_fence(memory_order_seq_cst); /* announce, then look */
         if (ward__ring_rx_ready(&c->rx)) {
-                atomic_store(&c->rx.ctl->consumer_sleep, WARD__AWAKE);
+                atomic_store(&c->rx.ctl->consumer_sleep, WARD__IPC_AWAKE);
                 return WARD_POLL_BUSY;
         }
         return WARD_POLL_IDLE;

@@ -93,7 +93,7 @@ int ward_ipc_call(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeou
         if (r < 0) {
                 return r;
         }
-        r = ward__conn_send(c, WARD__REC_REQUEST, id, 0, req, len);
+        r = ward__conn_send(c, WARD__IPC_REC_REQUEST, id, 0, req, len);
         return sync_call(c, id, r, timeout_ns, ret_reply);
 }
 
@@ -108,7 +108,7 @@ int ward_ipc_call_buf(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
                 }
                 return r;
         }
-        r = ward__conn_send_slot(c, WARD__REC_REQUEST, id, 0, (struct ward__slot *)(void *)b);
+        r = ward__conn_send_slot(c, WARD__IPC_REC_REQUEST, id, 0, (struct ward__slot *)(void *)b);
         return sync_call(c, id, r, timeout_ns, ret_reply);
 }
 
@@ -128,7 +128,7 @@ int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, uint64_t 
         if (r < 0) {
                 return r;
         }
-        r = ward__conn_send(c, WARD__REC_REQUEST, call.id, 0, req, len);
+        r = ward__conn_send(c, WARD__IPC_REC_REQUEST, call.id, 0, req, len);
         if (r < 0) {
                 /* if the call is gone from the table, fn ran already (a close while
                  * we waited for room): it was told; do not tell the caller twice */
@@ -150,7 +150,7 @@ int ward_ipc_send(ward_ipc_conn *c, const void *data, size_t len)
         if (!data && len) {
                 return -EINVAL;
         }
-        return ward__conn_send(c, WARD__REC_ONEWAY, 0, 0, data, len);
+        return ward__conn_send(c, WARD__IPC_REC_ONEWAY, 0, 0, data, len);
 }
 
 int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, const void *data, size_t len)
@@ -162,7 +162,7 @@ int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, const voi
         if (call_id == 0 || (!data && len)) {
                 return -EINVAL;
         }
-        return ward__conn_send(c, WARD__REC_REPLY, call_id, status, data, len);
+        return ward__conn_send(c, WARD__IPC_REC_REPLY, call_id, status, data, len);
 }
 
 int ward_ipc_buf_alloc(ward_ipc_conn *c, size_t len, uint64_t timeout_ns, ward_ipc_buf **ret)
@@ -198,7 +198,7 @@ int ward_ipc_send_buf(ward_ipc_conn *c, ward_ipc_buf *b)
                 ward_ipc_buf_free(c, b);
                 return r < 0 ? r : -EINVAL;
         }
-        return ward__conn_send_slot(c, WARD__REC_ONEWAY, 0, 0, (struct ward__slot *)(void *)b);
+        return ward__conn_send_slot(c, WARD__IPC_REC_ONEWAY, 0, 0, (struct ward__slot *)(void *)b);
 }
 
 int ward_ipc_reply_buf(ward_ipc_conn *c, uint64_t call_id, int32_t status, ward_ipc_buf *b)
@@ -208,7 +208,7 @@ int ward_ipc_reply_buf(ward_ipc_conn *c, uint64_t call_id, int32_t status, ward_
                 ward_ipc_buf_free(c, b);
                 return r < 0 ? r : -EINVAL;
         }
-        return ward__conn_send_slot(c, WARD__REC_REPLY, call_id, status,
+        return ward__conn_send_slot(c, WARD__IPC_REC_REPLY, call_id, status,
                                     (struct ward__slot *)(void *)b);
 }
 

@@ -123,7 +123,7 @@ int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, w
         struct ward_ipc_options o;
         struct ward__address addr;
         struct ward__welcome w;
-        struct ward__layout lay;
+        struct ward__ipc_layout lay;
         int fds[WARD_FDPASS_MAX];
         if (!ret) {
                 return -EINVAL;
@@ -139,7 +139,7 @@ int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, w
         }
         r = exchange(s, &o, deadline, &w, fds);
         if (r == 0) {
-                ward__layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay);
+                ward__ipc_layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay);
                 r = ward__conn_new(s, fds[0], fds[1], &lay, 0, &o, ret);
                 close(fds[0]);
                 if (r < 0) {

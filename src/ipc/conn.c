@@ -29,16 +29,16 @@ void ward_ipc_options_init(struct ward_ipc_options *o)
         };
 }
 
-static struct ward__chan_ctl *ctl_at(void *map, size_t off)
+static struct ward__ipc_chan_ctl *ctl_at(void *map, size_t off)
 {
-        return (struct ward__chan_ctl *)(void *)((uint8_t *)map + off);
+        return (struct ward__ipc_chan_ctl *)(void *)((uint8_t *)map + off);
 }
 
 /* wire_rings: point our producer at one direction and our consumer at the other. */
-static void wire_rings(ward_ipc_conn *c, const struct ward__layout *lay)
+static void wire_rings(ward_ipc_conn *c, const struct ward__ipc_layout *lay)
 {
-        const struct ward__chan_layout *out = c->is_server_side ? &lay->s2c : &lay->c2s;
-        const struct ward__chan_layout *in = c->is_server_side ? &lay->c2s : &lay->s2c;
+        const struct ward__ipc_chan_layout *out = c->is_server_side ? &lay->s2c : &lay->c2s;
+        const struct ward__ipc_chan_layout *in = c->is_server_side ? &lay->c2s : &lay->s2c;
         uint8_t *m = c->map;
         ward__ring_tx_init(&c->tx, ctl_at(m, out->ctl_off), m + out->ring_off, out->ring_bytes);
         ward__pool_init(&c->pool, ctl_at(m, out->ctl_off), m + out->pool_off, out->pool_bytes);
@@ -50,7 +50,7 @@ static void wire_rings(ward_ipc_conn *c, const struct ward__layout *lay)
         }
 }
 
-int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__layout *lay,
+int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__ipc_layout *lay,
                    int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
 {
         ward_ipc_conn *c = calloc(1, sizeof(*c));

@@ -39,7 +39,7 @@ static int reject_status(int32_t status)
 int ward__welcome_decode(const void *buf, size_t len, struct ward__welcome *ret)
 {
         struct ward__welcome w;
-        struct ward__layout lay;
+        struct ward__ipc_layout lay;
         if (len != sizeof(w)) {
                 return -EPROTO;
         }
@@ -51,7 +51,7 @@ int ward__welcome_decode(const void *buf, size_t len, struct ward__welcome *ret)
                 return reject_status(w.status);
         }
         if (w.type != WARD__HS_WELCOME || w.status != 0 ||
-            ward__layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay) < 0 ||
+            ward__ipc_layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay) < 0 ||
             lay.total != w.total) {
                 return -EPROTO;
         }
@@ -74,11 +74,11 @@ int ward__bye_decode(const void *buf, size_t len)
 
 uint32_t ward__clamp_ring(uint32_t want, uint32_t cap)
 {
-        uint32_t r = WARD__RING_MIN;
-        while (r < want && r < WARD__RING_MAX) {
+        uint32_t r = WARD__IPC_RING_MIN;
+        while (r < want && r < WARD__IPC_RING_MAX) {
                 r <<= 1;
         }
-        while (r > cap && r > WARD__RING_MIN) {
+        while (r > cap && r > WARD__IPC_RING_MIN) {
                 r >>= 1;
         }
         return r;
@@ -86,9 +86,10 @@ uint32_t ward__clamp_ring(uint32_t want, uint32_t cap)
 
 uint32_t ward__clamp_pool(uint32_t want, uint32_t cap)
 {
-        uint64_t p = ((uint64_t)want + WARD__POOL_ALIGN - 1) & ~(uint64_t)(WARD__POOL_ALIGN - 1);
+        uint64_t p =
+            ((uint64_t)want + WARD__IPC_POOL_ALIGN - 1) & ~(uint64_t)(WARD__IPC_POOL_ALIGN - 1);
         if (p > cap) {
-                p = cap & ~(WARD__POOL_ALIGN - 1);
+                p = cap & ~(WARD__IPC_POOL_ALIGN - 1);
         }
-        return p > WARD__POOL_MAX ? WARD__POOL_MAX : (uint32_t)p;
+        return p > WARD__IPC_POOL_MAX ? WARD__IPC_POOL_MAX : (uint32_t)p;
 }

@@ -76,7 +76,7 @@ struct ward_ipc_conn {
 };
 
 /* conn.c */
-int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__layout *lay,
+int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__ipc_layout *lay,
                    int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret);
 void ward__conn_destroy(ward_ipc_conn *c);
 void ward__conn_fail(ward_ipc_conn *c, int err);

@@ -4,9 +4,10 @@
 
 #include "ipc/pool.h"
 
-#define SLOT_MASK (WARD__POOL_SLOTS - 1)
+#define SLOT_MASK (WARD__IPC_POOL_SLOTS - 1)
 
-void ward__pool_init(struct ward__pool *p, struct ward__chan_ctl *ctl, uint8_t *base, uint32_t size)
+void ward__pool_init(struct ward__pool *p, struct ward__ipc_chan_ctl *ctl, uint8_t *base,
+                     uint32_t size)
 {
         memset(p, 0, sizeof(*p));
         p->ctl = ctl;
@@ -19,11 +20,11 @@ static void advance(struct ward__pool *p)
 {
         while (p->seq_tail != p->seq_head) {
                 struct ward__slot *s = &p->slots[p->seq_tail & SLOT_MASK];
-                if (s->state != WARD__SLOT_RELEASED) {
+                if (s->state != WARD__IPC_SLOT_RELEASED) {
                         break;
                 }
                 p->tail = s->end;
-                s->state = WARD__SLOT_FREE;
+                s->state = WARD__IPC_SLOT_FREE;
                 p->seq_tail++;
         }
         if (p->seq_tail == p->seq_head && p->size) {
@@ -37,17 +38,17 @@ static void advance(struct ward__pool *p)
 static int take_release(struct ward__pool *p, uint32_t seq)
 {
         struct ward__slot *s = &p->slots[seq & SLOT_MASK];
-        if (s->state != WARD__SLOT_SENT || s->seq != seq) {
+        if (s->state != WARD__IPC_SLOT_SENT || s->seq != seq) {
                 return -EPROTO;
         }
-        s->state = WARD__SLOT_RELEASED;
+        s->state = WARD__IPC_SLOT_RELEASED;
         return 0;
 }
 
 int ward__pool_collect(struct ward__pool *p)
 {
         uint64_t h = atomic_load_explicit(&p->ctl->rel_head, memory_order_acquire);
-        if (h < p->rel_tail || h - p->rel_tail > WARD__POOL_SLOTS) {
+        if (h < p->rel_tail || h - p->rel_tail > WARD__IPC_POOL_SLOTS) {
                 return -EPROTO;
         }
         int n = 0;
@@ -68,7 +69,7 @@ static int place(struct ward__pool *p, uint64_t alen, uint64_t *ret_start)
 {
         uint64_t pos = p->head % p->size;
         uint64_t skip = pos + alen > p->size ? p->size - pos : 0;
-        if (p->seq_head - p->seq_tail >= WARD__POOL_SLOTS ||
+        if (p->seq_head - p->seq_tail >= WARD__IPC_POOL_SLOTS ||
             p->head + skip + alen - p->tail > p->size) {
                 return -EAGAIN;
         }
@@ -78,8 +79,8 @@ static int place(struct ward__pool *p, uint64_t alen, uint64_t *ret_start)
 
 static uint64_t alloc_len(uint64_t len)
 {
-        uint64_t alen = (len + WARD__CACHELINE - 1) & ~(uint64_t)(WARD__CACHELINE - 1);
-        return alen ? alen : WARD__CACHELINE;
+        uint64_t alen = (len + WARD__IPC_CACHELINE - 1) & ~(uint64_t)(WARD__IPC_CACHELINE - 1);
+        return alen ? alen : WARD__IPC_CACHELINE;
 }
 
 int ward__pool_can_alloc(struct ward__pool *p, uint64_t len)
@@ -113,7 +114,7 @@ int ward__pool_alloc(struct ward__pool *p, uint64_t len, struct ward__slot **ret
                                  .ptr = p->base + start % p->size,
                                  .len = len,
                                  .seq = p->seq_head,
-                                 .state = WARD__SLOT_HELD};
+                                 .state = WARD__IPC_SLOT_HELD};
         p->head = s->end;
         p->seq_head++;
         *ret = s;
@@ -122,16 +123,17 @@ int ward__pool_alloc(struct ward__pool *p, uint64_t len, struct ward__slot **ret
 
 void ward__pool_give_back(struct ward__pool *p, struct ward__slot *s)
 {
-        s->state = WARD__SLOT_RELEASED;
+        s->state = WARD__IPC_SLOT_RELEASED;
         advance(p);
 }
 
 int ward__pool_owns(struct ward__pool *p, const struct ward__slot *s)
 {
-        return s >= p->slots && s < p->slots + WARD__POOL_SLOTS && s->state == WARD__SLOT_HELD;
+        return s >= p->slots && s < p->slots + WARD__IPC_POOL_SLOTS &&
+               s->state == WARD__IPC_SLOT_HELD;
 }
 
-int ward__pool_ref_check(const struct ward__pool_ref *ref, uint32_t pool_size)
+int ward__pool_ref_check(const struct ward__ipc_pool_ref *ref, uint32_t pool_size)
 {
         if (ref->offset > pool_size || ref->len > pool_size - ref->offset) {
                 return -EPROTO;
@@ -139,10 +141,10 @@ int ward__pool_ref_check(const struct ward__pool_ref *ref, uint32_t pool_size)
         return 0;
 }
 
-int ward__pool_release(struct ward__chan_ctl *ctl, uint64_t *rel_head, uint32_t seq)
+int ward__pool_release(struct ward__ipc_chan_ctl *ctl, uint64_t *rel_head, uint32_t seq)
 {
         uint64_t t = atomic_load_explicit(&ctl->rel_tail, memory_order_acquire);
-        if (t > *rel_head || *rel_head - t >= WARD__POOL_SLOTS) {
+        if (t > *rel_head || *rel_head - t >= WARD__IPC_POOL_SLOTS) {
                 return -EPROTO;
         }
         atomic_store_explicit(&ctl->rel[*rel_head & SLOT_MASK], seq, memory_order_relaxed);

@@ -10,11 +10,11 @@
 
 #include "ipc/layout.h"
 
-enum ward__slot_state {
-        WARD__SLOT_FREE = 0,
-        WARD__SLOT_HELD,     /* allocated, owned by the application */
-        WARD__SLOT_SENT,     /* in the receiver's hands */
-        WARD__SLOT_RELEASED, /* given back, waiting for older slots to go */
+enum ward__ipc_slot_state {
+        WARD__IPC_SLOT_FREE = 0,
+        WARD__IPC_SLOT_HELD,     /* allocated, owned by the application */
+        WARD__IPC_SLOT_SENT,     /* in the receiver's hands */
+        WARD__IPC_SLOT_RELEASED, /* given back, waiting for older slots to go */
 };
 
 /* A buffer of the sender's pool; this is what ward_ipc_buf is. */
@@ -27,16 +27,16 @@ struct ward__slot {
 };
 
 struct ward__pool {
-        struct ward__chan_ctl *ctl; /* the direction whose release ring we drain */
+        struct ward__ipc_chan_ctl *ctl; /* the direction whose release ring we drain */
         uint8_t *base;
         uint32_t size;
         uint64_t head, tail;         /* byte counters */
         uint32_t seq_head, seq_tail; /* allocation sequence numbers */
         uint64_t rel_tail;           /* private copy of ctl->rel_tail */
-        struct ward__slot slots[WARD__POOL_SLOTS];
+        struct ward__slot slots[WARD__IPC_POOL_SLOTS];
 };
 
-void ward__pool_init(struct ward__pool *p, struct ward__chan_ctl *ctl, uint8_t *base,
+void ward__pool_init(struct ward__pool *p, struct ward__ipc_chan_ctl *ctl, uint8_t *base,
                      uint32_t size);
 
 /* ward__pool_alloc: a buffer of len bytes. Returns 0 and *ret, -EAGAIN (full
@@ -59,7 +59,7 @@ int ward__pool_owns(struct ward__pool *p, const struct ward__slot *s);
 /* Receiver side: ward__pool_ref_check validates a reference against the size of
  * the sender's pool (0 or -EPROTO); ward__pool_release hands seq back through the
  * release ring of ctl (our private head in *rel_head). Returns 0 or -EPROTO. */
-int ward__pool_ref_check(const struct ward__pool_ref *ref, uint32_t pool_size);
-int ward__pool_release(struct ward__chan_ctl *ctl, uint64_t *rel_head, uint32_t seq);
+int ward__pool_ref_check(const struct ward__ipc_pool_ref *ref, uint32_t pool_size);
+int ward__pool_release(struct ward__ipc_chan_ctl *ctl, uint64_t *rel_head, uint32_t seq);
 
 #endif

@@ -8,17 +8,17 @@
 
 /* msg_from_record: the message a checked record describes, or -EPROTO when its
  * pool reference points outside the peer's pool. */
-static int msg_from_record(ward_ipc_conn *c, const struct ward__rec *h, const uint8_t *payload,
+static int msg_from_record(ward_ipc_conn *c, const struct ward__ipc_rec *h, const uint8_t *payload,
                            struct ward_ipc_msg *m)
 {
         *m = (struct ward_ipc_msg){.call_id = h->call_id,
-                                   .status = h->type == WARD__REC_REPLY ? h->status : 0};
-        if (!(h->flags & WARD__REC_POOL)) {
+                                   .status = h->type == WARD__IPC_REC_REPLY ? h->status : 0};
+        if (!(h->flags & WARD__IPC_REC_POOL)) {
                 m->data = payload;
                 m->len = h->size;
                 return 0;
         }
-        struct ward__pool_ref ref;
+        struct ward__ipc_pool_ref ref;
         memcpy(&ref, payload, sizeof(ref));
         if (ward__pool_ref_check(&ref, c->rx_pool_bytes) < 0) {
                 return -EPROTO;
@@ -102,7 +102,7 @@ static void on_message(ward_ipc_conn *c, const struct ward_ipc_msg *m)
  * empty, or the connection's error. */
 static int dispatch_one(ward_ipc_conn *c)
 {
-        struct ward__rec h;
+        struct ward__ipc_rec h;
         const uint8_t *payload;
         struct ward_ipc_msg m;
         int r = ward__ring_rx_peek(&c->rx, &h, &payload);
@@ -119,7 +119,7 @@ static int dispatch_one(ward_ipc_conn *c)
         /* step past the record first, so a callback that calls on this connection
          * sees the next one; its bytes stay ours until the publish below */
         ward__ring_rx_advance(&c->rx);
-        if (h.type == WARD__REC_REPLY) {
+        if (h.type == WARD__IPC_REC_REPLY) {
                 on_reply(c, &m);
         } else {
                 on_message(c, &m);

@@ -6,22 +6,23 @@
 
 static uint32_t rec_bytes(uint32_t payload)
 {
-        return WARD__REC_HDR + ((payload + 7u) & ~7u);
+        return WARD__IPC_REC_HDR + ((payload + 7u) & ~7u);
 }
 
-void ward__ring_tx_init(struct ward__ring_tx *tx, struct ward__chan_ctl *ctl, uint8_t *data,
+void ward__ring_tx_init(struct ward__ring_tx *tx, struct ward__ipc_chan_ctl *ctl, uint8_t *data,
                         uint32_t cap)
 {
         *tx = (struct ward__ring_tx){.ctl = ctl, .data = data, .cap = cap};
 }
 
-void ward__ring_rx_init(struct ward__ring_rx *rx, struct ward__chan_ctl *ctl, uint8_t *data,
+void ward__ring_rx_init(struct ward__ring_rx *rx, struct ward__ipc_chan_ctl *ctl, uint8_t *data,
                         uint32_t cap)
 {
         *rx = (struct ward__ring_rx){.ctl = ctl, .data = data, .cap = cap};
 }
 
-/* tx_free: bytes free, re-reading the consumer's tail when the cache says full. */
+/* tx_room: 0 when want more bytes fit, re-reading the consumer's tail when the
+ * cache says full; -EAGAIN when they do not, -EPROTO when the tail is impossible. */
 static int tx_room(struct ward__ring_tx *tx, uint64_t want)
 {
         if (tx->head - tx->tail_cache + want <= tx->cap) {
@@ -35,7 +36,7 @@ static int tx_room(struct ward__ring_tx *tx, uint64_t want)
         return tx->head - t + want <= tx->cap ? 0 : -EAGAIN;
 }
 
-int ward__ring_tx_reserve(struct ward__ring_tx *tx, uint32_t payload, struct ward__rec **ret)
+int ward__ring_tx_reserve(struct ward__ring_tx *tx, uint32_t payload, struct ward__ipc_rec **ret)
 {
         if (payload > tx->cap / 2 || rec_bytes(payload) > tx->cap / 2) {
                 return -EMSGSIZE; /* with a skip to the end, more could never fit */
@@ -48,12 +49,13 @@ int ward__ring_tx_reserve(struct ward__ring_tx *tx, uint32_t payload, struct war
         if (r < 0) {
                 return r;
         }
-        if (skip >= WARD__REC_HDR) {
-                struct ward__rec pad = {.size = skip - WARD__REC_HDR, .type = WARD__REC_PAD};
+        if (skip >= WARD__IPC_REC_HDR) {
+                struct ward__ipc_rec pad = {.size = skip - WARD__IPC_REC_HDR,
+                                            .type = WARD__IPC_REC_PAD};
                 memcpy(tx->data + pos, &pad, sizeof(pad));
         }
         tx->head += skip;
-        *ret = (struct ward__rec *)(void *)(tx->data + (tx->head & (tx->cap - 1)));
+        *ret = (struct ward__ipc_rec *)(void *)(tx->data + (tx->head & (tx->cap - 1)));
         return 0;
 }
 
@@ -74,29 +76,30 @@ static int rx_refresh(struct ward__ring_rx *rx)
         return 0;
 }
 
-static int rec_valid(const struct ward__rec *h, uint32_t contig, uint64_t avail)
+static int rec_valid(const struct ward__ipc_rec *h, uint32_t contig, uint64_t avail)
 {
-        if (h->size > contig - WARD__REC_HDR || rec_bytes(h->size) > contig ||
+        if (h->size > contig - WARD__IPC_REC_HDR || rec_bytes(h->size) > contig ||
             rec_bytes(h->size) > avail) {
                 return 0;
         }
-        if (h->type < WARD__REC_REQUEST || h->type > WARD__REC_ONEWAY) {
+        if (h->type < WARD__IPC_REC_REQUEST || h->type > WARD__IPC_REC_ONEWAY) {
                 return 0;
         }
-        if (h->flags & ~WARD__REC_POOL) {
+        if (h->flags & ~WARD__IPC_REC_POOL) {
                 return 0;
         }
-        return !(h->flags & WARD__REC_POOL) || h->size == sizeof(struct ward__pool_ref);
+        return !(h->flags & WARD__IPC_REC_POOL) || h->size == sizeof(struct ward__ipc_pool_ref);
 }
 
 /* rx_skip_end: step over a tail gap or a PAD record. 1 if skipped, 0 if not, <0 bad. */
 static int rx_skip_end(struct ward__ring_rx *rx, uint32_t contig, uint64_t avail,
-                       const struct ward__rec *h)
+                       const struct ward__ipc_rec *h)
 {
-        if (contig >= WARD__REC_HDR && h->type != WARD__REC_PAD) {
+        if (contig >= WARD__IPC_REC_HDR && h->type != WARD__IPC_REC_PAD) {
                 return 0;
         }
-        if (avail < contig || (contig >= WARD__REC_HDR && h->size != contig - WARD__REC_HDR)) {
+        if (avail < contig ||
+            (contig >= WARD__IPC_REC_HDR && h->size != contig - WARD__IPC_REC_HDR)) {
                 return -EPROTO;
         }
         rx->tail += contig;
@@ -104,7 +107,8 @@ static int rx_skip_end(struct ward__ring_rx *rx, uint32_t contig, uint64_t avail
         return 1;
 }
 
-int ward__ring_rx_peek(struct ward__ring_rx *rx, struct ward__rec *hdr, const uint8_t **ret_payload)
+int ward__ring_rx_peek(struct ward__ring_rx *rx, struct ward__ipc_rec *hdr,
+                       const uint8_t **ret_payload)
 {
         for (;;) {
                 if (rx->tail == rx->head_cache) {
@@ -117,7 +121,7 @@ int ward__ring_rx_peek(struct ward__ring_rx *rx, struct ward__rec *hdr, const ui
                 uint32_t contig = rx->cap - pos;
                 uint64_t avail = rx->head_cache - rx->tail;
                 memset(hdr, 0, sizeof(*hdr));
-                if (contig >= WARD__REC_HDR) {
+                if (contig >= WARD__IPC_REC_HDR) {
                         memcpy(hdr, rx->data + pos, sizeof(*hdr)); /* copy once, then check */
                 }
                 int s = rx_skip_end(rx, contig, avail, hdr);
@@ -131,7 +135,7 @@ int ward__ring_rx_peek(struct ward__ring_rx *rx, struct ward__rec *hdr, const ui
                         return -EPROTO;
                 }
                 rx->cur = rec_bytes(hdr->size);
-                *ret_payload = rx->data + pos + WARD__REC_HDR;
+                *ret_payload = rx->data + pos + WARD__IPC_REC_HDR;
                 return 1;
         }
 }

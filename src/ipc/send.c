@@ -7,7 +7,7 @@
 
 static int ring_has_room(ward_ipc_conn *c, const void *arg)
 {
-        struct ward__rec *rec;
+        struct ward__ipc_rec *rec;
         uint32_t payload = *(const uint32_t *)arg;
         /* a reserve without commit writes nothing visible: a cheap probe */
         uint64_t head = c->tx.head;
@@ -17,7 +17,7 @@ static int ring_has_room(ward_ipc_conn *c, const void *arg)
 }
 
 /* reserve: room for a record, waiting up to send_timeout_ns. */
-static int reserve(ward_ipc_conn *c, uint32_t payload, struct ward__rec **ret)
+static int reserve(ward_ipc_conn *c, uint32_t payload, struct ward__ipc_rec **ret)
 {
         uint64_t deadline = 0;
         for (;;) {
@@ -38,11 +38,11 @@ static int reserve(ward_ipc_conn *c, uint32_t payload, struct ward__rec **ret)
         }
 }
 
-static void publish(ward_ipc_conn *c, struct ward__rec *rec, const struct ward__rec *h)
+static void publish(ward_ipc_conn *c, struct ward__ipc_rec *rec, const struct ward__ipc_rec *h)
 {
         memcpy(rec, h, sizeof(*h));
         ward__ring_tx_commit(&c->tx, h->size);
-        struct ward__chan_ctl *ctl = c->tx.ctl;
+        struct ward__ipc_chan_ctl *ctl = c->tx.ctl;
         ward__wake_if_sleeping(&ctl->consumer_sleep, &ctl->consumer_futex, c->wake_fd);
 }
 
@@ -79,13 +79,13 @@ int ward__conn_alloc(ward_ipc_conn *c, size_t len, uint64_t deadline, struct war
 int ward__conn_send_slot(ward_ipc_conn *c, uint8_t type, uint64_t call_id, int32_t status,
                          struct ward__slot *s)
 {
-        struct ward__rec *rec;
+        struct ward__ipc_rec *rec;
         int r = usable(c);
         if (r == 0 && !ward__pool_owns(&c->pool, s)) {
                 return -EINVAL;
         }
         if (r == 0) {
-                r = reserve(c, sizeof(struct ward__pool_ref), &rec);
+                r = reserve(c, sizeof(struct ward__ipc_pool_ref), &rec);
         }
         if (r < 0) {
                 if (ward__pool_owns(&c->pool, s)) {
@@ -93,15 +93,15 @@ int ward__conn_send_slot(ward_ipc_conn *c, uint8_t type, uint64_t call_id, int32
                 }
                 return r;
         }
-        struct ward__pool_ref ref = {
+        struct ward__ipc_pool_ref ref = {
             .offset = s->start % c->pool.size, .len = s->len, .seq = s->seq};
-        struct ward__rec h = {.size = sizeof(ref),
-                              .type = type,
-                              .flags = WARD__REC_POOL,
-                              .status = status,
-                              .call_id = call_id};
+        struct ward__ipc_rec h = {.size = sizeof(ref),
+                                  .type = type,
+                                  .flags = WARD__IPC_REC_POOL,
+                                  .status = status,
+                                  .call_id = call_id};
         memcpy((uint8_t *)rec + sizeof(h), &ref, sizeof(ref));
-        s->state = WARD__SLOT_SENT;
+        s->state = WARD__IPC_SLOT_SENT;
         publish(c, rec, &h);
         return 0;
 }
@@ -122,7 +122,7 @@ static int send_pooled(ward_ipc_conn *c, uint8_t type, uint64_t call_id, int32_t
 int ward__conn_send(ward_ipc_conn *c, uint8_t type, uint64_t call_id, int32_t status,
                     const void *data, size_t len)
 {
-        struct ward__rec *rec;
+        struct ward__ipc_rec *rec;
         int r = usable(c);
         if (r < 0) {
                 return r;
@@ -134,7 +134,7 @@ int ward__conn_send(ward_ipc_conn *c, uint8_t type, uint64_t call_id, int32_t st
         if (r < 0) {
                 return r;
         }
-        struct ward__rec h = {
+        struct ward__ipc_rec h = {
             .size = (uint32_t)len, .type = type, .status = status, .call_id = call_id};
         if (len) {
                 memcpy((uint8_t *)rec + sizeof(h), data, len);

@@ -51,7 +51,7 @@ static int options_valid(const struct ward_ipc_options *o)
 {
         return o->size >= sizeof(*o) && o->wait <= WARD_IPC_WAIT_SPIN &&
                ward__clamp_ring(o->ring_bytes, o->ring_bytes) == o->ring_bytes &&
-               o->pool_bytes % WARD__POOL_ALIGN == 0 && o->pool_bytes <= WARD__POOL_MAX;
+               o->pool_bytes % WARD__IPC_POOL_ALIGN == 0 && o->pool_bytes <= WARD__IPC_POOL_MAX;
 }
 
 int ward__ipc_options_get(const struct ward_ipc_options *in, struct ward_ipc_options *out)

@@ -63,12 +63,12 @@ static int sleep_on(ward_ipc_conn *c, _Atomic uint32_t *sleep, _Atomic uint32_t 
         }
         uint64_t slice = deadline - now < SLICE_NS ? deadline - now : SLICE_NS;
         uint32_t v = atomic_load(futex);
-        atomic_store(sleep, WARD__SLEEP_FUTEX);
+        atomic_store(sleep, WARD__IPC_SLEEP_FUTEX);
         atomic_thread_fence(memory_order_seq_cst); /* announce, then look: never the reverse */
         if (!cond(c, arg)) {
                 ward__futex_wait(futex, v, slice);
         }
-        atomic_store(sleep, WARD__AWAKE);
+        atomic_store(sleep, WARD__IPC_AWAKE);
         return 0;
 }
 
@@ -101,14 +101,14 @@ static int wait_for(ward_ipc_conn *c, _Atomic uint32_t *sleep, _Atomic uint32_t 
 
 int ward__conn_wait_rx(ward_ipc_conn *c, uint64_t deadline)
 {
-        struct ward__chan_ctl *ctl = c->rx.ctl;
+        struct ward__ipc_chan_ctl *ctl = c->rx.ctl;
         return wait_for(c, &ctl->consumer_sleep, &ctl->consumer_futex, deadline, rx_ready, NULL);
 }
 
 int ward__conn_wait_space(ward_ipc_conn *c, uint64_t deadline, ward__cond_fn has_space,
                           const void *arg)
 {
-        struct ward__chan_ctl *ctl = c->tx.ctl;
+        struct ward__ipc_chan_ctl *ctl = c->tx.ctl;
         if (!c->is_server_side && c->depth == 0) {
                 /* drain replies meanwhile: a server blocked on a full reply ring
                  * is waiting for exactly that */

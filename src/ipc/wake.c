@@ -17,14 +17,14 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct tim
 void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex_word, int wake_fd)
 {
         atomic_thread_fence(memory_order_seq_cst);
-        if (atomic_load_explicit(sleep, memory_order_relaxed) == WARD__AWAKE) {
+        if (atomic_load_explicit(sleep, memory_order_relaxed) == WARD__IPC_AWAKE) {
                 return;
         }
-        uint32_t how = atomic_exchange(sleep, WARD__AWAKE);
-        if (how == WARD__SLEEP_FUTEX) {
+        uint32_t how = atomic_exchange(sleep, WARD__IPC_AWAKE);
+        if (how == WARD__IPC_SLEEP_FUTEX) {
                 atomic_fetch_add(futex_word, 1);
                 futex(futex_word, FUTEX_WAKE, 1, NULL);
-        } else if (how == WARD__SLEEP_LOOP && wake_fd >= 0) {
+        } else if (how == WARD__IPC_SLEEP_LOOP && wake_fd >= 0) {
                 static const char wake = WARD__WAKE_BYTE;
                 /* EAGAIN (peer's buffer full) means it has wake-ups queued already */
                 ssize_t n = send(wake_fd, &wake, 1, MSG_DONTWAIT | MSG_NOSIGNAL);

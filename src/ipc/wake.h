@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 /* ward__wake_if_sleeping: after publishing, wake the other side if it announced
- * sleep in *sleep: futex word *futex for WARD__SLEEP_FUTEX, one byte on the
- * doorbell socket for WARD__SLEEP_LOOP. The byte is sent with MSG_DONTWAIT, a
+ * sleep in *sleep: futex word *futex for WARD__IPC_SLEEP_FUTEX, one byte on the
+ * doorbell socket for WARD__IPC_SLEEP_LOOP. The byte is sent with MSG_DONTWAIT, a
  * per-call flag the peer cannot take away (an eventfd shared with the peer
  * could be switched to blocking and filled by it, hanging us).
  * Thread class: owner-thread. */

@@ -8,14 +8,14 @@
 
 #include "lock/layout.h"
 
-/* ward__lockreg_claim: a zeroed entry for a lock at addr, named and placed
- * (name and site are copied, truncated to fit), or NULL when the registry
- * cannot be created or is full (the lock then works unrecorded; the header
- * counts it). Any thread; takes the registry's internal spinlock. */
 /* ward__lockreg_site: a creation site as the registry keeps it: "file:line"
  * or, with the creating function known, "file:line (func)" */
 void ward__lockreg_site(const char *site, const char *func, char *buf, size_t size);
 
+/* ward__lockreg_claim: a zeroed entry for a lock at addr, named and placed
+ * (name and site are copied, truncated to fit), or NULL when the registry
+ * cannot be created or is full (the lock then works unrecorded; the header
+ * counts it). Any thread; takes the registry's internal spinlock. */
 struct ward_lock_entry *ward__lockreg_claim(uint32_t kind, uint32_t flags, const void *addr,
                                             const char *name, const char *site, uint32_t class_id);
 

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include <ward/loop.h> /* ward_now_ns */
+#include <ward/time.h>
 
 #include "lock/registry.h"
 

@@ -1,5 +1,5 @@
-/* Looking things up in a reflected description (reflect.proto), for the JSON
- * encoder and decoder. */
+/* Looking things up in a reflected description (reflect.proto), for
+ * json-to-pb.c (ward_rpc_json_to_pb) and pb-to-json.c (ward_rpc_pb_to_json). */
 #ifndef WARD_RPC_JSON_SCHEMA_H
 #define WARD_RPC_JSON_SCHEMA_H
 

@@ -2,7 +2,7 @@
  * to <dir>/<name>.trace.<tid>, with the SITE records its events need, and
  * rotation. Everything here is async-signal-safe (ward_trace_flush runs it
  * from signal handlers): no malloc, no locks, no stdio; only open, writev,
- * rename, close, clock_gettime. */
+ * rename, close, clock_gettime, clock_nanosleep. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "trace/tracer.h"
 
 #define MAX_IOV 64
@@ -115,18 +116,10 @@ void ward__trace_calibrate(struct ward__tracer *tr)
         if (__atomic_load_n(&h->tsc_hz, __ATOMIC_ACQUIRE)) {
                 return;
         }
-#if defined(__x86_64__) || defined(__i386__)
-        uint64_t tsc, ns;
-        do { /* 20 ms at least: the rate is then good to a few ppm */
-                ward__trace_clock_pair(&tsc, &ns);
-        } while (ns - h->ns_base < CALIBRATION_NS);
-        uint64_t hz = (uint64_t)((double)(tsc - h->tsc_base) * 1e9 / (double)(ns - h->ns_base));
-#else
-        uint64_t hz = 1000000000u; /* the fallback clock counts nanoseconds */
-#endif
+        /* from when tracing started, 20 ms at least */
+        uint64_t hz = ward__clock_tsc_hz(h->tsc_base, h->ns_base, CALIBRATION_NS);
         uint64_t none = 0; /* two calibrating at once: the first one's rate stays */
-        __atomic_compare_exchange_n(&h->tsc_hz, &none, hz ? hz : 1000000000u, 0, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE);
+        __atomic_compare_exchange_n(&h->tsc_hz, &none, hz, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* open_file: a new current file for s's thread, with its header. */
@@ -223,14 +216,14 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w)
                         continue;
                 }
                 memcpy(&rh, ring + off, sizeof(rh));
-                if (rh.kind == WARD__REC_PAD) {
+                if (rh.kind == WARD__TRACE_REC_PAD) {
                         *r += left;
                         continue;
                 }
                 int bad = rh.size < sizeof(rh) || rh.size % 8 || rh.size > left ||
                           *r + rh.size > w ||
-                          (rh.kind != WARD__REC_EVENT && rh.kind != WARD__REC_LOST);
-                if (bad || (rh.kind == WARD__REC_EVENT && add_site(tr, s, &o, rh.site) < 0)) {
+                          (rh.kind != WARD__TRACE_REC_EVENT && rh.kind != WARD__TRACE_REC_LOST);
+                if (bad || (rh.kind == WARD__TRACE_REC_EVENT && add_site(tr, s, &o, rh.site) < 0)) {
                         *r = w;
                         break;
                 }
@@ -247,8 +240,8 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w)
                         continue; /* the record again: its site goes into the new file */
                 }
                 out_add(&o, ring + off, rh.size);
-                events += rh.kind == WARD__REC_EVENT;
-                if (rh.kind == WARD__REC_LOST && rh.size >= 24) {
+                events += rh.kind == WARD__TRACE_REC_EVENT;
+                if (rh.kind == WARD__TRACE_REC_LOST && rh.size >= 24) {
                         uint64_t n;
                         memcpy(&n, ring + off + 16, 8);
                         s->lost_seen += n;
@@ -271,7 +264,7 @@ static void record_unseen_drops(struct ward__trace_slot *h, struct ward__trace_s
         }
         uint8_t rec[24];
         struct ward__trace_rec rh = {
-            .size = 24, .kind = WARD__REC_LOST, .tsc = ward__trace_clock()};
+            .size = 24, .kind = WARD__TRACE_REC_LOST, .tsc = ward__trace_clock()};
         uint64_t n = dropped - s->lost_seen;
         memcpy(rec, &rh, sizeof(rh));
         memcpy(rec + 16, &n, 8);
@@ -286,7 +279,7 @@ static int flush_slot(struct ward__tracer *tr, uint32_t i, int final)
         struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
         struct ward__trace_slot_state *s = &tr->slots[i];
         uint32_t state = __atomic_load_n(&h->state, __ATOMIC_ACQUIRE);
-        if (state == WARD__SLOT_FREE) {
+        if (state == WARD__TRACE_SLOT_FREE) {
                 return 0;
         }
         uint64_t w = __atomic_load_n(&h->write, __ATOMIC_ACQUIRE);
@@ -308,16 +301,16 @@ static int flush_slot(struct ward__tracer *tr, uint32_t i, int final)
         }
         __atomic_store_n(&h->read, r, __ATOMIC_RELEASE);
         __atomic_store_n(&h->flushed, h->flushed + (uint64_t)events, __ATOMIC_RELAXED);
-        if (state == WARD__SLOT_EXITED || final) {
+        if (state == WARD__TRACE_SLOT_EXITED || final) {
                 record_unseen_drops(h, s);
         }
-        if (state == WARD__SLOT_EXITED) {
+        if (state == WARD__TRACE_SLOT_EXITED) {
                 close_file(s);
                 __atomic_fetch_add(&tr->dropped_retired,
                                    __atomic_load_n(&h->dropped, __ATOMIC_RELAXED),
                                    __ATOMIC_RELAXED);
                 s->lost_seen = 0;
-                __atomic_store_n(&h->state, WARD__SLOT_FREE, __ATOMIC_RELEASE);
+                __atomic_store_n(&h->state, WARD__TRACE_SLOT_FREE, __ATOMIC_RELEASE);
         }
         return events;
 }

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include <ward/time.h>
+
 #include "trace/tracer.h"
 
 static void pick_up_level(struct ward__tracer *tr)
@@ -25,14 +27,14 @@ static void *flusher_main(void *arg)
         uint64_t interval = tr->opts.flush_interval_ns;
         uint64_t tick = interval < LEVEL_POLL_NS ? interval : LEVEL_POLL_NS;
         struct timespec ts = {(time_t)(tick / 1000000000u), (long)(tick % 1000000000u)};
-        uint64_t next_flush = ward__trace_mono_ns() + interval;
+        uint64_t next_flush = ward_now_ns() + interval;
         while (!atomic_load(&tr->stop)) {
                 nanosleep(&ts, NULL);
                 pick_up_level(tr);
-                if (ward__trace_mono_ns() >= next_flush) {
+                if (ward_now_ns() >= next_flush) {
                         ward__trace_calibrate(tr);
                         ward__trace_flush_all(tr, 0);
-                        next_flush = ward__trace_mono_ns() + interval;
+                        next_flush = ward_now_ns() + interval;
                 }
         }
         return NULL;

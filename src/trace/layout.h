@@ -36,7 +36,7 @@ struct ward__trace_shm {
         uint64_t slots_off; /* offset of slot 0 */
 };
 
-enum { WARD__SLOT_FREE = 0, WARD__SLOT_USED = 1, WARD__SLOT_EXITED = 2 };
+enum { WARD__TRACE_SLOT_FREE = 0, WARD__TRACE_SLOT_USED = 1, WARD__TRACE_SLOT_EXITED = 2 };
 
 /* The first page of a thread slot; the ring follows. */
 struct ward__trace_slot {

@@ -29,7 +29,7 @@ static size_t site_record_size(const struct ward__trace_site *site)
 
 static void write_site(uint8_t *p, size_t size, uint32_t id, const struct ward__trace_site *site)
 {
-        struct ward__trace_rec h = {.size = (uint16_t)size, .kind = WARD__REC_SITE};
+        struct ward__trace_rec h = {.size = (uint16_t)size, .kind = WARD__TRACE_REC_SITE};
         struct ward__trace_site_rec r = {.id = id,
                                          .level = site->level,
                                          .kind = site->kind,

@@ -8,9 +8,9 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/procstat.h"
 #include "trace/tracer.h"
 
@@ -25,42 +25,6 @@ static struct ward_trace_options fork_opts; /* to start again in a fork child */
 static char fork_dir[PATH_MAX];
 static char fork_name[64];
 static int restart_in_child;
-
-uint64_t ward__trace_mono_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t ward__trace_real_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void ward__trace_clock_pair(uint64_t *ret_tsc, uint64_t *ret_ns)
-{
-        uint64_t best = UINT64_MAX;
-        for (int i = 0; i < 5; i++) { /* the tightest bracket of five */
-                uint64_t a = ward__trace_clock();
-                uint64_t ns = ward__trace_mono_ns();
-                uint64_t b = ward__trace_clock();
-                if (b - a < best) {
-                        best = b - a;
-                        *ret_tsc = a + (b - a) / 2;
-                        *ret_ns = ns;
-                }
-        }
-}
-
-#if !defined(__x86_64__) && !defined(__i386__)
-uint64_t ward__trace_clock_fallback(void)
-{
-        return ward__trace_mono_ns();
-}
-#endif
 
 int ward_trace_parse_level(const char *s)
 {
@@ -141,8 +105,8 @@ static int create_buffers(struct ward__tracer *tr)
         h->version = WARD__TRACE_VERSION;
         h->pid = (uint32_t)tr->pid;
         h->start_time = process_start_time();
-        ward__trace_clock_pair(&h->tsc_base, &h->ns_base);
-        h->real_base = ward__trace_real_ns() - (ward__trace_mono_ns() - h->ns_base);
+        ward__clock_pair(&h->tsc_base, &h->ns_base);
+        h->real_base = ward__clock_real_ns() - (ward_now_ns() - h->ns_base);
         h->level = o->level;
         h->nslots = o->max_threads;
         h->slot_size = slot_size;
@@ -349,7 +313,7 @@ uint64_t ward_trace_dropped(void)
         uint64_t n = tr ? __atomic_load_n(&tr->dropped_retired, __ATOMIC_RELAXED) : 0;
         for (uint32_t i = 0; tr && i < tr->opts.max_threads; i++) {
                 struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
-                if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != WARD__SLOT_FREE) {
+                if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != WARD__TRACE_SLOT_FREE) {
                         n += __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
                 }
         }

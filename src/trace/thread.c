@@ -32,8 +32,8 @@ static void on_thread_exit(void *arg)
         uintptr_t i = (uintptr_t)arg - 1;
         ward__trace_self = NULL;
         if (tr && i < tr->opts.max_threads) {
-                __atomic_store_n(&ward__trace_slot_hdr(tr, (uint32_t)i)->state, WARD__SLOT_EXITED,
-                                 __ATOMIC_RELEASE);
+                __atomic_store_n(&ward__trace_slot_hdr(tr, (uint32_t)i)->state,
+                                 WARD__TRACE_SLOT_EXITED, __ATOMIC_RELEASE);
         }
 }
 
@@ -56,8 +56,8 @@ static struct ward__trace_thread *claim_slot(struct ward__tracer *tr)
         pthread_once(&exit_key_once, make_exit_key);
         for (uint32_t i = 0; i < tr->opts.max_threads; i++) {
                 struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
-                uint32_t free_state = WARD__SLOT_FREE;
-                if (!__atomic_compare_exchange_n(&h->state, &free_state, WARD__SLOT_USED, 0,
+                uint32_t free_state = WARD__TRACE_SLOT_FREE;
+                if (!__atomic_compare_exchange_n(&h->state, &free_state, WARD__TRACE_SLOT_USED, 0,
                                                  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
                         continue;
                 }
@@ -110,12 +110,13 @@ static int try_room(struct ward__tracer *tr, struct ward__trace_slot_state *s, s
                 return -1;
         }
         if (pad >= sizeof(struct ward__trace_rec)) {
-                put_header(t->ring + off, (uint16_t)(pad > 65528 ? 65528 : pad), WARD__REC_PAD, 0);
+                put_header(t->ring + off, (uint16_t)(pad > 65528 ? 65528 : pad),
+                           WARD__TRACE_REC_PAD, 0);
         }
         w += pad;
         if (lost) {
                 uint8_t *p = t->ring + (w & t->mask);
-                put_header(p, 24, WARD__REC_LOST, ward__trace_clock());
+                put_header(p, 24, WARD__TRACE_REC_LOST, ward__trace_clock());
                 memcpy(p + 16, &s->lost_pending, 8);
                 s->lost_pending = 0;
                 w += 24;

@@ -75,12 +75,4 @@ void ward__trace_calibrate(struct ward__tracer *tr);
 int ward__trace_flusher_start(struct ward__tracer *tr);
 void ward__trace_flusher_stop(struct ward__tracer *tr);
 
-/* ward__trace_now_ns: CLOCK_MONOTONIC / CLOCK_REALTIME in ns. */
-uint64_t ward__trace_mono_ns(void);
-uint64_t ward__trace_real_ns(void);
-
-/* ward__trace_clock_pair: a TSC reading and the CLOCK_MONOTONIC time at the
- * same moment (within a few dozen ns). Async-signal-safe. */
-void ward__trace_clock_pair(uint64_t *ret_tsc, uint64_t *ret_ns);
-
 #endif

@@ -421,8 +421,8 @@ struct welcome_case {
 static void answer_welcome(int s, const void *arg)
 {
         const struct welcome_case *k = arg;
-        struct ward__layout lay;
-        ASSERT_OK(ward__layout_compute(4096, 4096, 4096, 4096, &lay));
+        struct ward__ipc_layout lay;
+        ASSERT_OK(ward__ipc_layout_compute(4096, 4096, 4096, 4096, &lay));
         struct ward__welcome w = {.magic = WARD__HS_MAGIC,
                                   .version = WARD__HS_VERSION,
                                   .type = WARD__HS_WELCOME,

@@ -41,10 +41,10 @@ static struct ward_ipc_options small_opts(enum ward_ipc_wait wait)
 struct view {
         uint8_t *base;
         size_t len;
-        struct ward__layout lay;
-        const struct ward__chan_layout *out; /* the direction this side writes */
-        struct ward__chan_ctl *out_ctl;
-        struct ward__chan_ctl *in_ctl; /* the direction this side reads */
+        struct ward__ipc_layout lay;
+        const struct ward__ipc_chan_layout *out; /* the direction this side writes */
+        struct ward__ipc_chan_ctl *out_ctl;
+        struct ward__ipc_chan_ctl *in_ctl; /* the direction this side reads */
         uint8_t *ring;
 };
 
@@ -53,15 +53,15 @@ static void view_of(ward_ipc_conn *c, int server_side, struct view *v)
         void *base;
         ASSERT_OK(ward__ipc_conn_shm(c, &base, &v->len));
         v->base = base;
-        ASSERT_OK(ward__layout_compute(RING, POOL, RING, POOL, &v->lay));
+        ASSERT_OK(ward__ipc_layout_compute(RING, POOL, RING, POOL, &v->lay));
         if (v->lay.total != v->len) {
                 TEST_FAIL("mapping is %zu bytes, layout.h says %zu: update this test", v->len,
                           v->lay.total);
         }
         v->out = server_side ? &v->lay.s2c : &v->lay.c2s;
-        const struct ward__chan_layout *in = server_side ? &v->lay.c2s : &v->lay.s2c;
-        v->out_ctl = (struct ward__chan_ctl *)(void *)(v->base + v->out->ctl_off);
-        v->in_ctl = (struct ward__chan_ctl *)(void *)(v->base + in->ctl_off);
+        const struct ward__ipc_chan_layout *in = server_side ? &v->lay.c2s : &v->lay.s2c;
+        v->out_ctl = (struct ward__ipc_chan_ctl *)(void *)(v->base + v->out->ctl_off);
+        v->in_ctl = (struct ward__ipc_chan_ctl *)(void *)(v->base + in->ctl_off);
         v->ring = v->base + v->out->ring_off;
 }
 
@@ -70,9 +70,9 @@ static void view_of(ward_ipc_conn *c, int server_side, struct view *v)
  * multiple of 64, exposes a ring full of good messages. */
 static void fill_oneways(struct view *v)
 {
-        ASSERT_EQ(sizeof(struct ward__rec), 24);
+        ASSERT_EQ(sizeof(struct ward__ipc_rec), 24);
         for (uint32_t off = 0; off < v->out->ring_bytes; off += 64) {
-                struct ward__rec h = {.size = 40, .type = WARD__REC_ONEWAY};
+                struct ward__ipc_rec h = {.size = 40, .type = WARD__IPC_REC_ONEWAY};
                 memset(v->ring + off, 0, 64);
                 memcpy(v->ring + off, &h, sizeof(h));
         }
@@ -81,7 +81,7 @@ static void fill_oneways(struct view *v)
 /* refill: make the ring full again, and ring the bell if the consumer sleeps. */
 static void refill(ward_ipc_conn *c, struct view *v)
 {
-        struct ward__chan_ctl *ctl = v->out_ctl;
+        struct ward__ipc_chan_ctl *ctl = v->out_ctl;
         uint64_t t = atomic_load(&ctl->tail);
         atomic_store(&ctl->head, t + v->out->ring_bytes);
         ward__wake_if_sleeping(&ctl->consumer_sleep, &ctl->consumer_futex, c->wake_fd);
@@ -384,11 +384,11 @@ struct jam_stats {
  * client claims to sleep in its loop, so the server rings our doorbell. */
 static int jam_request(ward_ipc_conn *c, struct view *v, uint64_t id, unsigned wait_ms)
 {
-        struct ward__chan_ctl *in = v->in_ctl;
+        struct ward__ipc_chan_ctl *in = v->in_ctl;
         uint64_t h0 = atomic_load(&in->head);
         atomic_store(&in->tail, h0);
-        atomic_store(&in->consumer_sleep, WARD__SLEEP_LOOP);
-        if (ward__conn_send(c, WARD__REC_REQUEST, id, 0, "x", 1) < 0) {
+        atomic_store(&in->consumer_sleep, WARD__IPC_SLEEP_LOOP);
+        if (ward__conn_send(c, WARD__IPC_REC_REQUEST, id, 0, "x", 1) < 0) {
                 return 0;
         }
         uint64_t t0 = ward_now_ns();

@@ -31,9 +31,9 @@ static struct ward_ipc_options small_opts(enum ward_ipc_wait wait)
 struct view {
         uint8_t *base;
         size_t len;
-        struct ward__layout lay;
-        const struct ward__chan_layout *out; /* the direction this side writes */
-        struct ward__chan_ctl *ctl;          /* its control block */
+        struct ward__ipc_layout lay;
+        const struct ward__ipc_chan_layout *out; /* the direction this side writes */
+        struct ward__ipc_chan_ctl *ctl;          /* its control block */
         uint8_t *ring;
 };
 
@@ -42,13 +42,13 @@ static void view_of(ward_ipc_conn *c, int server_side, struct view *v)
         void *base;
         ASSERT_OK(ward__ipc_conn_shm(c, &base, &v->len));
         v->base = base;
-        ASSERT_OK(ward__layout_compute(RING, POOL, RING, POOL, &v->lay));
+        ASSERT_OK(ward__ipc_layout_compute(RING, POOL, RING, POOL, &v->lay));
         if (v->lay.total != v->len) {
                 TEST_FAIL("mapping is %zu bytes, layout.h says %zu: update this test", v->len,
                           v->lay.total);
         }
         v->out = server_side ? &v->lay.s2c : &v->lay.c2s;
-        v->ctl = (struct ward__chan_ctl *)(void *)(v->base + v->out->ctl_off);
+        v->ctl = (struct ward__ipc_chan_ctl *)(void *)(v->base + v->out->ctl_off);
         v->ring = v->base + v->out->ring_off;
 }
 
@@ -62,9 +62,9 @@ static void set_head(struct view *v, uint64_t h)
         atomic_store(&v->ctl->head, h);
 }
 
-static struct ward__rec *rec_at(struct view *v, uint64_t pos)
+static struct ward__ipc_rec *rec_at(struct view *v, uint64_t pos)
 {
-        return (struct ward__rec *)(void *)(v->ring + (pos & (v->out->ring_bytes - 1)));
+        return (struct ward__ipc_rec *)(void *)(v->ring + (pos & (v->out->ring_bytes - 1)));
 }
 
 /* ---- what a bad client does, after PRELUDE good one-way messages and one
@@ -136,10 +136,10 @@ static void forged_pool_ref(ward_ipc_conn *c, struct view *v, uint64_t before, u
 {
         (void)c, (void)before, (void)seed;
         uint64_t h = head_of(v);
-        struct ward__rec r = {.size = sizeof(struct ward__pool_ref),
-                              .type = WARD__REC_ONEWAY,
-                              .flags = WARD__REC_POOL};
-        struct ward__pool_ref ref = {.offset = 2ull * POOL, .len = 1u << 20, .seq = 0};
+        struct ward__ipc_rec r = {.size = sizeof(struct ward__ipc_pool_ref),
+                                  .type = WARD__IPC_REC_ONEWAY,
+                                  .flags = WARD__IPC_REC_POOL};
+        struct ward__ipc_pool_ref ref = {.offset = 2ull * POOL, .len = 1u << 20, .seq = 0};
         uint8_t *at = (uint8_t *)rec_at(v, h);
         memcpy(at, &r, sizeof(r));
         memcpy(at + sizeof(r), &ref, sizeof(ref));
@@ -330,7 +330,8 @@ static void server_corrupts(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
         } else if (q.kind == M_HEAD_FAR) {
                 set_head(&v, h + 4ull * RING);
         } else {
-                struct ward__rec r = {.size = 0xFFFFFFF0u, .type = WARD__REC_REPLY, .call_id = id};
+                struct ward__ipc_rec r = {
+                    .size = 0xFFFFFFF0u, .type = WARD__IPC_REC_REPLY, .call_id = id};
                 memcpy(rec_at(&v, h), &r, sizeof(r));
                 set_head(&v, h + sizeof(r) + 8);
         }

@@ -98,7 +98,7 @@ static void damage(const char *path, int a, int b)
                 struct ward__trace_rec r;
                 memcpy(&r, buf + pos, sizeof(r));
                 ASSERT_TRUE(r.size >= sizeof(r));
-                if (r.kind == WARD__REC_EVENT) {
+                if (r.kind == WARD__TRACE_REC_EVENT) {
                         if (ev == a || ev == b) {
                                 buf[pos + offsetof(struct ward__trace_rec, tsc) + 6] ^= 0x5a;
                         }

@@ -45,14 +45,14 @@ static inline int count_file(const char *path, struct trace_count *c)
                         fclose(f);
                         return -1;
                 }
-                if (r.kind == WARD__REC_EVENT) {
+                if (r.kind == WARD__TRACE_REC_EVENT) {
                         c->events++;
                         c->per_tid[t < 64 ? t : 63]++;
-                } else if (r.kind == WARD__REC_LOST) {
+                } else if (r.kind == WARD__TRACE_REC_LOST) {
                         uint64_t n;
                         memcpy(&n, body, 8);
                         c->lost += n;
-                } else if (r.kind == WARD__REC_SITE) {
+                } else if (r.kind == WARD__TRACE_REC_SITE) {
                         c->sites++;
                 }
         }

@@ -198,7 +198,7 @@ static void put_record(struct ctf *c, const struct ward__trace_mev *e)
         if (!b->len) {
                 s->ts_begin = ts;
         }
-        if (e->ev.kind == WARD__REC_LOST ||
+        if (e->ev.kind == WARD__TRACE_REC_LOST ||
             ward__trace_parse_site(e->ev.site, e->ev.site_len, &site) < 0) {
                 uint64_t n = 0;
                 memcpy(&n, e->ev.rec + 16, e->ev.len >= 24 ? 8 : 0);
@@ -211,9 +211,9 @@ static void put_record(struct ctf *c, const struct ward__trace_mev *e)
                 ward__trace_format_message(&site, e->ev.rec + 16, e->ev.len - 16, &c->msg);
                 const char *m = (const char *)c->msg.p;
                 size_t mlen = c->msg.len;
-                int kind = site.kind == WARD__SITE_SPAN_BEGIN ? EV_BEGIN
-                           : site.kind == WARD__SITE_SPAN_END ? EV_END
-                           : site.kind == WARD__SITE_COUNTER  ? EV_COUNTER
+                int kind = site.kind == WARD__TRACE_SITE_SPAN_BEGIN ? EV_BEGIN
+                           : site.kind == WARD__TRACE_SITE_SPAN_END ? EV_END
+                           : site.kind == WARD__TRACE_SITE_COUNTER  ? EV_COUNTER
                                                               : EV_EVENT;
                 put_u32(b, (uint32_t)kind);
                 put_u64(b, ts);

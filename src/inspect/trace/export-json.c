@@ -76,7 +76,7 @@ static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, stru
         struct ward__trace_rec h;
         memcpy(&h, e->ev.rec, sizeof(h));
         msg->len = 0;
-        int ok = e->ev.kind == WARD__REC_EVENT &&
+        int ok = e->ev.kind == WARD__TRACE_REC_EVENT &&
                  ward__trace_parse_site(e->ev.site, e->ev.site_len, &site) == 0;
         if (ok) {
                 ward__trace_format_message(&site, e->ev.rec + sizeof(h), e->ev.len - sizeof(h),
@@ -88,7 +88,7 @@ static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, stru
         }
         ward__buf_printf(b, "{\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"ts\":%.3f,", e->file->pid,
                          e->file->tid, (double)e->ev.ns / 1000.0);
-        if (ok && site.kind == WARD__SITE_COUNTER) {
+        if (ok && site.kind == WARD__TRACE_SITE_COUNTER) {
                 put_counter(b, (const char *)msg->p, msg->len);
         } else {
                 int k = ok && site.kind < 4 ? site.kind : 0;

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/procstat.h"
 #include "inspect/trace/live.h"
 
@@ -131,7 +131,7 @@ uint32_t ward__trace_live_index_sites(struct ward__trace_live *l)
         while (l->nsites < n && off + sizeof(struct ward__trace_rec) <= used) {
                 struct ward__trace_rec rh;
                 memcpy(&rh, l->map + l->hdr.dict_off + off, sizeof(rh));
-                if (rh.kind != WARD__REC_SITE || rh.size < sizeof(rh) + 8 || rh.size % 8 ||
+                if (rh.kind != WARD__TRACE_REC_SITE || rh.size < sizeof(rh) + 8 || rh.size % 8 ||
                     off + rh.size > used) {
                         break;
                 }
@@ -226,7 +226,7 @@ const struct ward__trace_rec *ward__trace_live_next(const struct ward__trace_liv
                 }
                 const uint8_t *p = copy->p + (*pos - start);
                 memcpy(&rh, p, sizeof(rh));
-                if (rh.kind == WARD__REC_PAD) {
+                if (rh.kind == WARD__TRACE_REC_PAD) {
                         *pos += left;
                         continue;
                 }
@@ -243,18 +243,9 @@ const struct ward__trace_rec *ward__trace_live_next(const struct ward__trace_liv
  * machine's: a process that died before calibrating ran at the same rate). */
 static uint64_t measure_hz(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-        struct timespec t0, t1, pause = {0, 20000000};
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        uint64_t c0 = ward__trace_clock();
-        nanosleep(&pause, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        uint64_t c1 = ward__trace_clock();
-        double ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec);
-        return ns > 0 ? (uint64_t)((double)(c1 - c0) * 1e9 / ns) : 1000000000u;
-#else
-        return 1000000000u;
-#endif
+        uint64_t tsc, ns;
+        ward__clock_pair(&tsc, &ns);
+        return ward__clock_tsc_hz(tsc, ns, 20000000u);
 }
 
 int ward__trace_live_alive(int pid)

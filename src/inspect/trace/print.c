@@ -31,7 +31,7 @@ int ward__trace_parse_site(const uint8_t *rec, size_t len, struct ward__trace_si
         }
         memcpy(&h, rec, sizeof(h));
         memcpy(&s, rec + sizeof(h), sizeof(s));
-        if (h.kind != WARD__REC_SITE || h.size > len || h.size < sizeof(h) + sizeof(s) ||
+        if (h.kind != WARD__TRACE_REC_SITE || h.size > len || h.size < sizeof(h) + sizeof(s) ||
             s.nargs > WARD__TRACE_MAX_ARGS || s.id == 0) {
                 return -EBADMSG;
         }
@@ -43,7 +43,7 @@ int ward__trace_parse_site(const uint8_t *rec, size_t len, struct ward__trace_si
             .id = s.id, .line = s.line, .level = s.level, .kind = s.kind, .nargs = s.nargs};
         for (unsigned i = 0; i < s.nargs; i++) {
                 ret->types[i] = *p++;
-                if (ret->types[i] < WARD__T_I32 || ret->types[i] > WARD__T_PTR) {
+                if (ret->types[i] < WARD__TRACE_T_I32 || ret->types[i] > WARD__TRACE_T_PTR) {
                         return -EBADMSG;
                 }
         }
@@ -65,13 +65,13 @@ struct arg {
 /* next_arg: the next argument from *p; -1 when the bytes end early. */
 static int next_arg(uint8_t type, const uint8_t **p, const uint8_t *end, struct arg *a)
 {
-        size_t n = type == WARD__T_I32 || type == WARD__T_U32 ? 4 : type == WARD__T_STR ? 2 : 8;
+        size_t n = type == WARD__TRACE_T_I32 || type == WARD__TRACE_T_U32 ? 4 : type == WARD__TRACE_T_STR ? 2 : 8;
         a->type = type;
         a->bits = 0;
         if ((size_t)(end - *p) < n) {
                 return -1;
         }
-        if (type == WARD__T_STR) {
+        if (type == WARD__TRACE_T_STR) {
                 memcpy(&a->len, *p, 2);
                 *p += 2;
                 if ((size_t)(end - *p) < a->len) {
@@ -82,7 +82,7 @@ static int next_arg(uint8_t type, const uint8_t **p, const uint8_t *end, struct 
                 return 0;
         }
         memcpy(&a->bits, *p, n);
-        if (type == WARD__T_I32) {
+        if (type == WARD__TRACE_T_I32) {
                 a->bits = (uint64_t)(int64_t)(int32_t)(uint32_t)a->bits; /* sign-extend */
         }
         *p += n;
@@ -114,7 +114,7 @@ static void put_string(struct ward__buf *out, const char *spec, const struct arg
 static void put_mismatch(struct ward__buf *out, char conv, const struct arg *a)
 {
         ward__buf_printf(out, "<%%%c: %s ", conv, type_name(a->type));
-        if (a->type == WARD__T_STR) {
+        if (a->type == WARD__TRACE_T_STR) {
                 ward__buf_printf(out, "\"%.*s\">", (int)a->len, a->s);
         } else {
                 ward__buf_printf(out, "%" PRIu64 ">", a->bits);
@@ -127,7 +127,7 @@ static void put_conversion(struct ward__buf *out, const char *spec, size_t specl
                            const struct arg *a)
 {
         char fmt[48];
-        int is_int = a->type != WARD__T_STR && a->type != WARD__T_F64;
+        int is_int = a->type != WARD__TRACE_T_STR && a->type != WARD__TRACE_T_F64;
         int flen = (int)speclen - 1; /* without the conversion letter */
         if (strchr("diouxXc", conv) && is_int) {
                 snprintf(fmt, sizeof(fmt), "%.*sll%c", flen, spec, conv == 'c' ? 'd' : conv);
@@ -136,12 +136,12 @@ static void put_conversion(struct ward__buf *out, const char *spec, size_t specl
                 } else {
                         ward__buf_printf(out, fmt, (long long)a->bits);
                 }
-        } else if (strchr("fFeEgGaA", conv) && a->type == WARD__T_F64) {
+        } else if (strchr("fFeEgGaA", conv) && a->type == WARD__TRACE_T_F64) {
                 double d;
                 memcpy(&d, &a->bits, sizeof(d));
                 snprintf(fmt, sizeof(fmt), "%.*s%c", flen, spec, conv);
                 ward__buf_printf(out, fmt, d);
-        } else if (conv == 's' && a->type == WARD__T_STR) {
+        } else if (conv == 's' && a->type == WARD__TRACE_T_STR) {
                 char s[40];
                 snprintf(s, sizeof(s), "%.*s", (int)speclen, spec);
                 put_string(out, s, a);
@@ -225,12 +225,12 @@ int ward__trace_format_message(const struct ward__trace_site_info *site, const u
                 }
                 ward__buf_puts(out, " ");
                 put_conversion(out,
-                               a.type == WARD__T_STR   ? "%s"
-                               : a.type == WARD__T_F64 ? "%g"
+                               a.type == WARD__TRACE_T_STR   ? "%s"
+                               : a.type == WARD__TRACE_T_F64 ? "%g"
                                                        : "%d",
                                2,
-                               a.type == WARD__T_STR   ? 's'
-                               : a.type == WARD__T_F64 ? 'g'
+                               a.type == WARD__TRACE_T_STR   ? 's'
+                               : a.type == WARD__TRACE_T_F64 ? 'g'
                                                        : 'd',
                                &a);
         }
@@ -283,7 +283,7 @@ void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, 
         struct ward__trace_site_info info;
         memcpy(&h, rec, sizeof(h));
         ward__buf_printf(out, "%" PRIu64 "-%" PRIu32 " : ", ns, tid);
-        if (h.kind == WARD__REC_LOST && len >= 24) {
+        if (h.kind == WARD__TRACE_REC_LOST && len >= 24) {
                 uint64_t n;
                 memcpy(&n, rec + 16, 8);
                 ward__buf_printf(out, "[%" PRIu32 "] *** %" PRIu64 " events lost ***\n", pid, n);
@@ -295,8 +295,8 @@ void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, 
                 return;
         }
         ward__buf_printf(out, "[%" PRIu32 " %s] %s", pid, ward__trace_level_name(info.level),
-                         info.kind == WARD__SITE_SPAN_BEGIN ? "begin "
-                         : info.kind == WARD__SITE_SPAN_END ? "end "
+                         info.kind == WARD__TRACE_SITE_SPAN_BEGIN ? "begin "
+                         : info.kind == WARD__TRACE_SITE_SPAN_END ? "end "
                                                             : "");
         size_t start = out->len;
         if (ward__trace_format_message(&info, rec + sizeof(h), len - sizeof(h), out) < 0) {

@@ -180,7 +180,7 @@ static void collect(ward_trace_reader *r, uint32_t i, uint64_t *pos, struct batc
         const struct ward__trace_rec *rec;
         while ((rec = ward__trace_live_next(l, &copy, start, end, &p))) {
                 size_t site_len = 0;
-                const uint8_t *site = rec->kind == WARD__REC_EVENT
+                const uint8_t *site = rec->kind == WARD__TRACE_REC_EVENT
                                           ? ward__trace_live_site(l, rec->site, &site_len)
                                           : NULL;
                 uint64_t ns = ward__trace_live_ns(l, rec->tsc);

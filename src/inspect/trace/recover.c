@@ -71,7 +71,7 @@ static long recover_slot(struct ward__trace_live *l, uint32_t i, const char *dir
         memset(written, 0, WARD__TRACE_MAX_SITES + 1);
         while (events >= 0 && (rec = ward__trace_live_next(l, &copy, start, end, &p))) {
                 size_t site_len = 0;
-                const uint8_t *site = rec->kind == WARD__REC_EVENT
+                const uint8_t *site = rec->kind == WARD__TRACE_REC_EVENT
                                           ? ward__trace_live_site(l, rec->site, &site_len)
                                           : NULL;
                 if (!f) {
@@ -81,7 +81,7 @@ static long recover_slot(struct ward__trace_live *l, uint32_t i, const char *dir
                                 break;
                         }
                 }
-                events += rec->kind == WARD__REC_EVENT;
+                events += rec->kind == WARD__TRACE_REC_EVENT;
                 if (site && !written[rec->site]) {
                         fwrite(site, site_len, 1, f);
                         written[rec->site] = 1;

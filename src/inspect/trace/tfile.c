@@ -227,18 +227,18 @@ static int read_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, in
                         return bad_record(f, err, err_size,
                                           h.size > left ? "truncated record" : "bad record size");
                 }
-                if (h.kind == WARD__REC_SITE) {
+                if (h.kind == WARD__TRACE_REC_SITE) {
                         if (f->pos >= UINT32_MAX || take_site(f, rec, h.size) < 0) {
                                 return bad_record(f, err, err_size, "bad SITE record");
                         }
-                } else if (h.kind == WARD__REC_EVENT || h.kind == WARD__REC_LOST) {
-                        uint32_t off = h.kind == WARD__REC_EVENT && h.site < f->site_cap
+                } else if (h.kind == WARD__TRACE_REC_EVENT || h.kind == WARD__TRACE_REC_LOST) {
+                        uint32_t off = h.kind == WARD__TRACE_REC_EVENT && h.site < f->site_cap
                                            ? f->site_off[h.site]
                                            : 0;
-                        if (h.kind == WARD__REC_EVENT && !off) {
+                        if (h.kind == WARD__TRACE_REC_EVENT && !off) {
                                 return bad_record(f, err, err_size, "event of an unknown site");
                         }
-                        if (h.kind == WARD__REC_LOST && h.size < 24) {
+                        if (h.kind == WARD__TRACE_REC_LOST && h.size < 24) {
                                 return bad_record(f, err, err_size, "short LOST record");
                         }
                         struct ward__trace_rec sh;
@@ -253,7 +253,7 @@ static int read_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, in
                                                        .site_len = off ? sh.size : 0};
                         f->pos += h.size;
                         return 1;
-                } else if (h.kind != WARD__REC_PAD) {
+                } else if (h.kind != WARD__TRACE_REC_PAD) {
                         return bad_record(f, err, err_size, "unknown record kind");
                 }
                 f->pos += h.size;

@@ -18,7 +18,7 @@ struct ward__trace_tfile;
  * only). */
 struct ward__trace_fev {
         uint64_t ns;  /* CLOCK_MONOTONIC */
-        uint8_t kind; /* WARD__REC_EVENT or WARD__REC_LOST */
+        uint8_t kind; /* WARD__TRACE_REC_EVENT or WARD__TRACE_REC_LOST */
         const uint8_t *rec;
         size_t len;
         const uint8_t *site;
