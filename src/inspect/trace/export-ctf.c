@@ -214,7 +214,7 @@ static void put_record(struct ctf *c, const struct ward__trace_mev *e)
                 int kind = site.kind == WARD__TRACE_SITE_SPAN_BEGIN ? EV_BEGIN
                            : site.kind == WARD__TRACE_SITE_SPAN_END ? EV_END
                            : site.kind == WARD__TRACE_SITE_COUNTER  ? EV_COUNTER
-                                                              : EV_EVENT;
+                                                                    : EV_EVENT;
                 put_u32(b, (uint32_t)kind);
                 put_u64(b, ts);
                 if (kind == EV_EVENT) {

@@ -65,7 +65,9 @@ struct arg {
 /* next_arg: the next argument from *p; -1 when the bytes end early. */
 static int next_arg(uint8_t type, const uint8_t **p, const uint8_t *end, struct arg *a)
 {
-        size_t n = type == WARD__TRACE_T_I32 || type == WARD__TRACE_T_U32 ? 4 : type == WARD__TRACE_T_STR ? 2 : 8;
+        size_t n = type == WARD__TRACE_T_I32 || type == WARD__TRACE_T_U32 ? 4
+                   : type == WARD__TRACE_T_STR                            ? 2
+                                                                          : 8;
         a->type = type;
         a->bits = 0;
         if ((size_t)(end - *p) < n) {
@@ -227,11 +229,11 @@ int ward__trace_format_message(const struct ward__trace_site_info *site, const u
                 put_conversion(out,
                                a.type == WARD__TRACE_T_STR   ? "%s"
                                : a.type == WARD__TRACE_T_F64 ? "%g"
-                                                       : "%d",
+                                                             : "%d",
                                2,
                                a.type == WARD__TRACE_T_STR   ? 's'
                                : a.type == WARD__TRACE_T_F64 ? 'g'
-                                                       : 'd',
+                                                             : 'd',
                                &a);
         }
         return truncated ? -EBADMSG : 0;
@@ -297,7 +299,7 @@ void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, 
         ward__buf_printf(out, "[%" PRIu32 " %s] %s", pid, ward__trace_level_name(info.level),
                          info.kind == WARD__TRACE_SITE_SPAN_BEGIN ? "begin "
                          : info.kind == WARD__TRACE_SITE_SPAN_END ? "end "
-                                                            : "");
+                                                                  : "");
         size_t start = out->len;
         if (ward__trace_format_message(&info, rec + sizeof(h), len - sizeof(h), out) < 0) {
                 ward__buf_puts(out, " <truncated arguments>");
