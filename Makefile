@@ -8,7 +8,7 @@ FUZZ_BUILD ?= build-fuzz
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build install package demo test test-normal test-asan test-tsan format-check fuzz bench clean
+.PHONY: all deps build install package demo test test-normal test-asan test-tsan format-check fuzz fuzz-long bench clean
 
 all: build
 
@@ -60,6 +60,14 @@ fuzz: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DWARD_FUZZ=ON -DWARD_BENCH=OFF >/dev/null
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 	bash scripts/run-fuzz.sh $(FUZZ_BUILD)/bin $(FUZZ_SECONDS)
+
+# Long fuzzing that grows the checked-in corpora (fuzz/corpus/NAME, minimized):
+# make fuzz-long FUZZ_LONG_SECONDS=600 [FUZZERS="fuzz-ring fuzz-trace-file"], then commit them.
+FUZZ_LONG_SECONDS ?= 300
+fuzz-long: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DWARD_FUZZ=ON -DWARD_BENCH=OFF >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+	bash scripts/fuzz-long.sh $(FUZZ_BUILD)/bin $(FUZZ_LONG_SECONDS) $(FUZZERS)
 
 bench: build
 	$(BUILD)/bin/ward bench ipc
