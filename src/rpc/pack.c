@@ -1,4 +1,4 @@
-/* Packing requests into the connection and unpacking what comes back. */
+/* Packing requests into the connection (unpack.c decodes what comes back). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +33,6 @@ int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m)
         const char *name = m->output ? m->output->name : NULL;
         return m->output == &ward__no_reply__descriptor ||
                (name && name[0] == 'w' && strcmp(name, "ward.NoReply") == 0);
-}
-
-ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,
-                                   size_t skip, struct ward__arena *scratch,
-                                   ProtobufCAllocator *alloc)
-{
-        size_t len = ward_ipc_msg_len(msg);
-        const uint8_t *data = ward_ipc_msg_data(msg);
-        if (len < skip) {
-                return NULL;
-        }
-        /* one copy into private memory: protobuf-c reads its input twice */
-        uint8_t *copy = scratch->alloc.alloc(scratch, len - skip + 1);
-        if (!copy) {
-                return NULL;
-        }
-        memcpy(copy, data + skip, len - skip);
-        return protobuf_c_message_unpack(desc, alloc, len - skip, copy);
 }
 
 /* send_packed: hand a packed buffer to the right IPC call. */

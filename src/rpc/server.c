@@ -219,7 +219,7 @@ static void on_call(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg 
         const ProtobufCMethodDescriptor *method = &svc->descriptor->methods[h->method];
         struct ward__arena *arena = ward__arena_take(&s->arenas);
         ProtobufCMessage *in =
-            arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, &arena->alloc) : NULL;
+            arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, arena) : NULL;
         struct call *k = in ? call_new(s, conn, id, method) : NULL;
         if (!k) {
                 reply_status(conn, id,
