@@ -8,6 +8,10 @@
 
 #include "rpc/arena.h"
 
+/* Messages larger than this are packed straight into the connection's shared
+ * pool; smaller ones go through the ring, which copies them anyway. */
+#define WARD__RPC_INLINE_MAX 16384u
+
 /* ward__rpc_status_of: the status an IPC error means to an RPC caller. */
 int ward__rpc_status_of(int ipc_err);
 
@@ -42,8 +46,9 @@ ProtobufCMessage *ward__rpc_unpack_private(const ProtobufCMessageDescriptor *des
                                            struct ward__arena *out);
 
 /* ward__rpc_send: pack hdr + input and send it on conn as a call (sync when
- * ret_reply, async when fn), or one-way when both are NULL. Large messages are
- * packed straight into the shared pool. Returns 0 or -errno. */
+ * ret_reply, async when fn), or one-way when both are NULL. Messages above
+ * WARD__RPC_INLINE_MAX are packed straight into the shared pool. Returns 0 or
+ * -errno. */
 struct ward__rpc_hdr;
 int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
                    const ProtobufCMessage *input, uint64_t timeout_ns,
