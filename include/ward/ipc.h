@@ -221,14 +221,16 @@ WARD_API int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, 
  * ward_ipc_buf_free(). The receiver reads the payload in place.
  * Errors: -EMSGSIZE (len larger than the pool), -ETIMEDOUT, -ECONNRESET, -EPROTO,
  * -ECANCELED, -ECHILD, -EINVAL. The *_buf senders return what ward_ipc_call,
- * ward_ipc_send and ward_ipc_reply return, and -EINVAL for a buffer that is not
- * c's or was already sent. */
+ * ward_ipc_call_async, ward_ipc_send and ward_ipc_reply return, and -EINVAL for a
+ * buffer that is not c's or was already sent. */
 WARD_API int ward_ipc_buf_alloc(ward_ipc_conn *c, size_t len, uint64_t timeout_ns,
                                 ward_ipc_buf **ret);
 WARD_API void *ward_ipc_buf_data(ward_ipc_buf *b);
 WARD_API void ward_ipc_buf_free(ward_ipc_conn *c, ward_ipc_buf *b);
 WARD_API int ward_ipc_call_buf(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
                                const ward_ipc_msg **ret_reply);
+WARD_API int ward_ipc_call_buf_async(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
+                                     ward_ipc_reply_fn fn, void *arg, uint64_t *ret_id);
 WARD_API int ward_ipc_send_buf(ward_ipc_conn *c, ward_ipc_buf *b);
 WARD_API int ward_ipc_reply_buf(ward_ipc_conn *c, uint64_t call_id, int32_t status,
                                 ward_ipc_buf *b);

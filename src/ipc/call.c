@@ -112,6 +112,21 @@ int ward_ipc_call_buf(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
         return sync_call(c, id, r, timeout_ns, ret_reply);
 }
 
+/* async_sent: finish an asynchronous call whose request send returned r. */
+static int async_sent(ward_ipc_conn *c, struct ward__call *call, int r, uint64_t *ret_id)
+{
+        if (r < 0) {
+                /* if the call is gone from the table, fn ran already (a close while
+                 * we waited for room): it was told; do not tell the caller twice */
+                return ward__calls_take(&c->calls, call->id, call) ? r : 0;
+        }
+        ward__conn_update_timer(c);
+        if (ret_id) {
+                *ret_id = call->id;
+        }
+        return 0;
+}
+
 int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
                         ward_ipc_reply_fn fn, void *arg, uint64_t *ret_id)
 {
@@ -129,16 +144,26 @@ int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, uint64_t 
                 return r;
         }
         r = ward__conn_send(c, WARD__IPC_REC_REQUEST, call.id, 0, req, len);
+        return async_sent(c, &call, r, ret_id);
+}
+
+int ward_ipc_call_buf_async(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
+                            ward_ipc_reply_fn fn, void *arg, uint64_t *ret_id)
+{
+        int r = check(c);
+        if (r < 0 || !b || !fn) {
+                ward_ipc_buf_free(c, b);
+                return r < 0 ? r : -EINVAL;
+        }
+        struct ward__call call = {
+            .id = c->next_id++, .deadline = ward__deadline(timeout_ns), .fn = fn, .arg = arg};
+        r = ward__calls_add(&c->calls, &call);
         if (r < 0) {
-                /* if the call is gone from the table, fn ran already (a close while
-                 * we waited for room): it was told; do not tell the caller twice */
-                return ward__calls_take(&c->calls, call.id, &call) ? r : 0;
+                ward_ipc_buf_free(c, b);
+                return r;
         }
-        ward__conn_update_timer(c);
-        if (ret_id) {
-                *ret_id = call.id;
-        }
-        return 0;
+        r = ward__conn_send_slot(c, WARD__IPC_REC_REQUEST, call.id, 0, (struct ward__slot *)(void *)b);
+        return async_sent(c, &call, r, ret_id);
 }
 
 int ward_ipc_send(ward_ipc_conn *c, const void *data, size_t len)

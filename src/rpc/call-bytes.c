@@ -9,12 +9,25 @@
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 
-/* send_call: the header and req in one message; a reply or none (one_way). */
+/* send_call: the header and req in one message; a reply or none (one_way).
+ * A large one is put together in the shared pool: one copy of req, not two. */
 static int send_call(ward_ipc_conn *conn, uint32_t id, unsigned method, int one_way,
                      const void *req, size_t len, uint64_t timeout_ns, const ward_ipc_msg **reply)
 {
         struct ward__rpc_hdr h = {
             .magic = WARD__RPC_MAGIC, .kind = WARD__RPC_CALL, .service = id, .method = method};
+        if (sizeof(h) + len > WARD__RPC_INLINE_MAX) {
+                ward_ipc_buf *b;
+                int e = ward_ipc_buf_alloc(conn, sizeof(h) + len, timeout_ns, &b);
+                if (e < 0) {
+                        return e;
+                }
+                uint8_t *p = ward_ipc_buf_data(b);
+                memcpy(p, &h, sizeof(h));
+                memcpy(p + sizeof(h), req, len);
+                return one_way ? ward_ipc_send_buf(conn, b)
+                               : ward_ipc_call_buf(conn, b, timeout_ns, reply);
+        }
         uint8_t *buf = malloc(sizeof(h) + len + 1);
         if (!buf) {
                 return -ENOMEM;

@@ -139,8 +139,7 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         int status = ward__rpc_peer_status(ward_ipc_msg_status(reply));
         struct ward__arena *scratch = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK && scratch) {
-                *ret_output = ward__rpc_unpack(m->output, reply, 0, scratch,
-                                               out_arena ? &out_arena->alloc : NULL);
+                *ret_output = ward__rpc_unpack(m->output, reply, 0, scratch, out_arena);
                 status = *ret_output ? WARD_RPC_OK : WARD_RPC_BAD_MESSAGE;
         } else if (status == WARD_RPC_OK) {
                 status = WARD_RPC_TRANSPORT_ERROR;
@@ -209,7 +208,7 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
             err < 0 ? ward__rpc_status_of(err) : ward__rpc_peer_status(ward_ipc_msg_status(reply));
         struct ward__arena *arena = ward__arena_take(&c->arenas);
         if (status == WARD_RPC_OK) {
-                out = arena ? ward__rpc_unpack(m->output, reply, 0, arena, &arena->alloc) : NULL;
+                out = arena ? ward__rpc_unpack(m->output, reply, 0, arena, arena) : NULL;
                 status = out     ? WARD_RPC_OK
                          : arena ? WARD_RPC_BAD_MESSAGE
                                  : WARD_RPC_TRANSPORT_ERROR;

@@ -1,4 +1,4 @@
-/* Packing requests into the connection and unpacking what comes back. */
+/* Packing requests into the connection (unpack.c decodes what comes back). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,8 +6,6 @@
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 #include "ward.pb-c.h"
-
-#define INLINE_PACK_MAX 16384u /* above this, pack straight into the shared pool */
 
 int ward__rpc_status_of(int ipc_err)
 {
@@ -35,24 +33,6 @@ int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m)
                (name && name[0] == 'w' && strcmp(name, "ward.NoReply") == 0);
 }
 
-ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,
-                                   size_t skip, struct ward__arena *scratch,
-                                   ProtobufCAllocator *alloc)
-{
-        size_t len = ward_ipc_msg_len(msg);
-        const uint8_t *data = ward_ipc_msg_data(msg);
-        if (len < skip) {
-                return NULL;
-        }
-        /* one copy into private memory: protobuf-c reads its input twice */
-        uint8_t *copy = scratch->alloc.alloc(scratch, len - skip + 1);
-        if (!copy) {
-                return NULL;
-        }
-        memcpy(copy, data + skip, len - skip);
-        return protobuf_c_message_unpack(desc, alloc, len - skip, copy);
-}
-
 /* send_packed: hand a packed buffer to the right IPC call. */
 static int send_packed(ward_ipc_conn *conn, const void *buf, size_t len, uint64_t timeout_ns,
                        const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg)
@@ -66,13 +46,15 @@ static int send_packed(ward_ipc_conn *conn, const void *buf, size_t len, uint64_
         return ward_ipc_send(conn, buf, len);
 }
 
-/* send_zerocopy: a synchronous call or a one-way message from a pool buffer.
- * (The IPC API has no asynchronous call from a buffer: those are copied.) */
+/* send_zerocopy: send a pool buffer with the right IPC call (which takes it). */
 static int send_zerocopy(ward_ipc_conn *conn, ward_ipc_buf *b, uint64_t timeout_ns,
-                         const ward_ipc_msg **ret_reply)
+                         const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg)
 {
         if (ret_reply) {
                 return ward_ipc_call_buf(conn, b, timeout_ns, ret_reply);
+        }
+        if (fn) {
+                return ward_ipc_call_buf_async(conn, b, timeout_ns, fn, arg, NULL);
         }
         return ward_ipc_send_buf(conn, b);
 }
@@ -83,7 +65,7 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
 {
         size_t body = protobuf_c_message_get_packed_size(input);
         size_t len = sizeof(*hdr) + body;
-        if (len > INLINE_PACK_MAX && !fn) {
+        if (len > WARD__RPC_INLINE_MAX) {
                 ward_ipc_buf *b;
                 int r = ward_ipc_buf_alloc(conn, len, timeout_ns, &b);
                 if (r < 0) {
@@ -92,7 +74,7 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
                 uint8_t *p = ward_ipc_buf_data(b);
                 memcpy(p, hdr, sizeof(*hdr));
                 protobuf_c_message_pack(input, p + sizeof(*hdr)); /* packed in place */
-                return send_zerocopy(conn, b, timeout_ns, ret_reply);
+                return send_zerocopy(conn, b, timeout_ns, ret_reply, fn, arg);
         }
         uint8_t small[1024];
         uint8_t *buf = len <= sizeof(small) ? small : malloc(len);

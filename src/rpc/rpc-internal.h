@@ -8,6 +8,10 @@
 
 #include "rpc/arena.h"
 
+/* Messages larger than this are packed straight into the connection's shared
+ * pool; smaller ones go through the ring, which copies them anyway. */
+#define WARD__RPC_INLINE_MAX 16384u
+
 /* ward__rpc_status_of: the status an IPC error means to an RPC caller. */
 int ward__rpc_status_of(int ipc_err);
 
@@ -23,17 +27,28 @@ int ward__rpc_resolve(ward_ipc_conn *conn, const char *name, uint64_t hash, uint
 /* ward__rpc_is_oneway: is desc's output ward.NoReply? */
 int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m);
 
-/* ward__rpc_unpack: decode msg's bytes (after skip) as desc. The bytes are
- * first copied into scratch (private memory: the peer could change them while
- * protobuf-c reads them twice); the message is allocated with alloc (NULL:
- * malloc, for messages the caller frees itself). NULL on failure. */
+/* ward__rpc_unpack: decode msg's bytes (after skip) as desc (unpack.c). The
+ * bytes are read once, by a copy into private memory (the peer could change
+ * them while protobuf-c reads them twice); that copy is in scratch, or in out
+ * when large bytes fields of the message point into it. The message is
+ * allocated in out (NULL: with malloc, for messages the caller frees itself).
+ * NULL on failure. */
 ProtobufCMessage *ward__rpc_unpack(const ProtobufCMessageDescriptor *desc, const ward_ipc_msg *msg,
                                    size_t skip, struct ward__arena *scratch,
-                                   ProtobufCAllocator *alloc);
+                                   struct ward__arena *out);
+
+/* ward__rpc_unpack_private: decode buf[0..len), private memory allocated in
+ * out, into a message allocated in out; large top-level bytes fields point
+ * into buf instead of being copied. The skeleton protobuf-c parses then is
+ * allocated in scratch (which may be out). NULL on failure. */
+ProtobufCMessage *ward__rpc_unpack_private(const ProtobufCMessageDescriptor *desc, uint8_t *buf,
+                                           size_t len, struct ward__arena *scratch,
+                                           struct ward__arena *out);
 
 /* ward__rpc_send: pack hdr + input and send it on conn as a call (sync when
- * ret_reply, async when fn), or one-way when both are NULL. Large messages are
- * packed straight into the shared pool. Returns 0 or -errno. */
+ * ret_reply, async when fn), or one-way when both are NULL. Messages above
+ * WARD__RPC_INLINE_MAX are packed straight into the shared pool. Returns 0 or
+ * -errno. */
 struct ward__rpc_hdr;
 int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
                    const ProtobufCMessage *input, uint64_t timeout_ns,

@@ -81,7 +81,13 @@ static void send_reply(struct call *k, const ProtobufCMessage *out)
 {
         size_t len = protobuf_c_message_get_packed_size(out);
         ward_ipc_buf *b;
-        if (len > 16384 && ward_ipc_buf_alloc(k->conn, len, WARD_IPC_FOREVER, &b) == 0) {
+        if (len > WARD__RPC_INLINE_MAX) {
+                /* no copy path to fall back on: it would need the same pool
+                 * space; a reply that can never fit is an error the caller sees */
+                if (ward_ipc_buf_alloc(k->conn, len, WARD_IPC_FOREVER, &b) < 0) {
+                        reply_status(k->conn, k->call_id, WARD_RPC_TRANSPORT_ERROR);
+                        return;
+                }
                 protobuf_c_message_pack(out, ward_ipc_buf_data(b));
                 ward_ipc_reply_buf(k->conn, k->call_id, WARD_RPC_OK, b);
                 return;
@@ -219,7 +225,7 @@ static void on_call(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg 
         const ProtobufCMethodDescriptor *method = &svc->descriptor->methods[h->method];
         struct ward__arena *arena = ward__arena_take(&s->arenas);
         ProtobufCMessage *in =
-            arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, &arena->alloc) : NULL;
+            arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, arena) : NULL;
         struct call *k = in ? call_new(s, conn, id, method) : NULL;
         if (!k) {
                 reply_status(conn, id,

@@ -146,6 +146,53 @@ TEST(mixed_paths)
         run_mode(WARD_IPC_WAIT_SPIN_THEN_BLOCK, on_zero_copy, "mix2", call_copy, sizes, NSIZES);
 }
 
+/* Asynchronous calls from pool buffers, several in flight at a time, each
+ * reply checked; one refused (no callback) gives its buffer back, so a whole
+ * pool's worth fits again. */
+static int zc_async_done;
+
+static void on_zc_async(ward_ipc_conn *c, int status, const ward_ipc_msg *reply, void *arg)
+{
+        (void)c;
+        ASSERT_EQ(status, 0);
+        check_reply(reply, (size_t)(uintptr_t)arg);
+        zc_async_done++;
+}
+
+TEST(zero_copy_async)
+{
+        static const size_t lens[] = {64, 16385, 1u << 20, 1u << 20};
+        char addr[108];
+        tu_addr(addr, sizeof(addr), "zc-async");
+        struct tu_server cfg = {.addr = addr, .on_msg = on_zero_copy};
+        pid_t srv = tu_server_start(&cfg);
+        ward_loop *loop;
+        ward_ipc_conn *c;
+        ward_ipc_buf *b;
+        tu_connect_attached(addr, &loop, &c);
+        ASSERT_OK(ward_ipc_buf_alloc(c, 4u << 20, TU_SEC, &b)); /* the default pool, all of it */
+        ASSERT_ERRNO(ward_ipc_call_buf_async(c, b, TU_SEC, NULL, NULL, NULL), EINVAL);
+        for (int round = 1; round <= 3; round++) {
+                for (size_t i = 0; i < 4; i++) {
+                        uint64_t id = 0;
+                        ASSERT_OK(ward_ipc_buf_alloc(c, lens[i], 5 * TU_SEC, &b));
+                        tu_fill(ward_ipc_buf_data(b), lens[i], 0);
+                        ASSERT_OK(ward_ipc_call_buf_async(c, b, 5 * TU_SEC, on_zc_async,
+                                                          (void *)(uintptr_t)lens[i], &id));
+                        ASSERT_NE(id, 0);
+                }
+                uint64_t t0 = ward_now_ns();
+                while (zc_async_done < 4 * round && tu_ms_since(t0) < 5000) {
+                        ASSERT_OK(ward_loop_run_once(loop, 10 * TU_MS));
+                }
+                ASSERT_EQ(zc_async_done, 4 * round);
+        }
+        ASSERT_EQ(ward_ipc_conn_get_error(c), 0);
+        ward_ipc_conn_close(c);
+        ward_loop_free(loop);
+        tu_server_stop(srv);
+}
+
 /* A buffer allocated and given back unsent leaves the pool usable. */
 static void alloc_free_then_call(ward_ipc_conn *c, size_t len)
 {

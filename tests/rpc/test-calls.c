@@ -1,8 +1,11 @@
 /* Typed calls, without a loop: through the generated stubs (the closure runs
  * before the stub returns) and through ward_rpc_call; payloads from 0 bytes to
  * 1 MiB come back byte for byte; a failing handler, a method index out of
- * range and an input of the wrong type are reported as such. */
+ * range and an input of the wrong type are reported as such. Packed bytes
+ * (ward_rpc_call_bytes, as `ward call` sends them) echo too. */
 #include <limits.h>
+
+#include <ward/rpc-json.h>
 
 #include "calc-service.h"
 #include "rpc-util.h"
@@ -161,6 +164,25 @@ TEST(echo_sizes)
                         ASSERT_EQ(rb->data.len, len);
                         ASSERT_EQ(tu_check_pattern(rb->data.data, rb->data.len, seed, 0), -1);
                         protobuf_c_message_free_unpacked(out, NULL);
+
+                        /* packed bytes, as `ward call` sends them */
+                        size_t n = calc__blob__get_packed_size(&blob);
+                        uint8_t *req = malloc(n + 1), *rep = NULL;
+                        size_t rep_len = 0;
+                        ASSERT_TRUE(req != NULL);
+                        calc__blob__pack(&blob, req);
+                        RT_EXPECT_STATUS(ward_rpc_call_bytes(
+                                             conn, calc__calculator__descriptor.name,
+                                             ward_rpc_service_hash(&calc__calculator__descriptor),
+                                             2, 0, req, n, 5 * TU_SEC, &rep, &rep_len),
+                                         WARD_RPC_OK);
+                        rb = calc__blob__unpack(NULL, rep_len, rep);
+                        ASSERT_TRUE(rb != NULL);
+                        ASSERT_EQ(rb->data.len, len);
+                        ASSERT_EQ(tu_check_pattern(rb->data.data, rb->data.len, seed, 0), -1);
+                        calc__blob__free_unpacked(rb, NULL);
+                        free(req);
+                        free(rep);
                 }
         }
         free(buf);
