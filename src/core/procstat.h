@@ -1,13 +1,38 @@
-/* Reading /proc/PID/stat: a process's state and start time (what tells a
- * process from an earlier one that had the same pid). */
+/* Reading /proc/PID/stat: one parser for every part (a process's state and
+ * start time tell it from an earlier one with the same pid; `ward ps` and
+ * ward_proc_info read the rest). The line is untrusted text: the name may
+ * hold spaces and parentheses, so it is found from the last ')'. */
 #ifndef WARD_CORE_PROCSTAT_H
 #define WARD_CORE_PROCSTAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* ward__proc_stat: state (field 3: R, S, D, Z, ...) and start time (field
- * 22, clock ticks since boot) of process pid (0: this one); either may be
- * NULL. Returns 0, or -errno (-ENOENT: no such process). */
+/* The fields of /proc/PID/stat that ward uses (proc(5) numbers them). */
+struct ward__proc_statline {
+        int pid;               /* 1 */
+        char comm[64];         /* 2, without the parentheses (16 bytes in practice) */
+        char state;            /* 3: R, S, D, Z, T, t, X, I, ... */
+        int ppid, pgrp, sid;   /* 4, 5, 6 */
+        uint64_t utime, stime; /* 14, 15: clock ticks */
+        long priority, nice;   /* 18, 19 */
+        long num_threads;      /* 20 */
+        uint64_t start;        /* 22: clock ticks since boot */
+        uint64_t vsize;        /* 23: bytes */
+        int64_t rss;           /* 24: pages */
+};
+
+/* ward__proc_stat_parse: the fields of one stat line (len bytes, need not
+ * be NUL-terminated). Returns 0, or -EBADMSG when it is not a stat line. */
+int ward__proc_stat_parse(const char *line, size_t len, struct ward__proc_statline *ret);
+
+/* ward__proc_stat_at: read and parse "stat" in the /proc/PID directory open
+ * as dirfd. Returns 0, -ESRCH (the process is gone), -EBADMSG or -errno. */
+int ward__proc_stat_at(int dirfd, struct ward__proc_statline *ret);
+
+/* ward__proc_stat: state (field 3) and start time (field 22) of process pid
+ * (0: this one); either may be NULL. Returns 0, or -errno (-ENOENT: no such
+ * process). */
 int ward__proc_stat(int pid, char *ret_state, uint64_t *ret_start);
 
 #endif

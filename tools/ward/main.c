@@ -15,6 +15,8 @@ const struct ward_command ward_commands[] = {
      "locks, blocked threads, stacks and deadlocks of a live process: ward locks [--json] [-v] "
      "[-a] [-e] [--report] [--no-stacks] PID",
      cmd_locks},
+    {"ps", "every process, with what ward knows of it: ward ps [--tree] [--ward] [--json]", cmd_ps},
+    {"info", "everything about one process: ward info [--json] PID", cmd_info},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
