@@ -162,7 +162,8 @@ int ward_ipc_call_buf_async(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_
                 ward_ipc_buf_free(c, b);
                 return r;
         }
-        r = ward__conn_send_slot(c, WARD__IPC_REC_REQUEST, call.id, 0, (struct ward__slot *)(void *)b);
+        r = ward__conn_send_slot(c, WARD__IPC_REC_REQUEST, call.id, 0,
+                                 (struct ward__slot *)(void *)b);
         return async_sent(c, &call, r, ret_id);
 }
 
