@@ -7,7 +7,7 @@ pkgs=(
 	build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 	protobuf-c-compiler libprotobuf-c-dev libdw-dev elfutils gdb
 	libzmq3-dev libnng-dev
-	lttng-tools liblttng-ust-dev babeltrace2 python3
+	lttng-tools liblttng-ust-dev babeltrace2 python3 python3-psutil procps
 )
 
 missing=()

@@ -1,0 +1,130 @@
+/* ward-bench-proc (`ward bench proc`): the process tools next to the tools
+ * people use for the same job, in one run, medians over runs:
+ *   ps      `ward ps` over N processes (the benchmark starts them) next to
+ *           procps' ps and a python3 psutil loop reading the same fields;
+ *           target: ward ps <= 0.5x ps.
+ *
+ *   ward bench proc [--runs N] [--procs N] [--json] [--quick]
+ *
+ * --json prints {"rows":[...],"targets":[{"name","ratio","limit"}]}, every
+ * target read as ratio <= limit. */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ipc/stats.h"
+#include "ps.h"
+
+#define MAX_RUNS 64
+#define MAX_PROCS 4000
+
+struct bench {
+        int runs, procs, json;
+        char ward[PATH_MAX];
+        double ps[PS_ROWS][MAX_RUNS];
+};
+
+static int parse_args(int argc, char **argv, struct bench *b)
+{
+        b->runs = 7;
+        b->procs = 1000;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0) {
+                        b->json = 1;
+                } else if (strcmp(argv[i], "--quick") == 0) {
+                        b->runs = 1;
+                        b->procs = 100;
+                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+                        b->runs = atoi(argv[++i]);
+                } else if (strcmp(argv[i], "--procs") == 0 && i + 1 < argc) {
+                        b->procs = atoi(argv[++i]);
+                } else {
+                        return -1;
+                }
+        }
+        return b->runs >= 1 && b->runs <= MAX_RUNS && b->procs >= 1 && b->procs <= MAX_PROCS ? 0
+                                                                                             : -1;
+}
+
+/* median: of the runs that measured (-1 when none did) */
+static double median(const double *v, int n)
+{
+        double ok[MAX_RUNS];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+                if (v[i] >= 0) {
+                        ok[k++] = v[i];
+                }
+        }
+        return k ? stats_median_double(ok, (size_t)k) : -1;
+}
+
+static void report(const struct bench *b)
+{
+        static const char *const names[PS_ROWS] = {"ward-ps", "procps-ps", "psutil-loop"};
+        double m[PS_ROWS];
+        for (int r = 0; r < PS_ROWS; r++) {
+                m[r] = median(b->ps[r], b->runs);
+        }
+        double ratio = m[PS_WARD] > 0 && m[PS_PROCPS] > 0 ? m[PS_WARD] / m[PS_PROCPS] : -1;
+        if (b->json) {
+                printf("{\"procs\":%d,\"runs\":%d,\"rows\":[", b->procs, b->runs);
+                for (int r = 0; r < PS_ROWS; r++) {
+                        printf("%s{\"name\":\"%s\",\"ms\":%.3f}", r ? "," : "", names[r], m[r]);
+                }
+                printf("],\"targets\":[{\"name\":\"ward-ps/procps-ps\",\"ratio\":%.3f,"
+                       "\"limit\":0.5}]}\n",
+                       ratio);
+                return;
+        }
+        printf("ward bench proc: %d processes, median of %d runs (ms, whole command)\n", b->procs,
+               b->runs);
+        for (int r = 0; r < PS_ROWS; r++) {
+                printf("  %-14s %9.2f%s\n", names[r], m[r],
+                       r == PS_PSUTIL ? "  (the loop alone, inside python3)" : "");
+        }
+        printf("targets (ratios of medians in this run):\n");
+        printf("  ward-ps / procps-ps   %.2fx  (target <= 0.5x)  %s\n", ratio,
+               ratio >= 0 && ratio <= 0.5 ? "met" : "NOT met");
+}
+
+int main(int argc, char **argv)
+{
+        static struct bench b;
+        if (parse_args(argc, argv, &b) < 0) {
+                fprintf(stderr,
+                        "usage: ward bench proc [--runs N] [--procs N] [--json] [--quick]\n");
+                return 2;
+        }
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n < 0) {
+                return 1;
+        }
+        self[n] = '\0';
+        snprintf(b.ward, sizeof(b.ward), "%s/ward", dirname(self));
+        pid_t *pids = calloc((size_t)b.procs, sizeof(pid_t));
+        if (!pids || ps_bench_start_sleepers(pids, b.procs) < 0) {
+                fprintf(stderr, "ward bench proc: cannot start %d processes\n", b.procs);
+                return 1;
+        }
+        int failed = 0;
+        for (int run = 0; run < b.runs && !failed; run++) {
+                double ms[PS_ROWS];
+                failed = ps_bench_run(b.ward, ms) < 0;
+                for (int r = 0; r < PS_ROWS; r++) {
+                        b.ps[r][run] = ms[r];
+                }
+        }
+        ps_bench_stop_sleepers(pids, b.procs);
+        free(pids);
+        if (failed) {
+                fprintf(stderr, "ward bench proc: %s ps failed\n", b.ward);
+                return 1;
+        }
+        report(&b);
+        return 0;
+}
