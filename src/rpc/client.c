@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/list.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 #include "ward.pb-c.h"
@@ -19,8 +20,8 @@ struct ward_rpc_client {
         int resolved; /* 1 ok, -status when the server refused for good */
         uint64_t timeout_ns;
         int last_status;
-        struct pending *pending; /* asynchronous calls in flight */
-        ward_rpc_server *local;  /* short-circuit: the server lives in this thread */
+        struct ward__list pending; /* asynchronous calls in flight (struct pending) */
+        ward_rpc_server *local;    /* short-circuit: the server lives in this thread */
         int owns_conn;
         struct ward__arena_pool arenas;
         struct local_call *spare; /* short-circuit: reused call record (saves a malloc) */
@@ -75,7 +76,7 @@ struct pending {
         unsigned method;
         ProtobufCClosure closure;
         void *closure_data;
-        struct pending *next, *prev;
+        struct ward__list link; /* in client->pending; self-linked once off it */
 };
 
 static void really_free(ward_rpc_client *c);
@@ -181,18 +182,6 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
         return status;
 }
 
-static void pending_unlink(ward_rpc_client *c, struct pending *p)
-{
-        if (p->prev) {
-                p->prev->next = p->next;
-        } else {
-                c->pending = p->next;
-        }
-        if (p->next) {
-                p->next->prev = p->prev;
-        }
-}
-
 /* on_async_reply: decode an asynchronous reply and hand it to the closure. */
 static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *reply, void *arg)
 {
@@ -214,7 +203,7 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
                          : arena ? WARD_RPC_BAD_MESSAGE
                                  : WARD_RPC_TRANSPORT_ERROR;
         }
-        pending_unlink(c, p);
+        ward__list_unlink(&p->link);
         c->last_status = status;
         enter(c);
         p->closure(out, p->closure_data);
@@ -235,21 +224,13 @@ static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMes
         }
         /* linked before sending: a send that waits for space dispatches earlier
          * replies, whose callbacks unlink their own entries meanwhile */
-        *p = (struct pending){.client = c,
-                              .method = method,
-                              .closure = closure,
-                              .closure_data = closure_data,
-                              .next = c->pending};
-        if (c->pending) {
-                c->pending->prev = p;
-        }
-        c->pending = p;
+        *p = (struct pending){
+            .client = c, .method = method, .closure = closure, .closure_data = closure_data};
+        ward__list_prepend(&c->pending, &p->link);
         int e = ward__rpc_send(c->conn, &h, input, c->timeout_ns, NULL, on_async_reply, p);
         if (e < 0) {
                 int live = p->client != NULL; /* else the client's free failed it already */
-                if (live) {
-                        pending_unlink(c, p);
-                }
+                ward__list_unlink(&p->link);  /* a no-op if the free took it off */
                 free(p);
                 if (live) {
                         c->last_status = ward__rpc_status_of(e);
@@ -453,6 +434,7 @@ static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *des
         c->desc = desc;
         c->hash = ward_rpc_service_hash(desc);
         c->timeout_ns = DEFAULT_TIMEOUT_NS;
+        ward__list_init(&c->pending);
         *ret = c;
         return 0;
 }
@@ -481,9 +463,9 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
         enter(c);
         /* calls in flight: fail them now; their IPC callbacks, if they still
          * come, find p->client NULL and only free the record */
-        while (c->pending) {
-                struct pending *p = c->pending;
-                pending_unlink(c, p);
+        while (!ward__list_empty(&c->pending)) {
+                struct pending *p = ward__list_entry(c->pending.next, struct pending, link);
+                ward__list_unlink(&p->link);
                 p->client = NULL;
                 p->closure(NULL, p->closure_data);
                 p->closure = NULL;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/list.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 
@@ -15,7 +16,7 @@ struct ward_rpc_server {
         ward_loop *loop;
         struct ward__hosted *svcs;
         unsigned n, cap;
-        struct call *calls; /* handlers that have not answered yet */
+        struct ward__list calls; /* struct call.link: handlers that have not answered yet */
         struct ward__arena_pool arenas;
         struct ward_ipc_peer self; /* the caller of a short-circuit call: us, as at start */
         struct call *spare;        /* one freed call kept: most servers have one at a time */
@@ -32,8 +33,8 @@ struct call {
         int answered;
         ProtobufCClosure local; /* short-circuit: the caller's closure */
         void *local_data;
-        int give_output; /* short-circuit: the closure takes a malloc'ed reply */
-        struct call *next, *prev;
+        int give_output;        /* short-circuit: the closure takes a malloc'ed reply */
+        struct ward__list link; /* in srv->calls */
 };
 
 static struct call *call_alloc(ward_rpc_server *s)
@@ -54,18 +55,6 @@ static void call_free(ward_rpc_server *s, struct call *k)
                 s->spare = k;
         } else {
                 free(k);
-        }
-}
-
-static void call_unlink(struct call *k)
-{
-        if (k->prev) {
-                k->prev->next = k->next;
-        } else {
-                k->srv->calls = k->next;
-        }
-        if (k->next) {
-                k->next->prev = k->prev;
         }
 }
 
@@ -139,7 +128,7 @@ static void on_done(const ProtobufCMessage *out, void *closure_data)
                         send_reply(k, out);
                 }
         }
-        call_unlink(k);
+        ward__list_unlink(&k->link);
         call_free(k->srv, k);
 }
 
@@ -187,17 +176,10 @@ static struct call *call_new(ward_rpc_server *s, ward_ipc_conn *conn, uint64_t i
         if (!k) {
                 return NULL;
         }
-        *k = (struct call){.magic = CALL_MAGIC,
-                           .srv = s,
-                           .conn = conn,
-                           .call_id = id,
-                           .method = method,
-                           .next = s->calls};
+        *k = (struct call){
+            .magic = CALL_MAGIC, .srv = s, .conn = conn, .call_id = id, .method = method};
         ward_ipc_conn_get_peer(conn, &k->peer);
-        if (s->calls) {
-                s->calls->prev = k;
-        }
-        s->calls = k;
+        ward__list_prepend(&s->calls, &k->link);
         return k;
 }
 
@@ -255,7 +237,8 @@ static void on_conn(ward_ipc_conn *conn, int event, int error, void *arg)
         if (event != WARD_IPC_CLOSED) {
                 return;
         }
-        for (struct call *k = s->calls; k; k = k->next) {
+        for (struct ward__list *n = s->calls.next; n != &s->calls; n = n->next) {
+                struct call *k = ward__list_entry(n, struct call, link);
                 if (k->conn == conn) {
                         k->conn = NULL;
                 }
@@ -273,6 +256,7 @@ int ward_rpc_server_new(ward_loop *loop, const char *address, const struct ward_
                 return -ENOMEM;
         }
         s->loop = loop;
+        ward__list_init(&s->calls);
         /* read once: three syscalls per short-circuit call would cost more than the call */
         s->self = (struct ward_ipc_peer){.pid = getpid(), .uid = geteuid(), .gid = getegid()};
         int r = ward_ipc_server_new(loop, address, opts, on_request, s, &s->ipc);
@@ -320,9 +304,9 @@ ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
         }
         ward__rpc_local_unregister(s);
         ward_ipc_server_free(s->ipc);
-        while (s->calls) {
-                struct call *k = s->calls;
-                call_unlink(k);
+        while (!ward__list_empty(&s->calls)) {
+                struct call *k = ward__list_entry(s->calls.next, struct call, link);
+                ward__list_unlink(&k->link);
                 if (k->local && !k->answered) {
                         k->local(NULL, k->local_data); /* exactly once, even now */
                 }
@@ -394,12 +378,8 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
                            .peer = s->self,
                            .local = closure,
                            .local_data = closure_data,
-                           .give_output = give_output,
-                           .next = s->calls};
-        if (s->calls) {
-                s->calls->prev = k;
-        }
-        s->calls = k;
+                           .give_output = give_output};
+        ward__list_prepend(&s->calls, &k->link);
         svc->invoke(svc, method, in, on_done, k);
         ward__arena_give(&s->arenas, arena);
         return WARD_RPC_OK;
