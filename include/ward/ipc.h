@@ -116,8 +116,15 @@ WARD_API int ward_ipc_server_new(ward_loop *loop, const char *address,
                                  void *arg, ward_ipc_server **ret);
 
 /* ward_ipc_server_free: stop listening, close every connection (their
- * WARD_IPC_CLOSED is not reported), unlink a unix: socket file. NULL-safe;
- * returns NULL. Must not be called from a callback of this server. */
+ * WARD_IPC_CLOSED is not reported; a client sees -ECONNRESET), unlink a unix:
+ * socket file. NULL-safe; returns NULL; never fails.
+ * Inside a callback of this server or of one of its connections (a message
+ * handler, the connection handler, the authorize policy, a reply callback),
+ * it is safe, and deferred where it must be: the listening socket closes at
+ * once, but the connection whose callback is running closes, and the server's
+ * memory goes, when that callback returns. Until then the connection still
+ * answers calls (with -ECANCELED), and calling ward_ipc_server_free again does
+ * nothing. Thread class: owner-thread of the server's loop. */
 WARD_API ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv);
 
 /* ward_ipc_server_set_authorize: replace the default policy (peer uid == our
