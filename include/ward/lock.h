@@ -23,8 +23,14 @@
  * inversion, reported once per pair of classes, with both acquisition sites,
  * on stderr, in the registry and in the trace — before any deadlock happens.
  *
- * Every function may be called from any thread. None may be called from a
- * signal handler. The lock and unlock macros record the caller's file:line.
+ * Errors: like every ward function (ward/error.h), these return 0 or a
+ * negative errno — the pthread error number, negated: -EDEADLK (an
+ * errorcheck mutex the caller holds), -EPERM (unlocking one it does not),
+ * -EBUSY (trylock of a held lock, destroying a held one), -EINVAL, -EAGAIN.
+ *
+ * Every function may be called from any thread (thread class: any-thread).
+ * None may be called from a signal handler. The lock and unlock macros record
+ * the caller's file:line.
  */
 #ifndef WARD_LOCK_H
 #define WARD_LOCK_H
@@ -114,15 +120,17 @@ enum ward_mutex_type {
 
 /* ward_mutex_init(m, name, type): initialize m at run time, recording this
  * file:line and function as its creation site. name must outlive m (a string
- * literal is usual). Returns 0 or a pthread error number (EINVAL: bad type). */
+ * literal is usual). Errors: -EINVAL (bad type), -ENOMEM, -EAGAIN, as
+ * pthread_mutex_init. */
 #define ward_mutex_init(m, lock_name, mtype)                                                       \
         ward_mutex_init_at((m), (lock_name), (mtype), WARD__LOCK_HERE, __func__)
 #define ward_rwlock_init(l, lock_name)                                                             \
         ward_rwlock_init_at((l), (lock_name), WARD__LOCK_HERE, __func__)
 
-/* Lock and unlock: the same results as the pthread functions (0 or an error
- * number: EDEADLK for an errorcheck mutex the caller holds, EPERM for
- * unlocking one it does not). */
+/* Lock and unlock: the pthread functions' results, negated (0, or -EDEADLK
+ * for an errorcheck mutex the caller holds, -EPERM for unlocking one it does
+ * not, -EBUSY from a trylock of a held lock, -EAGAIN for a recursive or read
+ * lock taken too many times). */
 #define ward_mutex_lock(m) ward_mutex_lock_at((m), WARD__LOCK_HERE)
 #define ward_mutex_trylock(m) ward_mutex_trylock_at((m), WARD__LOCK_HERE)
 #define ward_rwlock_rdlock(l) ward_rwlock_rdlock_at((l), WARD__LOCK_HERE)
@@ -137,7 +145,7 @@ WARD_API extern int ward__lock_order_on;
 WARD_API int ward__mutex_lock_slow(ward_mutex *m, const char *site);
 WARD_API int ward__mutex_unlock_slow(ward_mutex *m);
 
-/* ward_mutex_lock_at: lock m, acquired at site. Inline: an uncontended lock
+/* ward_mutex_lock_at: lock m, acquired at site; 0 or -errno. Inline: an uncontended lock
  * of a mutex with its registry slot is a trylock and two plain stores (with
  * order checking on and no other lock held, a push on the thread's held
  * stack); everything else goes to ward__mutex_lock_slow. */
@@ -165,8 +173,8 @@ static inline int ward_mutex_lock_at(ward_mutex *m, const char *site)
         return ward__mutex_lock_slow(m, site);
 }
 
-/* ward_mutex_unlock: unlock m. Inline when there is nothing to record but,
- * with order checking on, the pop of the newest held lock. */
+/* ward_mutex_unlock: unlock m; 0 or -EPERM. Inline when there is nothing to
+ * record but, with order checking on, the pop of the newest held lock. */
 static inline int ward_mutex_unlock(ward_mutex *m)
 {
         struct ward__lock_hot *h = __atomic_load_n(&m->hot, __ATOMIC_RELAXED);
@@ -174,26 +182,29 @@ static inline int ward_mutex_unlock(ward_mutex *m)
                                  !__atomic_load_n(&h->hold_start, __ATOMIC_RELAXED),
                              1)) {
                 if (!__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
-                        return pthread_mutex_unlock(&m->m);
+                        return -pthread_mutex_unlock(&m->m);
                 }
                 struct ward__lock_held_stack *s = &ward__lock_held;
                 if (__builtin_expect(
                         s->depth - 1 < WARD__LOCK_HELD_MAX && s->h[s->depth - 1].lock == m, 1)) {
                         s->depth--;
-                        return pthread_mutex_unlock(&m->m);
+                        return -pthread_mutex_unlock(&m->m);
                 }
         }
         return ward__mutex_unlock_slow(m);
 }
-/* ward_mutex_destroy: the pthread result (EBUSY if held); on success the
- * registry slot is released. */
+/* ward_mutex_destroy: 0, or -EBUSY if held; on success the registry slot is
+ * released. */
 WARD_API int ward_mutex_destroy(ward_mutex *m);
 /* ward_mutex_native: the pthread mutex inside, for pthread_cond_wait. A
  * condition wait releases and retakes it behind ward's back: call
- * ward_mutex_cond_wait instead to keep owner and statistics right. */
+ * ward_mutex_cond_wait instead to keep owner and statistics right (0 or
+ * -errno, as pthread_cond_wait's result negated). */
 WARD_API pthread_mutex_t *ward_mutex_native(ward_mutex *m);
 WARD_API int ward_mutex_cond_wait(pthread_cond_t *c, ward_mutex *m);
 
+/* The rwlock functions: 0 or -errno as the mutex ones (-EDEADLK: a write lock
+ * the caller holds; -EBUSY: destroying a held one). */
 WARD_API int ward_rwlock_init_at(ward_rwlock *l, const char *name, const char *site,
                                  const char *func);
 WARD_API int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site);

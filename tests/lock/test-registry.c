@@ -83,7 +83,7 @@ TEST(recursive_and_errorcheck)
         struct ward_lock_entry e;
         ASSERT_EQ(ward_mutex_init(&r, "rec", WARD_MUTEX_RECURSIVE), 0);
         ASSERT_EQ(ward_mutex_init(&c, "check", WARD_MUTEX_ERRORCHECK), 0);
-        ASSERT_EQ(ward_mutex_init(&c, "bad", 7), EINVAL);
+        ASSERT_EQ(ward_mutex_init(&c, "bad", 7), -EINVAL);
         ASSERT_EQ(ward_mutex_init(&c, "check", WARD_MUTEX_ERRORCHECK), 0);
         ASSERT_EQ(ward_mutex_lock(&r), 0);
         ASSERT_EQ(ward_mutex_lock(&r), 0);
@@ -99,17 +99,28 @@ TEST(recursive_and_errorcheck)
         }
         ASSERT_EQ(find("rec", &e), 1);
         ASSERT_EQ(e.owner, 0u);
-        ASSERT_EQ(ward_mutex_unlock(&c), EPERM); /* never locked */
+        ASSERT_EQ(ward_mutex_unlock(&c), -EPERM); /* never locked */
         ASSERT_EQ(ward_mutex_lock(&c), 0);
-        ASSERT_EQ(ward_mutex_lock(&c), EDEADLK);
+        ASSERT_EQ(ward_mutex_lock(&c), -EDEADLK);
+        ASSERT_EQ(ward_mutex_trylock(&c), -EBUSY);
         ASSERT_EQ(find("check", &e), 1);
         ASSERT_EQ(e.acquisitions, 1u);
         ASSERT_EQ(e.owner, (uint32_t)gettid());
-        ASSERT_EQ(ward_mutex_destroy(&c), EBUSY);
+        ASSERT_EQ(ward_mutex_destroy(&c), -EBUSY);
         ASSERT_EQ(ward_mutex_unlock(&c), 0);
         ASSERT_EQ(ward_mutex_destroy(&c), 0);
         ASSERT_EQ(ward_mutex_destroy(&r), 0);
         ASSERT_EQ(find("check", &e), 0); /* destroyed: gone from the registry */
+        /* errors are negative errnos, as everywhere in ward */
+        ward_rwlock l;
+        ASSERT_EQ(ward_rwlock_init_at(NULL, "none", "here", NULL), -EINVAL);
+        ASSERT_EQ(ward_rwlock_init(&l, "rw"), 0);
+        ASSERT_EQ(ward_rwlock_wrlock(&l), 0);
+        ASSERT_EQ(ward_rwlock_wrlock(&l), -EDEADLK);
+        ASSERT_EQ(ward_rwlock_unlock(&l), 0);
+        ASSERT_EQ(ward_rwlock_rdlock(&l), 0);
+        ASSERT_EQ(ward_rwlock_unlock(&l), 0);
+        ASSERT_EQ(ward_rwlock_destroy(&l), 0);
         ASSERT_EQ(find("rec", &e), 0);
 }
 
