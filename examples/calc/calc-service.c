@@ -18,7 +18,7 @@ static void calc_div(Calc__Calculator_Service *svc, const Calc__BinaryOp *in,
         Calc__Result out = CALC__RESULT__INIT;
         (void)svc;
         if (in->b == 0) {
-                done(NULL, closure_data); /* the caller gets WARD_RPC_HANDLER_ERROR */
+                done(NULL, closure_data); /* the caller gets -WARD_E_HANDLER_ERROR */
                 return;
         }
         out.value = in->a / in->b;

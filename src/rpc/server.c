@@ -78,7 +78,7 @@ static void send_reply(struct call *k, const ProtobufCMessage *out)
         uint8_t small[1024];
         uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
         if (!buf) {
-                reply_status(k->conn, k->call_id, WARD_RPC_TRANSPORT_ERROR);
+                reply_status(k->conn, k->call_id, WARD_RPC_SERVER_ERROR);
                 return;
         }
         protobuf_c_message_pack(out, buf);
@@ -204,8 +204,7 @@ static void on_call(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg 
             arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, &arena->alloc) : NULL;
         struct call *k = in ? call_new(s, conn, id, method) : NULL;
         if (!k) {
-                reply_status(conn, id,
-                             in || !arena ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE);
+                reply_status(conn, id, in || !arena ? WARD_RPC_SERVER_ERROR : WARD_RPC_BAD_MESSAGE);
         } else {
                 svc->invoke(svc, h->method, in, on_done, k);
         }
@@ -359,10 +358,10 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
 {
         int i = find_service(s, desc->name);
         if (i < 0) {
-                return WARD_RPC_UNKNOWN_SERVICE;
+                return -WARD_E_UNKNOWN_SERVICE;
         }
         if (s->svcs[i].hash != hash) {
-                return WARD_RPC_SCHEMA_MISMATCH;
+                return -WARD_E_SCHEMA_MISMATCH;
         }
         ProtobufCService *svc = s->svcs[i].service;
         struct ward__arena *arena = ward__arena_take(&s->arenas);
@@ -370,7 +369,7 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
         struct call *k = in ? call_alloc(s) : NULL;
         if (!k) {
                 ward__arena_give(&s->arenas, arena);
-                return in || !arena ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE;
+                return in || !arena ? -ENOMEM : -WARD_E_BAD_MESSAGE;
         }
         *k = (struct call){.magic = CALL_MAGIC,
                            .srv = s,
@@ -382,5 +381,5 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
         ward__list_prepend(&s->calls, &k->link);
         svc->invoke(svc, method, in, on_done, k);
         ward__arena_give(&s->arenas, arena);
-        return WARD_RPC_OK;
+        return 0;
 }

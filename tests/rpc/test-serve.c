@@ -55,7 +55,7 @@ TEST(loaded_calc_answers)
         op.a = 40;
         op.b = 2;
         ProtobufCMessage *out = NULL;
-        ASSERT_EQ(ward_rpc_call(c, 0, &op.base, SECOND, &out), WARD_RPC_OK);
+        ASSERT_EQ(ward_rpc_call(c, 0, &op.base, SECOND, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 42);
         protobuf_c_message_free_unpacked(out, NULL);
         ward_rpc_client_free(c);
