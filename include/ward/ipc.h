@@ -70,15 +70,15 @@ enum ward_ipc_wait {
 #define WARD_IPC_FOREVER UINT64_MAX
 
 struct ward_ipc_options {
-        uint32_t size;            /* sizeof(struct ward_ipc_options); set by options_init */
-        uint32_t wait;            /* enum ward_ipc_wait; default SPIN_THEN_BLOCK */
-        uint32_t spin_ns;         /* spin budget for SPIN_THEN_BLOCK; default 20000 */
-        uint32_t ring_bytes;      /* per direction, power of two, 4 KiB..64 MiB; default 256 KiB */
-        uint32_t pool_bytes;      /* zero-copy pool per direction, multiple of 4 KiB, 0..1 GiB;
-                                     default 4 MiB */
-        uint32_t inline_max;      /* largest payload copied through the ring; default 16 KiB,
-                                     at most ring_bytes / 4 */
-        uint64_t send_timeout_ns; /* how long a send may wait for space; default forever */
+        uint32_t size;       /* sizeof(struct ward_ipc_options); set by options_init (ward/api.h) */
+        uint32_t wait;       /* enum ward_ipc_wait; default SPIN_THEN_BLOCK */
+        uint32_t spin_ns;    /* spin budget for SPIN_THEN_BLOCK; default 20000 */
+        uint32_t ring_bytes; /* per direction, power of two, 4 KiB..64 MiB; default 256 KiB */
+        uint32_t pool_bytes; /* zero-copy pool per direction, multiple of 4 KiB, 0..1 GiB;
+                                default 4 MiB */
+        uint32_t inline_max; /* largest payload copied through the ring; default 16 KiB,
+                                at most ring_bytes / 4 */
+        uint64_t send_timeout_ns;    /* how long a send may wait for space; default forever */
         uint64_t connect_timeout_ns; /* default 5 s */
 };
 

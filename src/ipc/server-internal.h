@@ -41,6 +41,9 @@ struct ward_ipc_server {
 #define WARD__HANDSHAKE_TIMEOUT_NS 2000000000ull
 #define WARD__ACCEPT_RETRY_NS 100000000ull
 
+/* ward__ipc_options_get: in (NULL: defaults) as the options of this version,
+ * the fields an older caller does not have at their defaults (ward/api.h).
+ * Errors: -EINVAL. */
 int ward__ipc_options_get(const struct ward_ipc_options *in, struct ward_ipc_options *out);
 int ward__server_watch(ward_ipc_server *srv);
 /* ward__server_drop_pending: end every handshake but one whose authorize

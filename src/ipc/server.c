@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/address.h"
+#include "core/options.h"
 #include "ipc/server-internal.h"
 
 static int same_uid(const struct ward_ipc_peer *peer, void *arg)
@@ -49,7 +50,7 @@ static int listen_on(const struct ward__address *addr)
 
 static int options_valid(const struct ward_ipc_options *o)
 {
-        return o->size >= sizeof(*o) && o->wait <= WARD_IPC_WAIT_SPIN &&
+        return o->wait <= WARD_IPC_WAIT_SPIN &&
                ward__clamp_ring(o->ring_bytes, o->ring_bytes) == o->ring_bytes &&
                o->pool_bytes % WARD__POOL_ALIGN == 0 && o->pool_bytes <= WARD__POOL_MAX;
 }
@@ -57,12 +58,8 @@ static int options_valid(const struct ward_ipc_options *o)
 int ward__ipc_options_get(const struct ward_ipc_options *in, struct ward_ipc_options *out)
 {
         ward_ipc_options_init(out);
-        if (in) {
-                if (in->size < sizeof(*in) || !options_valid(in)) {
-                        return -EINVAL;
-                }
-                *out = *in;
-                out->size = sizeof(*out);
+        if (in && (ward__options_copy(out, sizeof(*out), in) < 0 || !options_valid(out))) {
+                return -EINVAL;
         }
         return 0;
 }
