@@ -21,7 +21,10 @@
  * it holds; "held A while acquiring B" is an edge between lock classes (a
  * class is a creation site); an acquisition that closes a cycle is an
  * inversion, reported once per pair of classes, with both acquisition sites,
- * on stderr, in the registry and in the trace — before any deadlock happens.
+ * in the registry and in the trace — before any deadlock happens — and to the
+ * application's handler (ward_lock_order_set_handler), if it set one. ward
+ * itself prints nothing; the preload shim installs a handler that prints to
+ * stderr.
  *
  * Errors: like every ward function (ward/error.h), these return 0 or a
  * negative errno — the pthread error number, negated: -EDEADLK (an
@@ -36,6 +39,7 @@
 #define WARD_LOCK_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ward/api.h>
@@ -220,6 +224,30 @@ WARD_API int ward_lock_order_checking(int on);
 
 /* ward_lock_inversions: lock-order inversions reported so far. */
 WARD_API unsigned ward_lock_inversions(void);
+
+/* Called once for each lock-order inversion (each pair of lock classes), on
+ * the thread whose acquisition closed the cycle, just before that thread
+ * blocks on the lock, while it holds its other locks. inv (ward/lock-registry.h)
+ * is valid until the handler returns. Keep it short, and take no lock the
+ * thread's held locks might be ordered with (writing to a file descriptor, a
+ * counter, abort() are fine; so is stdio's stderr, which uses no pthread
+ * mutex). */
+struct ward_lock_inversion;
+typedef void (*ward_lock_order_fn)(const struct ward_lock_inversion *inv, void *arg);
+
+/* ward_lock_order_set_handler: report inversions to fn(inv, arg) from now on
+ * (NULL: to nobody; the default). Inversions always reach the registry
+ * (`ward locks`) and the trace too. Never fails. Thread class: any-thread. */
+WARD_API void ward_lock_order_set_handler(ward_lock_order_fn fn, void *arg);
+
+/* ward_lock_inversion_format: the one-line report of inv, in English, as
+ * "ward: lock order inversion (thread T): takes "B" at SITE while holding
+ * "A" (...). These orders can deadlock." (no newline), into buf (size
+ * bytes, NUL-terminated if size > 0). Returns the length of the whole
+ * report, as snprintf: a value >= size means it was cut.
+ * Thread class: any-thread. */
+WARD_API int ward_lock_inversion_format(const struct ward_lock_inversion *inv, char *buf,
+                                        size_t size);
 
 /* ward_lock_long_wait_ns(ns): waits of at least ns become trace events
  * (default 1 ms, or WARD_LOCK_LONG_WAIT_US from the environment); returns
