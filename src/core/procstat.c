@@ -8,10 +8,34 @@
 
 #include "core/procstat.h"
 
-int ward__proc_stat(int pid, char *ret_state, uint64_t *ret_start)
+/* parse: "pid (comm) S f4 ... f22 ..." */
+static int parse(char *buf, struct ward__procstat *ret)
 {
-        char path[64], buf[1024];
-        if (pid) {
+        char *open = strchr(buf, '(');
+        char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+        if (!open || !p || p < open || p[1] != ' ' || !p[2]) {
+                return -EIO;
+        }
+        size_t n = (size_t)(p - open - 1);
+        n = n < sizeof(ret->comm) - 1 ? n : sizeof(ret->comm) - 1;
+        memcpy(ret->comm, open + 1, n);
+        ret->comm[n] = '\0';
+        ret->state = p[2];
+        for (int field = 2; *p && field < 22; p++) {
+                field += *p == ' ';
+        }
+        ret->start = strtoull(p, NULL, 10);
+        return 0;
+}
+
+int ward__proc_stat_read(int pid, int tid, struct ward__procstat *ret)
+{
+        char path[96], buf[1024];
+        if (pid && tid) {
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+        } else if (tid) {
+                snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+        } else if (pid) {
                 snprintf(path, sizeof(path), "/proc/%d/stat", pid);
         } else {
                 snprintf(path, sizeof(path), "/proc/self/stat");
@@ -26,18 +50,21 @@ int ward__proc_stat(int pid, char *ret_state, uint64_t *ret_start)
                 return n < 0 ? -e : -EIO;
         }
         buf[n] = '\0';
-        char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
-        if (!p || p[1] != ' ' || !p[2]) {
-                return -EIO;
+        return parse(buf, ret);
+}
+
+int ward__proc_stat(int pid, char *ret_state, uint64_t *ret_start)
+{
+        struct ward__procstat st;
+        int r = ward__proc_stat_read(pid, 0, &st);
+        if (r < 0) {
+                return r;
         }
         if (ret_state) {
-                *ret_state = p[2];
-        }
-        for (int field = 2; *p && field < 22; p++) {
-                field += *p == ' ';
+                *ret_state = st.state;
         }
         if (ret_start) {
-                *ret_start = strtoull(p, NULL, 10);
+                *ret_start = st.start;
         }
         return 0;
 }
