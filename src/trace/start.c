@@ -286,9 +286,6 @@ int ward_trace_start(const struct ward_trace_options *opts)
         return r;
 }
 
-/* ward__trace_restart_in_child: called by the first event of a fork child
- * whose parent traced. Returns the new tracer or NULL. */
-struct ward__tracer *ward__trace_restart_in_child(void);
 struct ward__tracer *ward__trace_restart_in_child(void)
 {
         if (restart_in_child) {
