@@ -132,7 +132,12 @@ WARD_API int ward_rpc_server_new(ward_loop *loop, const char *address,
  * -ENOMEM. */
 WARD_API int ward_rpc_server_add(ward_rpc_server *s, ProtobufCService *service);
 
-/* ward_rpc_server_free: stop serving; closes every connection. NULL-safe. */
+/* ward_rpc_server_free: stop serving; closes every connection; calls not
+ * answered yet can no longer be (a short-circuit caller's closure gets NULL).
+ * NULL-safe; returns NULL. Safe inside a handler of this server: the server
+ * stops at once and its memory goes when the handler returns (its closure
+ * still works until then, its answer going nowhere).
+ * Thread class: owner-thread of the server's loop. */
 WARD_API ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s);
 
 /* ward_rpc_server_ipc: the IPC server beneath (for its authorize policy or

@@ -20,7 +20,26 @@ struct ward_rpc_server {
         struct ward__arena_pool arenas;
         struct ward_ipc_peer self; /* the caller of a short-circuit call: us, as at start */
         struct call *spare;        /* one freed call kept: most servers have one at a time */
+        int depth;                 /* handlers of ours on the stack */
+        int dead;                  /* freed while depth > 0: the last leave() frees */
 };
+
+static void really_free(ward_rpc_server *s);
+
+static void enter(ward_rpc_server *s)
+{
+        s->depth++;
+}
+
+/* leave: a handler returned; 1 when it was the last and freed the server. */
+static int leave(ward_rpc_server *s)
+{
+        if (--s->depth == 0 && s->dead) {
+                really_free(s);
+                return 1;
+        }
+        return 0;
+}
 
 /* One request being served: what the closure needs to answer it. */
 struct call {
@@ -215,10 +234,14 @@ static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
 {
         ward_rpc_server *s = arg;
         struct ward__rpc_hdr h;
+        if (s->dead) {
+                return; /* freed by an earlier handler of this batch */
+        }
         if (ward__rpc_hdr_decode(ward_ipc_msg_data(m), ward_ipc_msg_len(m), &h) < 0) {
                 reply_status(conn, ward_ipc_msg_call_id(m), WARD_RPC_BAD_MESSAGE);
                 return;
         }
+        enter(s); /* a handler may free s: not under our feet */
         if (h.kind == WARD__RPC_RESOLVE) {
                 on_resolve(s, conn, m);
         } else if (h.kind == WARD__RPC_REFLECT) {
@@ -226,6 +249,7 @@ static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
         } else {
                 on_call(s, conn, m, &h);
         }
+        leave(s);
 }
 
 /* on_conn: a client went away: its unanswered calls can no longer be answered. */
@@ -296,13 +320,31 @@ int ward_rpc_server_add(ward_rpc_server *s, ProtobufCService *service)
         return 0;
 }
 
+/* Freeing inside a handler (or its closure) would pull the call, the arena
+ * and the server from under on_call: the connections close at once (the IPC
+ * server defers what its own callbacks use), the memory goes as the
+ * outermost handler returns. */
 ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
 {
-        if (!s) {
+        if (!s || s->dead) {
                 return NULL;
         }
         ward__rpc_local_unregister(s);
-        ward_ipc_server_free(s->ipc);
+        s->ipc = ward_ipc_server_free(s->ipc);
+        s->dead = 1;
+        /* no connection can carry an answer any more (the one under a running
+         * handler lives on until it returns, but only to refuse) */
+        for (struct ward__list *n = s->calls.next; n != &s->calls; n = n->next) {
+                ward__list_entry(n, struct call, link)->conn = NULL;
+        }
+        if (s->depth == 0) {
+                really_free(s);
+        }
+        return NULL;
+}
+
+static void really_free(ward_rpc_server *s)
+{
         while (!ward__list_empty(&s->calls)) {
                 struct call *k = ward__list_entry(s->calls.next, struct call, link);
                 ward__list_unlink(&k->link);
@@ -316,7 +358,6 @@ ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
         free(s->spare);
         free(s->svcs);
         free(s);
-        return NULL;
 }
 
 ward_ipc_server *ward_rpc_server_ipc(ward_rpc_server *s)
@@ -379,7 +420,9 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
                            .local_data = closure_data,
                            .give_output = give_output};
         ward__list_prepend(&s->calls, &k->link);
+        enter(s);
         svc->invoke(svc, method, in, on_done, k);
         ward__arena_give(&s->arenas, arena);
+        leave(s);
         return 0;
 }
