@@ -145,7 +145,7 @@ static int call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *in,
 {
         ProtobufCMessage *out = NULL;
         int s = ward_rpc_call(c, method, in, CALL_TIMEOUT_NS, &out);
-        if (s != WARD_RPC_OK) {
+        if (s < 0) {
                 return -1;
         }
         if (ret_out) {

@@ -35,18 +35,18 @@ int main(int argc, char **argv)
         /* 1. through the generated caller stub */
         calc__calculator__add(ward_rpc_client_service(client), &op, on_result, &sum);
         printf("%lld + %lld = %lld\n", (long long)op.a, (long long)op.b, (long long)sum);
-        /* 2. the one-line synchronous helper, with the status */
+        /* 2. the one-line synchronous helper: 0, -errno (transport) or -WARD_E_*
+         * (the server's answer) */
         ProtobufCMessage *out = NULL;
-        int status = ward_rpc_call(client, 1 /* Div */, &op.base, 1000000000ull, &out);
-        if (status == WARD_RPC_OK) {
+        r = ward_rpc_call(client, 1 /* Div */, &op.base, 1000000000ull, &out);
+        if (r == 0) {
                 printf("%lld / %lld = %lld\n", (long long)op.a, (long long)op.b,
                        (long long)((Calc__Result *)out)->value);
         } else {
-                printf("%lld / %lld: %s\n", (long long)op.a, (long long)op.b,
-                       ward_rpc_status_name(status));
+                printf("%lld / %lld: %s\n", (long long)op.a, (long long)op.b, ward_strerror(r));
         }
         protobuf_c_message_free_unpacked(out, NULL);
         ward_rpc_client_free(client);
         ward_ipc_conn_close(conn);
-        return status == WARD_RPC_OK || status == WARD_RPC_HANDLER_ERROR ? 0 : 1;
+        return r == 0 || r == -WARD_E_HANDLER_ERROR ? 0 : 1;
 }

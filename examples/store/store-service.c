@@ -75,7 +75,7 @@ static void store_put(Store__Store_Service *svc, const Store__Item *in, Store__A
         Store__Ack ack = STORE__ACK__INIT;
         (void)svc;
         if (set_value(find_slot(in->key), in) < 0) {
-                done(NULL, closure_data); /* the caller gets WARD_RPC_HANDLER_ERROR */
+                done(NULL, closure_data); /* the caller gets -WARD_E_HANDLER_ERROR */
                 return;
         }
         ack.count = store.count;
@@ -127,8 +127,7 @@ static void store_sum(Store__Store_Service *svc, const Store__Pair *in, Store__N
         ProtobufCMessage *res = NULL;
         (void)svc;
         if (!store.calc || number_of(in->a, &op.a) < 0 || number_of(in->b, &op.b) < 0 ||
-            ward_rpc_call(store.calc, 0 /* Add */, &op.base, CALL_TIMEOUT_NS, &res) !=
-                WARD_RPC_OK) {
+            ward_rpc_call(store.calc, 0 /* Add */, &op.base, CALL_TIMEOUT_NS, &res) < 0) {
                 done(NULL, closure_data);
                 return;
         }

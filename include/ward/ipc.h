@@ -70,15 +70,15 @@ enum ward_ipc_wait {
 #define WARD_IPC_FOREVER UINT64_MAX
 
 struct ward_ipc_options {
-        uint32_t size;            /* sizeof(struct ward_ipc_options); set by options_init */
-        uint32_t wait;            /* enum ward_ipc_wait; default SPIN_THEN_BLOCK */
-        uint32_t spin_ns;         /* spin budget for SPIN_THEN_BLOCK; default 20000 */
-        uint32_t ring_bytes;      /* per direction, power of two, 4 KiB..64 MiB; default 256 KiB */
-        uint32_t pool_bytes;      /* zero-copy pool per direction, multiple of 4 KiB, 0..1 GiB;
-                                     default 4 MiB */
-        uint32_t inline_max;      /* largest payload copied through the ring; default 16 KiB,
-                                     at most ring_bytes / 4 */
-        uint64_t send_timeout_ns; /* how long a send may wait for space; default forever */
+        uint32_t size;       /* sizeof(struct ward_ipc_options); set by options_init (ward/api.h) */
+        uint32_t wait;       /* enum ward_ipc_wait; default SPIN_THEN_BLOCK */
+        uint32_t spin_ns;    /* spin budget for SPIN_THEN_BLOCK; default 20000 */
+        uint32_t ring_bytes; /* per direction, power of two, 4 KiB..64 MiB; default 256 KiB */
+        uint32_t pool_bytes; /* zero-copy pool per direction, multiple of 4 KiB, 0..1 GiB;
+                                default 4 MiB */
+        uint32_t inline_max; /* largest payload copied through the ring; default 16 KiB,
+                                at most ring_bytes / 4 */
+        uint64_t send_timeout_ns;    /* how long a send may wait for space; default forever */
         uint64_t connect_timeout_ns; /* default 5 s */
 };
 
@@ -116,8 +116,15 @@ WARD_API int ward_ipc_server_new(ward_loop *loop, const char *address,
                                  void *arg, ward_ipc_server **ret);
 
 /* ward_ipc_server_free: stop listening, close every connection (their
- * WARD_IPC_CLOSED is not reported), unlink a unix: socket file. NULL-safe;
- * returns NULL. Must not be called from a callback of this server. */
+ * WARD_IPC_CLOSED is not reported; a client sees -ECONNRESET), unlink a unix:
+ * socket file. NULL-safe; returns NULL; never fails.
+ * Inside a callback of this server or of one of its connections (a message
+ * handler, the connection handler, the authorize policy, a reply callback),
+ * it is safe, and deferred where it must be: the listening socket closes at
+ * once, but the connection whose callback is running closes, and the server's
+ * memory goes, when that callback returns. Until then the connection still
+ * answers calls (with -ECANCELED), and calling ward_ipc_server_free again does
+ * nothing. Thread class: owner-thread of the server's loop. */
 WARD_API ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv);
 
 /* ward_ipc_server_set_authorize: replace the default policy (peer uid == our

@@ -21,15 +21,25 @@
  * it holds; "held A while acquiring B" is an edge between lock classes (a
  * class is a creation site); an acquisition that closes a cycle is an
  * inversion, reported once per pair of classes, with both acquisition sites,
- * on stderr, in the registry and in the trace — before any deadlock happens.
+ * in the registry and in the trace — before any deadlock happens — and to the
+ * application's handler (ward_lock_order_set_handler), if it set one. ward
+ * itself prints nothing; the preload shim installs a handler that prints to
+ * stderr.
  *
- * Every function may be called from any thread. None may be called from a
- * signal handler. The lock and unlock macros record the caller's file:line.
+ * Errors: like every ward function (ward/error.h), these return 0 or a
+ * negative errno — the pthread error number, negated: -EDEADLK (an
+ * errorcheck mutex the caller holds), -EPERM (unlocking one it does not),
+ * -EBUSY (trylock of a held lock, destroying a held one), -EINVAL, -EAGAIN.
+ *
+ * Every function may be called from any thread (thread class: any-thread).
+ * None may be called from a signal handler. The lock and unlock macros record
+ * the caller's file:line.
  */
 #ifndef WARD_LOCK_H
 #define WARD_LOCK_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ward/api.h>
@@ -114,15 +124,17 @@ enum ward_mutex_type {
 
 /* ward_mutex_init(m, name, type): initialize m at run time, recording this
  * file:line and function as its creation site. name must outlive m (a string
- * literal is usual). Returns 0 or a pthread error number (EINVAL: bad type). */
+ * literal is usual). Errors: -EINVAL (bad type), -ENOMEM, -EAGAIN, as
+ * pthread_mutex_init. */
 #define ward_mutex_init(m, lock_name, mtype)                                                       \
         ward_mutex_init_at((m), (lock_name), (mtype), WARD__LOCK_HERE, __func__)
 #define ward_rwlock_init(l, lock_name)                                                             \
         ward_rwlock_init_at((l), (lock_name), WARD__LOCK_HERE, __func__)
 
-/* Lock and unlock: the same results as the pthread functions (0 or an error
- * number: EDEADLK for an errorcheck mutex the caller holds, EPERM for
- * unlocking one it does not). */
+/* Lock and unlock: the pthread functions' results, negated (0, or -EDEADLK
+ * for an errorcheck mutex the caller holds, -EPERM for unlocking one it does
+ * not, -EBUSY from a trylock of a held lock, -EAGAIN for a recursive or read
+ * lock taken too many times). */
 #define ward_mutex_lock(m) ward_mutex_lock_at((m), WARD__LOCK_HERE)
 #define ward_mutex_trylock(m) ward_mutex_trylock_at((m), WARD__LOCK_HERE)
 #define ward_rwlock_rdlock(l) ward_rwlock_rdlock_at((l), WARD__LOCK_HERE)
@@ -137,7 +149,7 @@ WARD_API extern int ward__lock_order_on;
 WARD_API int ward__mutex_lock_slow(ward_mutex *m, const char *site);
 WARD_API int ward__mutex_unlock_slow(ward_mutex *m);
 
-/* ward_mutex_lock_at: lock m, acquired at site. Inline: an uncontended lock
+/* ward_mutex_lock_at: lock m, acquired at site; 0 or -errno. Inline: an uncontended lock
  * of a mutex with its registry slot is a trylock and two plain stores (with
  * order checking on and no other lock held, a push on the thread's held
  * stack); everything else goes to ward__mutex_lock_slow. */
@@ -165,8 +177,8 @@ static inline int ward_mutex_lock_at(ward_mutex *m, const char *site)
         return ward__mutex_lock_slow(m, site);
 }
 
-/* ward_mutex_unlock: unlock m. Inline when there is nothing to record but,
- * with order checking on, the pop of the newest held lock. */
+/* ward_mutex_unlock: unlock m; 0 or -EPERM. Inline when there is nothing to
+ * record but, with order checking on, the pop of the newest held lock. */
 static inline int ward_mutex_unlock(ward_mutex *m)
 {
         struct ward__lock_hot *h = __atomic_load_n(&m->hot, __ATOMIC_RELAXED);
@@ -174,26 +186,29 @@ static inline int ward_mutex_unlock(ward_mutex *m)
                                  !__atomic_load_n(&h->hold_start, __ATOMIC_RELAXED),
                              1)) {
                 if (!__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
-                        return pthread_mutex_unlock(&m->m);
+                        return -pthread_mutex_unlock(&m->m);
                 }
                 struct ward__lock_held_stack *s = &ward__lock_held;
                 if (__builtin_expect(
                         s->depth - 1 < WARD__LOCK_HELD_MAX && s->h[s->depth - 1].lock == m, 1)) {
                         s->depth--;
-                        return pthread_mutex_unlock(&m->m);
+                        return -pthread_mutex_unlock(&m->m);
                 }
         }
         return ward__mutex_unlock_slow(m);
 }
-/* ward_mutex_destroy: the pthread result (EBUSY if held); on success the
- * registry slot is released. */
+/* ward_mutex_destroy: 0, or -EBUSY if held; on success the registry slot is
+ * released. */
 WARD_API int ward_mutex_destroy(ward_mutex *m);
 /* ward_mutex_native: the pthread mutex inside, for pthread_cond_wait. A
  * condition wait releases and retakes it behind ward's back: call
- * ward_mutex_cond_wait instead to keep owner and statistics right. */
+ * ward_mutex_cond_wait instead to keep owner and statistics right (0 or
+ * -errno, as pthread_cond_wait's result negated). */
 WARD_API pthread_mutex_t *ward_mutex_native(ward_mutex *m);
 WARD_API int ward_mutex_cond_wait(pthread_cond_t *c, ward_mutex *m);
 
+/* The rwlock functions: 0 or -errno as the mutex ones (-EDEADLK: a write lock
+ * the caller holds; -EBUSY: destroying a held one). */
 WARD_API int ward_rwlock_init_at(ward_rwlock *l, const char *name, const char *site,
                                  const char *func);
 WARD_API int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site);
@@ -209,6 +224,30 @@ WARD_API int ward_lock_order_checking(int on);
 
 /* ward_lock_inversions: lock-order inversions reported so far. */
 WARD_API unsigned ward_lock_inversions(void);
+
+/* Called once for each lock-order inversion (each pair of lock classes), on
+ * the thread whose acquisition closed the cycle, just before that thread
+ * blocks on the lock, while it holds its other locks. inv (ward/lock-registry.h)
+ * is valid until the handler returns. Keep it short, and take no lock the
+ * thread's held locks might be ordered with (writing to a file descriptor, a
+ * counter, abort() are fine; so is stdio's stderr, which uses no pthread
+ * mutex). */
+struct ward_lock_inversion;
+typedef void (*ward_lock_order_fn)(const struct ward_lock_inversion *inv, void *arg);
+
+/* ward_lock_order_set_handler: report inversions to fn(inv, arg) from now on
+ * (NULL: to nobody; the default). Inversions always reach the registry
+ * (`ward locks`) and the trace too. Never fails. Thread class: any-thread. */
+WARD_API void ward_lock_order_set_handler(ward_lock_order_fn fn, void *arg);
+
+/* ward_lock_inversion_format: the one-line report of inv, in English, as
+ * "ward: lock order inversion (thread T): takes "B" at SITE while holding
+ * "A" (...). These orders can deadlock." (no newline), into buf (size
+ * bytes, NUL-terminated if size > 0). Returns the length of the whole
+ * report, as snprintf: a value >= size means it was cut.
+ * Thread class: any-thread. */
+WARD_API int ward_lock_inversion_format(const struct ward_lock_inversion *inv, char *buf,
+                                        size_t size);
 
 /* ward_lock_long_wait_ns(ns): waits of at least ns become trace events
  * (default 1 ms, or WARD_LOCK_LONG_WAIT_US from the environment); returns

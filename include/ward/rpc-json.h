@@ -52,10 +52,11 @@ WARD_API int ward_rpc_pb_to_json(const struct Ward__Reflect__Description *d, con
 /* ward_rpc_call_bytes: call method number method of the service named service
  * (schema_hash as ward_rpc_describe reported it, or as ward_rpc_service_hash
  * computes it) at conn with an already packed request, and wait up to
- * timeout_ns. Returns the call's ward_rpc_status (>= 0); on WARD_RPC_OK *ret
- * and *ret_len hold the packed reply (the caller frees *ret; empty for a
- * one-way method, which does not wait), otherwise *ret is NULL. -EINVAL for bad
- * arguments. Thread class: owner of conn. */
+ * timeout_ns. Returns 0 with *ret and *ret_len holding the packed reply (the
+ * caller frees *ret; empty for a one-way method, which does not wait), or, with
+ * *ret NULL, what ward_rpc_call returns on failure (ward/rpc.h): -errno from
+ * the transport, -EINVAL for bad arguments, -WARD_E_* for the server's answer.
+ * Thread class: owner of conn. */
 WARD_API int ward_rpc_call_bytes(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
                                  unsigned method, int one_way, const void *req, size_t len,
                                  uint64_t timeout_ns, uint8_t **ret, size_t *ret_len);

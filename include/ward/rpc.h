@@ -7,9 +7,16 @@
  * stubs call through it unchanged, and a ward_rpc_server hosts any number of
  * generated services on one address.
  *
- * Statuses: a call ends in a ward_rpc_status. Transport errors (peer gone,
- * timeout) and service errors (unknown method, bad message, handler failure,
- * schema mismatch) arrive as statuses, never as a hang.
+ * Errors: a call returns 0, or a negative code that says which side failed
+ * (the one rule of ward/error.h):
+ *   - a negative errno when the call did not make it there and back: the
+ *     connection (-ECONNRESET: the server is gone; -EPROTO; -ECANCELED: closed
+ *     meanwhile), -ETIMEDOUT, -EMSGSIZE, -ENOMEM, -EINVAL, -EBUSY, -ECHILD;
+ *   - -WARD_E_UNKNOWN_SERVICE, -WARD_E_UNKNOWN_METHOD, -WARD_E_BAD_MESSAGE,
+ *     -WARD_E_HANDLER_ERROR, -WARD_E_SCHEMA_MISMATCH, -WARD_E_SERVER_ERROR
+ *     (ward/error.h) when the server answered that the call failed, or its
+ *     reply did not decode.
+ * ward_strerror() names both. Every failure arrives as a code, never as a hang.
  *
  * Schemas: when a client starts using a service it sends the server a hash of
  * the service's descriptor (names, methods, message fields, recursively). A
@@ -31,6 +38,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include <ward/api.h>
+#include <ward/error.h>
 #include <ward/ipc.h>
 #include <ward/loop.h>
 
@@ -39,21 +47,23 @@ WARD_BEGIN_DECLS
 typedef struct ward_rpc_client ward_rpc_client;
 typedef struct ward_rpc_server ward_rpc_server;
 
-/* Wire status of a call (its own type: not an errno). */
+/* What a server answers on the wire (the status of the IPC reply): its own
+ * type, never returned by a function. A caller sees status s as the error
+ * -(WARD_E_RPC + s), that is -WARD_E_UNKNOWN_METHOD and so on (ward/error.h).
+ * 5 and 6 are retired (a timeout and a lost peer are the caller's -ETIMEDOUT
+ * and -ECONNRESET); a status a client does not know reads as a bad message. */
 enum ward_rpc_status {
         WARD_RPC_OK = 0,
         WARD_RPC_UNKNOWN_SERVICE = 1, /* no service of that name at the address */
         WARD_RPC_UNKNOWN_METHOD = 2,
-        WARD_RPC_BAD_MESSAGE = 3,   /* the request (or reply) did not decode */
-        WARD_RPC_HANDLER_ERROR = 4, /* the handler passed NULL to its closure */
-        WARD_RPC_TIMEOUT = 5,
-        WARD_RPC_PEER_GONE = 6,       /* the connection closed or broke */
+        WARD_RPC_BAD_MESSAGE = 3,     /* the request did not decode */
+        WARD_RPC_HANDLER_ERROR = 4,   /* the handler passed NULL to its closure */
         WARD_RPC_SCHEMA_MISMATCH = 7, /* client and server disagree on the .proto */
-        WARD_RPC_TRANSPORT_ERROR = 8, /* any other local failure (no memory, ...) */
+        WARD_RPC_SERVER_ERROR = 8,    /* the server could not serve the call (no memory) */
 };
 
-/* ward_rpc_status_name: "ok", "unknown method", ... Never NULL.
- * Thread class: any-thread. */
+/* ward_rpc_status_name: "ok", "unknown method", ... of a wire status; "unknown
+ * status" for any other value. Never NULL. Thread class: any-thread. */
 WARD_API const char *ward_rpc_status_name(int status);
 
 /* ward_rpc_client_new: a client of the service described by desc over conn.
@@ -78,8 +88,8 @@ WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDesc
 WARD_API int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *desc,
                                   const struct ward_ipc_options *opts, ward_rpc_client **ret);
 
-/* ward_rpc_client_free: NULL-safe; returns NULL. Calls in flight complete with
- * WARD_RPC_PEER_GONE (their closures get NULL). */
+/* ward_rpc_client_free: NULL-safe; returns NULL. Calls in flight complete at
+ * once (their closures get NULL). Safe inside a closure. */
 WARD_API ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c);
 
 /* ward_rpc_client_service: the ProtobufCService to pass to generated stubs.
@@ -90,17 +100,23 @@ WARD_API ProtobufCService *ward_rpc_client_service(ward_rpc_client *c);
  * ProtobufCService (default 30 s). */
 WARD_API void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns);
 
-/* ward_rpc_client_last_status: the status of the last call that finished
- * (closures only see NULL on failure; this says why). */
-WARD_API int ward_rpc_client_last_status(ward_rpc_client *c);
+/* ward_rpc_client_last_error: how the last call that finished ended, as
+ * ward_rpc_call would have returned it: 0, -errno or -WARD_E_... (closures
+ * only see NULL on failure; this says why). 0 before any call; -EINVAL for
+ * a NULL c. Inside a closure, it is that closure's call's.
+ * Thread class: owner-thread. */
+WARD_API int ward_rpc_client_last_error(ward_rpc_client *c);
 
 /* ward_rpc_call: the common case in one line: call method (its index in the
- * service descriptor) with input, wait up to timeout_ns, and return the
- * status; on WARD_RPC_OK *ret_output is the decoded reply, which the caller
- * frees with protobuf_c_message_free_unpacked(*ret_output, NULL). For a one-way
- * method *ret_output is NULL. Returns the ward_rpc_status (>= 0), or -EINVAL
- * for bad arguments, -EBUSY when called from a callback nested in another
- * synchronous call on the same connection. */
+ * service descriptor) with input and wait up to timeout_ns. Returns 0 and
+ * *ret_output, the decoded reply, which the caller frees with
+ * protobuf_c_message_free_unpacked(*ret_output, NULL); for a one-way method
+ * *ret_output is NULL. On failure *ret_output is NULL and the result says why
+ * (see "Errors" above): -ETIMEDOUT, -ECONNRESET, -EPROTO, -ECANCELED,
+ * -EMSGSIZE, -ENOMEM, -ECHILD (transport); -EINVAL (bad arguments, or c was
+ * freed); -EBUSY (called from a callback nested in another synchronous call on
+ * the same connection); -WARD_E_* (the server's answer).
+ * Thread class: owner-thread. */
 WARD_API int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                            uint64_t timeout_ns, ProtobufCMessage **ret_output);
 
@@ -116,7 +132,12 @@ WARD_API int ward_rpc_server_new(ward_loop *loop, const char *address,
  * -ENOMEM. */
 WARD_API int ward_rpc_server_add(ward_rpc_server *s, ProtobufCService *service);
 
-/* ward_rpc_server_free: stop serving; closes every connection. NULL-safe. */
+/* ward_rpc_server_free: stop serving; closes every connection; calls not
+ * answered yet can no longer be (a short-circuit caller's closure gets NULL).
+ * NULL-safe; returns NULL. Safe inside a handler of this server: the server
+ * stops at once and its memory goes when the handler returns (its closure
+ * still works until then, its answer going nowhere).
+ * Thread class: owner-thread of the server's loop. */
 WARD_API ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s);
 
 /* ward_rpc_server_ipc: the IPC server beneath (for its authorize policy or
@@ -135,7 +156,9 @@ WARD_API int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret);
  * answers). On success *ret is the description, which the caller frees with
  * protobuf_c_message_free_unpacked(&(*ret)->base, NULL); its type comes from
  * reflect.pb-c.h, generated from ward's reflect.proto.
- * Returns a ward_rpc_status (>= 0), or -EINVAL. Thread class: owner of conn. */
+ * Returns 0, or as ward_rpc_call: -errno (transport, -EINVAL) or -WARD_E_*
+ * (the server's answer, or a description that did not decode).
+ * Thread class: owner of conn. */
 struct Ward__Reflect__Description;
 WARD_API int ward_rpc_describe(ward_ipc_conn *conn, uint64_t timeout_ns,
                                struct Ward__Reflect__Description **ret);

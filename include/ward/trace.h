@@ -53,7 +53,7 @@ enum ward_trace_policy {
 };
 
 struct ward_trace_options {
-        uint32_t size;              /* sizeof(struct ward_trace_options) */
+        uint32_t size;              /* sizeof(struct ward_trace_options) (ward/api.h) */
         int level;                  /* WARD_TRACE_ERROR.. (0: WARD_TRACE_INFO) */
         const char *dir;            /* where trace files go (NULL: the current directory) */
         const char *name;           /* file name prefix (NULL: the program's name) */

@@ -1,31 +1,32 @@
-/* ward_strerror: errno texts without strerror()'s locale and thread-safety traps. */
-#include <errno.h>
+/* ward_strerror: errno texts without strerror()'s locale and thread-safety
+ * traps, and the texts of ward's own codes. See ward/error.h. */
 #include <string.h>
 
 #include <ward/error.h>
 
 const char *ward_strerror(int err)
 {
-        if (err < 0) {
-                err = -err;
+        unsigned e = err < 0 ? 0u - (unsigned)err : (unsigned)err; /* INT_MIN too */
+        if (e > WARD_ERRNO_MAX) {
+                switch (e) {
+                case WARD_E_UNKNOWN_SERVICE:
+                        return "rpc: unknown service";
+                case WARD_E_UNKNOWN_METHOD:
+                        return "rpc: unknown method";
+                case WARD_E_BAD_MESSAGE:
+                        return "rpc: bad message";
+                case WARD_E_HANDLER_ERROR:
+                        return "rpc: handler error";
+                case WARD_E_SCHEMA_MISMATCH:
+                        return "rpc: schema mismatch";
+                case WARD_E_SERVER_ERROR:
+                        return "rpc: server error";
+                default:
+                        return "unknown error";
+                }
         }
-        switch (err) {
-        case 0:
-                return "success";
-        case EPROTO:
-                return "protocol violation by the peer";
-        case ECONNRESET:
-                return "peer closed or died";
-        case ETIMEDOUT:
-                return "timed out";
-        case EACCES:
-                return "refused by the peer's policy";
-        case ECHILD:
-                return "object used in a forked child";
-        default:
-                break;
-        }
-        /* strerrordesc_np is static text, async-signal-safe and locale-free. */
-        const char *s = strerrordesc_np(err);
+        /* strerrordesc_np is static text, async-signal-safe and locale-free;
+         * one text per errno, the same for every caller. */
+        const char *s = strerrordesc_np((int)e);
         return s ? s : "unknown error";
 }

@@ -123,11 +123,14 @@ int ward__proc_stat_at(int dirfd, struct ward__proc_statline *ret)
         return n == 0 ? -ESRCH : ward__proc_stat_parse(buf, (size_t)n, ret);
 }
 
-int ward__proc_stat(int pid, char *ret_state, uint64_t *ret_start)
+int ward__proc_stat_read(int pid, int tid, struct ward__proc_statline *ret)
 {
-        char path[64], buf[1024];
-        struct ward__proc_statline s;
-        if (pid) {
+        char path[96], buf[1024];
+        if (tid && pid) {
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+        } else if (tid) {
+                snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+        } else if (pid) {
                 snprintf(path, sizeof(path), "/proc/%d/stat", pid);
         } else {
                 snprintf(path, sizeof(path), "/proc/self/stat");
@@ -136,8 +139,15 @@ int ward__proc_stat(int pid, char *ret_state, uint64_t *ret_start)
         if (n <= 0) {
                 return n == -ESRCH ? -ENOENT : n < 0 ? (int)n : -EIO;
         }
-        if (ward__proc_stat_parse(buf, (size_t)n, &s) < 0) {
-                return -EIO;
+        return ward__proc_stat_parse(buf, (size_t)n, ret) < 0 ? -EIO : 0;
+}
+
+int ward__proc_stat(int pid, char *ret_state, uint64_t *ret_start)
+{
+        struct ward__proc_statline s;
+        int r = ward__proc_stat_read(pid, 0, &s);
+        if (r < 0) {
+                return r;
         }
         if (ret_state) {
                 *ret_state = s.state;

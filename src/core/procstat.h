@@ -30,6 +30,11 @@ int ward__proc_stat_parse(const char *line, size_t len, struct ward__proc_statli
  * as dirfd. Returns 0, -ESRCH (the process is gone), -EBADMSG or -errno. */
 int ward__proc_stat_at(int dirfd, struct ward__proc_statline *ret);
 
+/* ward__proc_stat_read: the stat line of thread tid of process pid (tid 0:
+ * of the process; pid 0: this process). Returns 0, or -errno (-ENOENT: no
+ * such process or thread; -EIO: a line that does not parse). Any thread. */
+int ward__proc_stat_read(int pid, int tid, struct ward__proc_statline *ret);
+
 /* ward__proc_stat: state (field 3) and start time (field 22) of process pid
  * (0: this one); either may be NULL. Returns 0, or -errno (-ENOENT: no such
  * process). */

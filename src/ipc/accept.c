@@ -13,16 +13,8 @@
 
 static void pending_drop(struct ward__pending *p)
 {
-        ward_ipc_server *srv = p->srv;
-        if (p->prev) {
-                p->prev->next = p->next;
-        } else {
-                srv->pending = p->next;
-        }
-        if (p->next) {
-                p->next->prev = p->prev;
-        }
-        srv->npending--;
+        ward__list_unlink(&p->link);
+        p->srv->npending--;
         ward_source_free(p->io);
         ward_source_free(p->timer);
         if (p->sock >= 0) {
@@ -33,8 +25,13 @@ static void pending_drop(struct ward__pending *p)
 
 void ward__server_drop_pending(ward_ipc_server *srv)
 {
-        while (srv->pending) {
-                pending_drop(srv->pending);
+        struct ward__list *n = srv->pending.next;
+        while (n != &srv->pending) {
+                struct ward__pending *p = ward__list_entry(n, struct ward__pending, link);
+                n = n->next;
+                if (!p->busy) { /* a busy one is on_hello's to drop */
+                        pending_drop(p);
+                }
         }
 }
 
@@ -114,6 +111,9 @@ static int handshake(struct ward__pending *p, ward_ipc_conn **ret)
                 return n < 0 ? (int)n : -EPROTO;
         }
         int r = authorize(p->srv, p->sock);
+        if (p->srv->freeing) {
+                return -ECANCELED; /* the policy freed the server: just hang up */
+        }
         if (r < 0) {
                 send_reject(p->sock, r);
                 return r;
@@ -131,22 +131,23 @@ static void on_hello(ward_source *s, int fd, uint32_t events, void *arg)
         ward_ipc_server *srv = p->srv;
         ward_ipc_conn *c = NULL;
         (void)s, (void)fd, (void)events;
+        srv->depth++; /* authorize and the WARD_IPC_CONNECTED handler may free srv */
+        p->busy = 1;
         int r = handshake(p, &c);
-        if (r == 0) {
-                return;
-        }
-        if (r > 0) {
-                p->sock = -1; /* the connection owns it now */
-        }
-        pending_drop(p);
-        if (r > 0) {
-                ward_ipc_conn_set_handler(c, srv->on_msg, srv->arg);
-                if (ward__conn_attach(c, srv->loop) < 0) {
-                        ward__conn_destroy(c);
-                        return;
+        p->busy = 0;
+        if (r != 0) {
+                if (r > 0) {
+                        p->sock = -1; /* the connection owns it now */
                 }
+                pending_drop(p);
+        }
+        if (r > 0 && ward__conn_attach(c, srv->loop) < 0) {
+                ward__conn_destroy(c);
+        } else if (r > 0) {
+                ward_ipc_conn_set_handler(c, srv->on_msg, srv->arg);
                 ward__server_add_conn(srv, c);
         }
+        ward__server_leave(srv);
 }
 
 static void on_handshake_timeout(ward_source *s, uint64_t expirations, void *arg)
@@ -162,11 +163,8 @@ static int pending_add(ward_ipc_server *srv, int sock)
                 close(sock);
                 return -ENOMEM;
         }
-        *p = (struct ward__pending){.srv = srv, .sock = sock, .next = srv->pending};
-        if (srv->pending) {
-                srv->pending->prev = p;
-        }
-        srv->pending = p;
+        *p = (struct ward__pending){.srv = srv, .sock = sock};
+        ward__list_prepend(&srv->pending, &p->link);
         srv->npending++;
         int r = ward_loop_add_io(srv->loop, sock, EPOLLIN, on_hello, p, &p->io);
         if (r >= 0) {

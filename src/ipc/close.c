@@ -44,9 +44,23 @@ void ward__conn_fail(ward_ipc_conn *c, int err)
         }
 }
 
+int ward__conn_busy(const ward_ipc_conn *c)
+{
+        return c->depth > 0 || c->sync_id;
+}
+
+void ward__conn_abandon(ward_ipc_conn *c)
+{
+        c->closing = 1;
+        if (c->loop) {
+                silence(c);
+                c->fail_src = ward_source_free(c->fail_src); /* its calls end without a call */
+        }
+}
+
 int ward__conn_maybe_finish(ward_ipc_conn *c)
 {
-        if (!c->closing || c->depth > 0 || c->sync_id) {
+        if (!c->closing || ward__conn_busy(c)) {
                 return 0;
         }
         if (c->is_server_side && c->srv) {

@@ -63,6 +63,7 @@ int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__ipc_layo
         c->opts = *opts;
         c->owner_pid = ward__pid();
         c->next_id = 1;
+        ward__list_init(&c->link);
         int r = ward__shm_map(memfd, lay->total, &c->map);
         if (r < 0) {
                 c->sock = c->wake_fd = -1; /* the caller still owns them */

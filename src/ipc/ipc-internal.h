@@ -9,6 +9,7 @@
 #include <ward/ipc.h>
 #include <ward/loop.h>
 
+#include "core/list.h"
 #include "ipc/calls.h"
 #include "ipc/layout.h"
 #include "ipc/pool.h"
@@ -31,7 +32,7 @@ struct ward_ipc_conn {
         pid_t owner_pid;
         int is_server_side;
         ward_ipc_server *srv;
-        struct ward_ipc_conn *next, *prev; /* in the server's list */
+        struct ward__list link; /* in the server's list; self-linked on a client */
 
         int sock;    /* the handshake socket: the peer's BYE and its end */
         int wake_fd; /* doorbell: a stream socket, one byte per wake-up each way */
@@ -119,7 +120,20 @@ void ward__conn_detach(ward_ipc_conn *c);
 void ward__conn_rearm(ward_ipc_conn *c);
 void ward__conn_update_timer(ward_ipc_conn *c);
 
+/* close.c */
+/* ward__conn_busy: a callback of c, or a synchronous call on it, is on the
+ * stack: c must not be freed yet. */
+int ward__conn_busy(const ward_ipc_conn *c);
+/* ward__conn_abandon: the server that accepted busy c is being freed: c stops
+ * here and is freed as the code on the stack returns (ward__conn_maybe_finish),
+ * without a word to the peer (it sees the socket end, as if our process had
+ * exited) and without calling back the calls still pending on it. */
+void ward__conn_abandon(ward_ipc_conn *c);
+
 /* server.c */
+/* ward__server_conn_closed: c has finished closing: unlink it, report
+ * WARD_IPC_CLOSED (unless the server is being freed) and free it; and free
+ * the server too if it was waiting for its last connection. */
 void ward__server_conn_closed(ward_ipc_server *srv, ward_ipc_conn *c);
 
 #endif

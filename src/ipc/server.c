@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/address.h"
+#include "core/options.h"
 #include "ipc/server-internal.h"
 
 static int same_uid(const struct ward_ipc_peer *peer, void *arg)
@@ -49,7 +50,7 @@ static int listen_on(const struct ward__address *addr)
 
 static int options_valid(const struct ward_ipc_options *o)
 {
-        return o->size >= sizeof(*o) && o->wait <= WARD_IPC_WAIT_SPIN &&
+        return o->wait <= WARD_IPC_WAIT_SPIN &&
                ward__clamp_ring(o->ring_bytes, o->ring_bytes) == o->ring_bytes &&
                o->pool_bytes % WARD__IPC_POOL_ALIGN == 0 && o->pool_bytes <= WARD__IPC_POOL_MAX;
 }
@@ -57,12 +58,8 @@ static int options_valid(const struct ward_ipc_options *o)
 int ward__ipc_options_get(const struct ward_ipc_options *in, struct ward_ipc_options *out)
 {
         ward_ipc_options_init(out);
-        if (in) {
-                if (in->size < sizeof(*in) || !options_valid(in)) {
-                        return -EINVAL;
-                }
-                *out = *in;
-                out->size = sizeof(*out);
+        if (in && (ward__options_copy(out, sizeof(*out), in) < 0 || !options_valid(out))) {
+                return -EINVAL;
         }
         return 0;
 }
@@ -79,6 +76,8 @@ int ward_ipc_server_new(ward_loop *loop, const char *address, const struct ward_
         }
         srv->lsock = -1;
         srv->loop = loop;
+        ward__list_init(&srv->conns);
+        ward__list_init(&srv->pending);
         srv->on_msg = on_msg;
         srv->arg = arg;
         srv->auth = same_uid;
@@ -101,27 +100,58 @@ int ward_ipc_server_new(ward_loop *loop, const char *address, const struct ward_
         return 0;
 }
 
+/* maybe_release: the server's memory, once it was freed and no connection
+ * and no callback of it is left. 1 if srv is gone. */
+static int maybe_release(ward_ipc_server *srv)
+{
+        if (!srv->freeing || srv->depth > 0 || !ward__list_empty(&srv->conns)) {
+                return 0;
+        }
+        free(srv);
+        return 1;
+}
+
+int ward__server_leave(ward_ipc_server *srv)
+{
+        srv->depth--;
+        return maybe_release(srv);
+}
+
+/* Freeing from inside a callback of the server or of one of its connections
+ * would pull the connection (or the handshake) from under the code that runs
+ * the callback. So everything no frame uses goes at once, and the rest as the
+ * callbacks that use it return: a connection with a callback on the stack
+ * closes like one closed by ward_ipc_conn_close() there, and the server's own
+ * memory goes with the last of them (ward__server_conn_closed, on_hello). */
 ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv)
 {
-        if (!srv) {
-                return NULL;
+        if (!srv || srv->freeing) {
+                return NULL; /* a second call while the first waits for a callback */
         }
         srv->freeing = 1;
-        while (srv->conns) {
-                ward_ipc_conn *c = srv->conns;
-                srv->conns = c->next;
-                ward__conn_destroy(c);
-        }
-        ward__server_drop_pending(srv);
         srv->lsrc = ward_source_free(srv->lsrc);
         srv->retry_src = ward_source_free(srv->retry_src);
         if (srv->lsock >= 0) {
                 close(srv->lsock);
+                srv->lsock = -1;
                 if (!srv->addr.abstract && srv->owner_pid == getpid()) {
                         unlink(srv->addr.sun.sun_path);
                 }
         }
-        free(srv);
+        ward__server_drop_pending(srv);
+        struct ward__list *n = srv->conns.next;
+        while (n != &srv->conns) {
+                ward_ipc_conn *c = ward__list_entry(n, ward_ipc_conn, link);
+                n = n->next; /* c may be unlinked and gone below */
+                if (ward__conn_busy(c)) {
+                        ward__conn_abandon(c);
+                } else {
+                        ward__list_unlink(&c->link);
+                        srv->count--;
+                        ward__conn_destroy(c);
+                }
+        }
+        maybe_release(srv);
         return NULL;
 }
 
@@ -153,11 +183,7 @@ int ward_ipc_server_count(ward_ipc_server *srv)
 void ward__server_add_conn(ward_ipc_server *srv, ward_ipc_conn *c)
 {
         c->srv = srv;
-        c->next = srv->conns;
-        if (srv->conns) {
-                srv->conns->prev = c;
-        }
-        srv->conns = c;
+        ward__list_prepend(&srv->conns, &c->link);
         srv->count++;
         if (srv->conn_fn) {
                 c->depth++;
@@ -169,19 +195,15 @@ void ward__server_add_conn(ward_ipc_server *srv, ward_ipc_conn *c)
 
 void ward__server_conn_closed(ward_ipc_server *srv, ward_ipc_conn *c)
 {
-        if (c->prev) {
-                c->prev->next = c->next;
-        } else {
-                srv->conns = c->next;
-        }
-        if (c->next) {
-                c->next->prev = c->prev;
-        }
+        ward__list_unlink(&c->link);
         srv->count--;
         c->srv = NULL;
         if (srv->conn_fn && !srv->freeing) {
                 int why = c->peer_said_bye || c->closing_by_us ? 0 : c->error;
+                srv->depth++; /* the handler may free srv: not under our feet */
                 srv->conn_fn(c, WARD_IPC_CLOSED, why, srv->conn_arg);
+                srv->depth--;
         }
         ward__conn_destroy(c);
+        maybe_release(srv);
 }

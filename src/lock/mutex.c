@@ -39,14 +39,14 @@ int ward_mutex_init_at(ward_mutex *m, const char *name, int type, const char *si
                                     PTHREAD_MUTEX_ERRORCHECK};
         pthread_mutexattr_t a;
         if (!m || type < 0 || type > WARD_MUTEX_ERRORCHECK) {
-                return EINVAL;
+                return -EINVAL;
         }
         *m = (ward_mutex){.name = name, .site = site, .func = func, .type = type};
         pthread_mutexattr_init(&a);
         pthread_mutexattr_settype(&a, kinds[type]);
         int r = pthread_mutex_init(&m->m, &a);
         pthread_mutexattr_destroy(&a);
-        return r;
+        return -r;
 }
 
 /* locked: bookkeeping once m is ours */
@@ -77,7 +77,7 @@ __attribute__((noinline, cold)) static int lock_slow(ward_mutex *m, const char *
         if (r == 0) {
                 locked(m, site, t0, t1);
         }
-        return r;
+        return -r;
 }
 
 int ward__mutex_lock_slow(ward_mutex *m, const char *site)
@@ -106,14 +106,14 @@ int ward_mutex_trylock_at(ward_mutex *m, const char *site)
         if (r == 0) {
                 locked(m, site, 0, 0);
         }
-        return r;
+        return -r;
 }
 
 int ward__mutex_unlock_slow(ward_mutex *m)
 {
         struct ward_lock_entry *e = __atomic_load_n(&m->entry, __ATOMIC_RELAXED);
         if (m->type == WARD_MUTEX_ERRORCHECK && ward__lock_mutex_owner(&m->m) != ward__lock_tid()) {
-                return pthread_mutex_unlock(&m->m); /* EPERM, stats untouched */
+                return -pthread_mutex_unlock(&m->m); /* EPERM, stats untouched */
         }
         if (e && m->m.__data.__count <= 1) { /* the last level of a recursive one */
                 ward__lockstat_unlocking(e);
@@ -121,7 +121,7 @@ int ward__mutex_unlock_slow(ward_mutex *m)
         if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
                 ward__lock_order_pop(m);
         }
-        return pthread_mutex_unlock(&m->m);
+        return -pthread_mutex_unlock(&m->m);
 }
 
 int ward_mutex_destroy(ward_mutex *m)
@@ -132,7 +132,7 @@ int ward_mutex_destroy(ward_mutex *m)
                 ward__lockreg_release(m->entry);
                 m->entry = NULL;
         }
-        return r;
+        return -r;
 }
 
 pthread_mutex_t *ward_mutex_native(ward_mutex *m)
@@ -151,5 +151,5 @@ int ward_mutex_cond_wait(pthread_cond_t *c, ward_mutex *m)
         if (e) {
                 ward__lockstat_locked(e, site, 0, 0);
         }
-        return r;
+        return -r;
 }

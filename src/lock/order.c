@@ -38,6 +38,8 @@ static uint32_t class_slot[CLASS_SLOTS]; /* class id, 0 empty */
 static uint64_t edge_set[EDGE_SLOTS];    /* from << 32 | to; bit 63: a reported pair */
 static struct edge edges[MAX_EDGES];
 static uint32_t n_edges;
+static ward_lock_order_fn handler; /* with handler_arg: under order_lock */
+static void *handler_arg;
 WARD_API __thread struct ward__lock_held_stack ward__lock_held;
 
 static uint32_t hash64(uint64_t k)
@@ -203,8 +205,29 @@ static void publish(const struct ward_lock_inversion *inv)
         }
 }
 
+int ward_lock_inversion_format(const struct ward_lock_inversion *inv, char *buf, size_t size)
+{
+        return snprintf(buf, size,
+                        "ward: lock order inversion (thread %u): takes \"%s\" at %s while holding "
+                        "\"%s\" (taken at %s); earlier \"%s\" was held (taken at %s) when the next "
+                        "lock on the way to \"%s\" was taken at %s. These orders can deadlock.",
+                        inv->tid, inv->wanted, inv->wanted_site, inv->held, inv->held_site,
+                        inv->wanted, inv->earlier_first_site, inv->held, inv->earlier_second_site);
+}
+
+void ward_lock_order_set_handler(ward_lock_order_fn fn, void *arg)
+{
+        ward__lock_spin(&order_lock);
+        handler = fn;
+        handler_arg = arg;
+        ward__lock_unspin(&order_lock);
+}
+
+/* report: the inversion into the registry, the trace and the application's
+ * handler, if any. Library code prints nothing itself: where the text goes
+ * (stderr, a log, nowhere) is the application's to say. */
 static void report(const struct ward__lock_held *h, uint32_t wanted, struct ward__lock_where at,
-                   const struct edge *earlier)
+                   const struct edge *earlier, ward_lock_order_fn fn, void *arg)
 {
         struct ward_lock_inversion inv = {.tid = ward__lock_tid()};
         copy_name(inv.held, sizeof(inv.held), classes[h->cls].name);
@@ -217,14 +240,11 @@ static void report(const struct ward__lock_held *h, uint32_t wanted, struct ward
                                 sizeof(inv.earlier_second_site));
         __atomic_fetch_add(&inversions, 1, __ATOMIC_RELAXED);
         publish(&inv);
-        fprintf(stderr,
-                "ward: lock order inversion (thread %u): takes \"%s\" at %s while holding \"%s\" "
-                "(taken at %s); earlier \"%s\" was held (taken at %s) when the next lock on the "
-                "way to \"%s\" was taken at %s. These orders can deadlock.\n",
-                inv.tid, inv.wanted, inv.wanted_site, inv.held, inv.held_site, inv.wanted,
-                inv.earlier_first_site, inv.held, inv.earlier_second_site);
         WARD_TRACE_CAT(WARD_TRACE_WARN, "lock", "lock order inversion: %s at %s while holding %s",
                        inv.wanted, inv.wanted_site, inv.held);
+        if (fn) {
+                fn(&inv, arg);
+        }
 }
 
 /* new_edge (slow path): record held -> wanted, or report the inversion. */
@@ -233,7 +253,11 @@ static void new_edge(const struct ward__lock_held *h, uint32_t wanted, struct wa
         uint32_t first;
         struct edge earlier;
         int inverted = 0;
+        ward_lock_order_fn fn;
+        void *arg;
         ward__lock_spin(&order_lock);
+        fn = handler;
+        arg = handler_arg;
         if (!edge_set_has(edge_key(h->cls, wanted))) {
                 if (path_first_edge(wanted, h->cls, &first)) {
                         if (edge_set_add(pair_key(h->cls, wanted)) == 0 &&
@@ -247,7 +271,7 @@ static void new_edge(const struct ward__lock_held *h, uint32_t wanted, struct wa
         }
         ward__lock_unspin(&order_lock);
         if (inverted) {
-                report(h, wanted, at, &earlier);
+                report(h, wanted, at, &earlier, fn, arg); /* the spinlock is free: fn may block */
         }
 }
 

@@ -6,7 +6,8 @@
  * both acquisition sites. An acquisition that would close a cycle is an
  * inversion: two code paths take the same locks in opposite orders, and can
  * deadlock one day even if they have not yet. The first time a pair of
- * classes inverts it is reported once (stderr, the registry, the trace);
+ * classes inverts it is reported once (the registry, the trace, and the
+ * application's handler: ward_lock_order_set_handler);
  * the edge is not added, so the graph stays acyclic.
  *
  * Cost when on: a push and a pop on a thread-local stack per lock, plus, per

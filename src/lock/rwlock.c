@@ -33,10 +33,10 @@ static struct ward_lock_entry *rwlock_entry(ward_rwlock *l)
 int ward_rwlock_init_at(ward_rwlock *l, const char *name, const char *site, const char *func)
 {
         if (!l) {
-                return EINVAL;
+                return -EINVAL;
         }
         *l = (ward_rwlock){.name = name, .site = site, .func = func};
-        return pthread_rwlock_init(&l->rw, NULL);
+        return -pthread_rwlock_init(&l->rw, NULL);
 }
 
 static void order_before(ward_rwlock *l, const char *site)
@@ -76,7 +76,7 @@ static int acquire(ward_rwlock *l, const char *site, int write)
                 }
                 order_after(l, site);
         }
-        return r;
+        return -r;
 }
 
 int ward_rwlock_rdlock_at(ward_rwlock *l, const char *site)
@@ -98,7 +98,7 @@ int ward_rwlock_unlock(ward_rwlock *l)
         if (__atomic_load_n(&ward__lock_order_on, __ATOMIC_RELAXED)) {
                 ward__lock_order_pop(l);
         }
-        return pthread_rwlock_unlock(&l->rw);
+        return -pthread_rwlock_unlock(&l->rw);
 }
 
 int ward_rwlock_destroy(ward_rwlock *l)
@@ -108,5 +108,5 @@ int ward_rwlock_destroy(ward_rwlock *l)
                 ward__lockreg_release(l->entry);
                 l->entry = NULL;
         }
-        return r;
+        return -r;
 }

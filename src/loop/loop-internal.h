@@ -19,42 +19,8 @@
 
 #include <ward/loop.h>
 
+#include "core/list.h"
 #include "core/pid.h"
-
-#define ward__container_of(ptr, type, member)                                                      \
-        ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-/* A circular doubly linked list with a sentinel head, so a node unlinks itself
- * without knowing which list holds it. */
-struct ward__list {
-        struct ward__list *prev, *next;
-};
-
-static inline void ward__list_init(struct ward__list *l)
-{
-        l->prev = l;
-        l->next = l;
-}
-
-static inline bool ward__list_empty(const struct ward__list *l)
-{
-        return l->next == l;
-}
-
-static inline void ward__list_append(struct ward__list *head, struct ward__list *n)
-{
-        n->prev = head->prev;
-        n->next = head;
-        head->prev->next = n;
-        head->prev = n;
-}
-
-static inline void ward__list_unlink(struct ward__list *n)
-{
-        n->prev->next = n->next;
-        n->next->prev = n->prev;
-        ward__list_init(n);
-}
 
 enum ward__source_type {
         WARD__SOURCE_IO,

@@ -9,7 +9,11 @@
  * dlsym(RTLD_NEXT). A lock is registered at its init or its first use; its
  * class (for lock order) is the code that called pthread_*_init, or the lock
  * itself for a static initializer; sites are code addresses. Calls made by
- * the shim's own slow paths go straight to the real functions. */
+ * the shim's own slow paths go straight to the real functions.
+ *
+ * The shim prints each lock-order inversion on stderr: it is a tool the user
+ * runs a program under to see exactly that, not a library inside one (libward
+ * itself prints nothing and leaves it to ward_lock_order_set_handler). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -87,10 +91,21 @@ static void resolve(void)
         in_shim--;
 }
 
+static void print_inversion(const struct ward_lock_inversion *inv, void *arg)
+{
+        char line[1024];
+        (void)arg;
+        in_shim++; /* stdio's own locking stays out of the registry */
+        ward_lock_inversion_format(inv, line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+        in_shim--;
+}
+
 __attribute__((constructor)) static void shim_start(void)
 {
         const char *e = getenv("WARD_LOCK_ORDER");
         resolve();
+        ward_lock_order_set_handler(print_inversion, NULL);
         ward_lock_order_checking(!(e && strcmp(e, "0") == 0));
 }
 

@@ -53,27 +53,24 @@ int ward_rpc_call_bytes(ward_ipc_conn *conn, const char *service, uint64_t schem
         }
         *ret = NULL;
         *ret_len = 0;
-        int status = ward__rpc_resolve(conn, service, schema_hash, timeout_ns, &id);
-        if (status != WARD_RPC_OK) {
-                return status;
-        }
-        int e = send_call(conn, id, method, one_way, req, len, timeout_ns, &reply);
+        int e = ward__rpc_resolve(conn, service, schema_hash, timeout_ns, &id);
         if (e < 0) {
-                return ward__rpc_status_of(e);
+                return e;
         }
-        if (one_way) {
-                return WARD_RPC_OK;
+        e = send_call(conn, id, method, one_way, req, len, timeout_ns, &reply);
+        if (e < 0 || one_way) {
+                return e;
         }
-        status = ward__rpc_peer_status(ward_ipc_msg_status(reply));
+        e = ward__rpc_peer_error(ward_ipc_msg_status(reply));
         size_t n = ward_ipc_msg_len(reply);
-        if (status == WARD_RPC_OK) {
+        if (e == 0) {
                 *ret = malloc(n + 1);
                 if (*ret) {
                         memcpy(*ret, ward_ipc_msg_data(reply), n); /* copied once, then decoded */
                         *ret_len = n;
                 }
-                status = *ret ? WARD_RPC_OK : WARD_RPC_TRANSPORT_ERROR;
+                e = *ret ? 0 : -ENOMEM;
         }
         ward_ipc_msg_release(conn, reply);
-        return status;
+        return e;
 }

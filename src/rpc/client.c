@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/list.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 #include "ward.pb-c.h"
@@ -16,11 +17,11 @@ struct ward_rpc_client {
         const ProtobufCServiceDescriptor *desc;
         uint64_t hash;
         uint32_t service_id;
-        int resolved; /* 1 ok, -status when the server refused for good */
+        int resolved; /* 1 ok, the error when the server refused for good */
         uint64_t timeout_ns;
-        int last_status;
-        struct pending *pending; /* asynchronous calls in flight */
-        ward_rpc_server *local;  /* short-circuit: the server lives in this thread */
+        int last_error;            /* of the last call that finished (ward_rpc_client_last_error) */
+        struct ward__list pending; /* asynchronous calls in flight (struct pending) */
+        ward_rpc_server *local;    /* short-circuit: the server lives in this thread */
         int owns_conn;
         struct ward__arena_pool arenas;
         struct local_call *spare; /* short-circuit: reused call record (saves a malloc) */
@@ -35,7 +36,7 @@ struct local_call {
         ProtobufCClosure closure; /* the stub caller's, or NULL for ward_rpc_call */
         void *closure_data;
         ProtobufCMessage *output; /* ward_rpc_call: a malloc'ed copy of the answer */
-        int done, status, abandoned;
+        int done, err, abandoned;
         int orphan; /* the client was freed before the answer came: touch it not */
 };
 
@@ -75,7 +76,7 @@ struct pending {
         unsigned method;
         ProtobufCClosure closure;
         void *closure_data;
-        struct pending *next, *prev;
+        struct ward__list link; /* in client->pending; self-linked once off it */
 };
 
 static void really_free(ward_rpc_client *c);
@@ -95,20 +96,20 @@ static int leave(ward_rpc_client *c)
         return 0;
 }
 
-/* resolve: learn the service's id at the server, once. Returns a status. */
+/* resolve: learn the service's id at the server, once. Returns 0 or the error (see ward_rpc_call).
+ */
 static int resolve(ward_rpc_client *c)
 {
         if (c->resolved) {
-                return c->resolved > 0 ? WARD_RPC_OK : -c->resolved;
+                return c->resolved > 0 ? 0 : c->resolved;
         }
-        int status =
-            ward__rpc_resolve(c->conn, c->desc->name, c->hash, c->timeout_ns, &c->service_id);
-        if (status == WARD_RPC_OK) {
+        int err = ward__rpc_resolve(c->conn, c->desc->name, c->hash, c->timeout_ns, &c->service_id);
+        if (err == 0) {
                 c->resolved = 1;
-        } else if (status == WARD_RPC_UNKNOWN_SERVICE || status == WARD_RPC_SCHEMA_MISMATCH) {
-                c->resolved = -status; /* final: the server will not change its mind */
+        } else if (err == -WARD_E_UNKNOWN_SERVICE || err == -WARD_E_SCHEMA_MISMATCH) {
+                c->resolved = err; /* final: the server will not change its mind */
         }
-        return status;
+        return err;
 }
 
 static struct ward__rpc_hdr call_hdr(ward_rpc_client *c, unsigned method)
@@ -120,7 +121,7 @@ static struct ward__rpc_hdr call_hdr(ward_rpc_client *c, unsigned method)
 }
 
 /* call_sync: send, wait, decode into *ret_output, allocated in out_arena (or
- * with malloc when NULL). Returns a status. */
+ * with malloc when NULL). Returns 0 or the error (see ward_rpc_call). */
 static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                      uint64_t timeout_ns, ProtobufCMessage **ret_output,
                      struct ward__arena *out_arena)
@@ -129,24 +130,23 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         struct ward__rpc_hdr h = call_hdr(c, method);
         const ward_ipc_msg *reply;
         if (ward__rpc_is_oneway(m)) {
-                return ward__rpc_status_of(
-                    ward__rpc_send(c->conn, &h, input, timeout_ns, NULL, NULL, NULL));
+                return ward__rpc_send(c->conn, &h, input, timeout_ns, NULL, NULL, NULL);
         }
         int e = ward__rpc_send(c->conn, &h, input, timeout_ns, &reply, NULL, NULL);
         if (e < 0) {
-                return e == -EBUSY ? -EBUSY : ward__rpc_status_of(e);
+                return e;
         }
-        int status = ward__rpc_peer_status(ward_ipc_msg_status(reply));
+        int err = ward__rpc_peer_error(ward_ipc_msg_status(reply));
         struct ward__arena *scratch = ward__arena_take(&c->arenas);
-        if (status == WARD_RPC_OK && scratch) {
+        if (err == 0 && scratch) {
                 *ret_output = ward__rpc_unpack(m->output, reply, 0, scratch, out_arena);
-                status = *ret_output ? WARD_RPC_OK : WARD_RPC_BAD_MESSAGE;
-        } else if (status == WARD_RPC_OK) {
-                status = WARD_RPC_TRANSPORT_ERROR;
+                err = *ret_output ? 0 : -WARD_E_BAD_MESSAGE;
+        } else if (err == 0) {
+                err = -ENOMEM;
         }
         ward__arena_give(&c->arenas, scratch);
         ward_ipc_msg_release(c->conn, reply);
-        return status;
+        return err;
 }
 
 static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
@@ -163,37 +163,23 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
         if (c->dead) {
                 return -EINVAL;
         }
-        int status;
+        int err;
         enter(c); /* replies dispatched while we wait may run closures that free c */
         if (c->local) {
-                status = call_local(c, method, input, timeout_ns, ret_output);
+                err = call_local(c, method, input, timeout_ns, ret_output);
         } else {
-                status = resolve(c);
-                if (status == WARD_RPC_OK) {
-                        status = call_sync(c, method, input, timeout_ns, ret_output, NULL);
+                err = resolve(c);
+                if (err == 0) {
+                        err = call_sync(c, method, input, timeout_ns, ret_output, NULL);
                 }
         }
-        if (status >= 0) {
-                c->last_status = status;
-        }
+        c->last_error = err;
         leave(c);
-        return status;
-}
-
-static void pending_unlink(ward_rpc_client *c, struct pending *p)
-{
-        if (p->prev) {
-                p->prev->next = p->next;
-        } else {
-                c->pending = p->next;
-        }
-        if (p->next) {
-                p->next->prev = p->prev;
-        }
+        return err;
 }
 
 /* on_async_reply: decode an asynchronous reply and hand it to the closure. */
-static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *reply, void *arg)
+static void on_async_reply(ward_ipc_conn *conn, int ipc_err, const ward_ipc_msg *reply, void *arg)
 {
         struct pending *p = arg;
         ward_rpc_client *c = p->client;
@@ -204,17 +190,14 @@ static void on_async_reply(ward_ipc_conn *conn, int err, const ward_ipc_msg *rep
                 return;
         }
         const ProtobufCMethodDescriptor *m = &c->desc->methods[p->method];
-        int status =
-            err < 0 ? ward__rpc_status_of(err) : ward__rpc_peer_status(ward_ipc_msg_status(reply));
+        int err = ipc_err < 0 ? ipc_err : ward__rpc_peer_error(ward_ipc_msg_status(reply));
         struct ward__arena *arena = ward__arena_take(&c->arenas);
-        if (status == WARD_RPC_OK) {
+        if (err == 0) {
                 out = arena ? ward__rpc_unpack(m->output, reply, 0, arena, arena) : NULL;
-                status = out     ? WARD_RPC_OK
-                         : arena ? WARD_RPC_BAD_MESSAGE
-                                 : WARD_RPC_TRANSPORT_ERROR;
+                err = out ? 0 : arena ? -WARD_E_BAD_MESSAGE : -ENOMEM;
         }
-        pending_unlink(c, p);
-        c->last_status = status;
+        ward__list_unlink(&p->link);
+        c->last_error = err;
         enter(c);
         p->closure(out, p->closure_data);
         ward__arena_give(&c->arenas, arena);
@@ -228,30 +211,22 @@ static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMes
         struct pending *p = calloc(1, sizeof(*p));
         struct ward__rpc_hdr h = call_hdr(c, method);
         if (!p) {
-                c->last_status = WARD_RPC_TRANSPORT_ERROR;
+                c->last_error = -ENOMEM;
                 closure(NULL, closure_data);
                 return;
         }
         /* linked before sending: a send that waits for space dispatches earlier
          * replies, whose callbacks unlink their own entries meanwhile */
-        *p = (struct pending){.client = c,
-                              .method = method,
-                              .closure = closure,
-                              .closure_data = closure_data,
-                              .next = c->pending};
-        if (c->pending) {
-                c->pending->prev = p;
-        }
-        c->pending = p;
+        *p = (struct pending){
+            .client = c, .method = method, .closure = closure, .closure_data = closure_data};
+        ward__list_prepend(&c->pending, &p->link);
         int e = ward__rpc_send(c->conn, &h, input, c->timeout_ns, NULL, on_async_reply, p);
         if (e < 0) {
                 int live = p->client != NULL; /* else the client's free failed it already */
-                if (live) {
-                        pending_unlink(c, p);
-                }
+                ward__list_unlink(&p->link);  /* a no-op if the free took it off */
                 free(p);
                 if (live) {
-                        c->last_status = ward__rpc_status_of(e);
+                        c->last_error = e;
                         closure(NULL, closure_data);
                 }
         }
@@ -268,13 +243,13 @@ static void on_local_answer(const ProtobufCMessage *out, void *arg)
                 return;
         }
         lc->done = 1;
-        lc->status = out ? WARD_RPC_OK : WARD_RPC_HANDLER_ERROR;
+        lc->err = out ? 0 : -WARD_E_HANDLER_ERROR;
         if (lc->orphan) {
                 lc->closure(out, lc->closure_data);
                 free(lc);
                 return;
         }
-        lc->client->last_status = lc->status;
+        lc->client->last_error = lc->err;
         if (lc->closure) {
                 ward_rpc_client *c = lc->client;
                 enter(c); /* the closure may free the client */
@@ -299,20 +274,20 @@ static void invoke_local(ward_rpc_client *c, unsigned method, const ProtobufCMes
         static const Ward__NoReply no_reply = WARD__NO_REPLY__INIT;
         int oneway = ward__rpc_is_oneway(&c->desc->methods[method]);
         struct local_call *lc = oneway ? NULL : take_local(c);
-        int status = oneway || lc ? WARD_RPC_OK : WARD_RPC_TRANSPORT_ERROR;
+        int err = oneway || lc ? 0 : -ENOMEM;
         if (lc) {
                 lc->closure = closure;
                 lc->closure_data = closure_data;
         }
-        if (status == WARD_RPC_OK) {
-                status = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
-                                                       oneway ? ignore_answer : on_local_answer,
-                                                       oneway ? NULL : lc, 0);
+        if (err == 0) {
+                err = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
+                                                    oneway ? ignore_answer : on_local_answer,
+                                                    oneway ? NULL : lc, 0);
         }
-        if (status != WARD_RPC_OK || oneway) {
+        if (err != 0 || oneway) {
                 give_local(c, lc);
-                c->last_status = status;
-                closure(status == WARD_RPC_OK ? &no_reply.base : NULL, closure_data);
+                c->last_error = err;
+                closure(err == 0 ? &no_reply.base : NULL, closure_data);
         }
 }
 
@@ -323,16 +298,16 @@ static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessag
 {
         struct local_call *lc = calloc(1, sizeof(*lc));
         if (!lc) {
-                return WARD_RPC_TRANSPORT_ERROR;
+                return -ENOMEM;
         }
         lc->client = c;
         int oneway = ward__rpc_is_oneway(&c->desc->methods[method]);
-        int status = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
-                                                   oneway ? ignore_answer : on_local_answer,
-                                                   oneway ? NULL : lc, !oneway);
-        if (status != WARD_RPC_OK || oneway) {
+        int err = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
+                                                oneway ? ignore_answer : on_local_answer,
+                                                oneway ? NULL : lc, !oneway);
+        if (err != 0 || oneway) {
                 free(lc);
-                return status;
+                return err;
         }
         if (!lc->done) { /* the handler answers later: run its loop meanwhile */
                 uint64_t deadline = ward_now_ns() + timeout_ns;
@@ -343,12 +318,12 @@ static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessag
         }
         if (!lc->done) {
                 lc->abandoned = 1; /* a later answer frees it */
-                return WARD_RPC_TIMEOUT;
+                return -ETIMEDOUT;
         }
-        status = lc->status;
+        err = lc->err;
         *ret_output = lc->output;
         free(lc);
-        return status;
+        return err;
 }
 
 /* invoke: what generated stubs call. Synchronous without a loop, asynchronous
@@ -362,23 +337,22 @@ static void invoke_body(ward_rpc_client *c, unsigned method, const ProtobufCMess
                 invoke_local(c, method, input, closure, closure_data);
                 return;
         }
-        int status = method < c->desc->n_methods ? resolve(c) : WARD_RPC_UNKNOWN_METHOD;
-        if (status == WARD_RPC_OK && ward__rpc_is_oneway(&c->desc->methods[method])) {
-                status = call_sync(c, method, input, c->timeout_ns, &out, NULL);
-                c->last_status = status;
-                closure(status == WARD_RPC_OK ? &no_reply.base : NULL, closure_data);
+        int err = method < c->desc->n_methods ? resolve(c) : -WARD_E_UNKNOWN_METHOD;
+        if (err == 0 && ward__rpc_is_oneway(&c->desc->methods[method])) {
+                err = call_sync(c, method, input, c->timeout_ns, &out, NULL);
+                c->last_error = err;
+                closure(err == 0 ? &no_reply.base : NULL, closure_data);
                 return;
         }
-        if (status == WARD_RPC_OK && ward_ipc_conn_get_loop(c->conn)) {
+        if (err == 0 && ward_ipc_conn_get_loop(c->conn)) {
                 invoke_async(c, method, input, closure, closure_data);
                 return;
         }
         struct ward__arena *arena = ward__arena_take(&c->arenas);
-        if (status == WARD_RPC_OK) {
-                status = arena ? call_sync(c, method, input, c->timeout_ns, &out, arena)
-                               : WARD_RPC_TRANSPORT_ERROR;
+        if (err == 0) {
+                err = arena ? call_sync(c, method, input, c->timeout_ns, &out, arena) : -ENOMEM;
         }
-        c->last_status = status < 0 ? WARD_RPC_TRANSPORT_ERROR : status;
+        c->last_error = err;
         closure(out, closure_data);
         ward__arena_give(&c->arenas, arena);
 }
@@ -390,7 +364,7 @@ static void invoke(ProtobufCService *service, unsigned method, const ProtobufCMe
 {
         ward_rpc_client *c = (ward_rpc_client *)service;
         if (c->dead) {
-                c->last_status = WARD_RPC_TRANSPORT_ERROR;
+                c->last_error = -EINVAL;
                 closure(NULL, closure_data);
                 return;
         }
@@ -452,6 +426,7 @@ static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *des
         c->desc = desc;
         c->hash = ward_rpc_service_hash(desc);
         c->timeout_ns = DEFAULT_TIMEOUT_NS;
+        ward__list_init(&c->pending);
         *ret = c;
         return 0;
 }
@@ -480,9 +455,9 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
         enter(c);
         /* calls in flight: fail them now; their IPC callbacks, if they still
          * come, find p->client NULL and only free the record */
-        while (c->pending) {
-                struct pending *p = c->pending;
-                pending_unlink(c, p);
+        while (!ward__list_empty(&c->pending)) {
+                struct pending *p = ward__list_entry(c->pending.next, struct pending, link);
+                ward__list_unlink(&p->link);
                 p->client = NULL;
                 p->closure(NULL, p->closure_data);
                 p->closure = NULL;
@@ -503,7 +478,7 @@ void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns)
         }
 }
 
-int ward_rpc_client_last_status(ward_rpc_client *c)
+int ward_rpc_client_last_error(ward_rpc_client *c)
 {
-        return c ? c->last_status : WARD_RPC_TRANSPORT_ERROR;
+        return c ? c->last_error : -EINVAL;
 }

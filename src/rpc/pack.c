@@ -7,23 +7,6 @@
 #include "rpc/wire.h"
 #include "ward.pb-c.h"
 
-int ward__rpc_status_of(int ipc_err)
-{
-        switch (ipc_err) {
-        case 0:
-                return WARD_RPC_OK;
-        case -ETIMEDOUT:
-                return WARD_RPC_TIMEOUT;
-        case -ECONNRESET:
-        case -EPROTO:
-        case -ECANCELED:
-        case -EPIPE:
-                return WARD_RPC_PEER_GONE;
-        default:
-                return WARD_RPC_TRANSPORT_ERROR;
-        }
-}
-
 int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m)
 {
         /* the descriptor is libward's own unless the service was built with a

@@ -224,7 +224,7 @@ void ward__rpc_reflect_reply(const struct ward__hosted *svcs, unsigned n, ward_i
         if (ward__rpc_describe_pack(svcs, n, &buf, &len) == 0) {
                 ward_ipc_reply(conn, call_id, WARD_RPC_OK, buf, len);
         } else {
-                ward_ipc_reply(conn, call_id, WARD_RPC_TRANSPORT_ERROR, NULL, 0);
+                ward_ipc_reply(conn, call_id, WARD_RPC_SERVER_ERROR, NULL, 0);
         }
         free(buf);
 }
@@ -240,18 +240,16 @@ int ward_rpc_describe(ward_ipc_conn *conn, uint64_t timeout_ns,
         }
         int e = ward_ipc_call(conn, &h, sizeof(h), timeout_ns, &reply);
         if (e < 0) {
-                return ward__rpc_status_of(e);
+                return e;
         }
-        int status = ward_ipc_msg_status(reply);
-        if (status == WARD_RPC_OK) {
+        e = ward__rpc_peer_error(ward_ipc_msg_status(reply));
+        if (e == 0) {
                 ward__arena_init(&scratch);
                 *ret = (Ward__Reflect__Description *)ward__rpc_unpack(
                     &ward__reflect__description__descriptor, reply, 0, &scratch, NULL);
                 ward__arena_free(&scratch);
-                status = *ret ? WARD_RPC_OK : WARD_RPC_BAD_MESSAGE;
-        } else if (status < 0 || status > WARD_RPC_TRANSPORT_ERROR) {
-                status = WARD_RPC_BAD_MESSAGE;
+                e = *ret ? 0 : -WARD_E_BAD_MESSAGE;
         }
         ward_ipc_msg_release(conn, reply);
-        return status;
+        return e;
 }

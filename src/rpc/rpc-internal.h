@@ -12,15 +12,15 @@
  * pool; smaller ones go through the ring, which copies them anyway. */
 #define WARD__RPC_INLINE_MAX 16384u
 
-/* ward__rpc_status_of: the status an IPC error means to an RPC caller. */
-int ward__rpc_status_of(int ipc_err);
-
-/* ward__rpc_peer_status: a status the peer sent, brought into our range:
- * anything we do not know is a bad message, never something like -errno. */
-int ward__rpc_peer_status(int32_t s);
+/* ward__rpc_peer_error: what the status a server answered (enum
+ * ward_rpc_status, on the wire) means to our caller: 0 for WARD_RPC_OK, else
+ * one of ward's own codes, negated (-WARD_E_*). Anything we do not know is a
+ * bad message, never something that could pass for an errno. */
+int ward__rpc_peer_error(int32_t s);
 
 /* ward__rpc_resolve: ask the server at conn for the id of the service name
- * whose schema hash is hash. Returns a ward_rpc_status; *ret_id on OK. */
+ * whose schema hash is hash. Returns 0 and *ret_id, or -errno (transport) or
+ * -WARD_E_* (the server's answer). */
 int ward__rpc_resolve(ward_ipc_conn *conn, const char *name, uint64_t hash, uint64_t timeout_ns,
                       uint32_t *ret_id);
 
@@ -77,9 +77,9 @@ ward_rpc_server *ward__rpc_local_find(const char *address);
 
 /* ward__rpc_server_invoke_local: run method of the hosted service named like
  * desc (whose schema hash is hash) with input, as a remote call would: input is
- * packed and unpacked, and so is the output handed to closure. Returns
- * WARD_RPC_OK when the handler was called (closure runs now or later), or the
- * status that stopped it (closure not called). With give_output, the message
+ * packed and unpacked, and so is the output handed to closure. Returns 0 when
+ * the handler was called (closure runs now or later), or the error that stopped
+ * it, as a remote call would report it (closure not called). With give_output, the message
  * passed to closure is malloc'ed and becomes the closure's to free. */
 int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDescriptor *desc,
                                   uint64_t hash, unsigned method, const ProtobufCMessage *input,

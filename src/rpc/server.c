@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/list.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 
@@ -15,11 +16,30 @@ struct ward_rpc_server {
         ward_loop *loop;
         struct ward__hosted *svcs;
         unsigned n, cap;
-        struct call *calls; /* handlers that have not answered yet */
+        struct ward__list calls; /* struct call.link: handlers that have not answered yet */
         struct ward__arena_pool arenas;
         struct ward_ipc_peer self; /* the caller of a short-circuit call: us, as at start */
         struct call *spare;        /* one freed call kept: most servers have one at a time */
+        int depth;                 /* handlers of ours on the stack */
+        int dead;                  /* freed while depth > 0: the last leave() frees */
 };
+
+static void really_free(ward_rpc_server *s);
+
+static void enter(ward_rpc_server *s)
+{
+        s->depth++;
+}
+
+/* leave: a handler returned; 1 when it was the last and freed the server. */
+static int leave(ward_rpc_server *s)
+{
+        if (--s->depth == 0 && s->dead) {
+                really_free(s);
+                return 1;
+        }
+        return 0;
+}
 
 /* One request being served: what the closure needs to answer it. */
 struct call {
@@ -32,8 +52,8 @@ struct call {
         int answered;
         ProtobufCClosure local; /* short-circuit: the caller's closure */
         void *local_data;
-        int give_output; /* short-circuit: the closure takes a malloc'ed reply */
-        struct call *next, *prev;
+        int give_output;        /* short-circuit: the closure takes a malloc'ed reply */
+        struct ward__list link; /* in srv->calls */
 };
 
 static struct call *call_alloc(ward_rpc_server *s)
@@ -57,18 +77,6 @@ static void call_free(ward_rpc_server *s, struct call *k)
         }
 }
 
-static void call_unlink(struct call *k)
-{
-        if (k->prev) {
-                k->prev->next = k->next;
-        } else {
-                k->srv->calls = k->next;
-        }
-        if (k->next) {
-                k->next->prev = k->prev;
-        }
-}
-
 static void reply_status(ward_ipc_conn *conn, uint64_t id, int status)
 {
         if (conn && id) {
@@ -85,7 +93,7 @@ static void send_reply(struct call *k, const ProtobufCMessage *out)
                 /* no copy path to fall back on: it would need the same pool
                  * space; a reply that can never fit is an error the caller sees */
                 if (ward_ipc_buf_alloc(k->conn, len, WARD_IPC_FOREVER, &b) < 0) {
-                        reply_status(k->conn, k->call_id, WARD_RPC_TRANSPORT_ERROR);
+                        reply_status(k->conn, k->call_id, WARD_RPC_SERVER_ERROR);
                         return;
                 }
                 protobuf_c_message_pack(out, ward_ipc_buf_data(b));
@@ -95,7 +103,7 @@ static void send_reply(struct call *k, const ProtobufCMessage *out)
         uint8_t small[1024];
         uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
         if (!buf) {
-                reply_status(k->conn, k->call_id, WARD_RPC_TRANSPORT_ERROR);
+                reply_status(k->conn, k->call_id, WARD_RPC_SERVER_ERROR);
                 return;
         }
         protobuf_c_message_pack(out, buf);
@@ -145,7 +153,7 @@ static void on_done(const ProtobufCMessage *out, void *closure_data)
                         send_reply(k, out);
                 }
         }
-        call_unlink(k);
+        ward__list_unlink(&k->link);
         call_free(k->srv, k);
 }
 
@@ -193,17 +201,10 @@ static struct call *call_new(ward_rpc_server *s, ward_ipc_conn *conn, uint64_t i
         if (!k) {
                 return NULL;
         }
-        *k = (struct call){.magic = CALL_MAGIC,
-                           .srv = s,
-                           .conn = conn,
-                           .call_id = id,
-                           .method = method,
-                           .next = s->calls};
+        *k = (struct call){
+            .magic = CALL_MAGIC, .srv = s, .conn = conn, .call_id = id, .method = method};
         ward_ipc_conn_get_peer(conn, &k->peer);
-        if (s->calls) {
-                s->calls->prev = k;
-        }
-        s->calls = k;
+        ward__list_prepend(&s->calls, &k->link);
         return k;
 }
 
@@ -228,8 +229,7 @@ static void on_call(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg 
             arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, arena) : NULL;
         struct call *k = in ? call_new(s, conn, id, method) : NULL;
         if (!k) {
-                reply_status(conn, id,
-                             in || !arena ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE);
+                reply_status(conn, id, in || !arena ? WARD_RPC_SERVER_ERROR : WARD_RPC_BAD_MESSAGE);
         } else {
                 svc->invoke(svc, h->method, in, on_done, k);
         }
@@ -240,10 +240,14 @@ static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
 {
         ward_rpc_server *s = arg;
         struct ward__rpc_hdr h;
+        if (s->dead) {
+                return; /* freed by an earlier handler of this batch */
+        }
         if (ward__rpc_hdr_decode(ward_ipc_msg_data(m), ward_ipc_msg_len(m), &h) < 0) {
                 reply_status(conn, ward_ipc_msg_call_id(m), WARD_RPC_BAD_MESSAGE);
                 return;
         }
+        enter(s); /* a handler may free s: not under our feet */
         if (h.kind == WARD__RPC_RESOLVE) {
                 on_resolve(s, conn, m);
         } else if (h.kind == WARD__RPC_REFLECT) {
@@ -251,6 +255,7 @@ static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
         } else {
                 on_call(s, conn, m, &h);
         }
+        leave(s);
 }
 
 /* on_conn: a client went away: its unanswered calls can no longer be answered. */
@@ -261,7 +266,8 @@ static void on_conn(ward_ipc_conn *conn, int event, int error, void *arg)
         if (event != WARD_IPC_CLOSED) {
                 return;
         }
-        for (struct call *k = s->calls; k; k = k->next) {
+        for (struct ward__list *n = s->calls.next; n != &s->calls; n = n->next) {
+                struct call *k = ward__list_entry(n, struct call, link);
                 if (k->conn == conn) {
                         k->conn = NULL;
                 }
@@ -279,6 +285,7 @@ int ward_rpc_server_new(ward_loop *loop, const char *address, const struct ward_
                 return -ENOMEM;
         }
         s->loop = loop;
+        ward__list_init(&s->calls);
         /* read once: three syscalls per short-circuit call would cost more than the call */
         s->self = (struct ward_ipc_peer){.pid = getpid(), .uid = geteuid(), .gid = getegid()};
         int r = ward_ipc_server_new(loop, address, opts, on_request, s, &s->ipc);
@@ -319,16 +326,34 @@ int ward_rpc_server_add(ward_rpc_server *s, ProtobufCService *service)
         return 0;
 }
 
+/* Freeing inside a handler (or its closure) would pull the call, the arena
+ * and the server from under on_call: the connections close at once (the IPC
+ * server defers what its own callbacks use), the memory goes as the
+ * outermost handler returns. */
 ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
 {
-        if (!s) {
+        if (!s || s->dead) {
                 return NULL;
         }
         ward__rpc_local_unregister(s);
-        ward_ipc_server_free(s->ipc);
-        while (s->calls) {
-                struct call *k = s->calls;
-                call_unlink(k);
+        s->ipc = ward_ipc_server_free(s->ipc);
+        s->dead = 1;
+        /* no connection can carry an answer any more (the one under a running
+         * handler lives on until it returns, but only to refuse) */
+        for (struct ward__list *n = s->calls.next; n != &s->calls; n = n->next) {
+                ward__list_entry(n, struct call, link)->conn = NULL;
+        }
+        if (s->depth == 0) {
+                really_free(s);
+        }
+        return NULL;
+}
+
+static void really_free(ward_rpc_server *s)
+{
+        while (!ward__list_empty(&s->calls)) {
+                struct call *k = ward__list_entry(s->calls.next, struct call, link);
+                ward__list_unlink(&k->link);
                 if (k->local && !k->answered) {
                         k->local(NULL, k->local_data); /* exactly once, even now */
                 }
@@ -339,7 +364,6 @@ ward_rpc_server *ward_rpc_server_free(ward_rpc_server *s)
         free(s->spare);
         free(s->svcs);
         free(s);
-        return NULL;
 }
 
 ward_ipc_server *ward_rpc_server_ipc(ward_rpc_server *s)
@@ -381,10 +405,10 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
 {
         int i = find_service(s, desc->name);
         if (i < 0) {
-                return WARD_RPC_UNKNOWN_SERVICE;
+                return -WARD_E_UNKNOWN_SERVICE;
         }
         if (s->svcs[i].hash != hash) {
-                return WARD_RPC_SCHEMA_MISMATCH;
+                return -WARD_E_SCHEMA_MISMATCH;
         }
         ProtobufCService *svc = s->svcs[i].service;
         struct ward__arena *arena = ward__arena_take(&s->arenas);
@@ -392,7 +416,7 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
         struct call *k = in ? call_alloc(s) : NULL;
         if (!k) {
                 ward__arena_give(&s->arenas, arena);
-                return in || !arena ? WARD_RPC_TRANSPORT_ERROR : WARD_RPC_BAD_MESSAGE;
+                return in || !arena ? -ENOMEM : -WARD_E_BAD_MESSAGE;
         }
         *k = (struct call){.magic = CALL_MAGIC,
                            .srv = s,
@@ -400,13 +424,11 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
                            .peer = s->self,
                            .local = closure,
                            .local_data = closure_data,
-                           .give_output = give_output,
-                           .next = s->calls};
-        if (s->calls) {
-                s->calls->prev = k;
-        }
-        s->calls = k;
+                           .give_output = give_output};
+        ward__list_prepend(&s->calls, &k->link);
+        enter(s);
         svc->invoke(svc, method, in, on_done, k);
         ward__arena_give(&s->arenas, arena);
-        return WARD_RPC_OK;
+        leave(s);
+        return 0;
 }

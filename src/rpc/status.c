@@ -1,4 +1,5 @@
-/* Names of RPC statuses. */
+/* Names of RPC statuses (what a server answers on the wire; callers see them
+ * as ward's own error codes, named by ward_strerror). */
 #include <ward/rpc.h>
 
 const char *ward_rpc_status_name(int status)
@@ -9,12 +10,10 @@ const char *ward_rpc_status_name(int status)
             [WARD_RPC_UNKNOWN_METHOD] = "unknown method",
             [WARD_RPC_BAD_MESSAGE] = "bad message",
             [WARD_RPC_HANDLER_ERROR] = "handler error",
-            [WARD_RPC_TIMEOUT] = "timeout",
-            [WARD_RPC_PEER_GONE] = "peer gone",
             [WARD_RPC_SCHEMA_MISMATCH] = "schema mismatch",
-            [WARD_RPC_TRANSPORT_ERROR] = "transport error",
+            [WARD_RPC_SERVER_ERROR] = "server error",
         };
-        if (status < 0 || status >= (int)(sizeof(names) / sizeof(names[0]))) {
+        if (status < 0 || status >= (int)(sizeof(names) / sizeof(names[0])) || !names[status]) {
                 return "unknown status";
         }
         return names[status];

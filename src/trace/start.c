@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/options.h"
 #include "core/procstat.h"
 #include "trace/tracer.h"
 
@@ -216,13 +217,10 @@ static void register_atfork(void)
 
 int ward_trace_start(const struct ward_trace_options *opts)
 {
-        struct ward_trace_options o = {.size = sizeof(o)};
+        struct ward_trace_options o = {.size = sizeof(o)}; /* zero: every default */
         struct ward__tracer *tr;
-        if (opts) {
-                if (opts->size < sizeof(uint32_t) || opts->size > sizeof(o)) {
-                        return -EINVAL;
-                }
-                memcpy(&o, opts, opts->size);
+        if (opts && ward__options_copy(&o, sizeof(o), opts) < 0) {
+                return -EINVAL;
         }
         int r = check_options(&o);
         if (r < 0) {
@@ -252,9 +250,6 @@ int ward_trace_start(const struct ward_trace_options *opts)
         return r;
 }
 
-/* ward__trace_restart_in_child: called by the first event of a fork child
- * whose parent traced. Returns the new tracer or NULL. */
-struct ward__tracer *ward__trace_restart_in_child(void);
 struct ward__tracer *ward__trace_restart_in_child(void)
 {
         if (restart_in_child) {

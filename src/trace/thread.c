@@ -10,8 +10,6 @@
 
 #include "trace/tracer.h"
 
-struct ward__tracer *ward__trace_restart_in_child(void);
-
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 

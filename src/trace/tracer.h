@@ -48,6 +48,10 @@ struct ward__tracer {
 /* The tracer of this process, or NULL when tracing is not started here. */
 extern struct ward__tracer *ward__tracer;
 
+/* ward__trace_restart_in_child (start.c): called by the first event of a fork
+ * child whose parent traced (thread.c). Returns the new tracer or NULL. */
+struct ward__tracer *ward__trace_restart_in_child(void);
+
 /* ward__trace_slot_hdr / ring: slot i's shared header and ring. */
 struct ward__trace_slot *ward__trace_slot_hdr(struct ward__tracer *tr, uint32_t i);
 uint8_t *ward__trace_slot_ring(struct ward__tracer *tr, uint32_t i);

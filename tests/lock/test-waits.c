@@ -137,7 +137,9 @@ TEST(json_carries_what_each_object_says)
         snprintf(p, sizeof(p), "%d", (int)pid);
         const char *args[] = {"locks", "--json", "--no-stacks", p, NULL};
         int r = -1;
-        for (int i = 0; i < 50 && !(r == 0 && strstr(out, "\"arrived\":3")); i++) {
+        for (int i = 0; i < 50 && !(r == 0 && strstr(out, "\"arrived\":3") &&
+                                    strstr(out, "\"readers\":1") && strstr(out, "\"waiters\":1"));
+             i++) {
                 sleep_ms(100);
                 r = test_run_ward(args, NULL, -1, out, sizeof(out));
         }

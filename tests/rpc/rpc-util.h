@@ -144,13 +144,12 @@ static inline void rt_drive_until(ward_loop *loop, const int *count, int want, u
         }
 }
 
-/* rt_expect_status: ward_rpc_call's result must be the status want. */
+/* RT_EXPECT_STATUS: ward_rpc_call's result must be want (0, -errno or -WARD_E_*). */
 #define RT_EXPECT_STATUS(e, want)                                                                  \
         do {                                                                                       \
                 int s_ = (e);                                                                      \
                 if (s_ != (want)) {                                                                \
-                        TEST_FAIL("%s: status %d (%s), want %s", #e, s_,                           \
-                                  s_ >= 0 ? ward_rpc_status_name(s_) : ward_strerror(s_), #want);  \
+                        TEST_FAIL("%s: %d (%s), want %s", #e, s_, ward_strerror(s_), #want);       \
                 }                                                                                  \
         } while (0)
 

@@ -97,7 +97,7 @@ TEST(hundred_adds_in_flight)
                         ASSERT_TRUE(slots[i].got);
                         ASSERT_EQ(slots[i].value, i + 1000 * (round + 1));
                 }
-                ASSERT_EQ(ward_rpc_client_last_status(a.c), WARD_RPC_OK);
+                ASSERT_EQ(ward_rpc_client_last_error(a.c), 0);
         }
         async_close(&a);
         rt_server_stop(srv);
@@ -160,13 +160,13 @@ TEST(mixed_in_flight)
                 }
                 free(bufs[i]);
         }
-        /* the last call sent was an Echo; what finished last is its status */
-        ASSERT_EQ(ward_rpc_client_last_status(a.c), WARD_RPC_OK);
+        /* the last call sent was an Echo; what finished last is its result */
+        ASSERT_EQ(ward_rpc_client_last_error(a.c), 0);
         async_close(&a);
         rt_server_stop(srv);
 }
 
-/* A failed call's status is last_status when its own closure runs. */
+/* A failed call's error is last_error when its own closure runs. */
 struct status_slot {
         ward_rpc_client *c;
         int calls;
@@ -179,11 +179,11 @@ static void on_status(const Calc__Result *r, void *data)
         struct status_slot *s = data;
         (void)r;
         s->calls++;
-        s->status = ward_rpc_client_last_status(s->c);
+        s->status = ward_rpc_client_last_error(s->c);
         (*s->done)++;
 }
 
-TEST(last_status_inside_closure)
+TEST(last_error_inside_closure)
 {
         char addr[108];
         pid_t srv = rt_start_one(addr, sizeof(addr), "status", &calc_service.base);
@@ -201,7 +201,7 @@ TEST(last_status_inside_closure)
         rt_drive_until(a.loop, &done, 10, 5000);
         for (int i = 0; i < 10; i++) {
                 ASSERT_EQ(slots[i].calls, 1);
-                ASSERT_EQ(slots[i].status, i % 2 ? WARD_RPC_OK : WARD_RPC_HANDLER_ERROR);
+                ASSERT_EQ(slots[i].status, i % 2 ? 0 : -WARD_E_HANDLER_ERROR);
         }
         async_close(&a);
         rt_server_stop(srv);
@@ -228,7 +228,7 @@ TEST(sync_call_among_async)
         op.a = 40;
         op.b = 2;
         ProtobufCMessage *out = NULL;
-        RT_EXPECT_STATUS(ward_rpc_call(a.c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(a.c, 0, &op.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 42);
         protobuf_c_message_free_unpacked(out, NULL);
         rt_drive_until(a.loop, &done, 20, 5000);
@@ -268,7 +268,7 @@ TEST(immediate_closures)
                 calc__calculator__log(a.svc, &line, on_noreply, &b);
                 ASSERT_EQ(b.calls, 1);
                 ASSERT_TRUE(b.got);
-                ASSERT_EQ(ward_rpc_client_last_status(a.c), WARD_RPC_OK);
+                ASSERT_EQ(ward_rpc_client_last_error(a.c), 0);
         }
         Calc__BinaryOp op = CALC__BINARY_OP__INIT;
         int done = 0;
@@ -276,7 +276,7 @@ TEST(immediate_closures)
         a.svc->invoke(a.svc, 17, &op.base, (ProtobufCClosure)on_result, &s);
         ASSERT_EQ(s.calls, 1);
         ASSERT_TRUE(!s.got);
-        ASSERT_EQ(ward_rpc_client_last_status(a.c), WARD_RPC_UNKNOWN_METHOD);
+        ASSERT_EQ(ward_rpc_client_last_error(a.c), -WARD_E_UNKNOWN_METHOD);
         drain(a.loop);
         ASSERT_EQ(s.calls, 1);
         async_close(&a);
@@ -331,7 +331,7 @@ TEST(free_client_with_calls_in_flight)
 }
 
 /* Closing the connection with calls in flight: each closure gets NULL, once,
- * and last_status says the peer is gone. */
+ * and last_error says the calls were cancelled (by us: not the peer's doing). */
 TEST(close_conn_with_calls_in_flight)
 {
         char addr[108];
@@ -354,7 +354,7 @@ TEST(close_conn_with_calls_in_flight)
                 ASSERT_EQ(slots[i].calls, 1);
                 ASSERT_TRUE(!slots[i].got);
         }
-        ASSERT_EQ(ward_rpc_client_last_status(a.c), WARD_RPC_PEER_GONE);
+        ASSERT_EQ(ward_rpc_client_last_error(a.c), -ECANCELED);
         a.c = ward_rpc_client_free(a.c);
         ASSERT_EQ(done, 50);
         ward_loop_free(a.loop);
@@ -434,7 +434,7 @@ TEST(sync_call_nested_in_sync_call)
         ASSERT_EQ(b.calls, 0);
         /* its reply arrives before this one's, so it is dispatched inside */
         ProtobufCMessage *out = NULL;
-        RT_EXPECT_STATUS(ward_rpc_call(a.c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(a.c, 0, &op.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 3);
         protobuf_c_message_free_unpacked(out, NULL);
         ASSERT_EQ(b.calls, 1);
@@ -445,7 +445,7 @@ TEST(sync_call_nested_in_sync_call)
         calc__calculator__add(a.svc, &op, on_nested, &b);
         int *calls = &b.calls;
         rt_drive_until(a.loop, calls, 1, 5000);
-        RT_EXPECT_STATUS(b.nested, WARD_RPC_OK);
+        RT_EXPECT_STATUS(b.nested, 0);
         async_close(&a);
         rt_server_stop(srv);
 }

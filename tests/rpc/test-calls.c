@@ -55,7 +55,7 @@ TEST(stub_add_and_div)
                 ASSERT_EQ(box.calls, 1); /* no loop: done before the stub returns */
                 ASSERT_TRUE(box.got);
                 ASSERT_EQ(box.value, pairs[i][0] + pairs[i][1]);
-                ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_OK);
+                ASSERT_EQ(ward_rpc_client_last_error(c), 0);
 
                 if (pairs[i][1] != 0) {
                         box = (struct result_box){0};
@@ -63,7 +63,7 @@ TEST(stub_add_and_div)
                         ASSERT_EQ(box.calls, 1);
                         ASSERT_TRUE(box.got);
                         ASSERT_EQ(box.value, pairs[i][0] / pairs[i][1]);
-                        ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_OK);
+                        ASSERT_EQ(ward_rpc_client_last_error(c), 0);
                 }
         }
         rt_disconnect(conn, c);
@@ -81,17 +81,17 @@ TEST(call_add_and_div)
         for (size_t i = 0; i < NPAIRS; i++) {
                 Calc__BinaryOp op = binop(pairs[i][0], pairs[i][1]);
                 ProtobufCMessage *out = NULL;
-                RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+                RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), 0);
                 ASSERT_TRUE(out != NULL);
                 ASSERT_TRUE(out->descriptor == &calc__result__descriptor);
                 ASSERT_EQ(((Calc__Result *)out)->value, pairs[i][0] + pairs[i][1]);
-                ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_OK);
+                ASSERT_EQ(ward_rpc_client_last_error(c), 0);
                 protobuf_c_message_free_unpacked(out, NULL);
                 if (pairs[i][1] == 0) {
                         continue;
                 }
                 out = NULL;
-                RT_EXPECT_STATUS(ward_rpc_call(c, 1, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+                RT_EXPECT_STATUS(ward_rpc_call(c, 1, &op.base, 5 * TU_SEC, &out), 0);
                 ASSERT_TRUE(out != NULL);
                 ASSERT_EQ(((Calc__Result *)out)->value, pairs[i][0] / pairs[i][1]);
                 protobuf_c_message_free_unpacked(out, NULL);
@@ -157,8 +157,7 @@ TEST(echo_sizes)
                         ASSERT_EQ(box.bad, -1);
 
                         ProtobufCMessage *out = NULL;
-                        RT_EXPECT_STATUS(ward_rpc_call(c, 2, &blob.base, 5 * TU_SEC, &out),
-                                         WARD_RPC_OK);
+                        RT_EXPECT_STATUS(ward_rpc_call(c, 2, &blob.base, 5 * TU_SEC, &out), 0);
                         Calc__Blob *rb = (Calc__Blob *)out;
                         ASSERT_TRUE(out != NULL && out->descriptor == &calc__blob__descriptor);
                         ASSERT_EQ(rb->data.len, len);
@@ -207,13 +206,13 @@ TEST(div_by_zero_is_handler_error)
                 calc__calculator__div(svc, &zero, on_result, &box);
                 ASSERT_EQ(box.calls, 1);
                 ASSERT_TRUE(!box.got); /* the closure gets NULL */
-                ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_HANDLER_ERROR);
+                ASSERT_EQ(ward_rpc_client_last_error(c), -WARD_E_HANDLER_ERROR);
 
                 ProtobufCMessage *out = NULL;
                 RT_EXPECT_STATUS(ward_rpc_call(c, 1, &zero.base, 5 * TU_SEC, &out),
-                                 WARD_RPC_HANDLER_ERROR);
+                                 -WARD_E_HANDLER_ERROR);
                 ASSERT_TRUE(out == NULL);
-                ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_HANDLER_ERROR);
+                ASSERT_EQ(ward_rpc_client_last_error(c), -WARD_E_HANDLER_ERROR);
 
                 /* the failure costs only that call */
                 box = (struct result_box){0};
@@ -221,7 +220,7 @@ TEST(div_by_zero_is_handler_error)
                 ASSERT_EQ(box.calls, 1);
                 ASSERT_TRUE(box.got);
                 ASSERT_EQ(box.value, 7);
-                ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_OK);
+                ASSERT_EQ(ward_rpc_client_last_error(c), 0);
         }
         rt_disconnect(conn, c);
         rt_server_stop(srv);
@@ -249,10 +248,10 @@ TEST(method_out_of_range)
         svc->invoke(svc, n, &op.base, (ProtobufCClosure)on_result, &box);
         ASSERT_EQ(box.calls, 1);
         ASSERT_TRUE(!box.got);
-        ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_UNKNOWN_METHOD);
+        ASSERT_EQ(ward_rpc_client_last_error(c), -WARD_E_UNKNOWN_METHOD);
 
         /* nothing was broken by it */
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 3);
         protobuf_c_message_free_unpacked(out, NULL);
         rt_disconnect(conn, c);
@@ -292,11 +291,11 @@ TEST(bad_arguments)
         ASSERT_TRUE(c2 == NULL);
         ASSERT_TRUE(ward_rpc_client_free(NULL) == NULL);
         ASSERT_TRUE(ward_rpc_client_service(NULL) == NULL);
-        ASSERT_EQ(ward_rpc_client_last_status(NULL), WARD_RPC_TRANSPORT_ERROR);
+        ASSERT_EQ(ward_rpc_client_last_error(NULL), -EINVAL);
         ward_rpc_client_set_timeout(NULL, 1);
 
         /* the client still works */
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 3);
         protobuf_c_message_free_unpacked(out, NULL);
         rt_disconnect(conn, c);
@@ -315,12 +314,12 @@ TEST(oneway_through_call)
         line.text = "hello";
         for (int i = 0; i < 10; i++) {
                 ProtobufCMessage *out = (ProtobufCMessage *)&line; /* must be overwritten */
-                RT_EXPECT_STATUS(ward_rpc_call(c, 3, &line.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+                RT_EXPECT_STATUS(ward_rpc_call(c, 3, &line.base, 5 * TU_SEC, &out), 0);
                 ASSERT_TRUE(out == NULL);
         }
         Calc__BinaryOp op = binop(20, 22);
         ProtobufCMessage *out = NULL;
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 42);
         protobuf_c_message_free_unpacked(out, NULL);
         rt_disconnect(conn, c);
@@ -361,20 +360,37 @@ TEST(many_clients)
         rt_server_stop(srv);
 }
 
-TEST(status_names)
+TEST(status_names_and_error_texts)
 {
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_OK), "ok");
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_UNKNOWN_SERVICE), "unknown service");
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_UNKNOWN_METHOD), "unknown method");
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_BAD_MESSAGE), "bad message");
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_HANDLER_ERROR), "handler error");
-        ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_TIMEOUT), "timeout");
-        ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_PEER_GONE), "peer gone");
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_SCHEMA_MISMATCH), "schema mismatch");
-        ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_TRANSPORT_ERROR), "transport error");
+        ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_SERVER_ERROR), "server error");
+        ASSERT_STREQ(ward_rpc_status_name(5), "unknown status"); /* retired */
+        ASSERT_STREQ(ward_rpc_status_name(6), "unknown status");
         ASSERT_STREQ(ward_rpc_status_name(-1), "unknown status");
         ASSERT_STREQ(ward_rpc_status_name(9), "unknown status");
         ASSERT_STREQ(ward_rpc_status_name(INT_MAX), "unknown status");
+        /* as return values, a server's statuses are ward's own codes, past the errnos */
+        ASSERT_EQ(WARD_E_UNKNOWN_SERVICE, WARD_E_RPC + WARD_RPC_UNKNOWN_SERVICE);
+        ASSERT_EQ(WARD_E_UNKNOWN_METHOD, WARD_E_RPC + WARD_RPC_UNKNOWN_METHOD);
+        ASSERT_EQ(WARD_E_BAD_MESSAGE, WARD_E_RPC + WARD_RPC_BAD_MESSAGE);
+        ASSERT_EQ(WARD_E_HANDLER_ERROR, WARD_E_RPC + WARD_RPC_HANDLER_ERROR);
+        ASSERT_EQ(WARD_E_SCHEMA_MISMATCH, WARD_E_RPC + WARD_RPC_SCHEMA_MISMATCH);
+        ASSERT_EQ(WARD_E_SERVER_ERROR, WARD_E_RPC + WARD_RPC_SERVER_ERROR);
+        ASSERT_TRUE(WARD_E_RPC > WARD_ERRNO_MAX);
+        ASSERT_STREQ(ward_strerror(-WARD_E_UNKNOWN_METHOD), "rpc: unknown method");
+        ASSERT_STREQ(ward_strerror(-WARD_E_HANDLER_ERROR), "rpc: handler error");
+        ASSERT_STREQ(ward_strerror(-WARD_E_RPC), "unknown error");
+        /* a plain errno reads as the C library says, whoever returned it */
+        ASSERT_STREQ(ward_strerror(-EACCES), strerrordesc_np(EACCES));
+        ASSERT_STREQ(ward_strerror(-ECONNRESET), strerrordesc_np(ECONNRESET));
+        ASSERT_STREQ(ward_strerror(ETIMEDOUT), strerrordesc_np(ETIMEDOUT));
+        ASSERT_STREQ(ward_strerror(0), strerrordesc_np(0));
+        ASSERT_STREQ(ward_strerror(INT_MIN), "unknown error");
 }
 
 /* The server's own argument checks, in-process. */

@@ -1,10 +1,10 @@
-/* Failures arrive as statuses, never as hangs or crashes: a server killed
- * while calls wait (PEER_GONE), a call that outlives its timeout (TIMEOUT), a
- * client that dies while its call is held, a service the server does not host
- * (UNKNOWN_SERVICE), a client built from another schema (SCHEMA_MISMATCH),
- * malformed requests written straight onto the IPC connection
- * (BAD_MESSAGE, UNKNOWN_METHOD, ...) and malformed replies from a server that
- * is not a ward_rpc_server. */
+/* Failures arrive as error codes, never as hangs or crashes: a server killed
+ * while calls wait (-ECONNRESET), a call that outlives its timeout
+ * (-ETIMEDOUT), a client that dies while its call is held, a service the
+ * server does not host (-WARD_E_UNKNOWN_SERVICE), a client built from another
+ * schema (-WARD_E_SCHEMA_MISMATCH), malformed requests written straight onto
+ * the IPC connection (the server's statuses BAD_MESSAGE, UNKNOWN_METHOD, ...)
+ * and malformed replies from a server that is not a ward_rpc_server. */
 #include "calc-service.h"
 #include "probe-service.h"
 #include "rpc-util.h"
@@ -13,7 +13,7 @@
 struct any_box {
         int calls;
         int got;
-        int status; /* last_status when the closure ran */
+        int status; /* last_error when the closure ran */
         ward_rpc_client *c;
         int *done;
 };
@@ -23,7 +23,7 @@ static void on_any(const ProtobufCMessage *m, void *data)
         struct any_box *b = data;
         b->calls++;
         b->got = m != NULL;
-        b->status = b->c ? ward_rpc_client_last_status(b->c) : -1;
+        b->status = b->c ? ward_rpc_client_last_error(b->c) : -1;
         if (b->done) {
                 (*b->done)++;
         }
@@ -47,19 +47,17 @@ TEST(server_dies_during_sync_call)
         rt_connect(addr, &probe__probe__descriptor, &conn, &c);
         Probe__Empty e = PROBE__EMPTY__INIT;
         ProtobufCMessage *out = NULL;
-        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_DIE, &e.base, 30 * TU_SEC, &out),
-                         WARD_RPC_PEER_GONE);
+        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_DIE, &e.base, 30 * TU_SEC, &out), -ECONNRESET);
         ASSERT_TRUE(out == NULL);
-        ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_PEER_GONE);
+        ASSERT_EQ(ward_rpc_client_last_error(c), -ECONNRESET);
         expect_killed(srv);
         /* later calls fail the same way, without waiting */
-        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_WHOAMI, &e.base, 30 * TU_SEC, &out),
-                         WARD_RPC_PEER_GONE);
+        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_WHOAMI, &e.base, 30 * TU_SEC, &out), -ECONNRESET);
         struct any_box b = {.c = c};
         probe__probe__who_am_i(ward_rpc_client_service(c), &e, (Probe__Peer_Closure)on_any, &b);
         ASSERT_EQ(b.calls, 1);
         ASSERT_TRUE(!b.got);
-        ASSERT_EQ(b.status, WARD_RPC_PEER_GONE);
+        ASSERT_EQ(b.status, -ECONNRESET);
         rt_disconnect(conn, c);
 }
 
@@ -75,7 +73,7 @@ TEST(server_dies_during_stub_call)
         probe__probe__die(ward_rpc_client_service(c), &e, (Probe__Empty_Closure)on_any, &b);
         ASSERT_EQ(b.calls, 1);
         ASSERT_TRUE(!b.got);
-        ASSERT_EQ(b.status, WARD_RPC_PEER_GONE);
+        ASSERT_EQ(b.status, -ECONNRESET);
         expect_killed(srv);
         rt_disconnect(conn, c);
 }
@@ -108,14 +106,14 @@ TEST(server_killed_with_async_calls)
         for (int i = 0; i < 10; i++) {
                 ASSERT_EQ(b[i].calls, 1);
                 ASSERT_TRUE(!b[i].got);
-                ASSERT_EQ(b[i].status, WARD_RPC_PEER_GONE);
+                ASSERT_EQ(b[i].status, -ECONNRESET);
         }
         /* a call on the dead connection ends at once or on the loop */
         struct any_box late = {.c = c, .done = &done};
         probe__probe__who_am_i(ward_rpc_client_service(c), &e, (Probe__Peer_Closure)on_any, &late);
         rt_drive_until(loop, &done, 11, 5000);
         ASSERT_TRUE(!late.got);
-        ASSERT_EQ(late.status, WARD_RPC_PEER_GONE);
+        ASSERT_EQ(late.status, -ECONNRESET);
         rt_disconnect(conn, c);
         rt_disconnect(conn2, c2);
         ward_loop_free(loop);
@@ -148,7 +146,7 @@ TEST(server_stops_while_holding)
         for (int i = 0; i < 3; i++) {
                 ASSERT_EQ(b[i].calls, 1);
                 ASSERT_TRUE(!b[i].got);
-                ASSERT_EQ(b[i].status, WARD_RPC_PEER_GONE);
+                ASSERT_EQ(b[i].status, -ECONNRESET);
         }
         rt_disconnect(conn, c);
         rt_disconnect(conn2, c2);
@@ -167,16 +165,16 @@ TEST(held_calls_time_out)
         Probe__Empty e = PROBE__EMPTY__INIT;
         ProtobufCMessage *out = NULL;
 
-        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_HOLD, &e.base, 50 * TU_MS, &out), WARD_RPC_TIMEOUT);
+        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_HOLD, &e.base, 50 * TU_MS, &out), -ETIMEDOUT);
         ASSERT_TRUE(out == NULL);
-        ASSERT_EQ(ward_rpc_client_last_status(c), WARD_RPC_TIMEOUT);
+        ASSERT_EQ(ward_rpc_client_last_error(c), -ETIMEDOUT);
 
         ward_rpc_client_set_timeout(c, 50 * TU_MS);
         struct any_box b = {.c = c};
         probe__probe__hold(ward_rpc_client_service(c), &e, (Probe__Count_Closure)on_any, &b);
         ASSERT_EQ(b.calls, 1);
         ASSERT_TRUE(!b.got);
-        ASSERT_EQ(b.status, WARD_RPC_TIMEOUT);
+        ASSERT_EQ(b.status, -ETIMEDOUT);
 
         /* the same on a loop */
         ward_loop *loop;
@@ -188,15 +186,15 @@ TEST(held_calls_time_out)
         ASSERT_EQ(done, 0);
         rt_drive_until(loop, &done, 1, 5000);
         ASSERT_TRUE(!b.got);
-        ASSERT_EQ(b.status, WARD_RPC_TIMEOUT);
+        ASSERT_EQ(b.status, -ETIMEDOUT);
 
         /* The server still holds all three; answering them sends replies
          * nobody waits for, which the client drops. */
         ward_rpc_client_set_timeout(c, 5 * TU_SEC);
-        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_RELEASE, &e.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_RELEASE, &e.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Probe__Count *)out)->n, 3);
         protobuf_c_message_free_unpacked(out, NULL);
-        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_WHOAMI, &e.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_WHOAMI, &e.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Probe__Peer *)out)->pid, getpid());
         protobuf_c_message_free_unpacked(out, NULL);
         tu_drive_ms(loop, 20);
@@ -234,12 +232,11 @@ TEST(client_dies_while_held)
 
         Probe__Empty e = PROBE__EMPTY__INIT;
         ProtobufCMessage *out = NULL;
-        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_RELEASE, &e.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_RELEASE, &e.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Probe__Count *)out)->n, 1);
         protobuf_c_message_free_unpacked(out, NULL);
         for (int i = 0; i < 10; i++) {
-                RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_WHOAMI, &e.base, 5 * TU_SEC, &out),
-                                 WARD_RPC_OK);
+                RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_WHOAMI, &e.base, 5 * TU_SEC, &out), 0);
                 protobuf_c_message_free_unpacked(out, NULL);
         }
         /* and a held call of a client that goes away is freed with the server */
@@ -271,14 +268,14 @@ TEST(unknown_service)
         ProtobufCMessage *out = NULL;
         for (int i = 0; i < 3; i++) {
                 RT_EXPECT_STATUS(ward_rpc_call(c, PROBE_WHOAMI, &e.base, 5 * TU_SEC, &out),
-                                 WARD_RPC_UNKNOWN_SERVICE);
+                                 -WARD_E_UNKNOWN_SERVICE);
                 ASSERT_TRUE(out == NULL);
                 struct any_box b = {.c = c};
                 probe__probe__who_am_i(ward_rpc_client_service(c), &e, (Probe__Peer_Closure)on_any,
                                        &b);
                 ASSERT_EQ(b.calls, 1);
                 ASSERT_TRUE(!b.got);
-                ASSERT_EQ(b.status, WARD_RPC_UNKNOWN_SERVICE);
+                ASSERT_EQ(b.status, -WARD_E_UNKNOWN_SERVICE);
         }
 
         /* the Calculator's descriptor under another name */
@@ -287,15 +284,14 @@ TEST(unknown_service)
         ward_rpc_client *c2;
         ASSERT_OK(ward_rpc_client_new(conn, &renamed, &c2));
         Calc__BinaryOp op = CALC__BINARY_OP__INIT;
-        RT_EXPECT_STATUS(ward_rpc_call(c2, 0, &op.base, 5 * TU_SEC, &out),
-                         WARD_RPC_UNKNOWN_SERVICE);
+        RT_EXPECT_STATUS(ward_rpc_call(c2, 0, &op.base, 5 * TU_SEC, &out), -WARD_E_UNKNOWN_SERVICE);
         ward_rpc_client_free(c2);
 
         /* the right client on the same connection works */
         ASSERT_OK(ward_rpc_client_new(conn, &calc__calculator__descriptor, &c2));
         op.a = 2;
         op.b = 40;
-        RT_EXPECT_STATUS(ward_rpc_call(c2, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c2, 0, &op.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 42);
         protobuf_c_message_free_unpacked(out, NULL);
         ward_rpc_client_free(c2);
@@ -343,7 +339,7 @@ static void expect_v2(ward_ipc_conn *conn, struct v2 *v, int want)
         for (int i = 0; i < 2; i++) {
                 ProtobufCMessage *out = NULL;
                 RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), want);
-                if (want == WARD_RPC_OK) {
+                if (want == 0) {
                         ASSERT_EQ(((Calc__Result *)out)->value, 42);
                         protobuf_c_message_free_unpacked(out, NULL);
                 }
@@ -351,7 +347,7 @@ static void expect_v2(ward_ipc_conn *conn, struct v2 *v, int want)
                 ProtobufCService *svc = ward_rpc_client_service(c);
                 svc->invoke(svc, 0, &op.base, (ProtobufCClosure)on_any, &b);
                 ASSERT_EQ(b.calls, 1);
-                ASSERT_EQ(b.got, want == WARD_RPC_OK);
+                ASSERT_EQ(b.got, want == 0);
                 ASSERT_EQ(b.status, want);
         }
         ward_rpc_client_free(c);
@@ -368,37 +364,37 @@ TEST(schema_mismatch)
         v2_init(&v); /* an identical copy: the hash is of the content */
         ASSERT_EQ(ward_rpc_service_hash(&v.svc),
                   ward_rpc_service_hash(&calc__calculator__descriptor));
-        expect_v2(conn, &v, WARD_RPC_OK);
+        expect_v2(conn, &v, 0);
 
         v2_init(&v); /* field b renamed */
         v.binop_fields[1].name = "c";
-        expect_v2(conn, &v, WARD_RPC_SCHEMA_MISMATCH);
+        expect_v2(conn, &v, -WARD_E_SCHEMA_MISMATCH);
 
         v2_init(&v); /* field b's type changed */
         v.binop_fields[1].type = PROTOBUF_C_TYPE_INT32;
-        expect_v2(conn, &v, WARD_RPC_SCHEMA_MISMATCH);
+        expect_v2(conn, &v, -WARD_E_SCHEMA_MISMATCH);
 
         v2_init(&v); /* field b's number changed */
         v.binop_fields[1].id = 3;
-        expect_v2(conn, &v, WARD_RPC_SCHEMA_MISMATCH);
+        expect_v2(conn, &v, -WARD_E_SCHEMA_MISMATCH);
 
         v2_init(&v); /* the message renamed */
         v.binop.name = "calc.BinaryOp2";
-        expect_v2(conn, &v, WARD_RPC_SCHEMA_MISMATCH);
+        expect_v2(conn, &v, -WARD_E_SCHEMA_MISMATCH);
 
         v2_init(&v); /* a method renamed */
         v.methods[3].name = "Journal";
-        expect_v2(conn, &v, WARD_RPC_SCHEMA_MISMATCH);
+        expect_v2(conn, &v, -WARD_E_SCHEMA_MISMATCH);
 
         v2_init(&v); /* Log's output no longer ward.NoReply */
         v.methods[3].output = &calc__result__descriptor;
-        expect_v2(conn, &v, WARD_RPC_SCHEMA_MISMATCH);
+        expect_v2(conn, &v, -WARD_E_SCHEMA_MISMATCH);
 
         v2_init(&v); /* a fifth method */
         v.methods[4] = v.methods[2];
         v.methods[4].name = "Echo2";
         v.svc.n_methods = CALC_NMETHODS + 1;
-        expect_v2(conn, &v, WARD_RPC_SCHEMA_MISMATCH);
+        expect_v2(conn, &v, -WARD_E_SCHEMA_MISMATCH);
 
         v2_init(&v); /* a method's input is another message */
         ward_rpc_client *c;
@@ -407,13 +403,13 @@ TEST(schema_mismatch)
         Calc__Blob blob = CALC__BLOB__INIT;
         ProtobufCMessage *out = NULL;
         RT_EXPECT_STATUS(ward_rpc_call(c, 0, &blob.base, 5 * TU_SEC, &out),
-                         WARD_RPC_SCHEMA_MISMATCH);
+                         -WARD_E_SCHEMA_MISMATCH);
         ASSERT_TRUE(out == NULL);
         ward_rpc_client_free(c);
 
         /* the right schema on the same connection still works */
         v2_init(&v);
-        expect_v2(conn, &v, WARD_RPC_OK);
+        expect_v2(conn, &v, 0);
         ward_ipc_conn_close(conn);
         rt_server_stop(srv);
 }
@@ -576,7 +572,7 @@ TEST(raw_malformed_requests)
         op.a = 1;
         op.b = 2;
         ProtobufCMessage *out = NULL;
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 3);
         protobuf_c_message_free_unpacked(out, NULL);
         ASSERT_EQ(ward_ipc_conn_get_error(conn), 0);
@@ -678,13 +674,13 @@ TEST(reply_that_does_not_decode)
         rt_connect(addr, &calc__calculator__descriptor, &conn, &c);
         Calc__BinaryOp op = CALC__BINARY_OP__INIT;
         ProtobufCMessage *out = NULL;
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), WARD_RPC_BAD_MESSAGE);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out), -WARD_E_BAD_MESSAGE);
         ASSERT_TRUE(out == NULL);
         struct any_box b = {.c = c};
         calc__calculator__add(ward_rpc_client_service(c), &op, (Calc__Result_Closure)on_any, &b);
         ASSERT_EQ(b.calls, 1);
         ASSERT_TRUE(!b.got);
-        ASSERT_EQ(b.status, WARD_RPC_BAD_MESSAGE);
+        ASSERT_EQ(b.status, -WARD_E_BAD_MESSAGE);
 
         ward_loop *loop;
         ASSERT_OK(ward_loop_new(&loop));
@@ -694,7 +690,7 @@ TEST(reply_that_does_not_decode)
         calc__calculator__add(ward_rpc_client_service(c), &op, (Calc__Result_Closure)on_any, &b);
         rt_drive_until(loop, &done, 1, 5000);
         ASSERT_TRUE(!b.got);
-        ASSERT_EQ(b.status, WARD_RPC_BAD_MESSAGE);
+        ASSERT_EQ(b.status, -WARD_E_BAD_MESSAGE);
         rt_disconnect(conn, c);
         ward_loop_free(loop);
         tu_server_stop(srv);
@@ -711,17 +707,17 @@ TEST(resolve_reply_without_id)
         ProtobufCMessage *out = NULL;
         for (int i = 0; i < 2; i++) {
                 RT_EXPECT_STATUS(ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out),
-                                 WARD_RPC_BAD_MESSAGE);
+                                 -WARD_E_BAD_MESSAGE);
                 ASSERT_TRUE(out == NULL);
         }
         rt_disconnect(conn, c);
         tu_server_stop(srv);
 }
 
-/* A peer's status outside the enum: ward_rpc_call promises a status >= 0 (a
- * negative value would read as -errno), a failure must not pass as OK, and
- * last_status must be a status too. Every case runs; the failures are listed
- * together. */
+/* A peer's status outside the enum: it must not pass as OK, nor as an errno
+ * (that would blame our side): it reads as a bad message, in ward_rpc_call's
+ * result, in last_error and in the closures' last_error. Every case runs; the
+ * failures are listed together. */
 static int odd_failures;
 
 #define ODD_CHECK(e, name, odd)                                                                    \
@@ -744,15 +740,15 @@ static void expect_sane_status(enum fake_mode mode, int32_t odd, const char *nam
         ProtobufCMessage *out = NULL;
 
         int s = ward_rpc_call(c, 0, &op.base, 5 * TU_SEC, &out);
-        ODD_CHECK(s > 0, name, odd);
+        ODD_CHECK(s == -WARD_E_BAD_MESSAGE, name, odd);
         ODD_CHECK(out == NULL, name, odd);
-        ODD_CHECK(ward_rpc_client_last_status(c) > 0, name, odd);
+        ODD_CHECK(ward_rpc_client_last_error(c) == -WARD_E_BAD_MESSAGE, name, odd);
 
         struct any_box b = {.c = c};
         calc__calculator__add(ward_rpc_client_service(c), &op, (Calc__Result_Closure)on_any, &b);
         ASSERT_EQ(b.calls, 1);
         ODD_CHECK(!b.got, name, odd);
-        ODD_CHECK(b.status > 0, name, odd);
+        ODD_CHECK(b.status == -WARD_E_BAD_MESSAGE, name, odd);
 
         ward_loop *loop;
         ASSERT_OK(ward_loop_new(&loop));
@@ -762,7 +758,7 @@ static void expect_sane_status(enum fake_mode mode, int32_t odd, const char *nam
         calc__calculator__add(ward_rpc_client_service(c), &op, (Calc__Result_Closure)on_any, &b);
         rt_drive_until(loop, &done, 1, 5000);
         ODD_CHECK(!b.got, name, odd);
-        ODD_CHECK(b.status > 0, name, odd);
+        ODD_CHECK(b.status == -WARD_E_BAD_MESSAGE, name, odd);
 
         rt_disconnect(conn, c);
         ward_loop_free(loop);

@@ -157,7 +157,7 @@ TEST(chain_sync)
         for (int i = 0; i < 20; i++) {
                 Relay__Pair p = pair(i, 2 * i + 7, calc_addr);
                 ProtobufCMessage *out = NULL;
-                RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+                RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), 0);
                 Relay__Sum *s = (Relay__Sum *)out;
                 ASSERT_EQ(s->value, 3 * i + 7);
                 ASSERT_EQ(s->relay_pid, b_pid);
@@ -219,22 +219,22 @@ TEST(chain_inner_failure)
         ProtobufCMessage *out = NULL;
 
         Relay__Pair p = pair(1, 2, nobody);
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), WARD_RPC_HANDLER_ERROR);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), -WARD_E_HANDLER_ERROR);
         ASSERT_TRUE(out == NULL);
 
         p = pair(1, 6, calc_addr);
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Relay__Sum *)out)->value, 7);
         protobuf_c_message_free_unpacked(out, NULL);
 
         tu_kill(c_pid); /* B's connection to C breaks */
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), WARD_RPC_HANDLER_ERROR);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), -WARD_E_HANDLER_ERROR);
 
         /* a new C at another address: B serves again */
         char calc2[108];
         pid_t c2_pid = rt_start_one(calc2, sizeof(calc2), "fchain-calc2", &calc_service.base);
         p = pair(1, 6, calc2);
-        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), WARD_RPC_OK);
+        RT_EXPECT_STATUS(ward_rpc_call(c, 0, &p.base, 5 * TU_SEC, &out), 0);
         ASSERT_EQ(((Relay__Sum *)out)->value, 7);
         protobuf_c_message_free_unpacked(out, NULL);
 

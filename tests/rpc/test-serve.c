@@ -57,7 +57,7 @@ TEST(loaded_calc_answers)
         op.a = 40;
         op.b = 2;
         ProtobufCMessage *out = NULL;
-        ASSERT_EQ(ward_rpc_call(c, 0, &op.base, SECOND, &out), WARD_RPC_OK);
+        ASSERT_EQ(ward_rpc_call(c, 0, &op.base, SECOND, &out), 0);
         ASSERT_EQ(((Calc__Result *)out)->value, 42);
         protobuf_c_message_free_unpacked(out, NULL);
         ward_rpc_client_free(c);
@@ -130,9 +130,9 @@ TEST(a_hostile_request_costs_its_call_not_the_host)
         ward_ipc_conn *conn = connect_retry(addr);
         ward_rpc_client *c;
         ASSERT_OK(ward_rpc_client_new(conn, &calc__calculator__descriptor, &c));
-        ASSERT_EQ(call_op(c, 1, INT64_MIN, -1, &v), WARD_RPC_HANDLER_ERROR);
-        ASSERT_EQ(call_op(c, 0, INT64_MAX, 1, &v), WARD_RPC_HANDLER_ERROR);
-        ASSERT_EQ(call_op(c, 1, -9, 3, &v), WARD_RPC_OK);
+        ASSERT_EQ(call_op(c, 1, INT64_MIN, -1, &v), -WARD_E_HANDLER_ERROR);
+        ASSERT_EQ(call_op(c, 0, INT64_MAX, 1, &v), -WARD_E_HANDLER_ERROR);
+        ASSERT_EQ(call_op(c, 1, -9, 3, &v), 0);
         ASSERT_EQ(v, -3);
         ASSERT_EQ(waitpid(pid, NULL, WNOHANG), 0); /* still running */
         ward_rpc_client_free(c);

@@ -30,7 +30,7 @@ static struct results exercise(ward_rpc_client *c)
         op.a = 84;
         op.b = 2;
         calc__calculator__add(ward_rpc_client_service(c), &op, on_result, &r.sum);
-        ASSERT_EQ(ward_rpc_call(c, 1, &op.base, SECOND, &out), WARD_RPC_OK);
+        ASSERT_EQ(ward_rpc_call(c, 1, &op.base, SECOND, &out), 0);
         r.quotient = ((Calc__Result *)out)->value;
         protobuf_c_message_free_unpacked(out, NULL);
         op.b = 0;
@@ -80,10 +80,10 @@ TEST(local_and_remote_agree)
         ASSERT_EQ(l.sum, r.sum);
         ASSERT_EQ(l.quotient, 42);
         ASSERT_EQ(l.quotient, r.quotient);
-        ASSERT_EQ(l.div0_status, WARD_RPC_HANDLER_ERROR);
+        ASSERT_EQ(l.div0_status, -WARD_E_HANDLER_ERROR);
         ASSERT_EQ(l.div0_status, r.div0_status);
-        ASSERT_EQ(l.echo_status, WARD_RPC_OK);
-        ASSERT_EQ(r.echo_status, WARD_RPC_OK);
+        ASSERT_EQ(l.echo_status, 0);
+        ASSERT_EQ(r.echo_status, 0);
         ASSERT_TRUE(l.echo_ok);
         ASSERT_TRUE(r.echo_ok);
 

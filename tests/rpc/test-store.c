@@ -18,7 +18,7 @@ static int put(ward_rpc_client *c, const char *key, const char *value, unsigned 
         item.value.data = (uint8_t *)value;
         item.value.len = strlen(value);
         int s = ward_rpc_call(c, 0 /* Put */, &item.base, SECOND, &out);
-        if (s == WARD_RPC_OK && ret_count) {
+        if (s == 0 && ret_count) {
                 *ret_count = ((Store__Ack *)out)->count;
         }
         protobuf_c_message_free_unpacked(out, NULL);
@@ -32,7 +32,7 @@ static int get(ward_rpc_client *c, const char *key, char *buf, size_t size)
         ProtobufCMessage *out = NULL;
         k.key = (char *)key;
         int s = ward_rpc_call(c, 1 /* Get */, &k.base, SECOND, &out);
-        if (s == WARD_RPC_OK) {
+        if (s == 0) {
                 const Store__Item *item = (const Store__Item *)out;
                 ASSERT_STREQ(item->key, key);
                 ASSERT_TRUE(item->value.len < size);
@@ -53,7 +53,7 @@ static int sum(ward_rpc_client *c, const char *a, const char *b, int64_t *ret)
         p.a = (char *)a;
         p.b = (char *)b;
         int s = ward_rpc_call(c, 2 /* Sum */, &p.base, SECOND, &out);
-        if (s == WARD_RPC_OK) {
+        if (s == 0) {
                 *ret = ((Store__Number *)out)->value;
         }
         protobuf_c_message_free_unpacked(out, NULL);
@@ -65,34 +65,34 @@ static void exercise(ward_rpc_client *c)
 {
         char buf[64], key[32];
         unsigned count = 0;
-        RT_EXPECT_STATUS(put(c, "a", "1", &count), WARD_RPC_OK);
+        RT_EXPECT_STATUS(put(c, "a", "1", &count), 0);
         ASSERT_EQ(count, 1);
-        RT_EXPECT_STATUS(put(c, "b", "hello", &count), WARD_RPC_OK);
+        RT_EXPECT_STATUS(put(c, "b", "hello", &count), 0);
         ASSERT_EQ(count, 2);
-        RT_EXPECT_STATUS(put(c, "a", "22", &count), WARD_RPC_OK); /* replaced, not added */
+        RT_EXPECT_STATUS(put(c, "a", "22", &count), 0); /* replaced, not added */
         ASSERT_EQ(count, 2);
-        RT_EXPECT_STATUS(put(c, "empty", "", &count), WARD_RPC_OK);
-        RT_EXPECT_STATUS(get(c, "a", buf, sizeof(buf)), WARD_RPC_OK);
+        RT_EXPECT_STATUS(put(c, "empty", "", &count), 0);
+        RT_EXPECT_STATUS(get(c, "a", buf, sizeof(buf)), 0);
         ASSERT_STREQ(buf, "22");
-        RT_EXPECT_STATUS(get(c, "b", buf, sizeof(buf)), WARD_RPC_OK);
+        RT_EXPECT_STATUS(get(c, "b", buf, sizeof(buf)), 0);
         ASSERT_STREQ(buf, "hello");
-        RT_EXPECT_STATUS(get(c, "empty", buf, sizeof(buf)), WARD_RPC_OK);
+        RT_EXPECT_STATUS(get(c, "empty", buf, sizeof(buf)), 0);
         ASSERT_STREQ(buf, "");
-        RT_EXPECT_STATUS(get(c, "missing", buf, sizeof(buf)), WARD_RPC_HANDLER_ERROR);
+        RT_EXPECT_STATUS(get(c, "missing", buf, sizeof(buf)), -WARD_E_HANDLER_ERROR);
 
         for (unsigned i = count; i < STORE_MAX_KEYS; i++) {
                 snprintf(key, sizeof(key), "fill-%u", i);
-                RT_EXPECT_STATUS(put(c, key, key, &count), WARD_RPC_OK);
+                RT_EXPECT_STATUS(put(c, key, key, &count), 0);
         }
         ASSERT_EQ(count, STORE_MAX_KEYS);
-        RT_EXPECT_STATUS(put(c, "one-too-many", "x", NULL), WARD_RPC_HANDLER_ERROR);
-        RT_EXPECT_STATUS(get(c, "one-too-many", buf, sizeof(buf)), WARD_RPC_HANDLER_ERROR);
-        RT_EXPECT_STATUS(put(c, "b", "still room to replace", &count), WARD_RPC_OK);
+        RT_EXPECT_STATUS(put(c, "one-too-many", "x", NULL), -WARD_E_HANDLER_ERROR);
+        RT_EXPECT_STATUS(get(c, "one-too-many", buf, sizeof(buf)), -WARD_E_HANDLER_ERROR);
+        RT_EXPECT_STATUS(put(c, "b", "still room to replace", &count), 0);
         ASSERT_EQ(count, STORE_MAX_KEYS);
-        RT_EXPECT_STATUS(get(c, "b", buf, sizeof(buf)), WARD_RPC_OK);
+        RT_EXPECT_STATUS(get(c, "b", buf, sizeof(buf)), 0);
         ASSERT_STREQ(buf, "still room to replace");
         snprintf(key, sizeof(key), "fill-%u", STORE_MAX_KEYS - 1);
-        RT_EXPECT_STATUS(get(c, key, buf, sizeof(buf)), WARD_RPC_OK);
+        RT_EXPECT_STATUS(get(c, key, buf, sizeof(buf)), 0);
         ASSERT_STREQ(buf, key);
 }
 
@@ -137,15 +137,15 @@ TEST(sum_in_process)
         ASSERT_OK(ward_rpc_server_add(srv, &store_service.base));
         ASSERT_OK(ward_rpc_client_open(addr, &calc__calculator__descriptor, NULL, &calc));
         ASSERT_OK(ward_rpc_client_open(addr, &store__store__descriptor, NULL, &store));
-        RT_EXPECT_STATUS(put(store, "x", "40", NULL), WARD_RPC_OK);
-        RT_EXPECT_STATUS(put(store, "y", "-2", NULL), WARD_RPC_OK);
-        RT_EXPECT_STATUS(put(store, "z", "forty", NULL), WARD_RPC_OK);
-        RT_EXPECT_STATUS(sum(store, "x", "y", &v), WARD_RPC_HANDLER_ERROR); /* no calculator */
+        RT_EXPECT_STATUS(put(store, "x", "40", NULL), 0);
+        RT_EXPECT_STATUS(put(store, "y", "-2", NULL), 0);
+        RT_EXPECT_STATUS(put(store, "z", "forty", NULL), 0);
+        RT_EXPECT_STATUS(sum(store, "x", "y", &v), -WARD_E_HANDLER_ERROR); /* no calculator */
         store_service_set_calculator(calc);
-        RT_EXPECT_STATUS(sum(store, "x", "y", &v), WARD_RPC_OK);
+        RT_EXPECT_STATUS(sum(store, "x", "y", &v), 0);
         ASSERT_EQ(v, 38);
-        RT_EXPECT_STATUS(sum(store, "x", "z", &v), WARD_RPC_HANDLER_ERROR); /* not a number */
-        RT_EXPECT_STATUS(sum(store, "x", "nope", &v), WARD_RPC_HANDLER_ERROR);
+        RT_EXPECT_STATUS(sum(store, "x", "z", &v), -WARD_E_HANDLER_ERROR); /* not a number */
+        RT_EXPECT_STATUS(sum(store, "x", "nope", &v), -WARD_E_HANDLER_ERROR);
         ASSERT_EQ(ward_ipc_server_count(ward_rpc_server_ipc(srv)), 0);
         store_service_set_calculator(NULL);
         ward_rpc_client_free(store);
@@ -188,8 +188,8 @@ static ward_rpc_client *open_retry(const char *addr, const ProtobufCServiceDescr
 static int serve_sum(const char *addr, int64_t *ret)
 {
         ward_rpc_client *c = open_retry(addr, &store__store__descriptor);
-        RT_EXPECT_STATUS(put(c, "x", "40", NULL), WARD_RPC_OK);
-        RT_EXPECT_STATUS(put(c, "y", "2", NULL), WARD_RPC_OK);
+        RT_EXPECT_STATUS(put(c, "x", "40", NULL), 0);
+        RT_EXPECT_STATUS(put(c, "y", "2", NULL), 0);
         int s = sum(c, "x", "y", ret);
         ward_rpc_client_free(c);
         return s;
@@ -216,10 +216,10 @@ TEST(ward_serve_sum_is_shortcircuited)
         pid_t p_both = start_program(argv_both);
         pid_t p_alone = start_program(argv_alone);
         /* libstore.so loaded after libcalc.so: Sum reaches the Calculator in process */
-        RT_EXPECT_STATUS(serve_sum(both, &v), WARD_RPC_OK);
+        RT_EXPECT_STATUS(serve_sum(both, &v), 0);
         ASSERT_EQ(v, 42);
         /* no libcalc.so: Put and Get work, Sum fails */
-        RT_EXPECT_STATUS(serve_sum(alone, &v), WARD_RPC_HANDLER_ERROR);
+        RT_EXPECT_STATUS(serve_sum(alone, &v), -WARD_E_HANDLER_ERROR);
         rt_server_stop(p_both);
         rt_server_stop(p_alone);
 }
@@ -235,9 +235,9 @@ TEST(store_server_standalone)
         char *argv_without[] = {WARD_BIN_DIR "/store-server", without, NULL};
         pid_t p_with = start_program(argv_with);
         pid_t p_without = start_program(argv_without);
-        RT_EXPECT_STATUS(serve_sum(with, &v), WARD_RPC_OK); /* over a socket to p_calc */
+        RT_EXPECT_STATUS(serve_sum(with, &v), 0); /* over a socket to p_calc */
         ASSERT_EQ(v, 42);
-        RT_EXPECT_STATUS(serve_sum(without, &v), WARD_RPC_HANDLER_ERROR);
+        RT_EXPECT_STATUS(serve_sum(without, &v), -WARD_E_HANDLER_ERROR);
         rt_server_stop(p_with);
         rt_server_stop(p_without);
         rt_server_stop(p_calc);

@@ -144,16 +144,16 @@ static int call_and_print(ward_ipc_conn *conn, const Ward__Reflect__Description 
         uint8_t *reply = NULL;
         size_t reply_len = 0;
         char *json = NULL, err[512];
-        int status = ward_rpc_call_bytes(conn, t->service->name, t->service->schema_hash, t->index,
-                                         t->method->one_way, req, req_len, o->timeout_ns, &reply,
-                                         &reply_len);
-        if (status != WARD_RPC_OK) {
+        int r = ward_rpc_call_bytes(conn, t->service->name, t->service->schema_hash, t->index,
+                                    t->method->one_way, req, req_len, o->timeout_ns, &reply,
+                                    &reply_len);
+        if (r < 0) {
                 fprintf(stderr, "ward call: %s.%s: %s\n", t->service->name, t->method->name,
-                        status < 0 ? ward_strerror(status) : ward_rpc_status_name(status));
+                        ward_strerror(r));
                 return -1;
         }
-        int r = ward_rpc_pb_to_json(d, t->method->output, reply, reply_len, o->flags, &json, err,
-                                    sizeof(err));
+        r = ward_rpc_pb_to_json(d, t->method->output, reply, reply_len, o->flags, &json, err,
+                                sizeof(err));
         free(reply);
         if (r < 0) {
                 fprintf(stderr, "ward call: reply of %s.%s: %s\n", t->service->name,
@@ -181,11 +181,10 @@ int cmd_call(int argc, char **argv)
                 fprintf(stderr, "ward call: %s: %s\n", o.address, ward_strerror(r));
                 return 1;
         }
-        int status = ward_rpc_describe(conn, o.timeout_ns, &d);
+        r = ward_rpc_describe(conn, o.timeout_ns, &d);
         int rc = 1;
-        if (status != WARD_RPC_OK) {
-                fprintf(stderr, "ward call: %s: reflection: %s\n", o.address,
-                        status < 0 ? ward_strerror(status) : ward_rpc_status_name(status));
+        if (r < 0) {
+                fprintf(stderr, "ward call: %s: reflection: %s\n", o.address, ward_strerror(r));
         } else if (find_target(d, o.method, &t) < 0 ||
                    encode_request(d, &t, o.json, &req, &req_len) < 0) {
                 rc = 2;

@@ -54,11 +54,10 @@ int cmd_list(int argc, char **argv)
                 fprintf(stderr, "ward list: %s: %s\n", argv[1], ward_strerror(r));
                 return 1;
         }
-        int status = ward_rpc_describe(conn, TIMEOUT_NS, &d);
+        r = ward_rpc_describe(conn, TIMEOUT_NS, &d);
         ward_ipc_conn_close(conn);
-        if (status != WARD_RPC_OK) {
-                fprintf(stderr, "ward list: %s: %s\n", argv[1],
-                        status < 0 ? ward_strerror(status) : ward_rpc_status_name(status));
+        if (r < 0) {
+                fprintf(stderr, "ward list: %s: %s\n", argv[1], ward_strerror(r));
                 return 1;
         }
         for (size_t i = 0; i < d->n_services; i++) {

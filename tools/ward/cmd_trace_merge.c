@@ -44,7 +44,7 @@ int cmd_trace_merge(int argc, char **argv)
                 fprintf(stderr, "ward trace merge: no trace file could be read\n");
                 return 1;
         }
-        FILE *out = out_path ? fopen(out_path, "w") : stdout;
+        FILE *out = out_path ? fopen(out_path, "we") : stdout;
         int r = 0;
         if (!out) {
                 perror(out_path);

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/procstat.h"
 #include "lock/glibc.h"
 #include <ward/lock-inspect.h>
 
@@ -50,15 +51,12 @@ static int is_thread(const struct ward_lock_scan *s, int tid)
 static int read_task(int pid, struct ward_lock_thread *t, long *nr, uint64_t *arg0)
 {
         char path[96], buf[512];
-        snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, t->tid);
-        char *open_paren, *close_paren; /* "tid (comm) S ...": comm may hold ')' too */
-        if (read_small(path, buf, sizeof(buf)) > 0 && (open_paren = strchr(buf, '(')) &&
-            (close_paren = strrchr(buf, ')')) && close_paren > open_paren) {
-                size_t n = (size_t)(close_paren - open_paren - 1);
-                n = n < sizeof(t->name) - 1 ? n : sizeof(t->name) - 1;
-                memcpy(t->name, open_paren + 1, n);
+        struct ward__proc_statline st;
+        if (ward__proc_stat_read(pid, t->tid, &st) == 0) {
+                size_t n = strnlen(st.comm, sizeof(t->name) - 1); /* a comm is 15 bytes at most */
+                memcpy(t->name, st.comm, n);
                 t->name[n] = '\0';
-                t->state = close_paren[1] == ' ' ? close_paren[2] : '?';
+                t->state = st.state;
         }
         snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, t->tid);
         int r = read_small(path, buf, sizeof(buf));

@@ -37,7 +37,7 @@ struct ctf {
 
 static void read_line(const char *path, char *out, size_t size)
 {
-        FILE *f = fopen(path, "r");
+        FILE *f = fopen(path, "re");
         out[0] = '\0';
         if (f && fgets(out, (int)size, f)) {
                 out[strcspn(out, "\n")] = '\0';
@@ -68,7 +68,7 @@ static int write_metadata(struct ctf *c, int64_t offset_ns, uint32_t pid)
         snprintf(path, sizeof(path), "%s/metadata", c->dir);
         read_line("/proc/sys/kernel/random/uuid", uuid, sizeof(uuid));
         uuid_bytes(uuid, c->uuid);
-        FILE *f = fopen(path, "w");
+        FILE *f = fopen(path, "we");
         if (!f) {
                 return -errno;
         }
@@ -128,7 +128,7 @@ static struct stream *stream_of(struct ctf *c, uint32_t pid, uint32_t tid)
         }
         char path[4096];
         snprintf(path, sizeof(path), "%s/stream_%" PRIu32 "_%" PRIu32, c->dir, pid, tid);
-        FILE *f = fopen(path, "wb");
+        FILE *f = fopen(path, "wbe");
         if (!f) {
                 return NULL;
         }

@@ -158,7 +158,9 @@ static int by_time(const void *a, const void *b)
 static long batch_emit(struct batch *b, ward_trace_line_fn *fn, void *arg)
 {
         long n = b->failed || b->lines.failed ? -ENOMEM : (long)b->n;
-        qsort(b->ev, b->n, sizeof(*b->ev), by_time);
+        if (b->n) { /* an empty batch has no array: qsort(NULL, 0) is undefined */
+                qsort(b->ev, b->n, sizeof(*b->ev), by_time);
+        }
         for (size_t i = 0; n >= 0 && i < b->n; i++) {
                 fn(arg, b->ev[i].ns, (const char *)b->lines.p + b->ev[i].off, b->ev[i].len);
         }
