@@ -6,6 +6,7 @@
 #define WARD_INSPECT_H
 
 #include <ward/lock-inspect.h>
+#include <ward/spawn.h>
 #include <ward/stack.h>
 #include <ward/trace-read.h>
 
