@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -163,6 +164,113 @@ int ward__proc_children(int pid, int **ret)
 int ward__proc_descendants(int pid, int **ret)
 {
         return pid > 0 ? collect(pid, 1, ret) : -EINVAL;
+}
+
+struct collected {
+        struct ward__pstat *v;
+        size_t n, cap;
+};
+
+static int collected_has(const struct collected *c, int pid)
+{
+        for (size_t i = 0; i < c->n; i++) { /* small trees: a list will do */
+                if (c->v[i].pid == pid) {
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* take: stat of pid into c (if it exists and is not there yet) */
+static int take(struct collected *c, int pid)
+{
+        if (collected_has(c, pid)) {
+                return 0;
+        }
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? 2 * c->cap : 32;
+                struct ward__pstat *v = realloc(c->v, cap * sizeof(*v));
+                if (!v) {
+                        return -ENOMEM;
+                }
+                c->v = v;
+                c->cap = cap;
+        }
+        if (ward__pstat_read(pid, &c->v[c->n]) == 0) {
+                c->n++;
+        }
+        return 0;
+}
+
+/* children_of: add the children of c->v[i] (every thread's) */
+static int children_of(struct collected *c, size_t i)
+{
+        char path[64];
+        int pid = c->v[i].pid, threads = c->v[i].threads, r = 0;
+        int *kids;
+        if (threads <= 1) {
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+                int n = ward__read_pids(path, &kids);
+                for (int k = 0; k < n && r == 0; k++) {
+                        r = take(c, kids[k]);
+                }
+                free(kids);
+                return n == -ENOMEM ? n : r;
+        }
+        snprintf(path, sizeof(path), "/proc/%d/task", pid);
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && r == 0 && (e = readdir(d))) {
+                int tid = dir_pid(e->d_name);
+                if (!tid) {
+                        continue;
+                }
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, tid);
+                int n = ward__read_pids(path, &kids);
+                for (int k = 0; k < n && r == 0; k++) {
+                        r = take(c, kids[k]);
+                }
+                free(kids);
+                r = n == -ENOMEM ? n : r;
+        }
+        if (d) {
+                closedir(d);
+        }
+        return r;
+}
+
+int ward__proc_scan_tree(const int *roots, size_t n_roots, struct ward__pstat **ret, size_t *n)
+{
+        static int have_children = -1; /* a kernel knows it or not: once is enough */
+        struct collected c = {0};
+        int r = 0;
+        *ret = NULL;
+        *n = 0;
+        if (have_children < 0) {
+                char path[64];
+                int self = (int)getpid();
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/children", self, self);
+                have_children = access(path, R_OK) == 0;
+        }
+        if (!have_children) {
+                return -EOPNOTSUPP;
+        }
+        for (size_t i = 0; i < n_roots && r == 0; i++) {
+                r = take(&c, roots[i]);
+        }
+        for (size_t i = 0; i < c.n && r == 0; i++) { /* c grows as children are found */
+                r = children_of(&c, i);
+        }
+        if (r < 0) {
+                free(c.v);
+                return r;
+        }
+        if (c.n > 1) {
+                qsort(c.v, c.n, sizeof(*c.v), by_pid);
+        }
+        *ret = c.v;
+        *n = c.n;
+        return (int)c.n;
 }
 
 int ward__parse_pids(const char *buf, size_t n, int *out, size_t cap)

@@ -33,6 +33,13 @@ int ward__proc_descendants(int pid, int **ret);
 size_t ward__proc_tree_of(const struct ward__pstat *v, size_t n, const int *roots, size_t n_roots,
                           size_t *out);
 
+/* ward__proc_scan_tree: like ward__proc_scan, but only of the processes
+ * roots[0..n_roots) and their descendants, found through the children files
+ * of /proc/PID/task/TID (no walk over every process). Roots that do not
+ * exist are left out. Returns the count, -EOPNOTSUPP (a kernel without
+ * CONFIG_PROC_CHILDREN: use ward__proc_scan), -ENOMEM. */
+int ward__proc_scan_tree(const int *roots, size_t n_roots, struct ward__pstat **ret, size_t *n);
+
 /* ward__parse_pids: decimal pids separated by white space (cgroup.procs,
  * the children file), n bytes of buf. Stores up to cap of them in out and
  * returns how many there are, or -EPROTO (anything else, or a pid out of
