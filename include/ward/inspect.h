@@ -9,5 +9,6 @@
 #include <ward/spawn.h>
 #include <ward/stack.h>
 #include <ward/trace-read.h>
+#include <ward/watch.h>
 
 #endif
