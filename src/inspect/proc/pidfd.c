@@ -114,7 +114,8 @@ int ward__pidfd_reap(int pidfd, int *status)
         return 1;
 }
 
-int ward__pidfd_exit_status(int pidfd, int pid, uint64_t start, int *status)
+/* exit_info: what the kernel kept of an exited (and reaped) process */
+static int exit_info(int pidfd, int *status)
 {
         struct proc_pidfd_info info;
         memset(&info, 0, sizeof(info));
@@ -122,6 +123,14 @@ int ward__pidfd_exit_status(int pidfd, int pid, uint64_t start, int *status)
         if (pidfd >= 0 && ioctl(pidfd, PROC_PIDFD_GET_INFO, &info) == 0 &&
             (info.mask & PROC_PIDFD_INFO_EXIT)) {
                 *status = info.exit_code;
+                return 0;
+        }
+        return -ENODATA;
+}
+
+int ward__pidfd_exit_status(int pidfd, int pid, uint64_t start, int *status)
+{
+        if (exit_info(pidfd, status) == 0) {
                 return 0;
         }
         /* still a zombie: its stat says, when we may read it (the kernel
@@ -139,5 +148,5 @@ int ward__pidfd_exit_status(int pidfd, int pid, uint64_t start, int *status)
                         return 0;
                 }
         }
-        return -ENODATA;
+        return exit_info(pidfd, status); /* reaped between the two looks */
 }

@@ -131,5 +131,7 @@ uint64_t ward__pstat_exec_sig(const struct ward__pstat *s)
         uint64_t h = s->startcode * 0x9e3779b97f4a7c15ull;
         h ^= s->startstack + 0x7f4a7c159e3779b9ull + (h << 6) + (h >> 2);
         h ^= s->arg_start + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-        return s->startcode || s->startstack || s->arg_start ? h : 0;
+        /* all three, or it is hidden or half-way through an exec (the kernel
+         * fills them in one after the other): unknown */
+        return s->startcode && s->startstack && s->arg_start ? h : 0;
 }

@@ -35,7 +35,8 @@ int ward__pstat_parse(const char *buf, size_t n, struct ward__pstat *ret);
 int ward__pstat_read(int pid, struct ward__pstat *ret);
 
 /* ward__pstat_exec_sig: a number that changes when the process execs (from
- * the addresses above); 0 when they are hidden. */
+ * the addresses above); 0 when they are hidden, or not all set yet (read
+ * during an exec). */
 uint64_t ward__pstat_exec_sig(const struct ward__pstat *s);
 
 #endif

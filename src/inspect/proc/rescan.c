@@ -13,23 +13,57 @@
 
 struct queue {
         struct ward_watch_event *v;
+        uint64_t *start; /* of each event's process (exits: to order them) */
         size_t n, cap;
         int failed;
 };
 
-static void push(struct queue *q, const struct ward_watch_event *ev)
+static void push_start(struct queue *q, const struct ward_watch_event *ev, uint64_t start)
 {
         if (q->n == q->cap) {
                 size_t cap = q->cap ? 2 * q->cap : 32;
                 struct ward_watch_event *v = realloc(q->v, cap * sizeof(*v));
-                if (!v) {
+                uint64_t *st = v ? realloc(q->start, cap * sizeof(*st)) : NULL;
+                if (v) {
+                        q->v = v;
+                }
+                if (!v || !st) {
                         q->failed = 1;
                         return;
                 }
-                q->v = v;
+                q->start = st;
                 q->cap = cap;
         }
+        q->start[q->n] = start;
         q->v[q->n++] = *ev;
+}
+
+static void push(struct queue *q, const struct ward_watch_event *ev)
+{
+        push_start(q, ev, 0);
+}
+
+static void queue_free(struct queue *q)
+{
+        free(q->v);
+        free(q->start);
+}
+
+/* newest_first: the children's exits before their parents' (a parent
+ * started before its children) */
+static void newest_first(struct queue *q)
+{
+        for (size_t i = 1; i < q->n; i++) {
+                struct ward_watch_event ev = q->v[i];
+                uint64_t start = q->start[i];
+                size_t k = i;
+                for (; k > 0 && q->start[k - 1] < start; k--) {
+                        q->v[k] = q->v[k - 1];
+                        q->start[k] = q->start[k - 1];
+                }
+                q->v[k] = ev;
+                q->start[k] = start;
+        }
 }
 
 static int by_pid(const void *key, const void *elem)
@@ -89,7 +123,7 @@ static int known(struct ward_watch *w, const struct ward__pstat *v, size_t n, ui
                                                     &ev.status) < 0) {
                                 ev.status = -1;
                         }
-                        push(exits, &ev);
+                        push_start(exits, &ev, e->start);
                         (*gone)[(*n_gone)++] = e;
                         continue;
                 }
@@ -229,10 +263,33 @@ int ward__watch_rescan(struct ward_watch *w, uint32_t flags, int silent)
                 r = -ENOMEM;
         }
         if (r == 0 && !silent) {
-                r = deliver(w, &forks) || deliver(w, &changes) || deliver(w, &exits);
+                /* when is not known: the likely order. A process that ended
+                 * was gone before what is new started (a script's commands),
+                 * unless it is the parent of something new. */
+                struct queue early = {0};
+                size_t late = 0;
+                newest_first(&exits);
+                for (size_t i = 0; i < exits.n; i++) {
+                        int parent = 0;
+                        for (size_t k = 0; k < forks.n && !parent; k++) {
+                                parent = forks.v[k].kind == WARD_WATCH_FORK &&
+                                         forks.v[k].ppid == exits.v[i].pid;
+                        }
+                        if (parent) {
+                                exits.start[late] = exits.start[i];
+                                exits.v[late++] = exits.v[i];
+                        } else {
+                                push(&early, &exits.v[i]);
+                        }
+                }
+                exits.n = late;
+                r = early.failed ? -ENOMEM
+                                 : deliver(w, &early) || deliver(w, &changes) ||
+                                       deliver(w, &forks) || deliver(w, &exits);
+                queue_free(&early);
         }
-        free(forks.v);
-        free(changes.v);
-        free(exits.v);
+        queue_free(&forks);
+        queue_free(&changes);
+        queue_free(&exits);
         return r;
 }
