@@ -17,6 +17,7 @@
 
 #include "core/pid.h"
 #include "inspect/proc/cgroup.h"
+#include "inspect/proc/pidfd.h"
 #include "inspect/proc/scan.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -238,10 +239,27 @@ int ward__cgroup_wait_empty(const char *leaf, uint64_t timeout_ns)
         return r;
 }
 
+/* in_leaf: is process pid (now) in rel (the leaf's path in the hierarchy)
+ * or below it? */
+static int in_leaf(int pid, const char *rel)
+{
+        char path[64], text[4096], own[PATH_MAX];
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+        ssize_t n = read_small(path, text, sizeof(text));
+        size_t len = strlen(rel);
+        return n > 0 && ward__cgroup_parse_self(text, (size_t)n, own, sizeof(own)) == 0 &&
+               strncmp(own, rel, len) == 0 && (own[len] == '\0' || own[len] == '/');
+}
+
 int ward__cgroup_signal(const char *leaf, int sig)
 {
         char path[PATH_MAX];
         int *pids, count = 0;
+        const char *mount = unified_mount();
+        size_t mlen = mount ? strlen(mount) : 0;
+        if (!mount || strncmp(leaf, mount, mlen) != 0 || leaf[mlen] != '/') {
+                return -ENOENT;
+        }
         if (snprintf(path, sizeof(path), "%s/cgroup.procs", leaf) >= (int)sizeof(path)) {
                 return -ENAMETOOLONG;
         }
@@ -250,9 +268,17 @@ int ward__cgroup_signal(const char *leaf, int sig)
                 return n;
         }
         for (int i = 0; i < n; i++) {
-                /* a pid in cgroup.procs is a live member now: it cannot be
-                 * reused while it is listed */
-                count += kill(pids[i], sig) == 0;
+                /* a member listed a moment ago may have ended since, and its
+                 * pid gone to someone else: hold it by a pidfd, then check it
+                 * is still one of ours */
+                int fd = ward__pidfd_open(pids[i]);
+                if (fd < 0) {
+                        continue;
+                }
+                if (in_leaf(pids[i], leaf + mlen)) {
+                        count += ward__pidfd_signal(fd, sig) == 0;
+                }
+                close(fd);
         }
         free(pids);
         return count;
