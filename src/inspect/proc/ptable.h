@@ -13,7 +13,7 @@ struct ward__pentry {
         uint64_t start; /* /proc start time (clock ticks), 0 unknown */
         uint64_t sig;   /* ward__pstat_exec_sig, 0 unknown */
         char comm[16];
-        unsigned gen; /* the last rescan that saw it */
+        unsigned gen; /* the last rescan that saw it; 0: none yet */
         int root;     /* given by the caller */
         int pidfd;    /* pidfd back-end: its pidfd, else -1 */
         struct ward_source *src;

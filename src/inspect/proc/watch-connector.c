@@ -159,6 +159,9 @@ static int on_event(void *arg, const struct ward__cn_event *ev)
                         memcpy(s.comm, parent->comm, sizeof(s.comm));
                 }
                 if ((e = ward__ptable_get(&w->tab, ev->pid))) {
+                        if (e->gen) {
+                                return 0; /* a rescan found it (and told) already */
+                        }
                         ward__watch_entry_drop(w, e); /* a pid that ended unseen */
                 }
                 ward__watch_entry_new(w, &s);
