@@ -250,6 +250,12 @@ int ward__watch_rescan(struct ward_watch *w, uint32_t flags, int silent)
         uint64_t ns = ward_now_ns();
         w->gen++;
         r = known(w, v, n, flags, ns, &changes, &exits, &gone, &n_gone, &cap_gone);
+        /* out before the new ones come in: a pid that ended may be a new
+         * process's already */
+        for (size_t i = 0; i < n_gone; i++) {
+                ward__watch_entry_drop(w, gone[i]);
+        }
+        n_gone = 0;
         if (r == 0) {
                 r = new_ones(w, v, n, flags, ns, silent, &forks, &gone, &n_gone, &cap_gone);
         }
