@@ -6,7 +6,10 @@
 #define WARD_INSPECT_H
 
 #include <ward/lock-inspect.h>
+#include <ward/proc.h>
+#include <ward/spawn.h>
 #include <ward/stack.h>
 #include <ward/trace-read.h>
+#include <ward/watch.h>
 
 #endif

@@ -24,6 +24,9 @@ int cmd_trace_tail(int argc, char **argv);
 int cmd_trace_merge(int argc, char **argv);
 int cmd_trace_level(int argc, char **argv);
 int cmd_trace_recover(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_nice(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 /* exec_sibling: exec prog (a program of ward's: next to this binary, or in
  * ../libexec/ward) with argv. Returns only on failure: -errno, with what was

@@ -7,7 +7,8 @@
 const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
-    {"bench", "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc [options] [--json]",
+    {"bench",
+     "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch [options] [--json]",
      cmd_bench},
     {"call", "call a method with JSON: ward call ADDRESS pkg.Service.Method '{...}'", cmd_call},
     {"trace", "traces: ward trace merge|tail|level|recover ...", cmd_trace},
@@ -20,6 +21,13 @@ const struct ward_command ward_commands[] = {
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
+    {"stop", "end a process (and its tree): ward stop PID [--grace 5s] [--tree] [--json]",
+     cmd_stop},
+    {"nice", "show or set a process's nice value: ward nice PID [N] [--json]", cmd_nice},
+    {"watch",
+     "process events as they happen: ward watch [--exec] [--pid PID]... "
+     "[--backend connector|pidfd|proc] [--json]",
+     cmd_watch},
     {NULL, NULL, NULL},
 };
 

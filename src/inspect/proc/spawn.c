@@ -1,0 +1,389 @@
+/* ward_proc_spawn: clone3 with CLONE_PIDFD (and CLONE_INTO_CGROUP), then
+ * execve. The child reports a failure before exec through a close-on-exec
+ * pipe, so the caller gets the exec's errno and no process is left behind;
+ * an empty pipe at EOF means the program runs. Between clone and exec the
+ * child calls only async-signal-safe functions (it is a copy of a process
+ * that may have had other threads). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "inspect/proc/cgroup.h"
+#include "inspect/proc/handle.h"
+#include "inspect/proc/pidfd.h"
+
+extern char **environ;
+
+#define PROC_CLONE_PIDFD 0x00001000ull
+#define PROC_CLONE_INTO_CGROUP 0x200000000ull
+#define PROC_CLONE_ARGS_SIZE_VER0 64
+#define PROC_CLONE_ARGS_SIZE_VER2 88
+
+/* struct clone_args of <linux/sched.h> (Debian 12's has it, older ones not) */
+struct proc_clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+        uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/* what the child reports before exec */
+enum stage {
+        STAGE_CGROUP = 1, /* could not join the cgroup: the only one it goes on after */
+        STAGE_PGROUP,
+        STAGE_CWD,
+        STAGE_STDIO,
+        STAGE_FDS,
+        STAGE_EXEC,
+};
+
+struct report {
+        int stage, err;
+};
+
+struct plan {
+        const char *path;
+        char *const *argv, *const *envp;
+        const char *cwd;
+        uint32_t flags;
+        int *keep; /* sorted, unique, >= 3, with errfd */
+        size_t n_keep;
+        int keep_std[3]; /* 0, 1, 2 kept? */
+        int devnull;     /* NULL_STDIO: /dev/null, else -1 */
+        int procs_fd;    /* cgroup.procs of the leaf, to join by writing (fallback), or -1 */
+        int errfd;
+        sigset_t mask;      /* the caller's signal mask, restored before exec */
+        uint64_t caught[2]; /* signals with a handler: reset to default */
+};
+
+static void child_report(int fd, int stage, int err)
+{
+        struct report m = {stage, err};
+        ssize_t r = write(fd, &m, sizeof(m));
+        (void)r;
+}
+
+static _Noreturn void child_fail(const struct plan *pl, int stage, int err)
+{
+        child_report(pl->errfd, stage, err);
+        _exit(127);
+}
+
+/* close_gap: close fds [from, to] (to may be ~0u) */
+static int close_gap(unsigned from, unsigned to)
+{
+        if (from > to) {
+                return 0;
+        }
+        if (syscall(SYS_close_range, from, to, 0) == 0) {
+                return 0;
+        }
+        if (errno != ENOSYS) {
+                return -errno;
+        }
+        long max = sysconf(_SC_OPEN_MAX); /* before 5.9: one by one */
+        for (long fd = from; fd <= (long)to && fd < (max > 0 ? max : 65536); fd++) {
+                close((int)fd);
+        }
+        return 0;
+}
+
+static _Noreturn void child(const struct plan *pl)
+{
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < 128 && sig < NSIG; sig++) {
+                if (pl->caught[sig / 64] & (1ull << (sig % 64))) {
+                        sigaction(sig, &dfl, NULL);
+                }
+        }
+        if (pl->procs_fd >= 0 && write(pl->procs_fd, "0", 1) != 1) {
+                child_report(pl->errfd, STAGE_CGROUP, errno);
+        }
+        if ((pl->flags & WARD_PROC_SPAWN_NEW_PGROUP) && setpgid(0, 0) < 0) {
+                child_fail(pl, STAGE_PGROUP, errno);
+        }
+        if (pl->cwd && chdir(pl->cwd) < 0) {
+                child_fail(pl, STAGE_CWD, errno);
+        }
+        for (int fd = 0; fd < 3 && pl->devnull >= 0; fd++) {
+                if (!pl->keep_std[fd] && dup2(pl->devnull, fd) < 0) {
+                        child_fail(pl, STAGE_STDIO, errno);
+                }
+        }
+        unsigned next = 3;
+        for (size_t i = 0; i < pl->n_keep; i++) {
+                unsigned fd = (unsigned)pl->keep[i];
+                if (close_gap(next, fd - 1) < 0) {
+                        child_fail(pl, STAGE_FDS, errno);
+                }
+                if (pl->keep[i] != pl->errfd && fcntl(pl->keep[i], F_SETFD, 0) < 0) {
+                        child_fail(pl, STAGE_FDS, errno);
+                }
+                next = fd + 1;
+        }
+        if (close_gap(next, ~0u) < 0) {
+                child_fail(pl, STAGE_FDS, errno);
+        }
+        pthread_sigmask(SIG_SETMASK, &pl->mask, NULL);
+        execve(pl->path, pl->argv, pl->envp);
+        child_fail(pl, STAGE_EXEC, errno);
+}
+
+/* search_path: argv0 in the directories of path_list, into buf */
+static int search_path(const char *argv0, const char *path_list, char *buf, size_t size)
+{
+        int err = -ENOENT;
+        if (!*argv0) {
+                return -ENOENT;
+        }
+        for (const char *p = path_list; p;) {
+                const char *colon = strchr(p, ':');
+                size_t len = colon ? (size_t)(colon - p) : strlen(p);
+                struct stat st;
+                if ((size_t)snprintf(buf, size, "%.*s%s%s", (int)len, p, len ? "/" : "", argv0) <
+                    size) {
+                        if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+                                if (access(buf, X_OK) == 0) {
+                                        return 0;
+                                }
+                                err = -EACCES; /* found, but not runnable: go on looking */
+                        }
+                }
+                p = colon ? colon + 1 : NULL;
+        }
+        return err;
+}
+
+static const char *env_path(char *const *envp)
+{
+        for (char *const *e = envp; *e; e++) {
+                if (strncmp(*e, "PATH=", 5) == 0) {
+                        return *e + 5;
+                }
+        }
+        return NULL;
+}
+
+static int by_fd(const void *a, const void *b)
+{
+        int x = *(const int *)a, y = *(const int *)b;
+        return (x > y) - (x < y);
+}
+
+/* plan_fds: the fds the child keeps, sorted, with errfd */
+static int plan_fds(struct plan *pl, const int *keep, size_t n)
+{
+        pl->keep = malloc((n + 1) * sizeof(int));
+        if (!pl->keep) {
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] < 0 || fcntl(keep[i], F_GETFD) < 0) {
+                        return -EBADF;
+                }
+                if (keep[i] < 3) {
+                        pl->keep_std[keep[i]] = 1;
+                        continue;
+                }
+                int dup = 0;
+                for (size_t k = 0; k < pl->n_keep && !dup; k++) {
+                        dup = pl->keep[k] == keep[i];
+                }
+                if (!dup) {
+                        pl->keep[pl->n_keep++] = keep[i];
+                }
+        }
+        pl->keep[pl->n_keep++] = pl->errfd;
+        qsort(pl->keep, pl->n_keep, sizeof(int), by_fd);
+        return 0;
+}
+
+/* caught_signals: the signals that have a handler now */
+static void caught_signals(uint64_t caught[2])
+{
+        caught[0] = caught[1] = 0;
+        for (int sig = 1; sig < 128 && sig < NSIG; sig++) {
+                struct sigaction sa;
+                if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0) {
+                        continue;
+                }
+                if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
+                        caught[sig / 64] |= 1ull << (sig % 64);
+                }
+        }
+}
+
+/* start: clone3 and run child(); the pid, with the pidfd in *pidfd */
+static int start(struct plan *pl, int cgroup_fd, int *pidfd)
+{
+        struct proc_clone_args a;
+        memset(&a, 0, sizeof(a));
+        a.flags = PROC_CLONE_PIDFD;
+        a.pidfd = (uint64_t)(uintptr_t)pidfd;
+        a.exit_signal = SIGCHLD;
+        size_t size = PROC_CLONE_ARGS_SIZE_VER0;
+        if (cgroup_fd >= 0) {
+                a.flags |= PROC_CLONE_INTO_CGROUP;
+                a.cgroup = (uint64_t)cgroup_fd;
+                size = PROC_CLONE_ARGS_SIZE_VER2;
+        }
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &pl->mask);
+        long pid = syscall(SYS_clone3, &a, size);
+        if (pid == 0) {
+                child(pl);
+        }
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &pl->mask, NULL);
+        return pid < 0 ? -e : (int)pid;
+}
+
+/* finish: read the child's reports until exec closes the pipe. Returns 0
+ * (it runs; *cgroup_failed when it could not join), or the -errno that
+ * stopped it. */
+static int finish(int fd, int *cgroup_failed)
+{
+        struct report m;
+        ssize_t n;
+        while ((n = read(fd, &m, sizeof(m))) != 0) {
+                if (n < 0 && errno == EINTR) {
+                        continue;
+                }
+                if (n != (ssize_t)sizeof(m)) {
+                        return n < 0 ? -errno : -EIO;
+                }
+                if (m.stage != STAGE_CGROUP) {
+                        return m.err > 0 ? -m.err : -EIO;
+                }
+                *cgroup_failed = 1;
+        }
+        return 0;
+}
+
+static int spawn(const struct ward_proc_spawn_options *o, struct plan *pl, ward_proc **ret)
+{
+        char found[PATH_MAX], leaf[PATH_MAX], procs[PATH_MAX + 16];
+        int pipefd[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, r;
+        pl->path = o->path ? o->path : o->argv[0];
+        if (!strchr(pl->path, '/')) {
+                const char *list = env_path(pl->envp);
+                if (!list) {
+                        list = o->envp ? "/usr/local/bin:/usr/bin:/bin" : getenv("PATH");
+                }
+                r = search_path(pl->path, list ? list : "/usr/local/bin:/usr/bin:/bin", found,
+                                sizeof(found));
+                if (r < 0) {
+                        return r;
+                }
+                pl->path = found;
+        }
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                return -errno;
+        }
+        pl->errfd = pipefd[1];
+        r = plan_fds(pl, o->keep_fds, o->keep_fds ? o->n_keep_fds : 0);
+        if (r == 0 && (o->flags & WARD_PROC_SPAWN_NULL_STDIO) &&
+            (pl->devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+                r = -errno;
+        }
+        leaf[0] = '\0';
+        if (r == 0 && (o->flags & WARD_PROC_SPAWN_CGROUP) &&
+            ward__cgroup_leaf_new(leaf, sizeof(leaf), &cgroup_fd) < 0) {
+                leaf[0] = '\0'; /* no cgroup: started without, as documented */
+        }
+        int pid = r, fallback = 0;
+        if (r == 0) {
+                caught_signals(pl->caught);
+                pid = start(pl, cgroup_fd, &pidfd);
+                if (pid < 0 && cgroup_fd >= 0) {
+                        fallback = 1;
+                        /* CLONE_INTO_CGROUP refused (kernel before 5.7, ...): the
+                         * child joins by writing cgroup.procs itself */
+                        snprintf(procs, sizeof(procs), "%s/cgroup.procs", leaf);
+                        pl->procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+                        pid = start(pl, -1, &pidfd);
+                }
+        }
+        close(pipefd[1]);
+        int cgroup_failed = fallback && pl->procs_fd < 0;
+        if (pid > 0) {
+                if (o->flags & WARD_PROC_SPAWN_NEW_PGROUP) {
+                        setpgid(pid, pid); /* both sides, so the group exists on return */
+                }
+                r = finish(pipefd[0], &cgroup_failed);
+                if (r < 0) { /* it reported and exits: reap it */
+                        int st;
+                        ward__pidfd_exited(pidfd, UINT64_MAX);
+                        ward__pidfd_reap(pidfd, &st);
+                }
+        } else {
+                r = pid;
+        }
+        close(pipefd[0]);
+        if (cgroup_fd >= 0) {
+                close(cgroup_fd);
+        }
+        if (leaf[0] && (r < 0 || cgroup_failed)) {
+                ward__cgroup_remove(leaf, 1000000000);
+                leaf[0] = '\0';
+        }
+        if (r < 0) {
+                if (pidfd >= 0) {
+                        close(pidfd);
+                }
+                return r;
+        }
+        struct ward_proc *p = ward__proc_new(pid, pidfd, 1);
+        if (!p) {
+                return -ENOMEM; /* the child runs on: nothing holds it */
+        }
+        p->cgroup = leaf[0] ? strdup(leaf) : NULL; /* NULL when out of memory, too */
+        *ret = p;
+        return 0;
+}
+
+int ward_proc_spawn(const struct ward_proc_spawn_options *options, ward_proc **ret)
+{
+        struct ward_proc_spawn_options o;
+        if (!ret) {
+                return -EINVAL;
+        }
+        *ret = NULL;
+        if (!options || options->size < offsetof(struct ward_proc_spawn_options, n_keep_fds) +
+                                            sizeof(options->n_keep_fds)) {
+                return -EINVAL;
+        }
+        memset(&o, 0, sizeof(o));
+        memcpy(&o, options, options->size < sizeof(o) ? options->size : sizeof(o));
+        if (!o.argv || !o.argv[0]) {
+                return -EINVAL;
+        }
+        struct plan pl;
+        memset(&pl, 0, sizeof(pl));
+        pl.argv = o.argv;
+        pl.envp = o.envp ? o.envp : environ;
+        pl.cwd = o.cwd;
+        pl.flags = o.flags;
+        pl.devnull = -1;
+        pl.procs_fd = -1;
+        pl.errfd = -1;
+        int r = spawn(&o, &pl, ret);
+        free(pl.keep);
+        if (pl.devnull >= 0) {
+                close(pl.devnull);
+        }
+        if (pl.procs_fd >= 0) {
+                close(pl.procs_fd);
+        }
+        return r;
+}
