@@ -20,11 +20,14 @@ typedef struct ward_stack ward_stack;
 
 struct ward_stack_frame {
         uint64_t pc;       /* the return address (the PC itself for frame 0) */
-        char func[128];    /* the function's symbol, "" if none */
-        uint64_t func_off; /* pc minus the symbol's start */
+        char func[128];    /* the function's symbol, "" if none; an inlined frame's DWARF name */
+        uint64_t func_off; /* pc minus the symbol's start (0 for an inlined frame) */
         char module[64];   /* the file's base name ("libc.so.6"), "" if none */
         char file[256];    /* source file with DWARF line info, else "" */
         int line;          /* its line, 0 without */
+        int inlined;       /* 1: a function inlined into the next frame (same pc), as gdb
+                              shows it; 0: a real frame */
+        char build_id[65]; /* the module's GNU build-id in hex, "" if it has none */
 };
 
 struct ward_stack;
