@@ -15,6 +15,10 @@ const struct ward_command ward_commands[] = {
      "locks, blocked threads, stacks and deadlocks of a live process: ward locks [--json] [-v] "
      "[-a] [-e] [--report] [--no-stacks] PID",
      cmd_locks},
+    {"stack",
+     "every thread's stack of a process, file:line and inlined frames: ward stack PID [--live] "
+     "[--thread TID] [--json]",
+     cmd_stack},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
