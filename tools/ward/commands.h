@@ -19,6 +19,7 @@ int cmd_call(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_locks(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 int cmd_trace_tail(int argc, char **argv);
 int cmd_trace_merge(int argc, char **argv);
 int cmd_trace_level(int argc, char **argv);

@@ -19,6 +19,10 @@ const struct ward_command ward_commands[] = {
      "every thread's stack of a process, file:line and inlined frames: ward stack PID [--live] "
      "[--thread TID] [--json]",
      cmd_stack},
+    {"debug",
+     "follow a program: threads, forks, execs, signals, libraries, stderr: ward debug [--json] "
+     "-- PROG ARGS | -p PID",
+     cmd_debug},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
