@@ -40,7 +40,7 @@ enum ward_proc_ward_flags {
         WARD_PROC_GUARDED = 1u << 2, /* /dev/shm/ward-guard.<pid>: run under ward's guardian */
 };
 
-struct ward_proc_thread {
+struct ward_proc_task {
         int tid;
         char name[64];
         char state;
@@ -67,7 +67,7 @@ struct ward_proc_info {
         char *exe;            /* WARD_PROC_EXE: NULL without (a kernel thread, or not ours) */
         char *cmdline;        /* WARD_PROC_CMDLINE: arguments joined by spaces, NULL without */
         char *cgroup;         /* WARD_PROC_CGROUP: "/user.slice/...", NULL without */
-        struct ward_proc_thread *threads; /* WARD_PROC_THREADS */
+        struct ward_proc_task *threads; /* WARD_PROC_THREADS */
         size_t nthread_list;
         int *children; /* WARD_PROC_CHILDREN */
         size_t nchildren;

@@ -12,8 +12,8 @@
 int cmd_bench(int argc, char **argv)
 {
         if (argc < 2 || strchr(argv[1], '/')) {
-                fprintf(stderr, "usage: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch "
-                                "[options] (see docs/ward.md)\n");
+                fprintf(stderr, "usage: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch|"
+                                "proc-stack [options] (see docs/ward.md)\n");
                 return 2;
         }
         char name[64], why[512];

@@ -8,7 +8,8 @@ const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
     {"bench",
-     "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch [options] [--json]",
+     "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch|proc-stack "
+     "[options] [--json]",
      cmd_bench},
     {"call", "call a method with JSON: ward call ADDRESS pkg.Service.Method '{...}'", cmd_call},
     {"trace", "traces: ward trace merge|tail|level|recover ...", cmd_trace},
@@ -18,6 +19,14 @@ const struct ward_command ward_commands[] = {
      cmd_locks},
     {"ps", "every process, with what ward knows of it: ward ps [--tree] [--ward] [--json]", cmd_ps},
     {"info", "everything about one process: ward info [--json] PID", cmd_info},
+    {"stack",
+     "every thread's stack of a process, file:line and inlined frames: ward stack PID [--live] "
+     "[--thread TID] [--json]",
+     cmd_stack},
+    {"debug",
+     "follow a program: threads, forks, execs, signals, libraries, stderr: ward debug [--json] "
+     "-- PROG ARGS | -p PID",
+     cmd_debug},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},

@@ -266,7 +266,7 @@ static int read_threads(int dirfd, struct ward_proc_info *p)
                         }
                         p->threads = bigger;
                 }
-                struct ward_proc_thread *t = &p->threads[p->nthread_list++];
+                struct ward_proc_task *t = &p->threads[p->nthread_list++];
                 t->tid = tid;
                 t->state = s.state;
                 snprintf(t->name, sizeof(t->name), "%s", s.comm);

@@ -1,4 +1,5 @@
-/* Unwinding another process's blocked threads with libdwfl: see stack.h. */
+/* Unwinding another process's threads with libdwfl: see stack.h and
+ * unwind.h. */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "inspect/stack/unwind.h"
 #include <ward/stack.h>
 
 #define PAGE 4096u
@@ -35,13 +37,14 @@ struct named_pc {
 struct ward_stack {
         Dwfl *dwfl;
         int pid, with_lines;
-        int tid;              /* the thread being unwound */
-        uint64_t sp, pc, rbp; /* where this pass starts; rbp 0: unknown */
-        int resumed;          /* this pass starts at a return address */
-        uint64_t last_sp;     /* the stack pointer of the last frame recorded */
+        int tid;                             /* the thread being unwound */
+        uint64_t sp, pc, rbp;                /* where this pass starts; rbp 0: unknown */
+        const struct user_regs_struct *regs; /* this pass starts from all registers */
+        int resumed;                         /* this pass starts at a return address */
+        uint64_t last_sp;                    /* the stack pointer of the last frame recorded */
         struct stack_page pages[CACHED_PAGES];
         unsigned next_page;
-        struct ward_stack_frame *frames;
+        struct ward__raw_frame *raw;
         size_t max, n;
         struct named_pc named[NAMED_SLOTS];
         struct {
@@ -152,6 +155,16 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 static bool set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
         struct ward_stack *st = thread_arg;
+        if (st->regs) { /* DWARF's x86-64 numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 */
+                const struct user_regs_struct *r = st->regs;
+                Dwarf_Word w[16] = {r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
+                                    r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
+                if (!dwfl_thread_state_registers(thread, 0, 16, w)) {
+                        return false;
+                }
+                dwfl_thread_state_register_pc(thread, r->rip);
+                return true;
+        }
         Dwarf_Word sp = st->sp, rbp = st->rbp;
         if (!dwfl_thread_state_registers(thread, DWARF_RSP, 1, &sp) ||
             (rbp && !dwfl_thread_state_registers(thread, DWARF_RBP, 1, &rbp))) {
@@ -170,7 +183,7 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 static const Dwfl_Callbacks proc_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = ward__stack_find_debuginfo,
 };
 
 int ward_stack_open(int pid, int with_lines, struct ward_stack **ret)
@@ -205,8 +218,22 @@ static void copy_name(char *dst, size_t size, const char *src)
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* base_frame: the symbol, module and (with_lines) file:line of pc */
-static Dwfl_Module *base_frame(struct ward_stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
+static void build_id_of(Dwfl_Module *mod, char *hex, size_t size)
+{
+        static const char digits[] = "0123456789abcdef";
+        const unsigned char *bits;
+        GElf_Addr vaddr;
+        int len = dwfl_module_build_id(mod, &bits, &vaddr);
+        size_t k = 0;
+        for (int i = 0; i < len && k + 2 < size; i++) {
+                hex[k++] = digits[bits[i] >> 4];
+                hex[k++] = digits[bits[i] & 15];
+        }
+        hex[k] = '\0';
+}
+
+/* base_frame: the symbol, module, build-id and (lines) file:line of pc */
+static Dwfl_Module *base_frame(struct ward_stack *st, Dwarf_Addr pc, Dwarf_Addr lookup, int lines,
                                struct ward_stack_frame *f)
 {
         memset(f, 0, sizeof(*f));
@@ -223,7 +250,8 @@ static Dwfl_Module *base_frame(struct ward_stack *st, Dwarf_Addr pc, Dwarf_Addr 
         const char *name = dwfl_module_addrinfo(mod, lookup, &off, &sym, NULL, NULL, NULL);
         copy_name(f->func, sizeof(f->func), name);
         f->func_off = name ? off + (pc - lookup) : 0;
-        if (!st->with_lines) {
+        build_id_of(mod, f->build_id, sizeof(f->build_id));
+        if (!lines) {
                 return mod;
         }
         Dwfl_Line *line = dwfl_module_getsrc(mod, lookup);
@@ -275,6 +303,7 @@ static size_t expand_inlines(Dwfl_Module *mod, Dwarf_Addr lookup,
                 name = dwarf_formstring(dwarf_attr_integrate(&scopes[i], DW_AT_name, &a));
                 copy_name(out[k].func, sizeof(out[k].func), name ? name : "??");
                 out[k].func_off = 0;
+                out[k].inlined = 1;
                 out[++k] = *base; /* the caller, at the call site */
                 call_site(cu, &scopes[i], out[k].file, sizeof(out[k].file), &out[k].line);
         }
@@ -291,7 +320,7 @@ static size_t describe(struct ward_stack *st, Dwarf_Addr pc, Dwarf_Addr lookup,
         struct named_pc *slot = &st->named[(lookup * 0x9e3779b97f4a7c15ull >> 40) % NAMED_SLOTS];
         if (!lookup || slot->lookup != lookup || slot->f[0].pc != pc) {
                 struct ward_stack_frame base;
-                Dwfl_Module *mod = base_frame(st, pc, lookup, &base);
+                Dwfl_Module *mod = base_frame(st, pc, lookup, st->with_lines, &base);
                 slot->n = st->with_lines ? expand_inlines(mod, lookup, &base, slot->f, MAX_INLINED)
                                          : (slot->f[0] = base, 1);
                 slot->lookup = lookup;
@@ -316,8 +345,9 @@ static int on_frame(Dwfl_Frame *state, void *arg)
         }
         st->last_sp = dwfl_frame_reg(state, DWARF_RSP, &sp) == 0 ? sp : 0;
         /* a return address points after the call: look up the call itself */
-        st->n += describe(st, pc, activation || pc == 0 ? pc : pc - 1, &st->frames[st->n],
-                          st->max - st->n);
+        st->raw[st->n].pc = pc;
+        st->raw[st->n].lookup = activation || pc == 0 ? pc : pc - 1;
+        st->n++;
         return st->n < st->max && pc != 0 ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
@@ -454,10 +484,9 @@ static int is_outermost(const struct ward_stack_frame *f)
 }
 
 /* resume_from_frame_record: set up a pass that starts at the caller of the
- * last frame recorded; 0, or -ENOENT without a frame record */
-static int resume_from_frame_record(struct ward_stack *st)
+ * last frame recorded (named in *last); 0, or -ENOENT without a frame record */
+static int resume_from_frame_record(struct ward_stack *st, const struct ward_stack_frame *last)
 {
-        const struct ward_stack_frame *last = &st->frames[st->n - 1];
         uint64_t func = last->func[0] ? last->pc - last->func_off : 0;
         uint64_t record = st->last_sp ? find_frame_record(st, st->last_sp, func) : 0;
         uint64_t rbp, pc;
@@ -471,10 +500,15 @@ static int resume_from_frame_record(struct ward_stack *st)
         return 0;
 }
 
-int ward_stack_unwind(struct ward_stack *st, int tid, uint64_t sp, uint64_t pc,
-                      struct ward_stack_frame *frames, size_t max, size_t *n)
+int ward__stack_unwind_raw(struct ward_stack *st, int tid, const struct user_regs_struct *regs,
+                           uint64_t sp, uint64_t pc, struct ward__raw_frame *out, size_t max,
+                           size_t *n)
 {
         *n = 0;
+        if (regs) {
+                sp = regs->rsp;
+                pc = regs->rip;
+        }
         if (!st || tid <= 0 || !sp || !pc || max == 0) {
                 return -EINVAL;
         }
@@ -482,8 +516,9 @@ int ward_stack_unwind(struct ward_stack *st, int tid, uint64_t sp, uint64_t pc,
         st->sp = sp;
         st->pc = pc;
         st->rbp = 0;
+        st->regs = regs;
         st->resumed = 0;
-        st->frames = frames;
+        st->raw = out;
         st->max = max;
         st->n = 0;
         for (unsigned i = 0; i < CACHED_PAGES; i++) { /* the thread may have moved on */
@@ -491,15 +526,45 @@ int ward_stack_unwind(struct ward_stack *st, int tid, uint64_t sp, uint64_t pc,
         }
         for (int pass = 0; pass < MAX_PASSES; pass++) {
                 size_t before = st->n;
+                struct ward_stack_frame last;
                 st->last_sp = 0;
                 dwfl_getthread_frames(st->dwfl, tid, on_frame, st);
-                if (st->n == before || st->n == max || is_outermost(&st->frames[st->n - 1]) ||
-                    resume_from_frame_record(st) < 0) {
-                        break; /* the outermost frame, the end of the room, or lost */
+                if (st->n == before || st->n == max || regs) {
+                        break; /* nothing more, the end of the room, or CFI from registers */
+                }
+                const struct ward__raw_frame *r = &st->raw[st->n - 1];
+                base_frame(st, r->pc, r->lookup, 0, &last);
+                if (is_outermost(&last) || resume_from_frame_record(st, &last) < 0) {
+                        break; /* the outermost frame, or lost */
                 }
         }
+        st->regs = NULL;
         *n = st->n;
         return st->n ? 0 : -ESRCH;
+}
+
+size_t ward__stack_describe(struct ward_stack *st, const struct ward__raw_frame *r,
+                            struct ward_stack_frame *out, size_t max)
+{
+        return max ? describe(st, r->pc, r->lookup, out, max) : 0;
+}
+
+int ward_stack_unwind(struct ward_stack *st, int tid, uint64_t sp, uint64_t pc,
+                      struct ward_stack_frame *frames, size_t max, size_t *n)
+{
+        struct ward__raw_frame raw[WARD__STACK_MAX_RAW];
+        size_t nraw = 0;
+        *n = 0;
+        if (max == 0) {
+                return -EINVAL;
+        }
+        int r =
+            ward__stack_unwind_raw(st, tid, NULL, sp, pc, raw,
+                                   max < WARD__STACK_MAX_RAW ? max : WARD__STACK_MAX_RAW, &nraw);
+        for (size_t i = 0; i < nraw && *n < max; i++) {
+                *n += describe(st, raw[i].pc, raw[i].lookup, frames + *n, max - *n);
+        }
+        return r;
 }
 
 int ward_stack_symbolize(struct ward_stack *st, uint64_t pc, int return_address,
