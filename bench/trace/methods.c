@@ -172,16 +172,20 @@ static void child(enum method m, int threads, long events, const char *tmpdir, i
 static struct result measure_lttng(int threads, long events, const char *tmpdir, const char *bindir)
 {
         struct result r = {0};
-        char cmd[8192], out[256];
+        char cmd[8192], out[256], s[64];
+        static int n;
+        /* a session of our own, named with -s everywhere: other benchmarks
+         * may use the same session daemon and the same "current session" */
+        snprintf(s, sizeof(s), "ward-bench-%d-%d", (int)getpid(), n++);
         snprintf(cmd, sizeof(cmd),
                  "test -x %s/ward-bench-trace-lttng && command -v lttng >/dev/null && "
                  "{ pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize "
-                 ">/dev/null 2>&1; } && lttng create ward-bench --output=%s/lttng >/dev/null && "
-                 "lttng enable-event -u 'lttng_ust_tracef:*' >/dev/null && "
-                 "lttng start >/dev/null && %s/ward-bench-trace-lttng %d %ld; rc=$?; "
-                 "lttng stop >/dev/null 2>&1; lttng destroy ward-bench >/dev/null 2>&1; "
-                 "rm -rf %s/lttng; exit $rc",
-                 bindir, tmpdir, bindir, threads, events, tmpdir);
+                 ">/dev/null 2>&1; } && lttng create %s --output=%s/%s >/dev/null && "
+                 "lttng enable-event -s %s -u 'lttng_ust_tracef:*' >/dev/null && "
+                 "lttng start %s >/dev/null && %s/ward-bench-trace-lttng %d %ld; rc=$?; "
+                 "lttng stop %s >/dev/null 2>&1; lttng destroy %s >/dev/null 2>&1; "
+                 "rm -rf %s/%s; exit $rc",
+                 bindir, s, tmpdir, s, s, s, bindir, threads, events, s, s, tmpdir, s);
         FILE *p = popen(cmd, "r");
         if (p && fgets(out, sizeof(out), p) && sscanf(out, "%lf", &r.ns_per_event) == 1) {
                 r.ok = 1;
