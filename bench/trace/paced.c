@@ -59,7 +59,10 @@ static void ward_child(int threads, double rate, uint64_t duration_ns,
                                        .dir = dir,
                                        .name = "paced",
                                        .buffer_size = cfg->buffer_size,
-                                       .flush_interval_ns = cfg->flush_interval_ns};
+                                       .flush_interval_ns = cfg->flush_interval_ns,
+                                       /* rotation is retention, not loss: no
+                                        * file of the run rotates away */
+                                       .rotate_bytes = 1ull << 40};
         struct paced_result r = {.ok = ward_trace_start(&o) == 0};
         struct producer w[8];
         pthread_t t[8];
