@@ -44,7 +44,9 @@ static void count(uint64_t *counter)
 
 static void futex_wake(atomic_uint *word)
 {
+        int saved = errno; /* a producer's: the traced program's */
         syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        errno = saved;
 }
 
 void ward__trace_kick(struct ward__tracer *tr)

@@ -55,23 +55,33 @@ static void make_exit_key(void)
 /* fault_ring: make ring bytes [0, upto) of s resident before the producer
  * writes there, a chunk at a time: a thread that traces little costs little
  * memory, and the hot path takes no page fault. One MADV_POPULATE_WRITE per
- * chunk costs less than faulting each page by a store; before Linux 5.14 the
- * pages are touched. The bytes beyond the write position were never written
- * (faulted only grows), so touching them loses nothing. */
-static void fault_ring(struct ward__trace_slot_state *s, uint64_t upto)
+ * chunk costs less than faulting each page by a store; before Linux 5.14
+ * (EINVAL) the pages are touched, which loses nothing: the bytes beyond the
+ * write position were never written (faulted only grows). -1 when /dev/shm
+ * has no memory left for them: the event is dropped (and counted) rather
+ * than the thread killed by SIGBUS on its next store. */
+static int fault_ring(struct ward__trace_slot_state *s, uint64_t upto)
 {
         uint64_t size = s->t.mask + 1;
         if (upto <= s->faulted) {
-                return;
+                return 0;
         }
         uint64_t end = (upto + FAULT_CHUNK - 1) & ~(uint64_t)(FAULT_CHUNK - 1);
         end = end < size ? end : size;
-        if (madvise(s->t.ring + s->faulted, end - s->faulted, MADV_POPULATE_WRITE) != 0) {
-                for (uint64_t off = s->faulted; off < end; off += WARD__TRACE_PAGE) {
-                        __atomic_store_n(&s->t.ring[off], 0, __ATOMIC_RELAXED);
-                }
+        int r, saved = errno; /* the traced program's */
+        do {
+                r = madvise(s->t.ring + s->faulted, end - s->faulted, MADV_POPULATE_WRITE);
+        } while (r != 0 && errno == EINTR);
+        int unsupported = r != 0 && errno == EINVAL;
+        errno = saved;
+        if (r != 0 && !unsupported) {
+                return -1;
+        }
+        for (uint64_t off = s->faulted; r != 0 && off < end; off += WARD__TRACE_PAGE) {
+                __atomic_store_n(&s->t.ring[off], 0, __ATOMIC_RELAXED);
         }
         s->faulted = end;
+        return 0;
 }
 
 /* claim_slot: a free slot for the calling thread, set up for producing. */
@@ -135,8 +145,8 @@ static uint64_t next_limit(const struct ward__trace_slot_state *s, uint64_t r, u
 
 /* try_room: lay out [PAD][LOST] so that need more bytes fit at write without
  * crossing the ring's end, with those bytes resident. 0 on success (limit
- * updated), -1 when full. Over the watermark, full or not, the flusher is
- * woken if it sleeps. */
+ * updated), -1 when full (or the bytes cannot be made resident). Over the
+ * watermark, full or not, the flusher is woken if it sleeps. */
 static int try_room(struct ward__tracer *tr, struct ward__trace_slot_state *s, size_t need)
 {
         struct ward__trace_thread *t = &s->t;
@@ -150,10 +160,9 @@ static int try_room(struct ward__tracer *tr, struct ward__trace_slot_state *s, s
         if (w - r >= WARD__TRACE_WATERMARK(size)) {
                 ward__trace_kick(tr);
         }
-        if (w + pad + lost + need - r > size) {
+        if (w + pad + lost + need - r > size || fault_ring(s, pad ? size : off + lost + need) < 0) {
                 return -1;
         }
-        fault_ring(s, pad ? size : off + lost + need);
         if (pad >= sizeof(struct ward__trace_rec)) {
                 put_header(t->ring + off, (uint16_t)(pad > 65528 ? 65528 : pad),
                            WARD__TRACE_REC_PAD, 0);
