@@ -1,9 +1,10 @@
-/* The flusher keeps up: a producer that outruns the flusher still accounts
- * for every event, the tail of a thread that exits is flushed without anyone
- * asking, and producers wake the flusher at the watermark, not per event.
- * Counted from the files and from the flusher's own counters
- * (ward__trace_get_stats); nothing here asserts how long anything took.
- * Tracing starts once per process, so each case runs in a child. */
+/* The flusher keeps up: a paced producer loses nothing with the defaults, a
+ * producer that outruns the flusher still accounts for every event, the tail
+ * of a thread that exits is flushed without anyone asking, and producers
+ * wake the flusher at the watermark, not per event. Counted from the files
+ * and from the flusher's own counters (ward__trace_get_stats); nothing here
+ * asserts how long anything took. Tracing starts once per process, so each
+ * case runs in a child. */
 #include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +68,26 @@ static struct ward_trace_options defaults(const char *dir)
 {
         struct ward_trace_options o = {.size = sizeof(o), .dir = dir, .name = "t"};
         return o;
+}
+
+static void paced_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        long n = paced(1000000, 1.0);
+        ward_trace_stop();
+        ASSERT_EQ(ward_trace_dropped(), 0);
+        struct trace_count c;
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(c.events, n);
+        ASSERT_EQ(c.lost, 0);
+}
+
+TEST(a_paced_producer_loses_nothing_with_the_defaults)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(paced_child, dir), 0);
+        remove_dir(dir);
 }
 
 static void *burst_two_hundred_thousand(void *arg)
