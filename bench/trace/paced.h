@@ -19,6 +19,8 @@ struct paced_config {
 /* One paced run. lost is what the tracer itself reports (ward: events
  * dropped; LTTng: the channel's discarded events); kept is what a reader
  * finds in the files (ward: EVENT records; LTTng: babeltrace2's count). */
+#define PACED_UNKNOWN UINT64_MAX /* lost, when the tracer did not say */
+
 struct paced_result {
         uint64_t emitted, kept, lost;
         double seconds; /* the producers' time, for the rate they reached */

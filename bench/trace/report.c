@@ -17,8 +17,8 @@ struct target {
 };
 
 struct paced_median {
-        double emitted, kept, lost, lost_fraction, rate;
-        int exact; /* every run: kept + lost == emitted */
+        double emitted, kept, lost, lost_fraction, rate; /* lost: -1 when unknown in every run */
+        int exact;                                       /* every run: kept + lost == emitted */
 };
 
 static double median(struct bench *b, int m, int t)
@@ -41,19 +41,21 @@ static struct paced_median paced_median(struct bench *b, int m, int k, int t)
 {
         double v[5][MAX_RUNS];
         struct paced_median p = {.exact = 1};
-        size_t n = (size_t)b->paced_runs;
+        size_t n = (size_t)b->paced_runs, known = 0;
         for (size_t r = 0; r < n; r++) {
                 const struct paced_result *x = &b->paced[m][k][t][r];
                 v[0][r] = (double)x->emitted;
                 v[1][r] = (double)x->kept;
-                v[2][r] = (double)x->lost;
+                if (x->lost != PACED_UNKNOWN) {
+                        v[2][known++] = (double)x->lost;
+                }
                 v[3][r] = x->emitted ? (double)(x->emitted - x->kept) / (double)x->emitted : 0;
                 v[4][r] = x->seconds > 0 ? (double)x->emitted / x->seconds : 0;
                 p.exact &= x->exact;
         }
         p.emitted = stats_median_double(v[0], n);
         p.kept = stats_median_double(v[1], n);
-        p.lost = stats_median_double(v[2], n);
+        p.lost = known ? stats_median_double(v[2], known) : -1;
         p.lost_fraction = stats_median_double(v[3], n);
         p.rate = stats_median_double(v[4], n);
         return p;
@@ -155,14 +157,18 @@ static void json_paced(struct bench *b, int *first)
                                         continue;
                                 }
                                 struct paced_median p = paced_median(b, m, k, t);
+                                char lost[32] = "null"; /* the tracer did not say */
+                                if (p.lost >= 0) {
+                                        snprintf(lost, sizeof(lost), "%.0f", p.lost);
+                                }
                                 printf("%s{\"method\":\"%s-paced\",\"threads\":%d,\"rate\":%.0f,"
                                        "\"seconds\":%g,\"rate_reached_median\":%.0f,"
                                        "\"emitted_median\":%.0f,\"kept_median\":%.0f,"
-                                       "\"lost_median\":%.0f,\"lost_fraction_median\":%.6f,"
+                                       "\"lost_median\":%s,\"lost_fraction_median\":%.6f,"
                                        "\"exact\":%s,\"runs\":%d}",
                                        *first ? "" : ",", paced_names[m], t + 1, b->rates[k],
-                                       b->seconds, p.rate, p.emitted, p.kept, p.lost,
-                                       p.lost_fraction, p.exact ? "true" : "false", b->paced_runs);
+                                       b->seconds, p.rate, p.emitted, p.kept, lost, p.lost_fraction,
+                                       p.exact ? "true" : "false", b->paced_runs);
                                 *first = 0;
                         }
                 }
@@ -225,11 +231,14 @@ static void table_paced(struct bench *b)
                                         continue;
                                 }
                                 struct paced_median p = paced_median(b, m, k, t);
-                                char rate[32];
+                                char rate[32], lost[32] = "-";
                                 snprintf(rate, sizeof(rate), "%gM/s", b->rates[k] / 1e6);
-                                printf("%-9s %-7d %-6s %11.2fM %12.0f %12.0f %12.0f %8.3f%%%s\n",
+                                if (p.lost >= 0) {
+                                        snprintf(lost, sizeof(lost), "%.0f", p.lost);
+                                }
+                                printf("%-9s %-7d %-6s %11.2fM %12.0f %12.0f %12s %8.3f%%%s\n",
                                        rate, t + 1, paced_names[m], p.rate / 1e6, p.emitted, p.kept,
-                                       p.lost, 100 * p.lost_fraction, p.exact ? "" : " (inexact)");
+                                       lost, 100 * p.lost_fraction, p.exact ? "" : " (inexact)");
                         }
                 }
         }
