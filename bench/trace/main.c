@@ -1,8 +1,12 @@
 /* ward-bench-trace (`ward bench trace`): the cost of one trace event, next
  * to the hardware floor, fprintf, snprintf and LTTng-UST, all interleaved in
- * each run, for 1 and 2 threads; medians over runs.
+ * each run, for 1 and 2 threads; then paced producers (ward with its
+ * defaults and LTTng-UST in its default channel at fixed rates), counting
+ * what each keeps and loses; medians over runs.
  *
- *   ward bench trace [--runs N] [--events N] [--json] [--quick]
+ *   ward bench trace [--runs N] [--events N] [--paced-runs N] [--seconds S]
+ *                    [--rates M,M,...] [--buffer-size BYTES]
+ *                    [--flush-interval-ms MS] [--only cost|paced] [--json] [--quick]
  */
 #include <libgen.h>
 #include <limits.h>
@@ -13,116 +17,118 @@
 
 #include "../ipc/stats.h"
 #include "methods.h"
+#include "paced.h"
+#include "report.h"
 
-#define MAX_RUNS 64
+static int parse_rates(const char *s, struct bench *b)
+{
+        char *end;
+        b->nrates = 0;
+        while (*s && b->nrates < MAX_RATES) {
+                double v = strtod(s, &end);
+                if (end == s || v <= 0) {
+                        return -1;
+                }
+                b->rates[b->nrates++] = v * 1e6;
+                s = *end == ',' ? end + 1 : end;
+        }
+        return *s || b->nrates == 0 ? -1 : 0;
+}
 
-struct bench {
-        int runs, json;
-        long events;
-        char tmpdir[64], bindir[PATH_MAX];
-        double ns[M_COUNT][2][MAX_RUNS];
-        uint64_t lost[M_COUNT][2];
-        double merge[MAX_RUNS]; /* events per second */
-        int ok[M_COUNT][2];
-};
+static int parse_option(int argc, char **argv, int *i, struct bench *b)
+{
+        const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+        if (strcmp(a, "--json") == 0 || strcmp(a, "--quick") == 0) {
+                return 0; /* seen first */
+        }
+        if (!v) {
+                return -1;
+        }
+        (*i)++;
+        if (strcmp(a, "--runs") == 0) {
+                b->runs = atoi(v);
+        } else if (strcmp(a, "--events") == 0) {
+                b->events = atol(v);
+        } else if (strcmp(a, "--paced-runs") == 0) {
+                b->paced_runs = atoi(v);
+        } else if (strcmp(a, "--seconds") == 0) {
+                b->seconds = atof(v);
+        } else if (strcmp(a, "--rates") == 0) {
+                return parse_rates(v, b);
+        } else if (strcmp(a, "--buffer-size") == 0) {
+                b->cfg.buffer_size = (size_t)atol(v);
+        } else if (strcmp(a, "--flush-interval-ms") == 0) {
+                b->cfg.flush_interval_ns = (uint64_t)(atof(v) * 1e6);
+        } else if (strcmp(a, "--only") == 0 && (!strcmp(v, "cost") || !strcmp(v, "paced"))) {
+                b->only = v[0] == 'c' ? ONLY_COST : ONLY_PACED;
+        } else {
+                return -1;
+        }
+        return 0;
+}
 
 static int parse_args(int argc, char **argv, struct bench *b)
 {
+        static const double rates[] = {1e6, 3e6, 10e6, 30e6};
         b->runs = 5;
         b->events = 1000000;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
-                        b->json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
-                        b->runs = 1;
+        b->paced_runs = 3;
+        b->seconds = 2;
+        b->nrates = 4;
+        memcpy(b->rates, rates, sizeof(rates));
+        for (int i = 1; i < argc; i++) { /* --quick first: options after it still count */
+                if (strcmp(argv[i], "--quick") == 0) {
+                        b->runs = b->paced_runs = 1;
                         b->events = 100000;
-                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        b->runs = atoi(argv[++i]);
-                } else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
-                        b->events = atol(argv[++i]);
-                } else {
+                        b->seconds = 0.2;
+                        b->nrates = 2;
+                        b->rates[1] = 10e6;
+                } else if (strcmp(argv[i], "--json") == 0) {
+                        b->json = 1;
+                }
+        }
+        for (int i = 1; i < argc; i++) {
+                if (parse_option(argc, argv, &i, b) < 0) {
                         return -1;
                 }
         }
-        return b->runs >= 1 && b->runs <= MAX_RUNS && b->events >= 1000 ? 0 : -1;
+        return b->runs >= 1 && b->runs <= MAX_RUNS && b->events >= 1000 && b->paced_runs >= 1 &&
+                       b->paced_runs <= MAX_RUNS && b->seconds > 0 && b->seconds <= 60
+                   ? 0
+                   : -1;
 }
 
-static double median(struct bench *b, int m, int t)
+static void run_cost(struct bench *b, int r)
 {
-        double v[MAX_RUNS];
-        memcpy(v, b->ns[m][t], sizeof(double) * (size_t)b->runs);
-        return stats_median_double(v, (size_t)b->runs);
-}
-
-static void print_json(struct bench *b)
-{
-        int first = 1;
-        printf("{\"rows\":[");
         for (int t = 0; t < 2; t++) {
-                for (int m = 0; m < M_COUNT; m++) {
+                for (int m = 0; m < M_COUNT; m++) { /* interleaved: noise hits all */
                         if (!b->ok[m][t]) {
                                 continue;
                         }
-                        printf("%s{\"method\":\"%s\",\"threads\":%d,\"ns_per_event_median\":%.2f,"
-                               "\"lost\":%llu}",
-                               first ? "" : ",", method_names[m], t + 1, median(b, m, t),
-                               (unsigned long long)b->lost[m][t]);
-                        first = 0;
+                        struct result res = measure(m, t + 1, b->events, b->tmpdir, b->bindir);
+                        b->ok[m][t] = res.ok;
+                        b->ns[m][t][r] = res.ns_per_event;
+                        b->lost[m][t] += res.lost;
                 }
         }
-        double v[MAX_RUNS];
-        memcpy(v, b->merge, sizeof(double) * (size_t)b->runs);
-        printf(",{\"method\":\"merge\",\"threads\":1,\"events_per_s_median\":%.0f}]}\n",
-               stats_median_double(v, (size_t)b->runs));
+        b->merge[r] = measure_merge(b->events, b->tmpdir, b->bindir);
 }
 
-static void check(const char *what, double ratio, double limit, int at_most)
+static void run_paced(struct bench *b, int r)
 {
-        int met = at_most ? ratio <= limit : ratio >= limit;
-        printf("  %-44s %6.2fx  (target %s %.2gx)  %s\n", what, ratio, at_most ? "<=" : ">=", limit,
-               met ? "met" : "NOT met");
-}
-
-static void print_table(struct bench *b)
-{
-        printf("ward bench trace: %ld events per thread, median of %d runs, ns per event\n\n",
-               b->events, b->runs);
-        printf("%-14s %12s %12s %10s\n", "method", "1 thread", "2 threads", "lost");
-        for (int m = 0; m < M_COUNT; m++) {
-                printf("%-14s", method_names[m]);
+        for (int k = 0; k < b->nrates; k++) {
                 for (int t = 0; t < 2; t++) {
-                        if (b->ok[m][t]) {
-                                printf(" %12.2f", median(b, m, t));
-                        } else {
-                                printf(" %12s", "-");
+                        for (int m = 0; m < P_COUNT; m++) {
+                                if (!b->paced_ok[m]) {
+                                        continue;
+                                }
+                                struct paced_result res =
+                                    paced_run(m, t + 1, b->rates[k], (uint64_t)(b->seconds * 1e9),
+                                              &b->cfg, b->tmpdir, b->bindir);
+                                b->paced_ok[m] = res.ok;
+                                b->paced[m][k][t][r] = res;
                         }
                 }
-                printf(" %10llu\n", (unsigned long long)(b->lost[m][0] + b->lost[m][1]));
-        }
-        double v[MAX_RUNS];
-        memcpy(v, b->merge, sizeof(double) * (size_t)b->runs);
-        printf("\nward trace merge (decode, format, write text): %.2f million events/s\n",
-               stats_median_double(v, (size_t)b->runs) / 1e6);
-        printf("\ntargets (ratios of medians in this run):\n");
-        for (int t = 0; t < 2; t++) {
-                char what[64];
-                double ward = median(b, M_WARD, t), floor = median(b, M_FLOOR, t);
-                snprintf(what, sizeof(what), "ward / floor, %d thread%s", t + 1, t ? "s" : "");
-                check(what, ward / floor, 1.5, 1);
-                snprintf(what, sizeof(what), "ward-disabled / floor, %d thread%s", t + 1,
-                         t ? "s" : "");
-                check(what, median(b, M_WARD_DISABLED, t) / floor, 0.1, 1);
-                snprintf(what, sizeof(what), "fprintf / ward, %d thread%s", t + 1, t ? "s" : "");
-                check(what, median(b, M_FPRINTF, t) / ward, 3, 0);
-                if (b->ok[M_LTTNG][t]) {
-                        snprintf(what, sizeof(what), "lttng-tracef / ward, %d thread%s", t + 1,
-                                 t ? "s" : "");
-                        check(what, median(b, M_LTTNG, t) / ward, 4, 0);
-                }
-        }
-        if (!b->ok[M_LTTNG][0]) {
-                printf("  lttng-tracef: not measured (LTTng-UST or lttng-tools missing, or the "
-                       "session daemon could not start)\n");
         }
 }
 
@@ -131,7 +137,9 @@ int main(int argc, char **argv)
         struct bench *b = calloc(1, sizeof(*b));
         char self[PATH_MAX];
         if (!b || parse_args(argc, argv, b) < 0) {
-                fprintf(stderr, "usage: ward bench trace [--runs N] [--events N] [--json] "
+                fprintf(stderr, "usage: ward bench trace [--runs N] [--events N] [--paced-runs N] "
+                                "[--seconds S] [--rates M,M,...] [--buffer-size BYTES] "
+                                "[--flush-interval-ms MS] [--only cost|paced] [--json] "
                                 "[--quick]\n");
                 return 2;
         }
@@ -144,24 +152,20 @@ int main(int argc, char **argv)
                 return 1;
         }
         for (int m = 0; m < M_COUNT; m++) {
-                b->ok[m][0] = b->ok[m][1] = 1;
+                b->ok[m][0] = b->ok[m][1] = b->only != ONLY_PACED;
         }
-        for (int r = 0; r < b->runs; r++) {
-                for (int t = 0; t < 2; t++) {
-                        for (int m = 0; m < M_COUNT; m++) { /* interleaved: noise hits all */
-                                if (!b->ok[m][t]) {
-                                        continue;
-                                }
-                                struct result res =
-                                    measure(m, t + 1, b->events, b->tmpdir, b->bindir);
-                                b->ok[m][t] = res.ok;
-                                b->ns[m][t][r] = res.ns_per_event;
-                                b->lost[m][t] += res.lost;
-                        }
-                }
-                b->merge[r] = measure_merge(b->events, b->tmpdir, b->bindir);
+        for (int m = 0; m < P_COUNT; m++) {
+                b->paced_ok[m] = b->only != ONLY_COST;
         }
-        int failed = !b->ok[M_WARD][0] || !b->ok[M_FLOOR][0];
+        for (int r = 0; r < b->runs && b->only != ONLY_PACED; r++) {
+                run_cost(b, r);
+        }
+        for (int r = 0; r < b->paced_runs && b->only != ONLY_COST; r++) {
+                run_paced(b, r);
+        }
+        int failed =
+            b->only == ONLY_PACED ? !b->paced_ok[P_WARD] : !b->ok[M_WARD][0] || !b->ok[M_FLOOR][0];
+        failed |= b->only == ONLY_ALL && !b->paced_ok[P_WARD];
         if (b->json) {
                 print_json(b);
         } else {

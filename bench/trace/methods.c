@@ -1,6 +1,7 @@
 /* The measured methods: see methods.h. Each thread times its own loop of
  * ("value %d name %s", i, "abc") events; the loops are what an application
  * would write, with nothing hoisted that a real call site could not hoist. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -63,10 +64,33 @@ static void loop_floor(struct worker *w)
         free(a);
 }
 
+/* The ring the ward methods trace into: big enough that the flusher never
+ * lets it fill, 1M events of 32 bytes fit in 64 MiB. */
+#define WARD_RING (64u << 20)
+
+/* warm_ward: write the ring through once, half at a time with a flush after
+ * each half (so nothing is dropped), so that the timed loop starts at the
+ * ring's start with its pages resident: ward faults a ring in as it is used,
+ * and the floor's array is pre-touched too. */
+static void warm_ward(void)
+{
+        const char *s = "abc";
+        for (int half = 0; half < 2; half++) {
+                for (long i = 0; i < WARD_RING / 2 / 32; i++) { /* 32-byte events */
+                        WARD_TRACE(WARD_TRACE_INFO, "value %d name %s", (int)i, s);
+                }
+                while (ward_trace_flush() == -EBUSY) {
+                }
+        }
+}
+
 static void loop_ward(struct worker *w)
 {
         const char *s = "abc";
         WARD_TRACE(WARD_TRACE_ERROR, "warm-up"); /* the thread's buffer is set up here */
+        if (w->m == M_WARD) {
+                warm_ward();
+        }
         pthread_barrier_wait(w->start);
         uint64_t t0 = now_ns();
         for (long i = 0; i < w->events; i++) {
@@ -133,14 +157,12 @@ static void child(enum method m, int threads, long events, const char *tmpdir, i
 {
         struct result r = {.ok = 1};
         if (m == M_WARD || m == M_WARD_DISABLED) {
-                /* big enough that the flusher never lets a buffer fill: 1M
-                 * events of 32 bytes fit in 64 MiB */
                 struct ward_trace_options o = {.size = sizeof(o),
                                                .level =
                                                    m == M_WARD ? WARD_TRACE_INFO : WARD_TRACE_ERROR,
                                                .dir = tmpdir,
                                                .name = "bench",
-                                               .buffer_size = 64u << 20};
+                                               .buffer_size = WARD_RING};
                 r.ok = ward_trace_start(&o) == 0;
         }
         pthread_barrier_t start;
@@ -172,16 +194,20 @@ static void child(enum method m, int threads, long events, const char *tmpdir, i
 static struct result measure_lttng(int threads, long events, const char *tmpdir, const char *bindir)
 {
         struct result r = {0};
-        char cmd[8192], out[256];
+        char cmd[8192], out[256], s[64];
+        static int n;
+        /* a session of our own, named with -s everywhere: other benchmarks
+         * may use the same session daemon and the same "current session" */
+        snprintf(s, sizeof(s), "ward-bench-%d-%d", (int)getpid(), n++);
         snprintf(cmd, sizeof(cmd),
                  "test -x %s/ward-bench-trace-lttng && command -v lttng >/dev/null && "
                  "{ pgrep -x lttng-sessiond >/dev/null || lttng-sessiond --daemonize "
-                 ">/dev/null 2>&1; } && lttng create ward-bench --output=%s/lttng >/dev/null && "
-                 "lttng enable-event -u 'lttng_ust_tracef:*' >/dev/null && "
-                 "lttng start >/dev/null && %s/ward-bench-trace-lttng %d %ld; rc=$?; "
-                 "lttng stop >/dev/null 2>&1; lttng destroy ward-bench >/dev/null 2>&1; "
-                 "rm -rf %s/lttng; exit $rc",
-                 bindir, tmpdir, bindir, threads, events, tmpdir);
+                 ">/dev/null 2>&1; } && lttng create %s --output=%s/%s >/dev/null && "
+                 "lttng enable-event -s %s -u 'lttng_ust_tracef:*' >/dev/null && "
+                 "lttng start %s >/dev/null && %s/ward-bench-trace-lttng %d %ld; rc=$?; "
+                 "lttng stop %s >/dev/null 2>&1; lttng destroy %s >/dev/null 2>&1; "
+                 "rm -rf %s/%s; exit $rc",
+                 bindir, s, tmpdir, s, s, s, bindir, threads, events, s, s, tmpdir, s);
         FILE *p = popen(cmd, "r");
         if (p && fgets(out, sizeof(out), p) && sscanf(out, "%lf", &r.ns_per_event) == 1) {
                 r.ok = 1;

@@ -1,9 +1,12 @@
 /* The producer's slow path: a thread's first event (claim a slot), a site's
- * first event (register it), and a full ring (pad, record losses, drop or
- * wait). The fast path is ward__trace_emit in ward/trace.h. */
+ * first event (register it), the end of the ring's resident part (fault in
+ * the next chunk), the watermark (wake the flusher) and a full ring (pad,
+ * record losses, drop or wait). The fast path is ward__trace_emit in
+ * ward/trace.h; its one compare against limit brings it here. */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,12 +43,43 @@ static void make_exit_key(void)
         pthread_key_create(&exit_key, on_thread_exit);
 }
 
-/* touch: fault the ring's pages in now, not on the hot path. */
-static void touch(uint8_t *ring, size_t size)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/* The ring is made resident this much at a time, ahead of the producer. */
+#define FAULT_CHUNK (64u * 1024)
+
+/* fault_ring: make ring bytes [0, upto) of s resident before the producer
+ * writes there, a chunk at a time: a thread that traces little costs little
+ * memory, and the hot path takes no page fault. One MADV_POPULATE_WRITE per
+ * chunk costs less than faulting each page by a store; before Linux 5.14
+ * (EINVAL) the pages are touched, which loses nothing: the bytes beyond the
+ * write position were never written (faulted only grows). -1 when /dev/shm
+ * has no memory left for them: the event is dropped (and counted) rather
+ * than the thread killed by SIGBUS on its next store. */
+static int fault_ring(struct ward__trace_slot_state *s, uint64_t upto)
 {
-        for (size_t off = 0; off < size; off += 4096) {
-                __atomic_store_n(&ring[off], 0, __ATOMIC_RELAXED);
+        uint64_t size = s->t.mask + 1;
+        if (upto <= s->faulted) {
+                return 0;
         }
+        uint64_t end = (upto + FAULT_CHUNK - 1) & ~(uint64_t)(FAULT_CHUNK - 1);
+        end = end < size ? end : size;
+        int r, saved = errno; /* the traced program's */
+        do {
+                r = madvise(s->t.ring + s->faulted, end - s->faulted, MADV_POPULATE_WRITE);
+        } while (r != 0 && errno == EINTR);
+        int unsupported = r != 0 && errno == EINVAL;
+        errno = saved;
+        if (r != 0 && !unsupported) {
+                return -1;
+        }
+        for (uint64_t off = s->faulted; r != 0 && off < end; off += WARD__TRACE_PAGE) {
+                __atomic_store_n(&s->t.ring[off], 0, __ATOMIC_RELAXED);
+        }
+        s->faulted = end;
+        return 0;
 }
 
 /* claim_slot: a free slot for the calling thread, set up for producing. */
@@ -61,10 +95,6 @@ static struct ward__trace_thread *claim_slot(struct ward__tracer *tr)
                 }
                 struct ward__trace_slot_state *s = &tr->slots[i];
                 uint8_t *ring = ward__trace_slot_ring(tr, i);
-                if (!s->touched) {
-                        touch(ring, tr->opts.buffer_size);
-                        s->touched = 1;
-                }
                 __atomic_store_n(&h->tid, (uint32_t)syscall(SYS_gettid), __ATOMIC_RELAXED);
                 __atomic_store_n(&h->dropped, 0, __ATOMIC_RELAXED);
                 uint64_t start = __atomic_load_n(&h->read, __ATOMIC_ACQUIRE); /* == write */
@@ -72,7 +102,7 @@ static struct ward__trace_thread *claim_slot(struct ward__tracer *tr)
                 s->t = (struct ward__trace_thread){.ring = ring,
                                                    .mask = tr->opts.buffer_size - 1,
                                                    .write = start,
-                                                   .limit = 0, /* computed by make_room */
+                                                   .limit = 0, /* computed by try_room */
                                                    .shared_write = &h->write};
                 pthread_setspecific(exit_key, (void *)(uintptr_t)(i + 1));
                 return &s->t;
@@ -92,8 +122,29 @@ static void put_header(uint8_t *p, uint16_t size, uint8_t kind, uint64_t tsc)
         memcpy(p, &h, sizeof(h));
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+        return a < b ? a : b;
+}
+
+/* next_limit: how far the producer may write before it comes back here:
+ * while the reader is a ring behind, within this lap (records never cross the
+ * ring's end), within the resident part, and up to the watermark or, past it,
+ * an eighth of the ring further (the flusher may have been awake at the
+ * first check; asking again is cheap, the fast path's compare is the same). */
+static uint64_t next_limit(const struct ward__trace_slot_state *s, uint64_t r, uint64_t w)
+{
+        uint64_t size = s->t.mask + 1, lap = w & ~s->t.mask;
+        uint64_t mark = r + WARD__TRACE_WATERMARK(size);
+        uint64_t limit = min_u64(r + size, lap + size);
+        limit = min_u64(limit, lap + s->faulted);
+        return min_u64(limit, w < mark ? mark : w + size / 8);
+}
+
 /* try_room: lay out [PAD][LOST] so that need more bytes fit at write without
- * crossing the ring's end. 0 on success (limit updated), -1 when full. */
+ * crossing the ring's end, with those bytes resident. 0 on success (limit
+ * updated), -1 when full (or the bytes cannot be made resident). Over the
+ * watermark, full or not, the flusher is woken if it sleeps. */
 static int try_room(struct ward__tracer *tr, struct ward__trace_slot_state *s, size_t need)
 {
         struct ward__trace_thread *t = &s->t;
@@ -104,7 +155,10 @@ static int try_room(struct ward__tracer *tr, struct ward__trace_slot_state *s, s
         uint64_t lost = s->lost_pending ? 24 : 0;
         uint64_t off = w & t->mask;
         uint64_t pad = off + lost + need > size ? size - off : 0;
-        if (w + pad + lost + need - r > size) {
+        if (w - r >= WARD__TRACE_WATERMARK(size)) {
+                ward__trace_kick(tr);
+        }
+        if (w + pad + lost + need - r > size || fault_ring(s, pad ? size : off + lost + need) < 0) {
                 return -1;
         }
         if (pad >= sizeof(struct ward__trace_rec)) {
@@ -121,8 +175,7 @@ static int try_room(struct ward__tracer *tr, struct ward__trace_slot_state *s, s
         }
         t->write = w;
         __atomic_store_n(t->shared_write, w, __ATOMIC_RELEASE);
-        uint64_t lap_end = (w & ~t->mask) + size;
-        t->limit = r + size < lap_end ? r + size : lap_end;
+        t->limit = next_limit(s, r, w);
         return 0;
 }
 

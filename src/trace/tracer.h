@@ -11,11 +11,19 @@
 
 #include "trace/layout.h"
 
+/* What the flusher did (ward__trace_get_stats; for tests and benchmarks). */
+struct ward__trace_stats {
+        uint64_t kicks;         /* futex wakes that producers made */
+        uint64_t wakeups_kick;  /* the flusher woke for a kick */
+        uint64_t wakeups_timer; /* the flusher woke at its timer */
+        uint64_t passes;        /* flush passes of the flusher thread */
+};
+
 /* Per slot, in process memory: the producer's state and the flusher's file. */
 struct ward__trace_slot_state {
         struct ward__trace_thread t; /* the owning thread's producer state */
         uint64_t lost_pending;       /* producer: drops not yet recorded in the ring */
-        int touched;                 /* the ring's pages were faulted in once */
+        uint64_t faulted;            /* producer: ring bytes [0, faulted) are resident */
         int fd;                      /* the current trace file, -1 when none */
         uint32_t file_tid;           /* the thread the open file belongs to */
         uint32_t seq;                /* rotation number of the open file */
@@ -37,6 +45,13 @@ struct ward__tracer {
         int flusher_running;
         atomic_int stop;
         atomic_int flushing; /* one flush at a time (thread or signal handler) */
+        /* Waking the flusher (ward__trace_kick): it sleeps on kick_seq (a futex
+         * word) with sleeping set; kick_pending lets one producer per sleep
+         * make the futex call. */
+        atomic_uint kick_seq;
+        atomic_int sleeping;
+        atomic_int kick_pending;
+        struct ward__trace_stats stats;
         struct ward_trace_options opts;
         char dir[PATH_MAX];
         char name[64];
@@ -64,12 +79,30 @@ uint32_t ward__trace_register_site(struct ward__tracer *tr, struct ward__trace_s
  * this process registered before (in a fork child's new dictionary). */
 void ward__trace_register_known_sites(struct ward__tracer *tr);
 
-/* ward__trace_flush_all: write every slot's pending records to its file;
- * free the slots of exited threads. With final (tracing stops), drops that
- * live threads have not yet recorded in their rings are recorded in their
- * files. Async-signal-safe; returns the number of events written, or -EBUSY
+/* ward__trace_flush_pass: write at most quantum bytes of each slot's pending
+ * records (up to where its write position was when the pass reached it) to
+ * its file; free the slots of exited threads once drained. With final
+ * (tracing stops), drops that live threads have not yet recorded in their
+ * rings are recorded in their files. *more is set when a slot has records
+ * left. Async-signal-safe; returns the number of events written, or -EBUSY
  * when another flush is running. */
+int ward__trace_flush_pass(struct ward__tracer *tr, int final, uint64_t quantum, int *more);
+
+/* ward__trace_flush_all: ward__trace_flush_pass with no quantum. */
 int ward__trace_flush_all(struct ward__tracer *tr, int final);
+
+/* The watermark: a ring this full (w - read >= ring size / 2) wakes the
+ * flusher. */
+#define WARD__TRACE_WATERMARK(ring_size) ((ring_size) / 2)
+
+/* ward__trace_kick: wake the flusher if it sleeps; at most one futex wake
+ * per sleep, whoever calls. A producer calls it from its slow path when its
+ * ring is over the watermark, after publishing its write position. */
+void ward__trace_kick(struct ward__tracer *tr);
+
+/* ward__trace_get_stats: what the flusher of this process did so far.
+ * -ENOTCONN when tracing is not started. */
+int ward__trace_get_stats(struct ward__trace_stats *out);
 
 /* ward__trace_calibrate: fill tsc_hz in the shared header from the time since
  * tracing started. Async-signal-safe. */

@@ -1,0 +1,197 @@
+/* The flusher keeps up: a paced producer loses nothing with the defaults, a
+ * producer that outruns the flusher still accounts for every event, the tail
+ * of a thread that exits is flushed without anyone asking, and producers
+ * wake the flusher at the watermark, not per event. Counted from the files
+ * and from the flusher's own counters (ward__trace_get_stats); nothing here
+ * asserts how long anything took. Tracing starts once per process, so each
+ * case runs in a child. */
+#include <pthread.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ward/trace.h>
+
+#include "test.h"
+#include "trace-count.h"
+#include "trace/tracer.h"
+
+#define EVENT_BYTES 32 /* ("value %d name %s", i, "abc"): header 16, 4 + 2 + 3, padded */
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* paced: rate events a second for seconds, a millisecond's worth at a time,
+ * sleeping until each batch is due; returns the events traced. */
+static long paced(long rate, double seconds)
+{
+        long batch = rate / 1000, total = (long)((double)rate * seconds), i = 0;
+        uint64_t t0 = now_ns();
+        while (i < total) {
+                uint64_t due = t0 + (uint64_t)i * 1000000000u / (uint64_t)rate;
+                struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
+                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+                for (long k = 0; k < batch && i < total; k++, i++) {
+                        WARD_TRACE(WARD_TRACE_INFO, "value %d name %s", (int)i, "abc");
+                }
+        }
+        return i;
+}
+
+static long flat_out(long n)
+{
+        for (long i = 0; i < n; i++) {
+                WARD_TRACE(WARD_TRACE_INFO, "value %d name %s", (int)i, "abc");
+        }
+        return n;
+}
+
+/* in_child: run fn(dir) in a child process; its exit status. */
+static int in_child(void (*fn)(const char *), const char *dir)
+{
+        pid_t pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                fn(dir);
+                exit(0);
+        }
+        int st;
+        ASSERT_EQ(waitpid(pid, &st, 0), pid);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static struct ward_trace_options defaults(const char *dir)
+{
+        struct ward_trace_options o = {.size = sizeof(o), .dir = dir, .name = "t"};
+        return o;
+}
+
+static void paced_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        long n = paced(1000000, 1.0);
+        ward_trace_stop();
+        ASSERT_EQ(ward_trace_dropped(), 0);
+        struct trace_count c;
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(c.events, n);
+        ASSERT_EQ(c.lost, 0);
+}
+
+TEST(a_paced_producer_loses_nothing_with_the_defaults)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(paced_child, dir), 0);
+        remove_dir(dir);
+}
+
+static void *burst_two_hundred_thousand(void *arg)
+{
+        (void)arg;
+        flat_out(200000);
+        return NULL;
+}
+
+static void outrun_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        o.buffer_size = 64 * 1024; /* 2,048 events: the producers outrun any flusher */
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++) {
+                ASSERT_EQ(pthread_create(&t[i], NULL, burst_two_hundred_thousand, NULL), 0);
+        }
+        for (int i = 0; i < 2; i++) {
+                pthread_join(t[i], NULL);
+        }
+        struct ward__trace_stats st;
+        ASSERT_EQ(ward__trace_get_stats(&st), 0);
+        ward_trace_stop();
+        uint64_t dropped = ward_trace_dropped();
+        struct trace_count c;
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(c.events + c.lost, 2 * 200000); /* written + lost == traced */
+        ASSERT_EQ(c.lost, dropped);
+        /* a full ring sends every event to the slow path; it wakes the
+         * flusher once per half ring written at most (twice, to allow for a
+         * producer that saw the flusher asleep a moment late), never per
+         * event */
+        ASSERT_TRUE(st.kicks <= 2 * (c.events * EVENT_BYTES / (o.buffer_size / 2)) + 2);
+}
+
+TEST(a_producer_that_outruns_the_flusher_accounts_exactly)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(outrun_child, dir), 0);
+        remove_dir(dir);
+}
+
+static void exit_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        o.buffer_size = 64 * 1024;
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, burst_two_hundred_thousand, NULL), 0);
+        pthread_join(t, NULL);
+        /* nobody flushes: the flusher finds the exited thread's slot, writes
+         * the rest of its ring and the drops it never recorded, and frees it */
+        struct trace_count c = {0};
+        for (int i = 0; i < 60000; i++) {
+                if (count_dir(dir, &c) == 0 && c.events + c.lost == 200000) {
+                        break;
+                }
+                struct timespec ts = {0, 1000000};
+                nanosleep(&ts, NULL);
+        }
+        ASSERT_EQ(c.events + c.lost, 200000);
+        ward_trace_stop();
+        ASSERT_EQ(c.lost, ward_trace_dropped());
+}
+
+TEST(a_thread_that_exits_mid_burst_has_its_tail_flushed)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(exit_child, dir), 0);
+        remove_dir(dir);
+}
+
+static void steady_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        o.buffer_size = 256 * 1024;             /* a watermark every 4,096 events */
+        o.flush_interval_ns = 1000000000000ull; /* the timer alone would never flush */
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        uint64_t t0 = now_ns();
+        long n = paced(500000, 1.0);
+        struct ward__trace_stats st;
+        ASSERT_EQ(ward__trace_get_stats(&st), 0);
+        uint64_t elapsed = now_ns() - t0;
+        ward_trace_stop();
+        struct trace_count c;
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(c.events + c.lost, n);
+        uint64_t marks = (uint64_t)n * EVENT_BYTES / (o.buffer_size / 2);
+        /* the watermark did the flushing: at least one kick, at most one per
+         * half ring (twice that for a producer that saw the flusher asleep a
+         * moment late); every wake-up of the flusher was a kick or its
+         * 20 ms level poll */
+        ASSERT_TRUE(st.kicks >= 1);
+        ASSERT_TRUE(st.kicks <= 2 * marks + 2);
+        ASSERT_TRUE(st.wakeups_kick <= st.kicks + 1);
+        ASSERT_TRUE(st.wakeups_timer <= elapsed / 20000000u + 2);
+}
+
+TEST(the_flusher_wakes_per_watermark_not_per_event)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(steady_child, dir), 0);
+        remove_dir(dir);
+}
+
+TEST_MAIN()
