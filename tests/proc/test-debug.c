@@ -1,12 +1,12 @@
-/* Debugger events (ward/debug.h, `ward debug`) of a real program: this test
- * binary run again as a debuggee (WARD_TEST_DEBUGGEE=crash) that starts and
- * joins a thread, forks a child that execs and exits 3, dlopens and dlcloses
- * a library, writes a line to stderr and then faults at address 0x10. Every
+/* Debugger events (ward/debug.h, `ward debug`) of a real program:
+ * proc-debuggee (debuggee.c) starts and joins a thread, forks a child that
+ * execs and exits 3, dlopens and dlcloses a library, writes a line to stderr
+ * and then faults at address 0x10. Every
  * event comes once and in order; the fault's signal is given back, so the
  * program dies of it as it would without the debugger. Attaching to a
  * running process and detaching leaves it running: it still answers, still
  * counts, and a signal it ignores is seen and given back. */
-#include <dlfcn.h>
+#include <dirent.h>
 #include <stdlib.h>
 
 #include <ward/debug.h>
@@ -17,51 +17,6 @@
 
 #define FAULT_ADDRESS 16
 #define STDERR_LINE "debuggee: about to fault"
-
-extern char **environ;
-
-static void *quick_thread(void *arg)
-{
-        return arg;
-}
-
-/* the debuggee's roles, chosen before main by WARD_TEST_DEBUGGEE */
-__attribute__((constructor)) static void debuggee(void)
-{
-        const char *role = getenv("WARD_TEST_DEBUGGEE");
-        if (!role) {
-                return;
-        }
-        if (strcmp(role, "exit3") == 0) {
-                _exit(3);
-        }
-        if (strcmp(role, "crash") != 0) {
-                _exit(100);
-        }
-        pthread_t t;
-        if (pthread_create(&t, NULL, quick_thread, NULL) != 0 || pthread_join(t, NULL) != 0) {
-                _exit(101);
-        }
-        pid_t child = fork();
-        if (child == 0) {
-                char *argv[] = {"debuggee-child", NULL};
-                char *envp[] = {"WARD_TEST_DEBUGGEE=exit3", NULL};
-                execve("/proc/self/exe", argv, envp);
-                _exit(102);
-        }
-        int status;
-        if (child < 0 || waitpid(child, &status, 0) != child) {
-                _exit(103);
-        }
-        void *h = dlopen(WARD_PROC_DL_MODULE, RTLD_NOW);
-        if (!h || dlclose(h) != 0) {
-                _exit(104);
-        }
-        fputs(STDERR_LINE "\n", stderr);
-        volatile uintptr_t fault = FAULT_ADDRESS; /* opaque to the compiler */
-        *(volatile int *)fault = 1;
-        _exit(105);
-}
 
 struct rec {
         struct ward_debug_event ev;
@@ -131,15 +86,10 @@ static void ordered(const struct recs *rs, size_t a, size_t b)
 TEST(every_event_once_in_order)
 {
         static struct recs rs;
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        ASSERT_TRUE(n > 0);
-        self[n] = '\0';
-        char *argv[] = {self, NULL};
+        const char *self = WARD_PROC_DEBUGGEE;
+        char *argv[] = {(char *)self, NULL};
         ward_debug *d;
-        ASSERT_OK(setenv("WARD_TEST_DEBUGGEE", "crash", 1));
         int r = ward_debug_spawn(argv, WARD_AUDIT_LIBRARY, record, &rs, &d);
-        ASSERT_OK(unsetenv("WARD_TEST_DEBUGGEE"));
         if (r == -EPERM) {
                 SKIP("ptrace is not allowed here (ptrace_scope or no CAP_SYS_PTRACE)");
         }
@@ -212,10 +162,7 @@ TEST(every_event_once_in_order)
         size_t exit_at = find(&rs, WARD_DEBUG_EXIT, pid, NULL);
         ordered(&rs, fault, exit_at);
         ASSERT_EQ(exit_at, rs.n - 1);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-        /* given back: it died of it (a sanitizer's own handler exits instead) */
-        ASSERT_EQ(rs.r[exit_at].ev.signo, SIGSEGV);
-#endif
+        ASSERT_EQ(rs.r[exit_at].ev.signo, SIGSEGV); /* given back: it died of it */
 }
 
 TEST(spawn_errors)
@@ -236,6 +183,22 @@ TEST(spawn_errors)
         ASSERT_EQ(rs.n, 0);
 }
 
+static size_t count_threads(pid_t pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        DIR *d = opendir(path);
+        size_t n = 0;
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+                n += e->d_name[0] != '.';
+        }
+        if (d) {
+                closedir(d);
+        }
+        return n;
+}
+
 TEST(attach_detach_leaves_it_running)
 {
         static struct recs rs;
@@ -249,7 +212,8 @@ TEST(attach_detach_leaves_it_running)
         ASSERT_OK(r);
         ASSERT_EQ(ward_debug_pid(d), t.pid);
         ASSERT_ERRNO(ward_debug_run(d, 100), ETIMEDOUT);
-        ASSERT_EQ(rs.n, 3); /* one ATTACHED per thread */
+        ASSERT_EQ(rs.n, count_threads(t.pid)); /* one ATTACHED per thread */
+        ASSERT_TRUE(rs.n >= 3); /* a sanitizer's runtime may add threads of its own */
         for (size_t i = 0; i < rs.n; i++) {
                 ASSERT_EQ(rs.r[i].ev.kind, WARD_DEBUG_ATTACHED);
                 ASSERT_EQ(rs.r[i].ev.pid, t.pid);
@@ -300,23 +264,14 @@ TEST(attach_detach_leaves_it_running)
 TEST(ward_debug_command)
 {
         static char out[1 << 17];
-        char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        ASSERT_TRUE(n > 0);
-        self[n] = '\0';
-        ASSERT_OK(setenv("WARD_TEST_DEBUGGEE", "crash", 1));
+        const char *self = WARD_PROC_DEBUGGEE;
         const char *json[] = {"debug", "--json", "--", self, NULL};
         int st = test_run_ward(json, NULL, -1, out, sizeof(out));
         const char *text[] = {"debug", self, NULL};
         static char out2[1 << 17];
         int st2 = test_run_ward(text, NULL, -1, out2, sizeof(out2));
-        ASSERT_OK(unsetenv("WARD_TEST_DEBUGGEE"));
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
         ASSERT_EQ(st, 128 + SIGSEGV);
         ASSERT_EQ(st2, 128 + SIGSEGV);
-#else
-        ASSERT_TRUE(st != 0 && st != 2 && st2 != 0 && st2 != 2);
-#endif
         ASSERT_TRUE(strstr(out, "{\"event\":\"exec\""));
         ASSERT_TRUE(strstr(out, "\"event\":\"fork\""));
         ASSERT_TRUE(strstr(out, "\"event\":\"thread-start\""));

@@ -118,7 +118,7 @@ TEST(stop_mode_names_every_thread)
         struct target t = target_start();
         struct seen s = {0};
         ASSERT_EQ(ward_proc_stacks(t.pid, WARD_PROC_STACKS_STOP, collect, &s), 0);
-        ASSERT_EQ(s.n, 3);
+        ASSERT_TRUE(s.n >= 3);        /* a sanitizer's runtime may add threads of its own */
         ASSERT_EQ(s.t[0].tid, t.pid); /* the main thread first */
 
         const struct seen_thread *blocker = thread_of(&s, t.shared->blocker_tid);
@@ -151,7 +151,7 @@ TEST(live_mode_names_blocked_and_says_running)
         struct target t = target_start();
         struct seen s = {0};
         ASSERT_EQ(ward_proc_stacks(t.pid, WARD_PROC_STACKS_LIVE, collect, &s), 0);
-        ASSERT_EQ(s.n, 3);
+        ASSERT_TRUE(s.n >= 3);
         const struct seen_thread *blocker = thread_of(&s, t.shared->blocker_tid);
         ASSERT_EQ(blocker->how, WARD_PROC_THREAD_UNWOUND);
         ASSERT_EQ(blocker->syscall, 0);

@@ -43,6 +43,7 @@ extern char **environ;
 struct task {
         int tid, pid;      /* pid: its thread group */
         int exit_reported; /* THREAD_EXIT said already (at its exit stop) */
+        int quiet;         /* a thread of the spawned child before its exec: not the program's */
 };
 
 struct ward_debug {
@@ -52,7 +53,8 @@ struct ward_debug {
         void *arg;
         struct task *tasks;
         size_t n, cap;
-        int announce; /* attach: ATTACHED events still to give */
+        int announce;     /* attach: ATTACHED events still to give */
+        int exec_pending; /* spawn: the program is stopped at its exec, not said yet */
         int sig_fd, err_fd, audit_fd, wake_fd;
         char line[LINE_MAX_BYTES];
         size_t line_len;
@@ -98,7 +100,7 @@ static int add_task(ward_debug *d, int tid, int pid)
                 d->tasks = t;
                 d->cap = cap;
         }
-        d->tasks[d->n++] = (struct task){tid, pid, 0};
+        d->tasks[d->n++] = (struct task){tid, pid, 0, 0};
         return 0;
 }
 
@@ -356,7 +358,7 @@ static void on_reaped(ward_debug *d, int tid, int status)
         } else {
                 ev.status = WEXITSTATUS(status);
         }
-        int said = t->exit_reported;
+        int said = t->exit_reported || t->quiet;
         ev.kind = tid == t->pid ? WARD_DEBUG_EXIT : WARD_DEBUG_THREAD_EXIT;
         remove_task(d, tid);
         if (ev.kind == WARD_DEBUG_EXIT || !said) {
@@ -464,6 +466,12 @@ int ward_debug_run(ward_debug *d, int timeout_ms)
         int r = 0;
         d->stopped_by_cb = 0;
         announce(d);
+        struct task *first = d->exec_pending ? task_of(d, d->pid) : NULL;
+        if (first) { /* the spawned program's exec, where ward_debug_spawn left it */
+                d->exec_pending = 0;
+                on_exec(d, first);
+                ptrace(PTRACE_CONT, d->pid, 0, 0);
+        }
         for (;;) {
                 read_side_channels(d);
                 drain(d);
@@ -717,6 +725,52 @@ static void free_env(char **env)
         }
 }
 
+/* wait_exec: let the spawned child run to its exec and leave it stopped
+ * there (0), or see it end because the exec failed (-ECHILD). A runtime
+ * may start threads before that (a sanitizer's): they are followed
+ * quietly, and end at the exec. */
+static int wait_exec(ward_debug *d, int pid)
+{
+        for (;;) {
+                for (size_t i = 0; i < d->n; i++) {
+                        int tid = d->tasks[i].tid, status;
+                        pid_t w = waitpid(tid, &status, __WALL | (d->n > 1 ? WNOHANG : 0));
+                        if (w < 0 && errno == EINTR) {
+                                continue;
+                        }
+                        if (w < 0 || (w == tid && (WIFEXITED(status) || WIFSIGNALED(status)))) {
+                                remove_task(d, tid);
+                                if (tid == pid) {
+                                        return -ECHILD;
+                                }
+                                continue;
+                        }
+                        if (w != tid || !WIFSTOPPED(status)) {
+                                continue;
+                        }
+                        int event = status >> 16, give = 0;
+                        unsigned long msg = 0;
+                        if (tid == pid && event == PTRACE_EVENT_EXEC) {
+                                d->exec_pending = 1;
+                                return 0;
+                        }
+                        if ((event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
+                             event == PTRACE_EVENT_VFORK) &&
+                            ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && msg > 0 &&
+                            msg <= INT_MAX && add_task(d, (int)msg, pid) == 0) {
+                                task_of(d, (int)msg)->quiet = 1;
+                        } else if (event == 0) {
+                                give = WSTOPSIG(status);
+                        }
+                        ptrace(PTRACE_CONT, tid, 0, (void *)(uintptr_t)give);
+                }
+                if (d->n > 1) {
+                        struct timespec ts = {0, 1000000};
+                        nanosleep(&ts, NULL);
+                }
+        }
+}
+
 int ward_debug_spawn(char *const argv[], const char *audit_library, ward_debug_fn *cb, void *arg,
                      ward_debug **ret)
 {
@@ -779,15 +833,12 @@ int ward_debug_spawn(char *const argv[], const char *audit_library, ward_debug_f
         go[1] = -1;
         close(status_pipe[1]);
         status_pipe[1] = -1;
-        int e = 0;
-        ssize_t n;
-        while ((n = read(status_pipe[0], &e, sizeof(e))) < 0 && errno == EINTR) {
-        }
-        if (n == sizeof(e)) { /* exec failed: the child is gone */
-                r = e ? -e : -ENOEXEC;
-                ptrace(PTRACE_DETACH, pid, 0, 0);
-                waitpid(pid, NULL, __WALL);
-                remove_task(d, pid);
+        if (wait_exec(d, pid) < 0) { /* exec failed: the child said why, and is gone */
+                int e = 0;
+                ssize_t n;
+                while ((n = read(status_pipe[0], &e, sizeof(e))) < 0 && errno == EINTR) {
+                }
+                r = n == sizeof(e) && e ? -e : -ENOEXEC;
                 goto fail;
         }
         d->err_fd = err[0];

@@ -374,10 +374,25 @@ static int is_return_address(struct ward_stack *st, uint64_t addr)
         return 0;
 }
 
+/* is_register_move: is c a mov from one register to another that leaves
+ * %rsp alone ([REX] 89/8B with a register-direct ModRM)? */
+static int is_register_move(const unsigned char *c)
+{
+        unsigned rex = (c[0] & 0xf0) == 0x40 ? c[0] : 0;
+        const unsigned char *op = rex ? c + 1 : c;
+        if ((op[0] != 0x89 && op[0] != 0x8b) || (op[1] & 0xc0) != 0xc0) {
+                return 0;
+        }
+        unsigned dest = op[0] == 0x89 ? (op[1] & 7) | ((rex & 1) << 3)         /* rm, REX.B */
+                                      : ((op[1] >> 3) & 7) | ((rex & 4) << 1); /* reg, REX.R */
+        return dest != 4;                                                      /* not %rsp */
+}
+
 /* prologue_frame_size: how far a frame-pointer function's %rbp sits above
  * its stack pointer between calls, from its prologue at start: [endbr64]
- * push %rbp; mov %rsp,%rbp; then pushes of callee-saved registers and
- * sub $N,%rsp in any order. -ENOENT for any other prologue. */
+ * push %rbp; mov %rsp,%rbp; then pushes of callee-saved registers, moves
+ * between registers and sub $N,%rsp in any order. -ENOENT for any other
+ * prologue. */
 static int prologue_frame_size(struct ward_stack *st, uint64_t start, uint64_t *size)
 {
         static const unsigned char endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
@@ -405,6 +420,8 @@ static int prologue_frame_size(struct ward_stack *st, uint64_t start, uint64_t *
                         uint32_t n;
                         memcpy(&n, c + i + 3, sizeof(n));
                         *size += n, i += 7;
+                } else if (is_register_move(c + i)) { /* mov %rsi,%r12 between the pushes */
+                        i += (c[i] & 0xf0) == 0x40 ? 3 : 2;
                 } else {
                         break;
                 }
