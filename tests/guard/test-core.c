@@ -1,0 +1,259 @@
+/* ward_core_write against a real process (tests/guard/core-target.c, four
+ * threads in named functions, 64 MiB of heap): gdb and eu-stack read the
+ * core and show every thread's function; the core is small; the report
+ * names the functions, the trace events and the held ward lock. Then a real
+ * crash: the crasher thread, seized by this test, stops at its SIGSEGV and
+ * the core shows that signal and crash_here first. Skips (77) without gdb or
+ * eu-stack, or where ptrace is not permitted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ward/core.h>
+
+#include "test.h"
+
+struct target {
+        pid_t pid;
+        int tid; /* the crasher thread */
+        int in;  /* its stdin */
+};
+
+static struct target start_target(const char *mode)
+{
+        int in[2], out[2];
+        struct target t;
+        char line[32] = "";
+        ASSERT_EQ(pipe(in), 0);
+        ASSERT_EQ(pipe(out), 0);
+        t.pid = fork();
+        ASSERT_TRUE(t.pid >= 0);
+        if (t.pid == 0) {
+                dup2(in[0], 0);
+                dup2(out[1], 1);
+                close(in[1]);
+                close(out[0]);
+                execl(WARD_GUARD_TARGET, WARD_GUARD_TARGET, mode, (char *)NULL);
+                _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        ASSERT_TRUE(read(out[0], line, sizeof(line) - 1) > 0);
+        close(out[0]);
+        t.tid = atoi(line);
+        t.in = in[1];
+        ASSERT_TRUE(t.tid > 0);
+        return t;
+}
+
+static void stop_target(struct target *t)
+{
+        char path[64];
+        kill(t->pid, SIGKILL);
+        /* __WALL: a thread this test traces is reaped here too (else the
+         * leader waits for it forever) */
+        for (pid_t w = 0; w != t->pid && w >= 0;) {
+                w = waitpid(-1, NULL, __WALL);
+        }
+        close(t->in);
+        snprintf(path, sizeof(path), "/dev/shm/ward-trace.%d", (int)t->pid);
+        unlink(path);
+        snprintf(path, sizeof(path), "/dev/shm/ward-locks.%d", (int)t->pid);
+        unlink(path);
+}
+
+static void need_tools(void)
+{
+        if (system("command -v gdb >/dev/null 2>&1") != 0) {
+                SKIP("gdb is not installed");
+        }
+        if (system("command -v eu-stack >/dev/null 2>&1") != 0) {
+                SKIP("eu-stack (elfutils) is not installed");
+        }
+}
+
+/* run: a command's stdout and stderr, in a malloc'd string */
+static char *run(const char *cmd)
+{
+        FILE *p = popen(cmd, "r");
+        ASSERT_TRUE(p != NULL);
+        size_t cap = 1 << 20, n = 0;
+        char *s = malloc(cap);
+        ASSERT_TRUE(s != NULL);
+        size_t r;
+        while (n + 1 < cap && (r = fread(s + n, 1, cap - 1 - n, p)) > 0) {
+                n += r;
+        }
+        s[n] = '\0';
+        pclose(p);
+        return s;
+}
+
+static char *read_all(const char *path)
+{
+        char cmd[4200];
+        snprintf(cmd, sizeof(cmd), "cat '%s'", path);
+        return run(cmd);
+}
+
+static long rss_kb(pid_t pid)
+{
+        char path[64], *s;
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        s = read_all(path);
+        const char *v = strstr(s, "VmRSS:");
+        long kb = v ? atol(v + 6) : -1;
+        free(s);
+        return kb;
+}
+
+static void write_core(int pid, const struct ward_core_options *o, struct ward_core_result *res)
+{
+        char err[256];
+        int r = ward_core_write(pid, o, res, err, sizeof(err));
+        if (r == -EPERM) {
+                SKIP("ptrace is not permitted here (%s)", err);
+        }
+        if (r != 0) {
+                TEST_FAIL("ward_core_write: %s: %s", ward_strerror(r), err);
+        }
+}
+
+#define ASSERT_HAS(text, what)                                                                     \
+        do {                                                                                       \
+                if (!strstr((text), (what))) {                                                     \
+                        TEST_FAIL("no \"%s\" in:\n%s", (what), (text));                            \
+                }                                                                                  \
+        } while (0)
+
+static const char *const thread_functions[] = {"blocked_in_read", "holding_lock", "spin_here",
+                                               "main_waits"};
+
+TEST(snapshot_read_by_gdb_and_eu_stack)
+{
+        need_tools();
+        char dir[] = "/tmp/ward-core-XXXXXX", cmd[8400];
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        struct target t = start_target("hang");
+        long rss = rss_kb(t.pid);
+        struct ward_core_options o = {.size = sizeof(o), .dir = dir, .report = 1};
+        struct ward_core_result res;
+        write_core(t.pid, &o, &res);
+        ASSERT_EQ(res.threads, 5);    /* and the trace flusher */
+        ASSERT_EQ(kill(t.pid, 0), 0); /* it goes on */
+
+        snprintf(cmd, sizeof(cmd), "gdb -nx -batch -ex 'thread apply all bt' '%s' '%s' 2>&1",
+                 WARD_GUARD_TARGET, res.core);
+        char *gdb = run(cmd);
+        fprintf(stderr, "%s", gdb);
+        for (size_t i = 0; i < sizeof(thread_functions) / sizeof(thread_functions[0]); i++) {
+                ASSERT_HAS(gdb, thread_functions[i]);
+        }
+        ASSERT_HAS(gdb, "start_thread"); /* the stacks go all the way through libc */
+        free(gdb);
+
+        snprintf(cmd, sizeof(cmd), "eu-stack --core '%s' -e '%s' 2>&1", res.core,
+                 WARD_GUARD_TARGET);
+        char *eu = run(cmd);
+        fprintf(stderr, "%s", eu);
+        for (size_t i = 0; i < sizeof(thread_functions) / sizeof(thread_functions[0]); i++) {
+                ASSERT_HAS(eu, thread_functions[i]);
+        }
+        free(eu);
+
+        /* small: the stacks and a few pages, not the 64 MiB heap */
+        struct stat sb;
+        ASSERT_EQ(stat(res.core, &sb), 0);
+        ASSERT_EQ((uint64_t)sb.st_size, res.core_size);
+        fprintf(stderr, "core %lld bytes, RSS %ld kB\n", (long long)sb.st_size, rss);
+        ASSERT_TRUE(rss > 0 && (long long)sb.st_size < rss * 1024 / 4);
+
+        char *text = read_all(res.text), *json = read_all(res.json);
+        fprintf(stderr, "%s", text);
+        for (size_t i = 0; i < sizeof(thread_functions) / sizeof(thread_functions[0]); i++) {
+                ASSERT_HAS(text, thread_functions[i]);
+                ASSERT_HAS(json, thread_functions[i]);
+        }
+        ASSERT_HAS(text, "guard event 4");
+        ASSERT_HAS(text, "guard event: holding guard-state");
+        ASSERT_HAS(text, "guard-state");
+        ASSERT_HAS(json, "\"locks\":[{\"name\":\"guard-state\"");
+        ASSERT_HAS(json, "\"build_id\":\"");
+        ASSERT_HAS(json, "\"signal\":null");
+        free(text);
+        free(json);
+        stop_target(&t);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
+TEST(crash_stop_shows_the_crashing_function_first)
+{
+        need_tools();
+        char dir[] = "/tmp/ward-core-XXXXXX", cmd[8400];
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        struct target t = start_target("crash");
+        if (ptrace(PTRACE_SEIZE, t.tid, 0, 0) < 0) {
+                int e = errno;
+                stop_target(&t);
+                SKIP("ptrace is not permitted here: %s", strerror(e));
+        }
+        ASSERT_EQ(write(t.in, "!", 1), 1);
+        int st;
+        for (;;) { /* to the crash's signal-delivery-stop */
+                ASSERT_EQ(waitpid(t.tid, &st, __WALL), t.tid);
+                ASSERT_TRUE(WIFSTOPPED(st));
+                if (WSTOPSIG(st) == SIGSEGV) {
+                        break;
+                }
+                ASSERT_EQ(ptrace(PTRACE_CONT, t.tid, 0, WSTOPSIG(st)), 0);
+        }
+        struct ward_core_options o = {
+            .size = sizeof(o), .dir = dir, .crash_tid = t.tid, .report = 1};
+        struct ward_core_result res;
+        write_core(t.pid, &o, &res);
+        ASSERT_EQ(res.threads, 5); /* and the trace flusher */
+
+        snprintf(cmd, sizeof(cmd), "gdb -nx -batch -ex bt -ex 'thread apply all bt' '%s' '%s' 2>&1",
+                 WARD_GUARD_TARGET, res.core);
+        char *gdb = run(cmd);
+        fprintf(stderr, "%s", gdb);
+        ASSERT_HAS(gdb, "Program terminated with signal SIGSEGV");
+        const char *first = strstr(gdb, "#0 ");
+        ASSERT_TRUE(first != NULL);
+        const char *eol = strchr(first, '\n');
+        ASSERT_TRUE(strstr(first, "crash_here") && strstr(first, "crash_here") < eol);
+        for (size_t i = 0; i < sizeof(thread_functions) / sizeof(thread_functions[0]); i++) {
+                if (strcmp(thread_functions[i], "spin_here") != 0) {
+                        ASSERT_HAS(gdb, thread_functions[i]);
+                }
+        }
+        free(gdb);
+
+        snprintf(cmd, sizeof(cmd), "eu-stack --core '%s' -e '%s' 2>&1", res.core,
+                 WARD_GUARD_TARGET);
+        char *eu = run(cmd);
+        fprintf(stderr, "%s", eu);
+        ASSERT_HAS(eu, "crash_here");
+        free(eu);
+
+        char *text = read_all(res.text), *json = read_all(res.json);
+        fprintf(stderr, "%s", text);
+        ASSERT_HAS(text, "signal 11");
+        ASSERT_HAS(text, "(crashed)");
+        ASSERT_HAS(text, "crash_here");
+        ASSERT_HAS(json, "\"signo\":11,");
+        ASSERT_HAS(json, "\"addr\":\"0x0\"");
+        free(text);
+        free(json);
+        stop_target(&t);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
+TEST_MAIN()
