@@ -17,6 +17,8 @@ const struct ward_command ward_commands[] = {
      cmd_locks},
     {"ps", "every process, with what ward knows of it: ward ps [--tree] [--ward] [--json]", cmd_ps},
     {"info", "everything about one process: ward info [--json] PID", cmd_info},
+    {"core", "an ELF core and a report of a live process: ward core [-o DIR] [--full] [--json] PID",
+     cmd_core},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
