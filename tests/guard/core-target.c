@@ -5,6 +5,9 @@
  *   core-target hang    the crasher thread spins in spin_here
  *   core-target crash   it crashes (SIGSEGV) in crash_here once a byte
  *                       arrives on stdin
+ *   core-target handler the same, with a SIGSEGV handler that writes its
+ *                       ucontext_t and siginfo_t to stdout and waits in
+ *                       pause() (what a guarded process hands its guardian)
  * It prints the crasher's tid once every thread is in place. */
 #include <pthread.h>
 #include <sched.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <ward/lock.h>
@@ -24,6 +28,16 @@ static atomic_int in_place;
 static atomic_int crasher_tid;
 static int never[2]; /* a pipe nobody writes */
 static int crash_mode;
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+        (void)sig;
+        (void)!write(1, uc, sizeof(ucontext_t));
+        (void)!write(1, si, sizeof(*si));
+        for (;;) {
+                pause();
+        }
+}
 
 __attribute__((noinline)) static void blocked_in_read(void)
 {
@@ -97,7 +111,11 @@ __attribute__((noinline)) static void main_waits(pthread_t t)
 
 int main(int argc, char **argv)
 {
-        crash_mode = argc > 1 && strcmp(argv[1], "crash") == 0;
+        crash_mode = argc > 1 && strcmp(argv[1], "hang") != 0;
+        if (argc > 1 && strcmp(argv[1], "handler") == 0) {
+                struct sigaction sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO};
+                sigaction(SIGSEGV, &sa, NULL);
+        }
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         struct ward_trace_options o = {.size = sizeof(o),
                                        .dir = "/tmp",

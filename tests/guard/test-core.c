@@ -12,16 +12,19 @@
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <ward/core.h>
 
+#include "test-run.h"
 #include "test.h"
 
 struct target {
         pid_t pid;
         int tid; /* the crasher thread */
         int in;  /* its stdin */
+        int out; /* its stdout, after the tid line */
 };
 
 static struct target start_target(const char *mode)
@@ -43,8 +46,11 @@ static struct target start_target(const char *mode)
         }
         close(in[0]);
         close(out[1]);
-        ASSERT_TRUE(read(out[0], line, sizeof(line) - 1) > 0);
-        close(out[0]);
+        for (size_t n = 0; n + 1 < sizeof(line) && !strchr(line, '\n');) { /* one line */
+                ASSERT_EQ(read(out[0], line + n, 1), 1);
+                n++;
+        }
+        t.out = out[0];
         t.tid = atoi(line);
         t.in = in[1];
         ASSERT_TRUE(t.tid > 0);
@@ -61,6 +67,7 @@ static void stop_target(struct target *t)
                 w = waitpid(-1, NULL, __WALL);
         }
         close(t->in);
+        close(t->out);
         snprintf(path, sizeof(path), "/dev/shm/ward-trace.%d", (int)t->pid);
         unlink(path);
         snprintf(path, sizeof(path), "/dev/shm/ward-locks.%d", (int)t->pid);
@@ -251,6 +258,105 @@ TEST(crash_stop_shows_the_crashing_function_first)
         ASSERT_HAS(json, "\"addr\":\"0x0\"");
         free(text);
         free(json);
+        stop_target(&t);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
+/* read_exact: n bytes from fd */
+static void read_exact(int fd, void *buf, size_t n)
+{
+        for (size_t got = 0; got < n;) {
+                ssize_t r = read(fd, (char *)buf + got, n - got);
+                ASSERT_TRUE(r > 0);
+                got += (size_t)r;
+        }
+}
+
+/* What the guardian will do: the crashed thread sits in its own SIGSEGV
+ * handler and hands over its ucontext and siginfo; the core must show the
+ * registers the handler saw (crash_here), not the handler's pause(). */
+TEST(crash_ucontext_from_the_handler)
+{
+        need_tools();
+        char dir[] = "/tmp/ward-core-XXXXXX", cmd[8400];
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        struct target t = start_target("handler");
+        ucontext_t uc;
+        siginfo_t si;
+        ASSERT_EQ(write(t.in, "!", 1), 1);
+        read_exact(t.out, &uc, sizeof(uc));
+        read_exact(t.out, &si, sizeof(si));
+        ASSERT_EQ(si.si_signo, SIGSEGV);
+        struct ward_core_options o = {.size = sizeof(o),
+                                      .dir = dir,
+                                      .crash_tid = t.tid,
+                                      .signo = si.si_signo,
+                                      .code = si.si_code,
+                                      .addr = (uint64_t)(uintptr_t)si.si_addr,
+                                      .crash_ucontext = &uc,
+                                      .report = 1};
+        struct ward_core_result res;
+        write_core(t.pid, &o, &res);
+
+        snprintf(cmd, sizeof(cmd), "gdb -nx -batch -ex bt '%s' '%s' 2>&1", WARD_GUARD_TARGET,
+                 res.core);
+        char *gdb = run(cmd);
+        fprintf(stderr, "%s", gdb);
+        ASSERT_HAS(gdb, "Program terminated with signal SIGSEGV");
+        const char *first = strstr(gdb, "#0 ");
+        ASSERT_TRUE(first != NULL);
+        const char *eol = strchr(first, '\n');
+        ASSERT_TRUE(strstr(first, "crash_here") && strstr(first, "crash_here") < eol);
+        ASSERT_HAS(gdb, "crasher");
+        free(gdb);
+        char *json = read_all(res.json);
+        ASSERT_HAS(json, "\"crashed\":true,\"frames\":[{\"pc\"");
+        ASSERT_HAS(strstr(json, "\"crashed\":true"), "\"function\":\"crash_here\"");
+        free(json);
+        stop_target(&t);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
+/* ward core: --help, bad usage, a process that is gone, and a capture */
+TEST(ward_core_command)
+{
+        char out[8192], dir[] = "/tmp/ward-core-XXXXXX", pidbuf[16], cmd[256];
+        const char *help[] = {"core", "--help", NULL};
+        ASSERT_EQ(test_run_ward(help, NULL, -1, out, sizeof(out)), 0);
+        ASSERT_HAS(out, "usage: ward core");
+        const char *none[] = {"core", NULL};
+        ASSERT_EQ(test_run_ward(none, NULL, -1, out, sizeof(out)), 2);
+        const char *bad[] = {"core", "x12", NULL};
+        ASSERT_EQ(test_run_ward(bad, NULL, -1, out, sizeof(out)), 2);
+        pid_t gone = fork();
+        if (gone == 0) {
+                _exit(0);
+        }
+        waitpid(gone, NULL, 0);
+        snprintf(pidbuf, sizeof(pidbuf), "%d", (int)gone);
+        const char *dead[] = {"core", pidbuf, NULL};
+        ASSERT_EQ(test_run_ward(dead, NULL, -1, out, sizeof(out)), 2);
+        ASSERT_HAS(out, "no such process");
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        struct target t = start_target("hang");
+        snprintf(pidbuf, sizeof(pidbuf), "%d", (int)t.pid);
+        const char *args[] = {"core", "-o", dir, "--json", pidbuf, NULL};
+        int rc = test_run_ward(args, NULL, -1, out, sizeof(out));
+        if (rc == 1 && strstr(out, "not permitted")) {
+                stop_target(&t);
+                SKIP("ptrace is not permitted here");
+        }
+        ASSERT_EQ(rc, 0);
+        ASSERT_HAS(out, "\"core\":\"");
+        ASSERT_HAS(out, "\"threads\":5");
+        char *core = strstr(out, "\"core\":\"") + 8, *end = strchr(core, '"');
+        *end = '\0';
+        struct stat sb;
+        ASSERT_EQ(stat(core, &sb), 0);
+        ASSERT_EQ(kill(t.pid, 0), 0);
         stop_target(&t);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         ASSERT_EQ(system(cmd), 0);
