@@ -54,8 +54,10 @@ struct ward_core_result {
  *     library names; full_core: every writable mapping;
  *   - every other mapping as a header without bytes.
  * Then detaches: the process continues (or, after a crash, the caller lets
- * it die). With report, the report is written beside the core (see
- * ward_core_report). o may be NULL (defaults). Returns 0 and fills *res, or
+ * it die). A thread that does not stop within 3 s (uninterruptible sleep in
+ * the kernel) is left out of the core; it stays attached to the calling
+ * process until it stops and the caller exits (a known limit). With report, the report is written
+ * beside the core (see ward_core_report). o may be NULL (defaults). Returns 0 and fills *res, or
  * -ESRCH (no such process), -EPERM (ptrace not permitted), -EINVAL, -ENOMEM,
  * -errno of the file system; a one-line message in err (err_size may be 0). */
 WARD_API int ward_core_write(int pid, const struct ward_core_options *o,

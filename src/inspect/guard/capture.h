@@ -15,6 +15,7 @@ struct ward__core_thread {
         int seized;      /* ours to detach (else the caller traces it) */
         int stopped;     /* registers are valid */
         int pending_sig; /* a signal-delivery-stop's signal, given back on detach */
+        int late;        /* did not stop in time (uninterruptible sleep): no registers */
         int have_fp;
         struct user_regs_struct regs;
         struct user_fpregs_struct fp;

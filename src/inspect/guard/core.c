@@ -32,6 +32,7 @@
 #define RED_ZONE 128u
 #define STOP_ROUNDS 64 /* listings of the threads until no new one appears */
 #define MAX_THREADS 65536
+#define STOP_WAIT_MS 3000 /* how long one thread may take to stop */
 
 static void set_err(char *err, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -150,9 +151,20 @@ static int stop_thread(struct ward__capture *c, struct ward__core_thread *t)
         if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 && errno != ESRCH) {
                 return -errno;
         }
-        for (;;) {
+        /* a thread in uninterruptible sleep (D) stops only when it leaves
+         * the kernel: wait for it at most STOP_WAIT_MS, then go on without it */
+        for (int waited = 0;; waited++) {
                 int st;
-                pid_t w = waitpid(t->tid, &st, __WALL);
+                pid_t w = waitpid(t->tid, &st, __WALL | WNOHANG);
+                if (w == 0) {
+                        if (waited >= STOP_WAIT_MS) {
+                                t->late = 1;
+                                return 0;
+                        }
+                        struct timespec ms = {0, 1000000};
+                        nanosleep(&ms, NULL);
+                        continue;
+                }
                 if (w < 0 && errno == EINTR) {
                         continue;
                 }
@@ -227,10 +239,17 @@ static int stop_all(struct ward__capture *c, char *err, size_t err_size)
 static void detach_all(struct ward__capture *c)
 {
         for (size_t i = 0; i < c->n; i++) {
-                if (c->t[i].seized) {
-                        ptrace(PTRACE_DETACH, c->t[i].tid, 0,
-                               (void *)(uintptr_t)c->t[i].pending_sig);
-                        c->t[i].seized = 0;
+                struct ward__core_thread *t = &c->t[i];
+                if (t->seized && t->late) {
+                        /* it may have stopped since. If not, the detach below fails and
+                         * it stays attached: it stops when it leaves the kernel and is
+                         * released when this process exits (a limit, see core.h) */
+                        int st;
+                        waitpid(t->tid, &st, __WALL | WNOHANG);
+                }
+                if (t->seized) {
+                        ptrace(PTRACE_DETACH, t->tid, 0, (void *)(uintptr_t)t->pending_sig);
+                        t->seized = 0;
                 }
         }
 }

@@ -4,9 +4,11 @@
  * their build-ids, the last trace events and the ward locks held. */
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ward/lock-inspect.h>
 #include <ward/stack.h>
@@ -181,12 +183,119 @@ static void put_registers(const struct user_regs_struct *g, struct ward__buf *j,
         ward__buf_puts(j, "},");
 }
 
-static void put_threads(struct report *r, struct ward__buf *j, FILE *text)
+/* The core just written, opened with libdwfl as eu-stack opens it: its
+ * unwinder starts from every register of NT_PRSTATUS (the frame pointer
+ * too), where ward_stack_unwind has only SP and PC. */
+struct core_unwind {
+        Dwfl *dwfl;
+        Elf *elf;
+        int fd;
+        size_t n_threads;
+        int *tids; /* per thread of the capture */
+        size_t *n; /* frames found */
+        uint64_t (*pcs)[MAX_FRAMES];
+        int (*activation)[MAX_FRAMES];
+        size_t cur; /* the thread being unwound */
+};
+
+static void core_close(struct core_unwind *u)
+{
+        dwfl_end(u->dwfl);
+        elf_end(u->elf);
+        if (u->fd >= 0) {
+                close(u->fd);
+        }
+        free(u->tids);
+        free(u->n);
+        free(u->pcs);
+        free(u->activation);
+        memset(u, 0, sizeof(*u));
+        u->fd = -1;
+}
+
+static int on_core_frame(Dwfl_Frame *state, void *arg)
+{
+        struct core_unwind *u = arg;
+        Dwarf_Addr pc;
+        bool activation;
+        size_t *n = &u->n[u->cur];
+        if (!dwfl_frame_pc(state, &pc, &activation) || pc == 0) {
+                return DWARF_CB_ABORT;
+        }
+        u->pcs[u->cur][*n] = pc;
+        u->activation[u->cur][(*n)++] = activation;
+        return *n < MAX_FRAMES ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+static int on_core_thread(Dwfl_Thread *thread, void *arg)
+{
+        struct core_unwind *u = arg;
+        pid_t tid = dwfl_thread_tid(thread);
+        for (size_t i = 0; i < u->n_threads; i++) {
+                if (u->tids[i] == tid) {
+                        u->cur = i;
+                        dwfl_thread_getframes(thread, on_core_frame, u);
+                        break;
+                }
+        }
+        return DWARF_CB_OK;
+}
+
+/* core_unwind: every thread's frames from the core at path; -1 if the core
+ * does not open */
+static int core_unwind(struct core_unwind *u, const char *path, const struct ward__capture *c)
+{
+        static const Dwfl_Callbacks cb = {
+            .find_elf = dwfl_build_id_find_elf,
+            .find_debuginfo = dwfl_standard_find_debuginfo,
+        };
+        memset(u, 0, sizeof(*u));
+        elf_version(EV_CURRENT);
+        u->n_threads = c->n;
+        u->tids = calloc(c->n + 1, sizeof(*u->tids));
+        u->n = calloc(c->n + 1, sizeof(*u->n));
+        u->pcs = calloc(c->n + 1, sizeof(*u->pcs));
+        u->activation = calloc(c->n + 1, sizeof(*u->activation));
+        u->fd = open(path, O_RDONLY | O_CLOEXEC);
+        u->elf = u->fd >= 0 ? elf_begin(u->fd, ELF_C_READ_MMAP, NULL) : NULL;
+        u->dwfl = u->elf && u->tids && u->n && u->pcs && u->activation ? dwfl_begin(&cb) : NULL;
+        if (!u->dwfl || dwfl_core_file_report(u->dwfl, u->elf, NULL) < 0 ||
+            dwfl_report_end(u->dwfl, NULL, NULL) != 0 ||
+            dwfl_core_file_attach(u->dwfl, u->elf) < 0) {
+                core_close(u);
+                return -1;
+        }
+        for (size_t i = 0; i < c->n; i++) {
+                u->tids[i] = c->t[i].tid;
+        }
+        dwfl_getthreads(u->dwfl, on_core_thread, u);
+        return 0;
+}
+
+/* core_frames: thread i's stack from the core, named with st; 0 if none */
+static size_t core_frames(struct core_unwind *u, struct ward_stack *st, size_t i,
+                          struct ward_stack_frame *frames)
+{
+        if (!u->dwfl || !st || i >= u->n_threads) {
+                return 0;
+        }
+        for (size_t k = 0; k < u->n[i]; k++) {
+                ward_stack_symbolize(st, u->pcs[i][k], !u->activation[i][k], &frames[k]);
+        }
+        return u->n[i];
+}
+
+static void put_threads(struct report *r, const char *core_path, struct ward__buf *j, FILE *text)
 {
         struct ward__capture *c = r->c;
         struct ward_stack *st = NULL;
         struct ward_stack_frame *frames = calloc(MAX_FRAMES, sizeof(*frames));
+        struct core_unwind *u = calloc(1, sizeof(*u));
         ward_stack_open(c->pid, 1, &st);
+        if (u && core_unwind(u, core_path, c) < 0) {
+                free(u);
+                u = NULL;
+        }
         ward__buf_puts(j, "\"threads\":[");
         for (size_t i = 0; i < c->n; i++) {
                 const struct ward__core_thread *t = &c->t[i];
@@ -199,7 +308,11 @@ static void put_threads(struct report *r, struct ward__buf *j, FILE *text)
                 jstr(j, "name", name);
                 ward__buf_printf(j, ",\"crashed\":%s,\"frames\":[",
                                  i == 0 && c->o.signo ? "true" : "false");
-                if (st && frames && t->stopped &&
+                if (frames && t->stopped && u) {
+                        n = core_frames(u, st, i, frames);
+                }
+                /* without the core's unwind: from SP and PC of the live thread */
+                if (st && frames && t->stopped && n < 2 &&
                     ward_stack_unwind(st, t->tid, t->regs.rsp, t->regs.rip, frames, MAX_FRAMES,
                                       &n) < 0) {
                         n = 0;
@@ -213,6 +326,10 @@ static void put_threads(struct report *r, struct ward__buf *j, FILE *text)
                 ward__buf_puts(j, "]}");
         }
         ward__buf_puts(j, "],");
+        if (u) {
+                core_close(u);
+                free(u);
+        }
         ward_stack_close(st);
         free(frames);
 }
@@ -328,7 +445,7 @@ int ward__core_report_write(struct ward__capture *c, const char *core_path, FILE
                 put_registers(&c->t[0].regs, &j, text);
                 fprintf(text, "\n");
         }
-        put_threads(&r, &j, text);
+        put_threads(&r, core_path, &j, text);
         put_modules(&r, &j, text);
         put_trace(&r, &j, text);
         put_locks(&r, &j, text);
