@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,7 @@ static void *locker(void *arg)
 
 __attribute__((noinline)) static void crash_here(volatile int *where)
 {
-        *where = 42; /* SIGSEGV: where is NULL */
+        *where = 42; /* SIGSEGV: where is 0x10 (not NULL: UBSan would stop first) */
 }
 
 __attribute__((noinline)) static void spin_here(void)
@@ -99,7 +100,7 @@ static void *crasher(void *arg)
         char c;
         atomic_fetch_add(&in_place, 1);
         if (read(0, &c, 1) == 1) {
-                crash_here(NULL);
+                crash_here((volatile int *)(uintptr_t)16);
         }
         return NULL;
 }
