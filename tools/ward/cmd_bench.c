@@ -12,8 +12,9 @@
 int cmd_bench(int argc, char **argv)
 {
         if (argc < 2 || strchr(argv[1], '/')) {
-                fprintf(stderr, "usage: ward bench ipc|rpc|memory|trace|locks|proc [options] (see "
-                                "docs/ward.md)\n");
+                fprintf(stderr,
+                        "usage: ward bench ipc|rpc|memory|trace|locks|proc|guard [options] (see "
+                        "docs/ward.md)\n");
                 return 2;
         }
         char name[64], why[512];

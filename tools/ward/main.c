@@ -7,7 +7,8 @@
 const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
-    {"bench", "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc [options] [--json]",
+    {"bench",
+     "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc|guard [options] [--json]",
      cmd_bench},
     {"call", "call a method with JSON: ward call ADDRESS pkg.Service.Method '{...}'", cmd_call},
     {"trace", "traces: ward trace merge|tail|level|recover ...", cmd_trace},
