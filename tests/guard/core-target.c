@@ -5,6 +5,8 @@
  *   core-target hang    the crasher thread spins in spin_here
  *   core-target crash   it crashes (SIGSEGV) in crash_here once a byte
  *                       arrives on stdin
+ *   core-target churn   hang, and a thread that starts short-lived threads
+ *                       without end (threads appear and exit during a capture)
  *   core-target handler the same, with a SIGSEGV handler that writes its
  *                       ucontext_t and siginfo_t to stdout and waits in
  *                       pause() (what a guarded process hands its guardian)
@@ -110,9 +112,28 @@ __attribute__((noinline)) static void main_waits(pthread_t t)
         pthread_join(t, NULL);
 }
 
+static void *short_lived(void *arg)
+{
+        return arg;
+}
+
+static void *churner(void *arg)
+{
+        (void)arg;
+        prctl(PR_SET_NAME, "churner");
+        for (;;) {
+                pthread_t t;
+                if (pthread_create(&t, NULL, short_lived, NULL) == 0) {
+                        pthread_join(t, NULL);
+                }
+        }
+        return NULL;
+}
+
 int main(int argc, char **argv)
 {
-        crash_mode = argc > 1 && strcmp(argv[1], "hang") != 0;
+        int churn = argc > 1 && strcmp(argv[1], "churn") == 0;
+        crash_mode = argc > 1 && strcmp(argv[1], "hang") != 0 && !churn;
         if (argc > 1 && strcmp(argv[1], "handler") == 0) {
                 struct sigaction sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO};
                 sigaction(SIGSEGV, &sa, NULL);
@@ -140,6 +161,10 @@ int main(int argc, char **argv)
         pthread_create(&t[2], NULL, crasher, NULL);
         while (atomic_load(&in_place) < 3) {
                 usleep(1000);
+        }
+        if (churn) {
+                pthread_t c;
+                pthread_create(&c, NULL, churner, NULL);
         }
         printf("%d\n", atomic_load(&crasher_tid));
         fflush(stdout);

@@ -321,6 +321,57 @@ TEST(crash_ucontext_from_the_handler)
         ASSERT_EQ(system(cmd), 0);
 }
 
+/* thread_states: the state letters of every thread of pid into out */
+static void thread_states(pid_t pid, char *out, size_t size)
+{
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd),
+                 "cat /proc/%d/task/*/stat | sed 's/.*) //' | cut -c1 | tr -d '\\n'", (int)pid);
+        char *s = run(cmd);
+        snprintf(out, size, "%s", s);
+        free(s);
+}
+
+/* Threads that appear and exit during the capture are caught or skipped,
+ * never waited for forever; the process is left as it was: running after a
+ * capture of a running process, still stopped after one of a stopped one. */
+TEST(threads_come_and_go_and_the_process_is_left_as_it_was)
+{
+        char dir[] = "/tmp/ward-core-XXXXXX", cmd[8400], states[256];
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        struct target t = start_target("churn");
+        for (int i = 0; i < 5; i++) {
+                struct ward_core_options o = {.size = sizeof(o), .dir = dir};
+                struct ward_core_result res;
+                write_core(t.pid, &o, &res);
+                ASSERT_TRUE(res.threads >= 5);
+                ASSERT_EQ(unlink(res.core), 0);
+        }
+        thread_states(t.pid, states, sizeof(states));
+        ASSERT_TRUE(strchr(states, 't') == NULL && strchr(states, 'T') == NULL);
+
+        ASSERT_EQ(kill(t.pid, SIGSTOP), 0);
+        for (int i = 0; i < 1000; i++) { /* until every thread is in its group-stop */
+                thread_states(t.pid, states, sizeof(states));
+                if (strspn(states, "T") == strlen(states)) {
+                        break;
+                }
+                usleep(1000);
+        }
+        struct ward_core_options o = {.size = sizeof(o), .dir = dir};
+        struct ward_core_result res;
+        write_core(t.pid, &o, &res);
+        ASSERT_TRUE(res.threads >= 5);
+        thread_states(t.pid, states, sizeof(states));
+        if (strspn(states, "T") != strlen(states)) {
+                TEST_FAIL("a stopped process runs again after the capture: %s", states);
+        }
+        kill(t.pid, SIGCONT);
+        stop_target(&t);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 /* ward core: --help, bad usage, a process that is gone, and a capture */
 TEST(ward_core_command)
 {
