@@ -54,6 +54,21 @@ static struct target start_target(const char *mode)
         t.tid = atoi(line);
         t.in = in[1];
         ASSERT_TRUE(t.tid > 0);
+        /* the main thread prints the line, then joins: wait until it sits in
+         * the join's futex (syscall 202), so that its stack is main_waits' */
+        char path[64], sys[64];
+        snprintf(path, sizeof(path), "/proc/%d/syscall", (int)t.pid);
+        for (int i = 0; i < 10000; i++) {
+                FILE *f = fopen(path, "re");
+                int blocked = f && fgets(sys, sizeof(sys), f) && strncmp(sys, "202 ", 4) == 0;
+                if (f) {
+                        fclose(f);
+                }
+                if (blocked) {
+                        break;
+                }
+                usleep(1000);
+        }
         return t;
 }
 
@@ -410,6 +425,13 @@ TEST(ward_core_command)
         struct stat sb;
         ASSERT_EQ(stat(core, &sb), 0);
         ASSERT_EQ(kill(t.pid, 0), 0);
+        if (geteuid() == 0) { /* another user may not: the refusal is explained */
+                const char *other[] = {"core", "-o", "/tmp", pidbuf, NULL};
+                ASSERT_EQ(test_run_ward(other, NULL, 65534, out, sizeof(out)), 1);
+                ASSERT_HAS(out, "ptrace is not permitted");
+                ASSERT_HAS(out, "ptrace_scope");
+                ASSERT_EQ(kill(t.pid, 0), 0);
+        }
         stop_target(&t);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         ASSERT_EQ(system(cmd), 0);
