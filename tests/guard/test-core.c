@@ -17,6 +17,8 @@
 
 #include <ward/core.h>
 
+#include "core/json-parse.h"
+
 #include "test-run.h"
 #include "test.h"
 
@@ -146,6 +148,30 @@ static void write_core(int pid, const struct ward_core_options *o, struct ward_c
         }
 }
 
+/* check_json: the report parses, and its "threads" array has n entries */
+static void check_json(const char *json, int n)
+{
+        struct ward__json_doc *doc;
+        const struct ward__json *root, *m;
+        char err[256];
+        if (ward__json_parse(json, strlen(json), &doc, &root, err, sizeof(err)) != 0) {
+                TEST_FAIL("the JSON report does not parse: %s", err);
+        }
+        ASSERT_EQ(root->type, WARD__JSON_OBJECT);
+        int threads = -1;
+        for (m = root->kids; m; m = m->next) {
+                if (m->key_len == 7 && memcmp(m->key, "threads", 7) == 0) {
+                        ASSERT_EQ(m->type, WARD__JSON_ARRAY);
+                        threads = 0;
+                        for (const struct ward__json *t = m->kids; t; t = t->next) {
+                                threads++;
+                        }
+                }
+        }
+        ASSERT_EQ(threads, n);
+        ward__json_doc_free(doc);
+}
+
 #define ASSERT_HAS(text, what)                                                                     \
         do {                                                                                       \
                 if (!strstr((text), (what))) {                                                     \
@@ -207,6 +233,7 @@ TEST(snapshot_read_by_gdb_and_eu_stack)
         ASSERT_HAS(json, "\"locks\":[{\"name\":\"guard-state\"");
         ASSERT_HAS(json, "\"build_id\":\"");
         ASSERT_HAS(json, "\"signal\":null");
+        check_json(json, 5);
         free(text);
         free(json);
         stop_target(&t);
@@ -273,6 +300,7 @@ TEST(crash_stop_shows_the_crashing_function_first)
         ASSERT_HAS(text, "crash_here");
         ASSERT_HAS(json, "\"signo\":11,");
         ASSERT_HAS(json, "\"addr\":\"0x10\"");
+        check_json(json, 5);
         free(text);
         free(json);
         stop_target(&t);
