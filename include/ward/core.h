@@ -41,8 +41,8 @@ struct ward_core_result {
 };
 
 /* ward_core_write: stop every thread of process pid (PTRACE_SEIZE and
- * PTRACE_INTERRUPT; a thread the caller already traces, stopped, is used as
- * it is and left to the caller), read their registers, the process's maps,
+ * PTRACE_INTERRUPT; a thread the calling thread already traces, stopped, is
+ * used as it is and left to the caller), read their registers, the process's maps,
  * auxv and the memory a backtrace needs, and write DIR/core.PID.TIME
  * atomically (a temporary file renamed), an ELF core with:
  *   - a note per thread (NT_PRSTATUS, NT_FPREGSET; the crashing thread first),

@@ -8,6 +8,8 @@
 
 #include <ward/core.h>
 
+#include "core/procstat.h"
+
 #include "parse.h"
 
 struct ward__core_thread {
@@ -29,8 +31,9 @@ struct ward__capture {
         struct ward__maps maps;
         unsigned char *auxv;
         size_t auxv_len;
-        siginfo_t si; /* valid with o.signo */
-        int mem_fd;   /* /proc/PID/mem, -1 if it did not open */
+        struct ward__proc_statline ps; /* read before the threads were stopped */
+        siginfo_t si;                  /* valid with o.signo */
+        int mem_fd;                    /* /proc/PID/mem, -1 if it did not open */
 };
 
 /* ward__capture_read: n bytes of the target at addr (process_vm_readv, then

@@ -140,7 +140,7 @@ static int tracer_of(int pid, int tid)
  * 0 gone, -errno */
 static int stop_thread(struct ward__capture *c, struct ward__core_thread *t)
 {
-        if (tracer_of(c->pid, t->tid) == (int)getpid()) {
+        if (tracer_of(c->pid, t->tid) == (int)gettid()) {
                 t->seized = 0; /* the caller's, stopped (its crash stop, say) */
                 return 1;
         }
@@ -499,9 +499,7 @@ static void note(struct ward__buf *b, const char *name, uint32_t type, const voi
 /* build_notes: the PT_NOTE segment's bytes */
 static void build_notes(struct ward__capture *c, struct ward__buf *b)
 {
-        struct ward__proc_statline ps;
-        memset(&ps, 0, sizeof(ps));
-        ward__proc_stat_read(c->pid, 0, &ps);
+        const struct ward__proc_statline ps = c->ps;
         for (size_t i = 0; i < c->n; i++) {
                 const struct ward__core_thread *t = &c->t[i];
                 struct elf_prstatus pr;
@@ -527,8 +525,11 @@ static void build_notes(struct ward__capture *c, struct ward__buf *b)
         }
         struct elf_prpsinfo pi;
         memset(&pi, 0, sizeof(pi));
-        pi.pr_state = 0;
+        static const char states[] = "RSDTZW"; /* pr_state numbers them as Linux does */
+        const char *at = ps.state ? strchr(states, ps.state) : NULL;
+        pi.pr_state = at ? (char)(at - states) : 0;
         pi.pr_sname = ps.state ? ps.state : 'R';
+        pi.pr_zomb = ps.state == 'Z';
         pi.pr_nice = (char)ps.nice;
         pi.pr_pid = c->pid;
         pi.pr_ppid = ps.ppid;
@@ -817,6 +818,7 @@ int ward_core_write(int pid, const struct ward_core_options *o, struct ward_core
                 set_err(err, err_size, "no process %d", pid);
                 return -ESRCH;
         }
+        ward__proc_stat_read(pid, 0, &c.ps); /* its state as it was */
         int r = stop_all(&c, err, err_size);
         if (r == 0) {
                 read_registers(&c);
