@@ -7,6 +7,8 @@
  *                       arrives on stdin
  *   core-target churn   hang, and a thread that starts short-lived threads
  *                       without end (threads appear and exit during a capture)
+ *   core-target exit-main hang, and the main thread leaves with pthread_exit
+ *                       (a zombie thread group leader)
  *   core-target handler the same, with a SIGSEGV handler that writes its
  *                       ucontext_t and siginfo_t to stdout and waits in
  *                       pause() (what a guarded process hands its guardian)
@@ -133,7 +135,8 @@ static void *churner(void *arg)
 int main(int argc, char **argv)
 {
         int churn = argc > 1 && strcmp(argv[1], "churn") == 0;
-        crash_mode = argc > 1 && strcmp(argv[1], "hang") != 0 && !churn;
+        int exit_main = argc > 1 && strcmp(argv[1], "exit-main") == 0;
+        crash_mode = argc > 1 && strcmp(argv[1], "hang") != 0 && !churn && !exit_main;
         if (argc > 1 && strcmp(argv[1], "handler") == 0) {
                 struct sigaction sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO};
                 sigaction(SIGSEGV, &sa, NULL);
@@ -168,6 +171,9 @@ int main(int argc, char **argv)
         }
         printf("%d\n", atomic_load(&crasher_tid));
         fflush(stdout);
+        if (exit_main) {
+                pthread_exit(NULL);
+        }
         main_waits(t[0]);
         free(big);
         return 0;

@@ -60,7 +60,7 @@ static struct target start_target(const char *mode)
          * the join's futex (syscall 202), so that its stack is main_waits' */
         char path[64], sys[64];
         snprintf(path, sizeof(path), "/proc/%d/syscall", (int)t.pid);
-        for (int i = 0; i < 10000; i++) {
+        for (int i = 0; i < 10000 && strcmp(mode, "exit-main") != 0; i++) {
                 FILE *f = fopen(path, "re");
                 int blocked = f && fgets(sys, sizeof(sys), f) && strncmp(sys, "202 ", 4) == 0;
                 if (f) {
@@ -410,6 +410,37 @@ TEST(threads_come_and_go_and_the_process_is_left_as_it_was)
                 TEST_FAIL("a stopped process runs again after the capture: %s", states);
         }
         kill(t.pid, SIGCONT);
+        stop_target(&t);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
+/* A main thread that left with pthread_exit is a zombie that never stops:
+ * the capture goes on without it. */
+TEST(zombie_main_thread)
+{
+        need_tools();
+        char dir[] = "/tmp/ward-core-XXXXXX", cmd[8400], states[256] = "";
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        struct target t = start_target("exit-main");
+        for (int i = 0; i < 10000 && states[0] != 'Z'; i++) { /* the leader's state first */
+                snprintf(cmd, sizeof(cmd), "cut -d')' -f2 /proc/%d/stat | cut -c2", (int)t.pid);
+                char *s = run(cmd);
+                snprintf(states, sizeof(states), "%s", s);
+                free(s);
+                usleep(1000);
+        }
+        ASSERT_EQ(states[0], 'Z');
+        struct ward_core_options o = {.size = sizeof(o), .dir = dir};
+        struct ward_core_result res;
+        write_core(t.pid, &o, &res);
+        ASSERT_EQ(res.threads, 4);
+        snprintf(cmd, sizeof(cmd), "gdb -nx -batch -ex 'thread apply all bt' '%s' '%s' 2>&1",
+                 WARD_GUARD_TARGET, res.core);
+        char *gdb = run(cmd);
+        ASSERT_HAS(gdb, "blocked_in_read");
+        ASSERT_HAS(gdb, "holding_lock");
+        free(gdb);
         stop_target(&t);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         ASSERT_EQ(system(cmd), 0);

@@ -25,6 +25,7 @@ struct ward__core_thread {
 
 struct ward__capture {
         int pid;
+        int mm_tid; /* a live thread, to read the memory, maps and auxv through */
         struct ward_core_options o;
         struct ward__core_thread *t; /* the crashing thread first */
         size_t n, cap;

@@ -56,7 +56,7 @@ int ward__capture_read(void *capture, uint64_t addr, void *out, size_t n)
         if (addr + n < addr) {
                 return -EFAULT;
         }
-        if (process_vm_readv(c->pid, &local, 1, &remote, 1, 0) == (ssize_t)n) {
+        if (process_vm_readv(c->mm_tid, &local, 1, &remote, 1, 0) == (ssize_t)n) {
                 return 0;
         }
         if (c->mem_fd >= 0 && addr <= INT64_MAX &&
@@ -140,6 +140,11 @@ static int tracer_of(int pid, int tid)
  * 0 gone, -errno */
 static int stop_thread(struct ward__capture *c, struct ward__core_thread *t)
 {
+        struct ward__proc_statline stat;
+        if (ward__proc_stat_read(c->pid, t->tid, &stat) == 0 &&
+            (stat.state == 'Z' || stat.state == 'X')) {
+                return 0; /* a zombie (a main thread that called pthread_exit) never stops */
+        }
         if (tracer_of(c->pid, t->tid) == (int)gettid()) {
                 t->seized = 0; /* the caller's, stopped (its crash stop, say) */
                 return 1;
@@ -539,7 +544,7 @@ static void build_notes(struct ward__capture *c, struct ward__buf *b)
         char path[64];
         unsigned char *cmd;
         size_t len;
-        snprintf(path, sizeof(path), "/proc/%d/cmdline", c->pid);
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/cmdline", c->pid, c->mm_tid);
         if (read_file(path, &cmd, &len) == 0) {
                 size_t n = len < sizeof(pi.pr_psargs) - 1 ? len : sizeof(pi.pr_psargs) - 1;
                 for (size_t k = 0; k < n; k++) {
@@ -822,6 +827,17 @@ int ward_core_write(int pid, const struct ward_core_options *o, struct ward_core
         int r = stop_all(&c, err, err_size);
         if (r == 0) {
                 read_registers(&c);
+                /* the memory, maps and auxv through a live thread: a main thread
+                 * that called pthread_exit (a zombie) has none any more */
+                const struct ward__core_thread *leader = find_thread(&c, pid);
+                c.mm_tid = pid;
+                for (size_t i = 0; i < c.n && !(leader && leader->stopped); i++) {
+                        if (c.t[i].stopped) {
+                                c.mm_tid = c.t[i].tid;
+                                break;
+                        }
+                }
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", pid, c.mm_tid);
                 unsigned char *text;
                 size_t len;
                 r = read_file(path, &text, &len);
@@ -835,11 +851,11 @@ int ward_core_write(int pid, const struct ward_core_options *o, struct ward_core
                 }
         }
         if (r == 0) {
-                snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/auxv", pid, c.mm_tid);
                 if (read_file(path, &c.auxv, &c.auxv_len) < 0) {
                         c.auxv_len = 0;
                 }
-                snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/mem", pid, c.mm_tid);
                 c.mem_fd = open(path, O_RDONLY | O_CLOEXEC);
                 for (size_t i = 0; i < c.n; i++) {
                         res->threads += c.t[i].stopped;

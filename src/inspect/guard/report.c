@@ -78,7 +78,7 @@ static void list_modules(struct report *r)
                 dwfl_end(d);
                 return;
         }
-        if (dwfl_linux_proc_report(d, r->c->pid) == 0 && dwfl_report_end(d, NULL, NULL) == 0) {
+        if (dwfl_linux_proc_report(d, r->c->mm_tid) == 0 && dwfl_report_end(d, NULL, NULL) == 0) {
                 dwfl_getmodules(d, on_module, r, 0);
         }
         dwfl_end(d);
@@ -291,7 +291,7 @@ static void put_threads(struct report *r, const char *core_path, struct ward__bu
         struct ward_stack *st = NULL;
         struct ward_stack_frame *frames = calloc(MAX_FRAMES, sizeof(*frames));
         struct core_unwind *u = calloc(1, sizeof(*u));
-        ward_stack_open(c->pid, 1, &st);
+        ward_stack_open(c->mm_tid, 1, &st);
         if (u && core_unwind(u, core_path, c) < 0) {
                 free(u);
                 u = NULL;
