@@ -307,9 +307,13 @@ static void read_registers(struct ward__capture *c)
                 regs_from_ucontext(&t0->regs, c->o.crash_ucontext);
                 t0->stopped = 1;
         }
-        /* the crash stop's own siginfo, when the caller gave no signal */
+        /* the crash stop's own siginfo, when the caller gave no signal: of a
+         * signal-delivery-stop (the caller's, or one we met), never of our
+         * interrupt (an event stop: SIGTRAP with the event in si_code) */
         if (t0 && t0->tid == first && !c->o.signo && c->o.crash_tid > 0 &&
-            ptrace(PTRACE_GETSIGINFO, t0->tid, 0, &c->si) == 0 && c->si.si_signo > 0) {
+            (!t0->seized || t0->pending_sig) &&
+            ptrace(PTRACE_GETSIGINFO, t0->tid, 0, &c->si) == 0 && c->si.si_signo > 0 &&
+            !(c->si.si_signo == SIGTRAP && (c->si.si_code & 0xff00))) {
                 c->o.signo = c->si.si_signo;
                 c->o.code = c->si.si_code;
                 c->o.addr = (uint64_t)(uintptr_t)c->si.si_addr;
