@@ -58,7 +58,8 @@ struct ward_core_result {
  * the kernel) is left out of the core; it stays attached to the calling
  * process until it stops and the caller exits (a known limit). With report, the report is written
  * beside the core (see ward_core_report). o may be NULL (defaults). Returns 0 and fills *res, or
- * -ESRCH (no such process), -EPERM (ptrace not permitted), -EINVAL, -ENOMEM,
+ * -ESRCH (no such process), -EPERM (ptrace not permitted), -EBUSY (another
+ * tracer, a debugger, holds a thread), -EINVAL, -ENOMEM,
  * -errno of the file system; a one-line message in err (err_size may be 0). */
 WARD_API int ward_core_write(int pid, const struct ward_core_options *o,
                              struct ward_core_result *res, char *err, size_t err_size);

@@ -252,8 +252,18 @@ TEST(crash_stop_shows_the_crashing_function_first)
                 stop_target(&t);
                 SKIP("ptrace is not permitted here: %s", strerror(e));
         }
-        ASSERT_EQ(write(t.in, "!", 1), 1);
+        pid_t other = fork();
+        if (other == 0) { /* another tracer's thread: -EBUSY, not -EPERM */
+                struct ward_core_options busy = {.size = sizeof(busy), .dir = dir};
+                struct ward_core_result res;
+                char err[256];
+                int r = ward_core_write(t.pid, &busy, &res, err, sizeof(err));
+                _exit(r == -EBUSY && strstr(err, "traced by") ? 0 : 1);
+        }
         int st;
+        ASSERT_TRUE(waitpid(other, &st, 0) == other && WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        ASSERT_EQ(write(t.in, "!", 1), 1);
         for (;;) { /* to the crash's signal-delivery-stop */
                 ASSERT_EQ(waitpid(t.tid, &st, __WALL), t.tid);
                 if (!WIFSTOPPED(st)) {

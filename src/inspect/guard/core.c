@@ -223,10 +223,18 @@ static int stop_all(struct ward__capture *c, char *err, size_t err_size)
                         struct ward__core_thread *t = &c->t[c->n++];
                         memset(t, 0, sizeof(*t));
                         t->tid = tid;
-                        int r = stop_thread(c, t);
-                        if (r < 0) {
+                        int r = stop_thread(c, t), tracer;
+                        if (r == -EPERM && (tracer = tracer_of(c->pid, tid)) > 0) {
+                                r = -EBUSY; /* not a permission problem */
+                                set_err(err, err_size,
+                                        "thread %d of process %d is traced by %d already (a "
+                                        "debugger?)",
+                                        tid, c->pid, tracer);
+                        } else if (r < 0) {
                                 set_err(err, err_size, "ptrace thread %d of process %d: %s", tid,
                                         c->pid, strerror(-r));
+                        }
+                        if (r < 0) {
                                 closedir(d);
                                 return r;
                         }
