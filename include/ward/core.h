@@ -26,7 +26,7 @@ struct ward_core_options {
                                      * received: its general registers are the ones
                                      * the core and the report show for crash_tid */
         const char *dir;            /* where the files go; NULL: "." */
-        int full_core;              /* nonzero: the writable mappings too */
+        int full_core;              /* nonzero: the private writable mappings too */
         uint32_t stack_max;         /* bytes per stack; 0: WARD_CORE_STACK_MAX */
         int report;                 /* nonzero: also CORE.txt and CORE.json */
         unsigned trace_events;      /* the report's last trace events; 0: 50 */
@@ -51,13 +51,20 @@ struct ward_core_result {
  *     pointer (the red zone) to the end of its mapping, at most stack_max
  *     bytes; the first page of each mapped ELF file (build-ids, program
  *     headers); [vdso]; the dynamic linker's r_debug, link_map chain and
- *     library names; full_core: every writable mapping;
+ *     library names; full_core: every private writable mapping;
  *   - every other mapping as a header without bytes.
  * Then detaches: the process continues (or, after a crash, the caller lets
  * it die). A thread that does not stop within 3 s (uninterruptible sleep in
  * the kernel) is left out of the core; it stays attached to the calling
- * process until it stops and the caller exits (a known limit). With report, the report is written
- * beside the core (see ward_core_report). o may be NULL (defaults). Returns 0 and fills *res, or
+ * process until it stops and the caller exits (a known limit).
+ * With report, made while the threads are stopped: CORE.txt and CORE.json
+ * beside the core: signal, code and fault address, the crashing thread's
+ * registers, every thread's stack (unwound from the core with libdwfl, named
+ * with ward_stack_symbolize: function, module, build-id, offset,
+ * file:line), the modules with their build-ids, the last trace_events
+ * events of the process's ward trace buffers, its held ward locks. It reads
+ * the lock registry with ward_lock_registry_read: one caller thread at a
+ * time. o may be NULL (defaults). Returns 0 and fills *res, or
  * -ESRCH (no such process), -EPERM (ptrace not permitted), -EBUSY (another
  * tracer, a debugger, holds a thread), -EINVAL, -ENOMEM,
  * -errno of the file system; a one-line message in err (err_size may be 0). */
