@@ -5,6 +5,7 @@
 #ifndef WARD_INSPECT_H
 #define WARD_INSPECT_H
 
+#include <ward/core.h>
 #include <ward/debug.h>
 #include <ward/lock-inspect.h>
 #include <ward/proc.h>

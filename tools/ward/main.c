@@ -8,7 +8,7 @@ const struct ward_command ward_commands[] = {
     {"help", "show the subcommands", cmd_help},
     {"version", "print ward's version", cmd_version},
     {"bench",
-     "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch|proc-stack "
+     "run a benchmark: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch|proc-stack|guard "
      "[options] [--json]",
      cmd_bench},
     {"call", "call a method with JSON: ward call ADDRESS pkg.Service.Method '{...}'", cmd_call},
@@ -27,6 +27,8 @@ const struct ward_command ward_commands[] = {
      "follow a program: threads, forks, execs, signals, libraries, stderr: ward debug [--json] "
      "-- PROG ARGS | -p PID",
      cmd_debug},
+    {"core", "an ELF core and a report of a live process: ward core [-o DIR] [--full] [--json] PID",
+     cmd_core},
     {"list", "what a ward server hosts: ward list ADDRESS", cmd_list},
     {"serve", "host services from shared libraries: ward serve --listen ADDR --load LIB.so",
      cmd_serve},
