@@ -3,6 +3,10 @@
  *   ps      `ward ps` over N processes (the benchmark starts them) next to
  *           procps' ps and a python3 psutil loop reading the same fields;
  *           target: ward ps <= 0.5x ps.
+ *   stack   `ward stack` (stopping and live) next to eu-stack -s on a
+ *           4-thread target (ward-bench-proc-stack); targets <= 0.7x.
+ *   watch   exit -> event latency of ward_watch next to a bare pidfd + poll
+ *           (ward-bench-proc-watch); targets <= 1.5x.
  *
  *   ward bench proc [--runs N] [--procs N] [--json] [--quick]
  *
@@ -16,14 +20,17 @@
 #include <unistd.h>
 
 #include "../ipc/stats.h"
+#include "parts.h"
 #include "ps.h"
 
 #define MAX_RUNS 64
 #define MAX_PROCS 4000
 
 struct bench {
-        int runs, procs, json;
-        char ward[PATH_MAX];
+        int runs, procs, json, quick;
+        char bindir[PATH_MAX];
+        struct parts_json parts;
+        char ward[PATH_MAX + 16];
         double ps[PS_ROWS][MAX_RUNS];
 };
 
@@ -35,6 +42,7 @@ static int parse_args(int argc, char **argv, struct bench *b)
                 if (strcmp(argv[i], "--json") == 0) {
                         b->json = 1;
                 } else if (strcmp(argv[i], "--quick") == 0) {
+                        b->quick = 1;
                         b->runs = 1;
                         b->procs = 100;
                 } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
@@ -75,9 +83,9 @@ static void report(const struct bench *b)
                 for (int r = 0; r < PS_ROWS; r++) {
                         printf("%s{\"name\":\"%s\",\"ms\":%.3f}", r ? "," : "", names[r], m[r]);
                 }
-                printf("],\"targets\":[{\"name\":\"ward-ps/procps-ps\",\"ratio\":%.3f,"
-                       "\"limit\":0.5}]}\n",
-                       ratio);
+                printf("%s],\"targets\":[{\"name\":\"ward-ps/procps-ps\",\"ratio\":%.3f,"
+                       "\"limit\":0.5}%s]}\n",
+                       b->parts.rows, ratio, b->parts.targets);
                 return;
         }
         printf("ward bench proc: %d processes, median of %d runs (ms, whole command)\n", b->procs,
@@ -105,7 +113,8 @@ int main(int argc, char **argv)
                 return 1;
         }
         self[n] = '\0';
-        snprintf(b.ward, sizeof(b.ward), "%s/ward", dirname(self));
+        snprintf(b.bindir, sizeof(b.bindir), "%s", dirname(self));
+        snprintf(b.ward, sizeof(b.ward), "%s/ward", b.bindir);
         pid_t *pids = calloc((size_t)b.procs, sizeof(pid_t));
         if (!pids || ps_bench_start_sleepers(pids, b.procs) < 0) {
                 fprintf(stderr, "ward bench proc: cannot start %d processes\n", b.procs);
@@ -125,6 +134,25 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ward bench proc: %s ps failed\n", b.ward);
                 return 1;
         }
+        /* the parts that are programs of their own, after ours (each starts
+         * its own targets; the sleepers are gone) */
+        char runs[16];
+        snprintf(runs, sizeof(runs), "%d", b.runs);
+        char *quick[] = {"--quick", NULL}, *counted[] = {"--runs", runs, NULL};
+        static const char *const parts[] = {"proc-stack", "proc-watch"};
+        if (b.json) {
+                for (size_t i = 0; i < 2; i++) {
+                        if (parts_run(b.bindir, parts[i], b.quick ? quick : counted, 1, &b.parts) <
+                            0) {
+                                fprintf(stderr, "ward bench proc: ward-bench-%s failed\n",
+                                        parts[i]);
+                        }
+                }
+        }
         report(&b);
+        for (size_t i = 0; !b.json && i < 2; i++) {
+                printf("\n");
+                parts_run(b.bindir, parts[i], b.quick ? quick : counted, 0, &b.parts);
+        }
         return 0;
 }
