@@ -104,7 +104,9 @@ static inline void proc_helper_tree(void)
 
 /* helper "watch": P, driven by commands: 'f' forks C (reported "C PID"),
  * which waits; 'e' makes C exec /bin/cat on a pipe; 'x' closes that pipe
- * (cat ends, exit 0) and P reaps C; 'q' ends P with exit code 3. */
+ * (cat ends, exit 0) and P reaps C; 'z' forks Z, which exits at once (exit
+ * 4) and stays a zombie ("Z PID"); 'r' reaps it; 'q' ends P with exit
+ * code 3. */
 static inline void proc_helper_watch(void)
 {
         int ctl = proc_env_fd("WARD_PROC_CTL");
@@ -137,6 +139,16 @@ static inline void proc_helper_watch(void)
                         }
                 } else if (c == 'x') {
                         close(cp[1]);
+                        int st;
+                        wait(&st);
+                        proc_report("reaped", 0);
+                } else if (c == 'z') {
+                        pid_t z = fork();
+                        if (z == 0) {
+                                _exit(4);
+                        }
+                        proc_report("Z", z);
+                } else if (c == 'r') {
                         int st;
                         wait(&st);
                         proc_report("reaped", 0);

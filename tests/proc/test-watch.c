@@ -17,6 +17,60 @@ TEST(tree_with_proc)
         watch_tree(WARD_WATCH_BACKEND_PROC, 20000000);
 }
 
+/* a child that ended and stays a zombie (its parent does not reap it) is
+ * told once, however many rescans see its zombie */
+static void lingering_zombie(enum ward_watch_backend backend)
+{
+        static struct seen s;
+        int ctl[2], rep[2];
+        ward_loop *loop;
+        memset(&s, 0, sizeof(s));
+        ASSERT_SYS(pipe2(ctl, O_CLOEXEC));
+        ASSERT_SYS(pipe2(rep, O_CLOEXEC));
+        ASSERT_OK(ward_loop_new(&loop));
+        ward_proc *p = proc_spawn_helper("watch", rep[1], ctl[0], 0, NULL);
+        int pid = ward_proc_pid(p);
+        struct ward_watch_options o = {
+            .size = sizeof(o), .backend = backend, .pids = &pid, .n_pids = 1, .rescan_ns = 5000000};
+        ward_watch *w;
+        ASSERT_OK(ward_watch_new(loop, &o, seen_record, &s, &w));
+        send_cmd(ctl[1], 'z');
+        int z = proc_expect(rep[0], "Z");
+        int x = run_until(loop, &s, WARD_WATCH_EXIT, z);
+        ASSERT_TRUE(WIFEXITED(s.ev[x].status) && WEXITSTATUS(s.ev[x].status) == 4);
+        unsigned gen = w->gen;
+        while (w->gen < gen + 5) { /* five more looks at the zombie */
+                ASSERT_OK(ward_loop_run_once(loop, 100000000));
+        }
+        ASSERT_EQ(seen_count(&s, WARD_WATCH_EXIT, z), 1);
+        ASSERT_TRUE(seen_count(&s, WARD_WATCH_FORK, z) <= 1); /* pidfd: maybe not seen alive */
+        ASSERT_EQ(ward_watch_count(w), 1);                    /* P only */
+        send_cmd(ctl[1], 'r');
+        ASSERT_EQ(proc_expect(rep[0], "reaped"), 0);
+        send_cmd(ctl[1], 'q');
+        run_until(loop, &s, WARD_WATCH_EXIT, pid);
+        ASSERT_EQ(seen_count(&s, WARD_WATCH_EXIT, z), 1);
+        ASSERT_EQ(ward_watch_count(w), 0);
+        ASSERT_OK(ward_proc_wait(p, UINT64_MAX, NULL));
+        ward_watch_free(w);
+        ward_proc_free(p);
+        ward_loop_free(loop);
+        close(ctl[0]);
+        close(ctl[1]);
+        close(rep[0]);
+        close(rep[1]);
+}
+
+TEST(lingering_zombie_with_proc)
+{
+        lingering_zombie(WARD_WATCH_BACKEND_PROC);
+}
+
+TEST(lingering_zombie_with_pidfds)
+{
+        lingering_zombie(WARD_WATCH_BACKEND_PIDFD);
+}
+
 /* an exit the parent reaped before the watcher looked: still told, with
  * the status when the kernel keeps it (6.15+), else -1 */
 TEST(exit_after_reap)

@@ -15,6 +15,7 @@ struct ward__pentry {
         char comm[16];
         unsigned gen; /* the last rescan that saw it; 0: none yet */
         int root;     /* given by the caller */
+        int ended;    /* its exit was told; kept while it is a zombie */
         int pidfd;    /* pidfd back-end: its pidfd, else -1 */
         struct ward_source *src;
         struct ward_watch *w;

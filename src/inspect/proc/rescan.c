@@ -97,17 +97,33 @@ static struct ward_watch_event event(enum ward_watch_kind kind, uint32_t flags, 
         return ev;
 }
 
-/* known: what became of the processes in the table */
+/* keeps_zombies: does the table keep a process told ended while it is a
+ * zombie (so the next rescan does not take it for a new one)? The pidfd and
+ * proc back-ends do; the connector, which rescans only after a loss, drops
+ * it at once and passes zombies over instead. */
+static int keeps_zombies(const struct ward_watch *w)
+{
+        return w->backend != WARD_WATCH_BACKEND_CONNECTOR;
+}
+
+/* exit_of: the EXIT event of e, which ended (s: its zombie, or NULL) */
+static struct ward_watch_event exit_of(const struct ward__pentry *e, const struct ward__pstat *s,
+                                       uint32_t flags, uint64_t ns)
+{
+        struct ward_watch_event ev = event(WARD_WATCH_EXIT, flags, e->pid, e->ppid, e->comm, ns);
+        /* the stat of a pid that is someone else's now says nothing */
+        if (ward__pidfd_exit_status(e->pidfd, s ? e->pid : 0, e->start, &ev.status) < 0) {
+                ev.status = -1;
+        }
+        return ev;
+}
+
+/* known: what became of the processes in the table. Entries to take out
+ * go to *gone (room for the whole table). */
 static int known(struct ward_watch *w, const struct ward__pstat *v, size_t n, uint32_t flags,
                  uint64_t ns, struct queue *changes, struct queue *exits,
-                 struct ward__pentry ***gone, size_t *n_gone, size_t *cap_gone)
+                 struct ward__pentry **gone, size_t *n_gone)
 {
-        *cap_gone = w->tab.n ? w->tab.n : 1;
-        *gone = malloc(*cap_gone * sizeof(**gone));
-        *n_gone = 0;
-        if (!*gone) {
-                return -ENOMEM;
-        }
         for (size_t i = 0; i < w->tab.cap; i++) {
                 struct ward__pentry *e = w->tab.slot[i];
                 if (!e) {
@@ -115,16 +131,20 @@ static int known(struct ward_watch *w, const struct ward__pstat *v, size_t n, ui
                 }
                 const struct ward__pstat *s = bsearch(&e->pid, v, n, sizeof(*v), by_pid);
                 int same = s && (!e->start || s->start == e->start);
-                if (!same || dead(s)) {
-                        struct ward_watch_event ev =
-                            event(WARD_WATCH_EXIT, flags, e->pid, e->ppid, e->comm, ns);
-                        /* the stat of a pid that is someone else's now says nothing */
-                        if (ward__pidfd_exit_status(e->pidfd, same ? e->pid : 0, e->start,
-                                                    &ev.status) < 0) {
-                                ev.status = -1;
+                if (e->ended) { /* told already: kept while its zombie is there */
+                        if (!same) {
+                                gone[(*n_gone)++] = e;
                         }
+                        continue;
+                }
+                if (!same || dead(s)) {
+                        struct ward_watch_event ev = exit_of(e, same ? s : NULL, flags, ns);
                         push_start(exits, &ev, e->start);
-                        (*gone)[(*n_gone)++] = e;
+                        if (same && keeps_zombies(w)) {
+                                ward__watch_entry_end(w, e);
+                        } else {
+                                gone[(*n_gone)++] = e;
+                        }
                         continue;
                 }
                 e->gen = w->gen;
@@ -150,15 +170,15 @@ static int known(struct ward_watch *w, const struct ward__pstat *v, size_t n, ui
 /* new: processes the table does not have and should: the children of
  * watched ones (everything, watching everything), parents first */
 static int new_ones(struct ward_watch *w, const struct ward__pstat *v, size_t n, uint32_t flags,
-                    uint64_t ns, int silent, struct queue *forks, struct ward__pentry ***gone,
-                    size_t *n_gone, size_t *cap_gone)
+                    uint64_t ns, int silent, struct queue *forks)
 {
         for (int changed = 1; changed;) {
                 changed = 0;
                 for (size_t i = 0; i < n; i++) {
                         const struct ward__pstat *s = &v[i];
                         if (ward__ptable_get(&w->tab, s->pid) ||
-                            !ward__watch_wants_child(w, s->ppid) || (silent && dead(s))) {
+                            !ward__watch_wants_child(w, s->ppid) ||
+                            (dead(s) && (silent || !keeps_zombies(w)))) {
                                 continue;
                         }
                         struct ward__pentry *parent = ward__ptable_get(&w->tab, s->ppid);
@@ -181,21 +201,9 @@ static int new_ones(struct ward_watch *w, const struct ward__pstat *v, size_t n,
                                 push(forks, &ev);
                         }
                         if (dead(s)) { /* started and ended between two looks */
-                                ev = event(WARD_WATCH_EXIT, flags, s->pid, s->ppid, s->comm, ns);
-                                if (ward__pidfd_exit_status(-1, s->pid, s->start, &ev.status) < 0) {
-                                        ev.status = -1;
-                                }
+                                ev = exit_of(e, s, flags, ns);
                                 push(forks, &ev);
-                                if (*n_gone == *cap_gone) {
-                                        size_t cap = *cap_gone ? 2 * *cap_gone : 16;
-                                        struct ward__pentry **g = realloc(*gone, cap * sizeof(*g));
-                                        if (!g) {
-                                                return -ENOMEM;
-                                        }
-                                        *gone = g;
-                                        *cap_gone = cap;
-                                }
-                                (*gone)[(*n_gone)++] = e;
+                                ward__watch_entry_end(w, e);
                         }
                 }
         }
@@ -240,30 +248,29 @@ static int collect(struct ward_watch *w, struct ward__pstat **v, size_t *n)
 int ward__watch_rescan(struct ward_watch *w, uint32_t flags, int silent)
 {
         struct ward__pstat *v;
-        size_t n, n_gone = 0, cap_gone = 0;
-        struct ward__pentry **gone = NULL;
+        size_t n, n_gone = 0;
         struct queue forks = {0}, changes = {0}, exits = {0};
         int r = collect(w, &v, &n);
         if (r < 0) {
                 return r;
         }
+        struct ward__pentry **gone = malloc((w->tab.n ? w->tab.n : 1) * sizeof(*gone));
+        if (!gone) {
+                free(v);
+                return -ENOMEM;
+        }
         uint64_t ns = ward_now_ns();
         w->gen++;
-        r = known(w, v, n, flags, ns, &changes, &exits, &gone, &n_gone, &cap_gone);
+        r = known(w, v, n, flags, ns, &changes, &exits, gone, &n_gone);
         /* out before the new ones come in: a pid that ended may be a new
          * process's already */
         for (size_t i = 0; i < n_gone; i++) {
                 ward__watch_entry_drop(w, gone[i]);
         }
-        n_gone = 0;
-        if (r == 0) {
-                r = new_ones(w, v, n, flags, ns, silent, &forks, &gone, &n_gone, &cap_gone);
-        }
-        /* the table is right before anyone hears of it */
-        for (size_t i = 0; i < n_gone; i++) {
-                ward__watch_entry_drop(w, gone[i]);
-        }
         free(gone);
+        if (r == 0) {
+                r = new_ones(w, v, n, flags, ns, silent, &forks);
+        }
         free(v);
         if (r == 0 && !silent && (forks.failed || changes.failed || exits.failed)) {
                 r = -ENOMEM;

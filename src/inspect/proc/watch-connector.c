@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "inspect/proc/cnmsg.h"
@@ -18,6 +19,8 @@
 #define RCVBUF (4 << 20)
 #define ACK_WAIT_MS 1000
 #define BATCH 64 /* datagrams per dispatch: the loop's other sources get their turn */
+#define VLEN 16
+#define DATAGRAM 512
 
 struct ack_wait {
         uint32_t want;
@@ -120,10 +123,10 @@ static int emit_exec(struct ward_watch *w, const struct ward__cn_event *ev)
 {
         struct ward__pentry *e = ward__ptable_get(&w->tab, ev->tgid);
         struct ward__pstat s;
-        int have = ward__pstat_read(ev->tgid, &s) == 0;
         if (!e && !w->all) {
-                return 0;
+                return 0; /* not watched: nothing read */
         }
+        int have = ward__pstat_read(ev->tgid, &s) == 0;
         if (!e && have && !(e = ward__watch_entry_new(w, &s))) {
                 return 0; /* out of memory: the event is still told below */
         }
@@ -205,29 +208,39 @@ static int on_event(void *arg, const struct ward__cn_event *ev)
 static void on_readable(ward_source *s, int fd, uint32_t events, void *arg)
 {
         struct ward_watch *w = arg;
-        _Alignas(8) uint8_t buf[8192];
+        /* a datagram holds one event (76 bytes): VLEN of them per syscall */
+        _Alignas(8) uint8_t buf[VLEN][DATAGRAM];
+        struct mmsghdr mm[VLEN];
+        struct iovec iov[VLEN];
+        struct sockaddr_nl from[VLEN];
         int drained = 0;
         (void)s, (void)events;
         ward__watch_enter(w);
-        for (int i = 0; i < BATCH && !w->freed; i++) {
-                struct sockaddr_nl from;
-                socklen_t flen = sizeof(from);
-                ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-                if (n < 0) {
+        for (int round = 0; round < BATCH / VLEN && !w->freed && !drained; round++) {
+                memset(mm, 0, sizeof(mm));
+                for (int k = 0; k < VLEN; k++) {
+                        iov[k] = (struct iovec){buf[k], sizeof(buf[k])};
+                        mm[k].msg_hdr.msg_iov = &iov[k];
+                        mm[k].msg_hdr.msg_iovlen = 1;
+                        mm[k].msg_hdr.msg_name = &from[k];
+                        mm[k].msg_hdr.msg_namelen = sizeof(from[k]);
+                }
+                int got = recvmmsg(fd, mm, VLEN, MSG_DONTWAIT, NULL);
+                if (got < 0) {
                         if (errno == ENOBUFS) {
                                 w->lost = 1; /* the socket overflowed: events are gone */
-                                continue;
+                        } else if (errno != EINTR) {
+                                drained = 1; /* EAGAIN (or an error reading cannot mend) */
                         }
-                        if (errno == EINTR) {
-                                continue;
+                        continue;
+                }
+                for (int k = 0; k < got && !w->freed; k++) {
+                        if ((mm[k].msg_hdr.msg_flags & MSG_TRUNC) || from[k].nl_pid != 0) {
+                                continue; /* not whole, or not from the kernel */
                         }
-                        drained = 1; /* EAGAIN (or an error that reading cannot mend) */
-                        break;
+                        ward__cn_parse(buf[k], mm[k].msg_len, on_event, w);
                 }
-                if (from.nl_pid != 0) {
-                        continue; /* not from the kernel */
-                }
-                ward__cn_parse(buf, (size_t)n, on_event, w);
+                drained = got < VLEN; /* fewer than asked for: none left just now */
         }
         if (drained && w->lost && !w->freed) {
                 struct ward_watch_event lost = {

@@ -24,7 +24,8 @@ struct ward_watch {
         int all; /* every process of the system */
         uint64_t rescan_ns;
         struct ward__ptable tab;
-        unsigned gen; /* rescans so far */
+        size_t n_ended; /* entries of the table that ended (zombies kept) */
+        unsigned gen;   /* rescans so far */
 
         int sock; /* connector */
         ward_source *sock_src;
@@ -48,6 +49,10 @@ struct ward__pentry *ward__watch_entry_new(struct ward_watch *w, const struct wa
 
 /* ward__watch_entry_drop: take e out of the table and free it */
 void ward__watch_entry_drop(struct ward_watch *w, struct ward__pentry *e);
+
+/* ward__watch_entry_end: e's exit was told: keep it (without its pidfd)
+ * while its zombie is there, so a rescan does not take it for new */
+void ward__watch_entry_end(struct ward_watch *w, struct ward__pentry *e);
 
 /* ward__watch_wants_child: would a process with parent ppid be watched? */
 int ward__watch_wants_child(const struct ward_watch *w, int ppid);

@@ -22,7 +22,11 @@ static void on_exit_fd(ward_source *s, int fd, uint32_t events, void *arg)
         }
         memcpy(ev.comm, e->comm, sizeof(ev.comm));
         ward__watch_enter(w);
-        ward__watch_entry_drop(w, e);
+        if (w->timer_armed) {
+                ward__watch_entry_end(w, e); /* a rescan may still see its zombie */
+        } else {
+                ward__watch_entry_drop(w, e);
+        }
         if (ward__watch_emit(w, &ev) == 0) {
                 ward__watch_arm(w);
         }

@@ -60,8 +60,20 @@ struct ward__pentry *ward__watch_entry_new(struct ward_watch *w, const struct wa
         return e;
 }
 
+void ward__watch_entry_end(struct ward_watch *w, struct ward__pentry *e)
+{
+        if (!e->ended) {
+                e->ended = 1;
+                w->n_ended++;
+                ward__watch_pidfd_remove(e);
+        }
+}
+
 void ward__watch_entry_drop(struct ward_watch *w, struct ward__pentry *e)
 {
+        if (e->ended) {
+                w->n_ended--;
+        }
         ward__ptable_del(&w->tab, e->pid);
         ward__watch_pidfd_remove(e);
         free(e);
@@ -79,18 +91,28 @@ void ward__watch_arm(struct ward_watch *w)
                 return;
         }
         uint32_t kinds = w->kinds ? w->kinds : ALL_KINDS;
+        size_t live = w->tab.n - w->n_ended;
         int want = 0;
         if (w->backend == WARD_WATCH_BACKEND_PROC) {
-                want = w->all || w->tab.n > 0;
+                want = w->all || live > 0;
         } else if (w->backend == WARD_WATCH_BACKEND_PIDFD) {
                 /* pidfds tell exits only: forks, execs and names are looked for */
-                want = w->tab.n > 0 &&
-                       (!(w->flags & WARD_WATCH_NO_DESCENDANTS) ||
-                        (kinds & (WARD_WATCH_FORK | WARD_WATCH_EXEC | WARD_WATCH_COMM)));
+                want =
+                    live > 0 && (!(w->flags & WARD_WATCH_NO_DESCENDANTS) ||
+                                 (kinds & (WARD_WATCH_FORK | WARD_WATCH_EXEC | WARD_WATCH_COMM)));
         }
         if (want != w->timer_armed) {
                 ward_source_set_timer(w->timer, want ? w->rescan_ns : 0, want ? w->rescan_ns : 0);
                 w->timer_armed = want;
+        }
+        for (size_t i = 0; !want && w->n_ended && i < w->tab.cap;) {
+                /* no more rescans: zombies kept for them are kept for nothing */
+                struct ward__pentry *e = w->tab.slot[i];
+                if (e && e->ended) {
+                        ward__watch_entry_drop(w, e); /* the table shifts: look at i again */
+                } else {
+                        i++;
+                }
         }
 }
 
@@ -166,8 +188,12 @@ int ward_watch_add_pid(ward_watch *w, int pid)
         if (!w || pid <= 0) {
                 return -EINVAL;
         }
-        if (w->all || ward__ptable_get(&w->tab, pid)) {
-                struct ward__pentry *e = ward__ptable_get(&w->tab, pid);
+        struct ward__pentry *e = ward__ptable_get(&w->tab, pid);
+        if (e && e->ended) { /* a zombie told ended: the pid may be a new process's */
+                ward__watch_entry_drop(w, e);
+                e = NULL;
+        }
+        if (w->all || e) {
                 if (e && !w->all) {
                         e->root = 1;
                 }
@@ -187,7 +213,7 @@ int ward_watch_add_pid(ward_watch *w, int pid)
         if (r < 0) {
                 return r == -ENOENT ? -ESRCH : r;
         }
-        struct ward__pentry *e = ward__watch_entry_new(w, &s);
+        e = ward__watch_entry_new(w, &s);
         if (!e) {
                 return -ENOMEM;
         }
@@ -201,7 +227,7 @@ int ward_watch_add_pid(ward_watch *w, int pid)
 
 size_t ward_watch_count(const ward_watch *w)
 {
-        return w ? w->tab.n : 0;
+        return w ? w->tab.n - w->n_ended : 0;
 }
 
 enum ward_watch_backend ward_watch_backend(const ward_watch *w)
