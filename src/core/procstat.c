@@ -8,7 +8,8 @@
 
 #include "core/procstat.h"
 
-#define STAT_FIELDS 24 /* the last field read: rss */
+#define STAT_REQUIRED 24 /* up to rss, every line has them */
+#define STAT_FIELDS 52   /* exit_code, the last field read */
 
 /* next_field: the number at *p (one space before it), advancing *p; -1 when
  * the text there is not a number. Fields may be negative (nice, priority). */
@@ -80,11 +81,16 @@ int ward__proc_stat_parse(const char *line, size_t len, struct ward__proc_statli
         if (!(p = comm_and_state(line, end, ret))) {
                 return -EBADMSG;
         }
-        for (int i = 4; i <= STAT_FIELDS; i++) {
+        int i = 4;
+        for (; i <= STAT_FIELDS; i++) {
                 if (next_field(&p, end, &f[i]) < 0) {
-                        return -EBADMSG;
+                        if (i <= STAT_REQUIRED) {
+                                return -EBADMSG;
+                        }
+                        break;
                 }
         }
+        ret->fields = i - 1;
         ret->ppid = (int)f[4];
         ret->pgrp = (int)f[5];
         ret->sid = (int)f[6];
@@ -96,6 +102,10 @@ int ward__proc_stat_parse(const char *line, size_t len, struct ward__proc_statli
         ret->start = (uint64_t)f[22];
         ret->vsize = (uint64_t)f[23];
         ret->rss = f[24];
+        ret->startcode = (uint64_t)f[26];
+        ret->startstack = (uint64_t)f[28];
+        ret->arg_start = (uint64_t)f[48];
+        ret->exit_code = (int)f[52];
         return 0;
 }
 

@@ -20,10 +20,17 @@ struct ward__proc_statline {
         uint64_t start;        /* 22: clock ticks since boot */
         uint64_t vsize;        /* 23: bytes */
         int64_t rss;           /* 24: pages */
+        /* 26, 28, 48: where code, stack and arguments start; they change on
+         * every exec (address randomisation); 0 when the kernel hides them
+         * (another user's process) or the line is shorter */
+        uint64_t startcode, startstack, arg_start;
+        int exit_code; /* 52: wait(2) status of a zombie; 0 when hidden */
+        int fields;    /* how many fields the line had (older kernels: fewer) */
 };
 
 /* ward__proc_stat_parse: the fields of one stat line (len bytes, need not
- * be NUL-terminated). Returns 0, or -EBADMSG when it is not a stat line. */
+ * be NUL-terminated): fields 1 to 24 must be there, later ones are taken
+ * when present. Returns 0, or -EBADMSG when it is not a stat line. */
 int ward__proc_stat_parse(const char *line, size_t len, struct ward__proc_statline *ret);
 
 /* ward__proc_stat_at: read and parse "stat" in the /proc/PID directory open

@@ -6,99 +6,44 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/procstat.h"
 #include "inspect/proc/pstat.h"
 
-#define PSTAT_FIELDS 52
 #define PID_LIMIT (1 << 22) /* the kernel's PID_MAX_LIMIT */
 
-/* number: one decimal field at *p (an optional '-', then digits), as the
- * bits of a 64-bit value; advances *p. -EPROTO when there is none or it
- * does not fit. */
-static int number(const char **p, const char *end, uint64_t *ret)
+/* as_int: v when it fits [lo, hi] */
+static int as_int(int64_t v, long long lo, long long hi, int *ret)
 {
-        const char *s = *p;
-        int neg = s < end && *s == '-';
-        uint64_t v = 0;
-        s += neg;
-        if (s == end || *s < '0' || *s > '9') {
-                return -EPROTO;
+        if (v < lo || v > hi) {
+                return -1;
         }
-        for (; s < end && *s >= '0' && *s <= '9'; s++) {
-                unsigned d = (unsigned)(*s - '0');
-                if (v > (UINT64_MAX - d) / 10) {
-                        return -EPROTO;
-                }
-                v = v * 10 + d;
-        }
-        *p = s;
-        *ret = neg ? (uint64_t)0 - v : v;
+        *ret = (int)v;
         return 0;
 }
 
-/* as_int: a field that must fit an int in [lo, hi] */
-static int as_int(uint64_t v, long long lo, long long hi, int *ret)
-{
-        long long s = (long long)v;
-        if (s < lo || s > hi) {
-                return -EPROTO;
-        }
-        *ret = (int)s;
-        return 0;
-}
-
+/* ward__pstat_parse: the one stat parser (core/procstat) with the ranges
+ * spawn, stop and watch rely on checked. */
 int ward__pstat_parse(const char *buf, size_t n, struct ward__pstat *ret)
 {
-        const char *end = buf + n, *p = buf;
-        uint64_t f[PSTAT_FIELDS + 1] = {0};
+        struct ward__proc_statline l;
         memset(ret, 0, sizeof(*ret));
-        if (number(&p, end, &f[1]) < 0 || as_int(f[1], 1, PID_LIMIT, &ret->pid) < 0) {
+        if (ward__proc_stat_parse(buf, n, &l) < 0 || l.pid <= 0 ||
+            as_int(l.ppid, 0, 1 << 22, &ret->ppid) < 0 ||
+            as_int(l.pgrp, 0, 1 << 22, &ret->pgrp) < 0 ||
+            as_int(l.sid, 0, 1 << 22, &ret->sid) < 0 || as_int(l.nice, -20, 19, &ret->nice) < 0 ||
+            as_int(l.num_threads, 0, INT32_MAX, &ret->threads) < 0) {
+                memset(ret, 0, sizeof(*ret));
                 return -EPROTO;
         }
-        if (end - p < 2 || p[0] != ' ' || p[1] != '(') {
-                return -EPROTO;
-        }
-        const char *name = p + 2, *close = NULL;
-        for (const char *q = name; q < end; q++) { /* the last ')': the name may hold one */
-                if (*q == ')') {
-                        close = q;
-                }
-        }
-        if (!close || end - close < 3 || close[1] != ' ') {
-                return -EPROTO;
-        }
-        size_t len = (size_t)(close - name);
-        if (len > sizeof(ret->comm) - 1) {
-                len = sizeof(ret->comm) - 1; /* kernel threads' names can be longer */
-        }
-        memcpy(ret->comm, name, len);
-        ret->comm[len] = '\0';
-        ret->state = close[2];
-        if (ret->state < 'A' || ret->state > 'z') {
-                return -EPROTO;
-        }
-        p = close + 3;
-        int field = 3;
-        while (p < end && *p == ' ' && field < PSTAT_FIELDS) {
-                p++;
-                if (number(&p, end, &f[++field]) < 0) {
-                        return -EPROTO;
-                }
-        }
-        if (p < end && *p != '\n' && *p != ' ') {
-                return -EPROTO;
-        }
-        ret->fields = field;
-        if (field < 22 || as_int(f[4], 0, PID_LIMIT, &ret->ppid) < 0 ||
-            as_int(f[5], 0, PID_LIMIT, &ret->pgrp) < 0 ||
-            as_int(f[6], 0, PID_LIMIT, &ret->sid) < 0 || as_int(f[19], -20, 19, &ret->nice) < 0 ||
-            as_int(f[20], 0, INT_MAX, &ret->threads) < 0 ||
-            as_int(f[52], INT_MIN, INT_MAX, &ret->exit_code) < 0) {
-                return -EPROTO;
-        }
-        ret->start = f[22];
-        ret->startcode = f[26];
-        ret->startstack = f[28];
-        ret->arg_start = f[48];
+        ret->pid = l.pid;
+        memcpy(ret->comm, l.comm, sizeof(ret->comm) - 1); /* the kernel's 15 bytes at most */
+        ret->state = l.state;
+        ret->start = l.start;
+        ret->startcode = l.startcode;
+        ret->startstack = l.startstack;
+        ret->arg_start = l.arg_start;
+        ret->exit_code = l.exit_code;
+        ret->fields = l.fields;
         return 0;
 }
 
