@@ -8,7 +8,9 @@
  * touch the socket: a sender writes into its ring and makes a syscall only when
  * the receiver sleeps (a futex wake, or a one-byte WAKE packet on the socket for
  * a receiver asleep in its event loop). The socket also says, at once, that the
- * peer has gone.
+ * peer has gone; so does a pidfd of the peer's process (its pid from
+ * SO_PEERCRED, checked against its start time), which a child the peer forked
+ * holding a copy of the socket cannot keep open.
  *
  * Addresses: "unix:/path/to/socket" (a file; the server unlinks a stale one) or
  * "@name" (Linux abstract namespace).
