@@ -25,7 +25,9 @@
  * Nothing that comes from the peer is trusted: every length, offset and index
  * read from the shared memory or the socket is copied, then checked. A peer that
  * breaks the protocol loses its connection (-EPROTO); the other side neither
- * crashes nor hangs. No lock is shared between processes.
+ * crashes nor hangs. Breaking it includes a reply to a call that was never made
+ * or was answered already, and a record of a kind its sender may not send (a
+ * reply to a one-way message). No lock is shared between processes.
  *
  * Threads: a connection and a server are owner-thread objects: use each from one
  * thread at a time (the thread that runs its loop, if it has one). Use one

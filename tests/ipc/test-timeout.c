@@ -212,6 +212,31 @@ TEST(many_late_replies)
         tu_server_stop(srv);
 }
 
+/* More calls time out than the connection remembers (it keeps the ids of
+ * the last 1024, to tell a late reply from a reply to no call at all): every
+ * late reply is still dropped quietly, none ends the connection. */
+TEST(more_late_replies_than_remembered)
+{
+        char addr[108];
+        pid_t srv = start("remembered", addr, sizeof(addr));
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
+        int timed_out = 0;
+        for (int i = 0; i < 1500; i++) {
+                const ward_ipc_msg *rep;
+                int r = call_kind(c, K_ECHO, 0, &rep); /* gives up at once, or finds it */
+                ASSERT_TRUE(r == 0 || r == -ETIMEDOUT);
+                timed_out += r == -ETIMEDOUT;
+        }
+        fprintf(stderr, "   %d of 1500 calls timed out\n", timed_out);
+        for (int i = 0; i < 10; i++) {
+                expect_reply(c, K_ECHO, 7, "echo");
+        }
+        ASSERT_EQ(ward_ipc_conn_get_error(c), 0);
+        ward_ipc_conn_close(c);
+        tu_server_stop(srv);
+}
+
 /* ---- a full ring: ward_ipc_send gives up after send_timeout_ns ---- */
 
 static int oneway_count;
