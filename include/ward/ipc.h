@@ -82,7 +82,8 @@ struct ward_ipc_options {
                                 default 4 MiB */
         uint32_t inline_max; /* largest payload copied through the ring; default 16 KiB,
                                 at most ring_bytes / 4 */
-        uint64_t send_timeout_ns;    /* how long a send may wait for space; default forever */
+        uint64_t send_timeout_ns;    /* how long a send may wait for space; default 5 s
+                                        (WARD_IPC_FOREVER: as long as the peer lives) */
         uint64_t connect_timeout_ns; /* default 5 s */
 };
 
