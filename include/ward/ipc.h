@@ -177,6 +177,13 @@ WARD_API ward_ipc_conn *ward_ipc_conn_close(ward_ipc_conn *c);
  * at connect time. Errors: -EINVAL. */
 WARD_API int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ward_ipc_peer *ret);
 
+/* ward_ipc_conn_get_max_len: the largest payload one message sent on c may
+ * carry: the zero-copy pool the server granted (pool_bytes, capped by the
+ * server's own; both directions have the same), or inline_max when that is
+ * more. A larger send fails with -EMSGSIZE, before anything is sent. 0 for
+ * NULL. */
+WARD_API size_t ward_ipc_conn_get_max_len(ward_ipc_conn *c);
+
 /* ward_ipc_conn_get_error: 0 while the connection works, else why it failed
  * (-ECONNRESET peer gone or closed, -EPROTO peer broke the protocol, ...). */
 WARD_API int ward_ipc_conn_get_error(ward_ipc_conn *c);
@@ -196,7 +203,7 @@ WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
  * call on c; its status is ward_ipc_msg_status(). Replies to other calls and
  * other messages that arrive meanwhile are dispatched to their callbacks.
  * Errors: -ETIMEDOUT (the reply may still arrive later; it is dropped),
- * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (bigger than the pool allows),
+ * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (len above ward_ipc_conn_get_max_len),
  * -EBUSY (called from a callback that runs inside another ward_ipc_call on the
  * same connection), -ECANCELED (a callback closed c meanwhile), -ECHILD (used
  * after fork), -EINVAL, -ENOMEM. */

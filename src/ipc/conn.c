@@ -209,6 +209,14 @@ int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ward_ipc_peer *ret)
         return 0;
 }
 
+size_t ward_ipc_conn_get_max_len(ward_ipc_conn *c)
+{
+        if (!c) {
+                return 0;
+        }
+        return c->pool.size > c->opts.inline_max ? c->pool.size : c->opts.inline_max;
+}
+
 int ward_ipc_conn_get_error(ward_ipc_conn *c)
 {
         return c ? c->error : -EINVAL;

@@ -87,9 +87,9 @@ static void reply_status(ward_ipc_conn *conn, uint64_t id, int status)
 /* send_reply: pack out into the reply, straight into shared memory when big
  * and there is room now. Otherwise it is packed here and copied, the copy
  * waiting for room up to the connection's send_timeout_ns. A reply that can
- * never fit is an error the caller sees. A client that has taken nothing for
- * that long cannot be answered: it is dropped (its calls end with
- * -ECONNRESET) rather than let it stall this loop again on each next reply. */
+ * never fit is an error the caller sees (WARD_RPC_REPLY_TOO_LARGE). A client that has taken nothing
+ * for that long cannot be answered: it is dropped (its calls end with -ECONNRESET) rather than let
+ * it stall this loop again on each next reply. */
 static void send_reply(struct call *k, const ProtobufCMessage *out)
 {
         size_t len = protobuf_c_message_get_packed_size(out);
@@ -110,10 +110,10 @@ static void send_reply(struct call *k, const ProtobufCMessage *out)
                 if (buf != small) {
                         free(buf);
                 }
-        } else if (r == -EMSGSIZE) {
-                reply_status(k->conn, k->call_id, WARD_RPC_SERVER_ERROR);
         }
-        if (r == -ETIMEDOUT) {
+        if (r == -EMSGSIZE) {
+                reply_status(k->conn, k->call_id, WARD_RPC_REPLY_TOO_LARGE);
+        } else if (r == -ETIMEDOUT) {
                 ward_ipc_conn_close(k->conn);
         }
 }
