@@ -71,6 +71,9 @@ enum ward_ipc_wait {
         WARD_IPC_WAIT_SPIN = 2,            /* never sleep; the peer never needs a syscall */
 };
 
+/* A timeout that never expires, for whoever asks for it by name (no default
+ * is forever). Such a wait still ends with its answer, the peer's death or a
+ * protocol error, but never for a live peer that does not answer. */
 #define WARD_IPC_FOREVER UINT64_MAX
 
 struct ward_ipc_options {
@@ -193,8 +196,9 @@ WARD_API void ward_ipc_conn_set_userdata(ward_ipc_conn *c, void *userdata);
 WARD_API void *ward_ipc_conn_get_userdata(ward_ipc_conn *c);
 
 /* ward_ipc_conn_process: dispatch what has arrived, without waiting: replies to
- * asynchronous calls, messages to the handler, expired call timeouts. For
- * connections without a loop. Returns the number of messages dispatched, or
+ * asynchronous calls, messages to the handler, expired call timeouts, and the
+ * peer's end (its socket or its process: then pending calls complete with the
+ * error). For connections without a loop. Returns the number of messages dispatched, or
  * the connection's error (-ECONNRESET, -EPROTO). */
 WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
 

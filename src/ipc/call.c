@@ -256,6 +256,9 @@ int ward_ipc_conn_process(ward_ipc_conn *c)
         }
         int n = ward__conn_dispatch(c);
         c->depth++;
+        if (!c->loop) {
+                ward__conn_check_peer(c); /* a loop watches the socket and the pidfd itself */
+        }
         ward__conn_expire_calls(c, ward_now_ns());
         c->depth--;
         if (ward__conn_maybe_finish(c)) {

@@ -562,6 +562,36 @@ TEST(server_killed_holder_lives_async)
 {
         async_holder_case(WARD_IPC_WAIT_BLOCK);
         async_holder_case(WARD_IPC_WAIT_SPIN_THEN_BLOCK);
+        async_holder_case(WARD_IPC_WAIT_SPIN);
+}
+
+/* Without a loop: ward_ipc_conn_process, which never waits, notices it too. */
+TEST(server_killed_holder_lives_no_loop)
+{
+        char addr[108];
+        tu_addr(addr, sizeof(addr), "noloop-holder");
+        int fd;
+        pid_t srv = start_forking_server(addr, NULL, &fd);
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
+        async_status = 1;
+        ASSERT_OK(ward_ipc_call_async(c, "x", 1, WARD_IPC_FOREVER, on_async, NULL, NULL));
+        pid_t holder;
+        ASSERT_EQ(tu_read_full(fd, &holder, sizeof(holder), 5000), sizeof(holder));
+        ASSERT_OK(ward_ipc_conn_process(c));
+        tu_kill(srv);
+        int r;
+        while ((r = ward_ipc_conn_process(c)) >= 0) {
+                tu_sleep_ms(1);
+        }
+        fprintf(stderr, "   ward_ipc_conn_process: %d (%s)\n", r, ward_strerror(r));
+        ASSERT_ERRNO(r, ECONNRESET);
+        ASSERT_ERRNO(async_status, ECONNRESET);
+        ASSERT_TRUE(holder_alive(holder));
+        expect_dead_conn(c);
+        ward_ipc_conn_close(c);
+        end_holder(holder);
+        close(fd);
 }
 
 /* The mirror: a client that forked a holder is killed during its call; the
