@@ -45,6 +45,8 @@ enum ward_error {
         WARD_E_HANDLER_ERROR = WARD_E_RPC + 4,   /* the handler failed the call */
         WARD_E_SCHEMA_MISMATCH = WARD_E_RPC + 7, /* client and server disagree on the .proto */
         WARD_E_SERVER_ERROR = WARD_E_RPC + 8,    /* the server could not serve it (no memory) */
+        WARD_E_REPLY_TOO_LARGE = WARD_E_RPC + 9, /* the reply was larger than the connection
+                                                    carries (ward_ipc_conn_get_max_len) */
 };
 
 /* ward_strerror: a static, human-readable text for a ward return value: the

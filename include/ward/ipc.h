@@ -8,7 +8,9 @@
  * touch the socket: a sender writes into its ring and makes a syscall only when
  * the receiver sleeps (a futex wake, or a one-byte WAKE packet on the socket for
  * a receiver asleep in its event loop). The socket also says, at once, that the
- * peer has gone.
+ * peer has gone; so does a pidfd of the peer's process (its pid from
+ * SO_PEERCRED, checked against its start time), which a child the peer forked
+ * holding a copy of the socket cannot keep open.
  *
  * Addresses: "unix:/path/to/socket" (a file; the server unlinks a stale one) or
  * "@name" (Linux abstract namespace).
@@ -23,7 +25,9 @@
  * Nothing that comes from the peer is trusted: every length, offset and index
  * read from the shared memory or the socket is copied, then checked. A peer that
  * breaks the protocol loses its connection (-EPROTO); the other side neither
- * crashes nor hangs. No lock is shared between processes.
+ * crashes nor hangs. Breaking it includes a reply to a call that was never made
+ * or was answered already, and a record of a kind its sender may not send (a
+ * reply to a one-way message). No lock is shared between processes.
  *
  * Threads: a connection and a server are owner-thread objects: use each from one
  * thread at a time (the thread that runs its loop, if it has one). Use one
@@ -67,6 +71,9 @@ enum ward_ipc_wait {
         WARD_IPC_WAIT_SPIN = 2,            /* never sleep; the peer never needs a syscall */
 };
 
+/* A timeout that never expires, for whoever asks for it by name (no default
+ * is forever). Such a wait still ends with its answer, the peer's death or a
+ * protocol error, but never for a live peer that does not answer. */
 #define WARD_IPC_FOREVER UINT64_MAX
 
 struct ward_ipc_options {
@@ -78,7 +85,8 @@ struct ward_ipc_options {
                                 default 4 MiB */
         uint32_t inline_max; /* largest payload copied through the ring; default 16 KiB,
                                 at most ring_bytes / 4 */
-        uint64_t send_timeout_ns;    /* how long a send may wait for space; default forever */
+        uint64_t send_timeout_ns;    /* how long a send may wait for space; default 5 s
+                                        (WARD_IPC_FOREVER: as long as the peer lives) */
         uint64_t connect_timeout_ns; /* default 5 s */
 };
 
@@ -172,6 +180,13 @@ WARD_API ward_ipc_conn *ward_ipc_conn_close(ward_ipc_conn *c);
  * at connect time. Errors: -EINVAL. */
 WARD_API int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ward_ipc_peer *ret);
 
+/* ward_ipc_conn_get_max_len: the largest payload one message sent on c may
+ * carry: the zero-copy pool the server granted (pool_bytes, capped by the
+ * server's own; both directions have the same), or inline_max when that is
+ * more. A larger send fails with -EMSGSIZE, before anything is sent. 0 for
+ * NULL. */
+WARD_API size_t ward_ipc_conn_get_max_len(ward_ipc_conn *c);
+
 /* ward_ipc_conn_get_error: 0 while the connection works, else why it failed
  * (-ECONNRESET peer gone or closed, -EPROTO peer broke the protocol, ...). */
 WARD_API int ward_ipc_conn_get_error(ward_ipc_conn *c);
@@ -181,8 +196,9 @@ WARD_API void ward_ipc_conn_set_userdata(ward_ipc_conn *c, void *userdata);
 WARD_API void *ward_ipc_conn_get_userdata(ward_ipc_conn *c);
 
 /* ward_ipc_conn_process: dispatch what has arrived, without waiting: replies to
- * asynchronous calls, messages to the handler, expired call timeouts. For
- * connections without a loop. Returns the number of messages dispatched, or
+ * asynchronous calls, messages to the handler, expired call timeouts, and the
+ * peer's end (its socket or its process: then pending calls complete with the
+ * error). For connections without a loop. Returns the number of messages dispatched, or
  * the connection's error (-ECONNRESET, -EPROTO). */
 WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
 
@@ -191,7 +207,7 @@ WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
  * call on c; its status is ward_ipc_msg_status(). Replies to other calls and
  * other messages that arrive meanwhile are dispatched to their callbacks.
  * Errors: -ETIMEDOUT (the reply may still arrive later; it is dropped),
- * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (bigger than the pool allows),
+ * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (len above ward_ipc_conn_get_max_len),
  * -EBUSY (called from a callback that runs inside another ward_ipc_call on the
  * same connection), -ECANCELED (a callback closed c meanwhile), -ECHILD (used
  * after fork), -EINVAL, -ENOMEM. */

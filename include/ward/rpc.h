@@ -13,9 +13,15 @@
  *     connection (-ECONNRESET: the server is gone; -EPROTO; -ECANCELED: closed
  *     meanwhile), -ETIMEDOUT, -EMSGSIZE, -ENOMEM, -EINVAL, -EBUSY, -ECHILD;
  *   - -WARD_E_UNKNOWN_SERVICE, -WARD_E_UNKNOWN_METHOD, -WARD_E_BAD_MESSAGE,
- *     -WARD_E_HANDLER_ERROR, -WARD_E_SCHEMA_MISMATCH, -WARD_E_SERVER_ERROR
- *     (ward/error.h) when the server answered that the call failed, or its
- *     reply did not decode.
+ *     -WARD_E_HANDLER_ERROR, -WARD_E_SCHEMA_MISMATCH, -WARD_E_SERVER_ERROR,
+ *     -WARD_E_REPLY_TOO_LARGE (ward/error.h) when the server answered that the
+ *     call failed, or its reply did not decode.
+ *
+ * Size: a request is at most ward_rpc_max_request(conn) bytes packed (a larger
+ * one fails with -EMSGSIZE before anything is sent), a reply at most
+ * ward_ipc_conn_get_max_len(conn) (a larger one fails the call with
+ * -WARD_E_REPLY_TOO_LARGE). Both come from the pool_bytes the server granted
+ * the connection (struct ward_ipc_options; 4 MiB by default).
  * ward_strerror() names both. Every failure arrives as a code, never as a hang.
  *
  * Schemas: when a client starts using a service it sends the server a hash of
@@ -60,6 +66,7 @@ enum ward_rpc_status {
         WARD_RPC_HANDLER_ERROR = 4,   /* the handler passed NULL to its closure */
         WARD_RPC_SCHEMA_MISMATCH = 7, /* client and server disagree on the .proto */
         WARD_RPC_SERVER_ERROR = 8,    /* the server could not serve the call (no memory) */
+        WARD_RPC_REPLY_TOO_LARGE = 9, /* the reply is larger than the connection carries */
 };
 
 /* ward_rpc_status_name: "ok", "unknown method", ... of a wire status; "unknown
@@ -119,6 +126,12 @@ WARD_API int ward_rpc_client_last_error(ward_rpc_client *c);
  * Thread class: owner-thread. */
 WARD_API int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                            uint64_t timeout_ns, ProtobufCMessage **ret_output);
+
+/* ward_rpc_max_request: the largest packed request (the input's
+ * protobuf_c_message_get_packed_size) a call on conn can carry: what one
+ * message carries (ward_ipc_conn_get_max_len) less the call's header. 0 for
+ * NULL. Thread class: owner-thread of conn. */
+WARD_API size_t ward_rpc_max_request(ward_ipc_conn *conn);
 
 /* ward_rpc_server_new: serve on address, on loop. opts as for ward_ipc_server_new.
  * Errors: as ward_ipc_server_new.

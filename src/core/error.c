@@ -21,6 +21,8 @@ const char *ward_strerror(int err)
                         return "rpc: schema mismatch";
                 case WARD_E_SERVER_ERROR:
                         return "rpc: server error";
+                case WARD_E_REPLY_TOO_LARGE:
+                        return "rpc: reply larger than the connection carries";
                 default:
                         return "unknown error";
                 }

@@ -72,9 +72,10 @@ static int welcome(ward_ipc_server *srv, int sock, const struct ward__hello *h, 
                                   .ring_s2c = ring,
                                   .pool_s2c = pool,
                                   .total = lay.total};
+        ward__hs_self_fill(&w.self);
         r = ward__send_fds(sock, &w, sizeof(w), fds, 2);
         if (r >= 0) {
-                r = ward__conn_new(sock, memfd, sv[0], &lay, 1, &srv->opts, ret);
+                r = ward__conn_new(sock, memfd, sv[0], &lay, 1, &srv->opts, &h->self, ret);
         }
         close(memfd);
         close(sv[1]);

@@ -1,8 +1,8 @@
 /* Driving a connection from a ward loop: the doorbell (a byte from the peer
- * when we sleep), the socket (its BYE, its end), a poll source for the spinning
- * policies, a timer for call deadlines. Each turn takes a bounded batch of
- * records, so a peer that keeps its ring full cannot starve the loop's other
- * sources.
+ * when we sleep), the socket (its BYE, its end), the peer's pidfd (the end of
+ * its process), a poll source for the spinning policies, a timer for call
+ * deadlines. Each turn takes a bounded batch of records, so a peer that keeps
+ * its ring full cannot starve the loop's other sources.
  *
  * The doorbell is watched edge-triggered and read only every WAKES_PER_DRAIN
  * wake-ups: every byte that arrives is an edge, and the peer sends at most one
@@ -69,6 +69,18 @@ static void on_socket(ward_source *s, int fd, uint32_t events, void *arg)
         (void)s, (void)fd, (void)events;
         c->depth++;
         ward__conn_read_socket(c);
+        c->depth--;
+        after_dispatch(c);
+}
+
+/* on_peer_exit: the peer's process has exited (its pidfd is readable), even
+ * if a child of it still holds the socket. */
+static void on_peer_exit(ward_source *s, int fd, uint32_t events, void *arg)
+{
+        ward_ipc_conn *c = arg;
+        (void)s, (void)fd, (void)events;
+        c->depth++;
+        ward__conn_peer_exited(c);
         c->depth--;
         after_dispatch(c);
 }
@@ -158,6 +170,9 @@ int ward__conn_attach(ward_ipc_conn *c, ward_loop *loop)
                 r = ward_loop_add_io(loop, c->wake_fd, EPOLLIN | EPOLLRDHUP | EPOLLET, on_wake, c,
                                      &c->wake_src);
         }
+        if (r >= 0 && c->pidfd >= 0) {
+                r = ward_loop_add_io(loop, c->pidfd, EPOLLIN, on_peer_exit, c, &c->pid_src);
+        }
         if (r >= 0) {
                 r = ward_loop_add_timer(loop, 0, 0, on_timer, c, &c->timer_src);
         }
@@ -181,6 +196,7 @@ void ward__conn_detach(ward_ipc_conn *c)
         c->more_src = ward_source_free(c->more_src);
         c->wake_src = ward_source_free(c->wake_src);
         c->sock_src = ward_source_free(c->sock_src);
+        c->pid_src = ward_source_free(c->pid_src);
         c->timer_src = ward_source_free(c->timer_src);
         c->poll_src = ward_source_free(c->poll_src);
         c->fail_src = ward_source_free(c->fail_src);

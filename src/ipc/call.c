@@ -41,7 +41,8 @@ static int wait_reply(ward_ipc_conn *c, uint64_t deadline)
         }
 }
 
-/* sync_call: send with send_fn, then wait for the reply to id. */
+/* sync_call: the request for id was sent (sent == 0) or not (sent < 0): wait
+ * for its reply. */
 static int sync_call(ward_ipc_conn *c, uint64_t id, int sent, uint64_t timeout_ns,
                      const ward_ipc_msg **ret_reply)
 {
@@ -50,7 +51,9 @@ static int sync_call(ward_ipc_conn *c, uint64_t id, int sent, uint64_t timeout_n
                 r = wait_reply(c, ward__deadline(timeout_ns));
         }
         c->sync_id = 0;
-        (void)id;
+        if (sent == 0 && r == -ETIMEDOUT) {
+                ward__calls_abandon(&c->calls, id); /* its reply may still come: drop it */
+        }
         if (ward__conn_maybe_finish(c)) {
                 return -ECANCELED; /* a callback closed c while we waited */
         }
@@ -253,6 +256,9 @@ int ward_ipc_conn_process(ward_ipc_conn *c)
         }
         int n = ward__conn_dispatch(c);
         c->depth++;
+        if (!c->loop) {
+                ward__conn_check_peer(c); /* a loop watches the socket and the pidfd itself */
+        }
         ward__conn_expire_calls(c, ward_now_ns());
         c->depth--;
         if (ward__conn_maybe_finish(c)) {

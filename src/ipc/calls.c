@@ -199,9 +199,48 @@ uint64_t ward__calls_next_deadline(struct ward__calls *cs)
         return cs->heap_len ? cs->heap[0].when : UINT64_MAX;
 }
 
+/* forget: id will not be recognised any more; answers up to it pass. */
+static void forget(struct ward__calls *cs, uint64_t id)
+{
+        if (id >= cs->late_below) {
+                cs->late_below = id + 1;
+        }
+}
+
+void ward__calls_abandon(struct ward__calls *cs, uint64_t id)
+{
+        if (!cs->late) {
+                cs->late = calloc(WARD__CALLS_LATE_MAX, sizeof(*cs->late));
+                if (!cs->late) {
+                        forget(cs, id); /* no memory: lenient, not wrong */
+                        return;
+                }
+        }
+        uint64_t *slot = &cs->late[cs->late_next++ % WARD__CALLS_LATE_MAX];
+        if (*slot) {
+                forget(cs, *slot);
+        }
+        *slot = id;
+}
+
+int ward__calls_take_late(struct ward__calls *cs, uint64_t id)
+{
+        if (id < cs->late_below) {
+                return 1;
+        }
+        for (uint32_t i = 0; cs->late && i < WARD__CALLS_LATE_MAX; i++) {
+                if (cs->late[i] == id) {
+                        cs->late[i] = 0;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
 void ward__calls_free(struct ward__calls *cs)
 {
         free(cs->tab);
         free(cs->heap);
+        free(cs->late);
         memset(cs, 0, sizeof(*cs));
 }

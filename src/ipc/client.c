@@ -98,6 +98,7 @@ static int exchange(int s, const struct ward_ipc_options *o, uint64_t deadline,
                                 .type = WARD__HS_HELLO,
                                 .ring_bytes = o->ring_bytes,
                                 .pool_bytes = o->pool_bytes};
+        ward__hs_self_fill(&h.self);
         char buf[sizeof(*w) + 1];
         int nfds = 0;
         int r = ward__send_fds(s, &h, sizeof(h), NULL, 0);
@@ -140,7 +141,7 @@ int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, w
         r = exchange(s, &o, deadline, &w, fds);
         if (r == 0) {
                 ward__ipc_layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay);
-                r = ward__conn_new(s, fds[0], fds[1], &lay, 0, &o, ret);
+                r = ward__conn_new(s, fds[0], fds[1], &lay, 0, &o, &w.self, ret);
                 close(fds[0]);
                 if (r < 0) {
                         close(fds[1]);

@@ -11,6 +11,7 @@ static void silence(ward_ipc_conn *c)
         c->more_src = ward_source_free(c->more_src);
         c->wake_src = ward_source_free(c->wake_src);
         c->sock_src = ward_source_free(c->sock_src);
+        c->pid_src = ward_source_free(c->pid_src);
         c->poll_src = ward_source_free(c->poll_src);
 }
 

@@ -1,6 +1,7 @@
 /* A connection: set up from the handshake's descriptors, torn down, and its
  * small accessors. Sending, receiving and waiting live in their own files. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,7 +25,7 @@ void ward_ipc_options_init(struct ward_ipc_options *o)
             .ring_bytes = 256u << 10,
             .pool_bytes = 4u << 20,
             .inline_max = 16u << 10,
-            .send_timeout_ns = WARD_IPC_FOREVER,
+            .send_timeout_ns = 5000000000ull, /* finite: docs/ipc.md says why */
             .connect_timeout_ns = 5000000000ull,
         };
 }
@@ -51,7 +52,8 @@ static void wire_rings(ward_ipc_conn *c, const struct ward__ipc_layout *lay)
 }
 
 int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__ipc_layout *lay,
-                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
+                   int is_server_side, const struct ward_ipc_options *opts,
+                   const struct ward__hs_self *peer, ward_ipc_conn **ret)
 {
         ward_ipc_conn *c = calloc(1, sizeof(*c));
         if (!c) {
@@ -59,6 +61,7 @@ int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__ipc_layo
         }
         c->sock = sock;
         c->wake_fd = wake_fd;
+        c->pidfd = -1;
         c->is_server_side = is_server_side;
         c->opts = *opts;
         c->owner_pid = ward__pid();
@@ -77,6 +80,8 @@ int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__ipc_layo
         if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == 0) {
                 c->peer = (struct ward_ipc_peer){.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
         }
+        int fd = ward__peer_pidfd(c->peer.pid, peer);
+        c->pidfd = fd >= 0 ? fd : -1; /* without it, the socket alone tells */
         *ret = c;
         return 0;
 }
@@ -98,6 +103,7 @@ void ward__conn_destroy(ward_ipc_conn *c)
         }
         close_fd(&c->sock);
         close_fd(&c->wake_fd);
+        close_fd(&c->pidfd);
         free(c->reply_buf);
         free(c);
 }
@@ -138,11 +144,33 @@ int ward__conn_read_socket(ward_ipc_conn *c)
         return c->error;
 }
 
-/* ward__conn_check_peer: has the peer gone (socket EOF, BYE) or sent what it
- * never should? Sets and returns the error, else 0. */
+void ward__conn_peer_exited(ward_ipc_conn *c)
+{
+        /* a BYE it sent before exiting is on the socket already: a peer that
+         * closed on purpose and then exited did not crash */
+        ward__conn_read_socket(c);
+        if (!c->error) {
+                peer_left(c, 0);
+        }
+}
+
+/* One poll for both: the socket (BYE, EOF, junk) and the peer's process. */
 int ward__conn_check_peer(ward_ipc_conn *c)
 {
-        ward__conn_read_socket(c);
+        struct pollfd p[2] = {{.fd = c->sock, .events = POLLIN},
+                              {.fd = c->pidfd, .events = POLLIN}};
+        if (c->error) {
+                return c->error;
+        }
+        if (poll(p, c->pidfd >= 0 ? 2 : 1, 0) <= 0) {
+                return c->error; /* nothing yet (or EINTR: look again next time) */
+        }
+        if (p[0].revents) {
+                ward__conn_read_socket(c);
+        }
+        if (!c->error && c->pidfd >= 0 && p[1].revents) {
+                ward__conn_peer_exited(c);
+        }
         return c->error;
 }
 
@@ -179,6 +207,14 @@ int ward_ipc_conn_get_peer(ward_ipc_conn *c, struct ward_ipc_peer *ret)
         }
         *ret = c->peer;
         return 0;
+}
+
+size_t ward_ipc_conn_get_max_len(ward_ipc_conn *c)
+{
+        if (!c) {
+                return 0;
+        }
+        return c->pool.size > c->opts.inline_max ? c->pool.size : c->opts.inline_max;
 }
 
 int ward_ipc_conn_get_error(ward_ipc_conn *c)

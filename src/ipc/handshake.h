@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define WARD__HS_MAGIC 0x3143504944524157ull /* "WARDIPC1", little-endian */
-#define WARD__HS_VERSION 3u                  /* 3: a memfd and a doorbell stream socket */
+#define WARD__HS_VERSION 4u /* 3: a memfd and a doorbell stream socket; 4: pid and start */
 
 enum { WARD__HS_HELLO = 1, WARD__HS_WELCOME = 2, WARD__HS_REJECT = 3, WARD__HS_BYE = 4 };
 
@@ -19,6 +19,16 @@ struct ward__bye {
         uint32_t type;
 };
 
+/* Who sends a HELLO or WELCOME, in its own words: its pid and start time
+ * (/proc/PID/stat field 22; 0 when unknown). Believed only where the kernel
+ * agrees (the pid SO_PEERCRED reports) and /proc shows that same process: then
+ * the peer's process itself is watched (a pidfd), not only the socket. */
+struct ward__hs_self {
+        int32_t pid;
+        uint32_t reserved;
+        uint64_t start;
+};
+
 struct ward__hello {
         uint64_t magic;
         uint32_t version;
@@ -27,6 +37,7 @@ struct ward__hello {
         uint32_t pool_bytes;
         uint32_t flags;
         uint32_t reserved;
+        struct ward__hs_self self;
 };
 
 struct ward__welcome {
@@ -37,6 +48,7 @@ struct ward__welcome {
         uint32_t ring_c2s, pool_c2s, ring_s2c, pool_s2c;
         uint32_t reserved;
         uint64_t total; /* size of the memfd */
+        struct ward__hs_self self;
 };
 
 /* ward__hello_decode: check a HELLO packet of len bytes. Returns 0 or -EPROTO. */
@@ -50,6 +62,9 @@ int ward__welcome_decode(const void *buf, size_t len, struct ward__welcome *ret)
 
 /* ward__bye_decode: is this packet a BYE? 0 or -EPROTO. */
 int ward__bye_decode(const void *buf, size_t len);
+
+/* ward__hs_self_fill: our pid and start time, for a HELLO or WELCOME (peer.c). */
+void ward__hs_self_fill(struct ward__hs_self *self);
 
 /* ward__clamp_size: a wanted size brought into [lo, cap]: rings rounded up to a
  * power of two, pools up to a multiple of 4 KiB. */

@@ -36,6 +36,7 @@ struct ward_ipc_conn {
 
         int sock;    /* the handshake socket: the peer's BYE and its end */
         int wake_fd; /* doorbell: a stream socket, one byte per wake-up each way */
+        int pidfd;   /* the peer's process (peer.c), or -1: readable once it exited */
         int wakes;   /* wake-ups taken since the doorbell was last drained */
         void *map;
         size_t map_len;
@@ -53,7 +54,7 @@ struct ward_ipc_conn {
         int error;
 
         ward_loop *loop;
-        ward_source *sock_src, *wake_src, *poll_src, *timer_src, *fail_src, *more_src;
+        ward_source *sock_src, *wake_src, *poll_src, *timer_src, *fail_src, *more_src, *pid_src;
         uint64_t last_work_ns;
 
         ward_ipc_msg_fn on_msg;
@@ -76,14 +77,24 @@ struct ward_ipc_conn {
         int closing_by_us; /* the application closed it (not a failure) */
 };
 
+struct ward__hs_self;
+
 /* conn.c */
+/* ward__conn_new: a connection over the handshake's descriptors; peer is who
+ * the peer said it is in the handshake (its process is watched if that holds). */
 int ward__conn_new(int sock, int memfd, int wake_fd, const struct ward__ipc_layout *lay,
-                   int is_server_side, const struct ward_ipc_options *opts, ward_ipc_conn **ret);
+                   int is_server_side, const struct ward_ipc_options *opts,
+                   const struct ward__hs_self *peer, ward_ipc_conn **ret);
 void ward__conn_destroy(ward_ipc_conn *c);
 void ward__conn_fail(ward_ipc_conn *c, int err);
 /* ward__conn_maybe_finish: complete a requested close if no callback of c runs; 1 if c is gone. */
 int ward__conn_maybe_finish(ward_ipc_conn *c);
+/* ward__conn_check_peer: has the peer gone (socket EOF, BYE, its process
+ * exited) or sent what it never should? Sets and returns the error, else 0. */
 int ward__conn_check_peer(ward_ipc_conn *c);
+/* ward__conn_peer_exited: the peer's pidfd is readable: take its BYE if it
+ * said one, what it published before, and end the connection (-ECONNRESET). */
+void ward__conn_peer_exited(ward_ipc_conn *c);
 /* ward__conn_read_socket: take one packet from the socket: 0 none, or the
  * connection's error (BYE, EOF: after draining the ring; junk: -EPROTO). */
 int ward__conn_read_socket(ward_ipc_conn *c);
@@ -93,6 +104,12 @@ int ward__conn_drain_doorbell(ward_ipc_conn *c);
 /* ward__conn_say_bye: tell the peer we close on purpose (best effort, never blocks). */
 void ward__conn_say_bye(ward_ipc_conn *c);
 int ward__conn_forked(ward_ipc_conn *c);
+
+/* peer.c */
+/* ward__peer_pidfd: a pidfd of process pid (what SO_PEERCRED reported) if it
+ * is the process claim describes, else -errno (-ESRCH: not the same pid, or
+ * our own; -ESTALE: another process now has that pid). */
+int ward__peer_pidfd(pid_t pid, const struct ward__hs_self *claim);
 
 /* recv.c */
 int ward__conn_dispatch(ward_ipc_conn *c);

@@ -75,19 +75,34 @@ static int keep_sync_reply(ward_ipc_conn *c, const struct ward_ipc_msg *m)
         return 0;
 }
 
-static void on_reply(ward_ipc_conn *c, const struct ward_ipc_msg *m)
+/* on_reply: hand a reply to its call. A reply that answers no call of ours
+ * (never made, answered already) is -EPROTO: dropping it would leave the call
+ * it was meant for waiting, forever without a timeout. A late reply to a call
+ * that timed out is dropped. */
+static int on_reply(ward_ipc_conn *c, const struct ward_ipc_msg *m)
 {
         struct ward__call call;
         if (c->sync_id && m->call_id == c->sync_id && !c->sync_done) {
                 if (keep_sync_reply(c, m) < 0) {
                         ward__conn_fail(c, -ENOMEM);
                 }
-                return;
+                return 0;
         }
         if (ward__calls_take(&c->calls, m->call_id, &call)) {
                 call.fn(c, 0, m, call.arg);
+        } else if (m->call_id >= c->next_id || !ward__calls_take_late(&c->calls, m->call_id)) {
+                return -EPROTO;
         }
-        release_msg(c, m); /* late replies to timed-out calls land here too */
+        release_msg(c, m);
+        return 0;
+}
+
+/* may_send: is this a record the peer may send at all? A request has a call
+ * id, a one-way message has none, a reply answers one (a reply with id 0
+ * would answer a one-way message). */
+static int may_send(const struct ward__ipc_rec *h)
+{
+        return h->type == WARD__IPC_REC_ONEWAY ? h->call_id == 0 : h->call_id != 0;
 }
 
 static void on_message(ward_ipc_conn *c, const struct ward_ipc_msg *m)
@@ -112,17 +127,22 @@ static int dispatch_one(ward_ipc_conn *c)
                 }
                 return r < 0 ? c->error : 0;
         }
-        if (msg_from_record(c, &h, payload, &m) < 0) {
+        if (!may_send(&h) || msg_from_record(c, &h, payload, &m) < 0) {
                 ward__conn_fail(c, -EPROTO);
                 return c->error;
         }
         /* step past the record first, so a callback that calls on this connection
          * sees the next one; its bytes stay ours until the publish below */
         ward__ring_rx_advance(&c->rx);
+        r = 0;
         if (h.type == WARD__IPC_REC_REPLY) {
-                on_reply(c, &m);
+                r = on_reply(c, &m);
         } else {
                 on_message(c, &m);
+        }
+        if (r < 0) {
+                ward__conn_fail(c, r);
+                return c->error;
         }
         ward__ring_rx_publish(&c->rx);
         ward__wake_if_sleeping(&c->rx.ctl->producer_sleep, &c->rx.ctl->producer_futex, -1);
@@ -157,6 +177,7 @@ int ward__conn_expire_calls(ward_ipc_conn *c, uint64_t now)
         struct ward__call call;
         int n = 0;
         while (ward__calls_take_expired(&c->calls, now, &call)) {
+                ward__calls_abandon(&c->calls, call.id);
                 call.fn(c, -ETIMEDOUT, NULL, call.arg);
                 n++;
         }

@@ -1,6 +1,7 @@
 /* Waiting for the peer: spin as the policy allows, then sleep on a futex in the
- * shared mapping. Sleeps are cut into slices so a dead peer (socket EOF) is
- * noticed within one slice even though a dead process never wakes the futex. */
+ * shared mapping. Sleeps are cut into slices so a dead peer (its process gone,
+ * or the socket at EOF) is noticed within one slice even though a dead process
+ * never wakes the futex. */
 #include <errno.h>
 #include <stdatomic.h>
 

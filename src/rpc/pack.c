@@ -72,3 +72,9 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
         }
         return r;
 }
+
+size_t ward_rpc_max_request(ward_ipc_conn *conn)
+{
+        size_t max = ward_ipc_conn_get_max_len(conn);
+        return max > sizeof(struct ward__rpc_hdr) ? max - sizeof(struct ward__rpc_hdr) : 0;
+}

@@ -222,7 +222,9 @@ void ward__rpc_reflect_reply(const struct ward__hosted *svcs, unsigned n, ward_i
                 return;
         }
         if (ward__rpc_describe_pack(svcs, n, &buf, &len) == 0) {
-                ward_ipc_reply(conn, call_id, WARD_RPC_OK, buf, len);
+                if (ward_ipc_reply(conn, call_id, WARD_RPC_OK, buf, len) == -EMSGSIZE) {
+                        ward_ipc_reply(conn, call_id, WARD_RPC_REPLY_TOO_LARGE, NULL, 0);
+                }
         } else {
                 ward_ipc_reply(conn, call_id, WARD_RPC_SERVER_ERROR, NULL, 0);
         }

@@ -15,6 +15,7 @@ int ward__rpc_peer_error(int32_t s)
         case WARD_RPC_HANDLER_ERROR:
         case WARD_RPC_SCHEMA_MISMATCH:
         case WARD_RPC_SERVER_ERROR:
+        case WARD_RPC_REPLY_TOO_LARGE:
                 return -(WARD_E_RPC + s);
         default:
                 return -WARD_E_BAD_MESSAGE;

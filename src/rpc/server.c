@@ -84,32 +84,51 @@ static void reply_status(ward_ipc_conn *conn, uint64_t id, int status)
         }
 }
 
-/* send_reply: pack out into the reply, straight into shared memory when big. */
+/* reply_copied: pack out here and copy it into the reply, which waits for
+ * room up to the connection's send_timeout_ns. */
+static int reply_copied(struct call *k, const ProtobufCMessage *out, size_t len)
+{
+        uint8_t small[1024];
+        uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
+        if (!buf) {
+                return -ENOMEM;
+        }
+        protobuf_c_message_pack(out, buf);
+        int r = ward_ipc_reply(k->conn, k->call_id, WARD_RPC_OK, buf, len);
+        if (buf != small) {
+                free(buf);
+        }
+        return r;
+}
+
+/* send_reply: pack out into the reply: straight into shared memory when it is
+ * big and the pool has room now, else through a copy that waits for room (up
+ * to send_timeout_ns). A reply that can never fit is an error the caller sees
+ * (WARD_RPC_REPLY_TOO_LARGE). A client that has taken nothing back for that
+ * long cannot be answered: it is dropped (its calls end with -ECONNRESET)
+ * rather than let it stall this loop again on each next reply. */
 static void send_reply(struct call *k, const ProtobufCMessage *out)
 {
         size_t len = protobuf_c_message_get_packed_size(out);
         ward_ipc_buf *b;
+        int r;
         if (len > WARD__RPC_INLINE_MAX) {
-                /* no copy path to fall back on: it would need the same pool
-                 * space; a reply that can never fit is an error the caller sees */
-                if (ward_ipc_buf_alloc(k->conn, len, WARD_IPC_FOREVER, &b) < 0) {
-                        reply_status(k->conn, k->call_id, WARD_RPC_SERVER_ERROR);
-                        return;
+                r = ward_ipc_buf_alloc(k->conn, len, 0, &b);
+                if (r == 0) {
+                        protobuf_c_message_pack(out, ward_ipc_buf_data(b));
+                        r = ward_ipc_reply_buf(k->conn, k->call_id, WARD_RPC_OK, b);
+                } else if (r == -ETIMEDOUT) {
+                        r = reply_copied(k, out, len); /* no room now: wait for it */
                 }
-                protobuf_c_message_pack(out, ward_ipc_buf_data(b));
-                ward_ipc_reply_buf(k->conn, k->call_id, WARD_RPC_OK, b);
-                return;
+        } else {
+                r = reply_copied(k, out, len);
         }
-        uint8_t small[1024];
-        uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
-        if (!buf) {
+        if (r == -ENOMEM) {
                 reply_status(k->conn, k->call_id, WARD_RPC_SERVER_ERROR);
-                return;
-        }
-        protobuf_c_message_pack(out, buf);
-        ward_ipc_reply(k->conn, k->call_id, WARD_RPC_OK, buf, len);
-        if (buf != small) {
-                free(buf);
+        } else if (r == -EMSGSIZE) {
+                reply_status(k->conn, k->call_id, WARD_RPC_REPLY_TOO_LARGE);
+        } else if (r == -ETIMEDOUT) {
+                ward_ipc_conn_close(k->conn);
         }
 }
 

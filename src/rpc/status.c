@@ -12,6 +12,7 @@ const char *ward_rpc_status_name(int status)
             [WARD_RPC_HANDLER_ERROR] = "handler error",
             [WARD_RPC_SCHEMA_MISMATCH] = "schema mismatch",
             [WARD_RPC_SERVER_ERROR] = "server error",
+            [WARD_RPC_REPLY_TOO_LARGE] = "reply too large",
         };
         if (status < 0 || status >= (int)(sizeof(names) / sizeof(names[0])) || !names[status]) {
                 return "unknown status";

@@ -9,8 +9,10 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
+#include "core/procstat.h"
 #include "ipc-util.h"
 #include "ipc/handshake.h"
+#include "ipc/ipc-internal.h"
 #include "ipc/layout.h"
 
 static socklen_t abstract_sun(const char *addr, struct sockaddr_un *sun)
@@ -326,6 +328,9 @@ static void send_fds(int s, const void *buf, size_t len, const int *fds, int nfd
         ASSERT_EQ(sendmsg(s, &mh, MSG_NOSIGNAL), (ssize_t)len);
 }
 
+/* Whether the child's connection watched the server's process (a pidfd). */
+static int last_watched;
+
 /* connect_to_answer: a child connects to a raw server that answers the hello
  * with answer(); returns what ward_ipc_connect returned in the child. */
 static int connect_to_answer(const char *addr, void (*answer)(int s, const void *arg),
@@ -340,9 +345,11 @@ static int connect_to_answer(const char *addr, void (*answer)(int s, const void 
                 ward_ipc_conn *c = NULL;
                 int r = ward_ipc_connect(addr, NULL, &c);
                 int fds = tu_count_fds();
+                int watched = c && c->pidfd >= 0;
                 ward_ipc_conn_close(c);
                 tu_write_full(p[1], &r, sizeof(r));
                 tu_write_full(p[1], &fds, sizeof(fds));
+                tu_write_full(p[1], &watched, sizeof(watched));
                 exit(0);
         }
         struct pollfd pl = {.fd = l, .events = POLLIN};
@@ -357,6 +364,8 @@ static int connect_to_answer(const char *addr, void (*answer)(int s, const void 
         int r, child_fds;
         ASSERT_EQ(tu_read_full(p[0], &r, sizeof(r), 10000), sizeof(r));
         ASSERT_EQ(tu_read_full(p[0], &child_fds, sizeof(child_fds), 1000), sizeof(child_fds));
+        ASSERT_EQ(tu_read_full(p[0], &last_watched, sizeof(last_watched), 1000),
+                  sizeof(last_watched));
         tu_expect_exit0(pid, 5000);
         if (r < 0) {
                 /* a refused answer leaves no descriptor behind in the client */
@@ -416,7 +425,32 @@ struct welcome_case {
         int nfds;          /* descriptors attached */
         uint32_t ring;     /* announced ring size */
         int want;          /* 0, or the -errno connect must return */
+        int claim;         /* who the server says it is: CLAIM_* */
 };
+
+enum {
+        CLAIM_NONE = 0,    /* pid and start 0: unknown */
+        CLAIM_TRUE = 1,    /* our pid and start time */
+        CLAIM_STARTED = 2, /* our pid, another start time: a reused pid */
+        CLAIM_OTHER = 3,   /* another process's pid and start time */
+};
+
+/* claim: who a peer says it is, per kind (other: a live process that is not
+ * the peer, pid and start time). */
+static void claim(struct ward__hs_self *self, int kind, pid_t other)
+{
+        ward__hs_self_fill(self);
+        ASSERT_EQ(self->pid, getpid());
+        ASSERT_TRUE(self->start != 0);
+        if (kind == CLAIM_NONE) {
+                *self = (struct ward__hs_self){0};
+        } else if (kind == CLAIM_STARTED) {
+                self->start += 1;
+        } else if (kind == CLAIM_OTHER) {
+                self->pid = other;
+                ASSERT_OK(ward__proc_stat(other, NULL, &self->start));
+        }
+}
 
 static void answer_welcome(int s, const void *arg)
 {
@@ -431,6 +465,7 @@ static void answer_welcome(int s, const void *arg)
                                   .ring_s2c = k->ring,
                                   .pool_s2c = 4096,
                                   .total = lay.total};
+        claim(&w.self, k->claim, getppid());
         int memfd = memfd_create("ward-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         ASSERT_SYS(memfd);
         ASSERT_SYS(ftruncate(memfd, (off_t)(lay.total - k->short_by)));
@@ -493,6 +528,102 @@ TEST(server_hands_over_bad_descriptors)
                         ward_strerror(r));
                 ASSERT_EQ(r, cases[i].want);
         }
+}
+
+/* Each side watches the other's process (a pidfd) only when the kernel's pid
+ * (SO_PEERCRED) is the one the peer claims in the handshake and /proc shows
+ * that pid with the claimed start time: a reused pid is never watched. The
+ * client's side: a raw server claims to be someone. */
+TEST(client_watches_server_only_as_claimed)
+{
+        static const struct {
+                int claim, watched;
+        } cases[] = {{CLAIM_TRUE, 1}, {CLAIM_STARTED, 0}, {CLAIM_OTHER, 0}, {CLAIM_NONE, 0}};
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char addr[108], tag[32];
+                snprintf(tag, sizeof(tag), "claim-%zu", i);
+                tu_addr(addr, sizeof(addr), tag);
+                struct welcome_case k = {
+                    .name = "claim", .nfds = 2, .ring = 4096, .claim = cases[i].claim};
+                ASSERT_OK(connect_to_answer(addr, answer_welcome, &k));
+                fprintf(stderr, "   server claim %d: watched %d\n", cases[i].claim, last_watched);
+                ASSERT_EQ(last_watched, cases[i].watched);
+        }
+}
+
+/* The server's side: a raw client claims to be someone. */
+static ward_ipc_conn *last_conn;
+
+static void on_conn_keep(ward_ipc_conn *c, int event, int error, void *arg)
+{
+        on_conn(c, event, error, arg);
+        last_conn = event == WARD_IPC_CONNECTED ? c : NULL;
+}
+
+static void claiming_client(const char *addr, int kind, pid_t other, int go_fd)
+{
+        int s = raw_connect(addr);
+        struct ward__hello h = {.magic = WARD__HS_MAGIC,
+                                .version = WARD__HS_VERSION,
+                                .type = WARD__HS_HELLO,
+                                .ring_bytes = 4096,
+                                .pool_bytes = 4096};
+        claim(&h.self, kind, other);
+        send_packet(s, &h, sizeof(h));
+        char b;
+        tu_read_full(go_fd, &b, 1, 10000); /* until the server looked */
+        exit(0);
+}
+
+TEST(server_watches_client_only_as_claimed)
+{
+        static const struct {
+                int claim, watched;
+        } cases[] = {{CLAIM_TRUE, 1}, {CLAIM_STARTED, 0}, {CLAIM_OTHER, 0}, {CLAIM_NONE, 0}};
+        connected = closed = 0;
+        struct server s;
+        server_open(&s, "claims");
+        ASSERT_OK(ward_ipc_server_set_conn_handler(s.srv, on_conn_keep, NULL));
+        int sleeper_go[2];
+        tu_pipe(sleeper_go);
+        pid_t other = tu_fork(); /* a live process that is not the client */
+        if (other == 0) {
+                char b;
+                tu_read_full(sleeper_go[0], &b, 1, 30000);
+                exit(0);
+        }
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                int go[2];
+                tu_pipe(go);
+                int before = connected, closed_before = closed;
+                pid_t pid = tu_fork();
+                if (pid == 0) {
+                        claiming_client(s.addr, cases[i].claim, other, go[0]);
+                }
+                while (connected == before) {
+                        ASSERT_OK(ward_loop_run_once(s.loop, 5 * TU_MS));
+                }
+                ASSERT_TRUE(last_conn != NULL);
+                struct ward_ipc_peer peer;
+                ASSERT_OK(ward_ipc_conn_get_peer(last_conn, &peer));
+                ASSERT_EQ(peer.pid, pid);
+                int watched = last_conn->pidfd >= 0;
+                fprintf(stderr, "   client claim %d: watched %d\n", cases[i].claim, watched);
+                ASSERT_EQ(watched, cases[i].watched);
+                tu_write_full(go[1], "x", 1);
+                tu_check_exit0(pid, tu_drive_child(s.loop, pid, 10000));
+                while (closed == closed_before) {
+                        ASSERT_OK(ward_loop_run_once(s.loop, 5 * TU_MS));
+                }
+                close(go[0]);
+                close(go[1]);
+        }
+        tu_write_full(sleeper_go[1], "x", 1);
+        tu_expect_exit0(other, 5000);
+        close(sleeper_go[0]);
+        close(sleeper_go[1]);
+        serve_good_client(&s);
+        server_close(&s);
 }
 
 /* A client that attaches descriptors to its hello, or floods the server with

@@ -2,7 +2,9 @@
  * a client blocked in a call learns of a killed server quickly; a server sees a
  * killed client's connection close and keeps serving others. */
 #include <pthread.h>
+#include <sys/prctl.h>
 
+#include "core/procstat.h"
 #include "ipc-util.h"
 
 /* ---- (a) the server dies while the client waits ---- */
@@ -362,6 +364,292 @@ TEST(server_drops_client)
          * server reports a clean close (0), unlike the killed client above */
         ASSERT_EQ(drop_error, 0);
         ASSERT_EQ(ward_ipc_server_count(srv), 0);
+        ward_ipc_server_free(srv);
+        ward_loop_free(loop);
+}
+
+/* ---- (d) the dead peer left a child holding the connection ----
+ *
+ * A process that fork()s without exec leaves its child every descriptor,
+ * the connection's socket included: the socket does not end when the peer
+ * dies, only when that child exits too. The peer's process itself is watched
+ * (a pidfd taken at the handshake), so the death is noticed at once anyway.
+ * The holder sleeps up to an hour in poll() on a pipe whose write end only
+ * this process holds: it is killed at the end of its case, and goes on its
+ * own if the test dies first. The calls wait forever: only the peer's death
+ * can end them, and ctest's timeout catches a hang. */
+
+static int holder_rd = -1, holder_wr = -1;
+
+/* holder_sleep: the holder's life, in a child forked by a peer. */
+static void holder_sleep(void)
+{
+        struct pollfd p = {.fd = holder_rd, .events = POLLIN};
+        poll(&p, 1, 3600 * 1000);
+        _exit(0);
+}
+
+/* holder_pipe: the pipe the holder sleeps on; and this process becomes a
+ * subreaper, so an orphaned holder is its to reap. */
+static void holder_pipe(void)
+{
+        int p[2];
+        ASSERT_SYS(prctl(PR_SET_CHILD_SUBREAPER, 1));
+        tu_pipe(p);
+        holder_rd = p[0];
+        holder_wr = p[1];
+}
+
+/* In the server child: the write end is the test's alone. */
+static void holder_setup(ward_loop *loop, ward_ipc_server *srv, void *arg)
+{
+        (void)loop, (void)srv, (void)arg;
+        close(holder_wr);
+}
+
+/* The server forks a holder, tells the test its pid, and never answers. */
+static void on_hold_and_fork(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
+{
+        (void)c, (void)m, (void)arg;
+        pid_t h = fork();
+        if (h == 0) {
+                holder_sleep();
+        }
+        tu_write_full(notify_fd, &h, sizeof(h));
+}
+
+static pid_t start_forking_server(const char *addr, const struct ward_ipc_options *o, int *ret_fd)
+{
+        int p[2];
+        holder_pipe();
+        tu_pipe(p);
+        notify_fd = p[1];
+        struct tu_server cfg = {
+            .addr = addr, .opts = o, .on_msg = on_hold_and_fork, .setup = holder_setup};
+        pid_t srv = tu_server_start(&cfg);
+        close(p[1]);
+        *ret_fd = p[0];
+        return srv;
+}
+
+/* holder_alive: pid runs and is no zombie. */
+static int holder_alive(pid_t pid)
+{
+        char state = 0;
+        return kill(pid, 0) == 0 && ward__proc_stat(pid, &state, NULL) == 0 && state != 'Z' &&
+               state != 'X';
+}
+
+/* end_holder: kill the holder and reap it (this process is a subreaper: an
+ * orphaned holder is its child); close the pipe. */
+static void end_holder(pid_t holder)
+{
+        ASSERT_SYS(kill(holder, SIGKILL));
+        ASSERT_SYS(waitpid(holder, NULL, 0));
+        close(holder_wr);
+        close(holder_rd);
+        holder_rd = holder_wr = -1;
+}
+
+struct holder_killer {
+        pthread_t thread;
+        int fd;
+        pid_t victim;
+        pid_t holder;
+        uint64_t killed_at;
+        int ok;
+};
+
+/* Waits for the holder's pid (the server holds the request by then), lets
+ * the client settle into its wait, then kills the server. */
+static void *holder_killer_main(void *arg)
+{
+        struct holder_killer *k = arg;
+        if (tu_read_full(k->fd, &k->holder, sizeof(k->holder), 5000) != sizeof(k->holder)) {
+                return NULL;
+        }
+        tu_sleep_ms(30);
+        k->killed_at = ward_now_ns();
+        k->ok = kill(k->victim, SIGKILL) == 0;
+        return NULL;
+}
+
+static void server_killed_holder_lives(enum ward_ipc_wait wait)
+{
+        char addr[108];
+        tu_addr(addr, sizeof(addr), tu_wait_name(wait));
+        struct ward_ipc_options o = tu_opts(wait);
+        struct holder_killer k = {0};
+        pid_t srv = start_forking_server(addr, &o, &k.fd);
+        k.victim = srv;
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_ipc_connect(addr, &o, &c));
+        ASSERT_EQ(pthread_create(&k.thread, NULL, holder_killer_main, &k), 0);
+        const ward_ipc_msg *rep = NULL;
+        int r = ward_ipc_call(c, "x", 1, WARD_IPC_FOREVER, &rep);
+        uint64_t returned_at = ward_now_ns();
+        ASSERT_EQ(pthread_join(k.thread, NULL), 0);
+        ASSERT_TRUE(k.ok && k.holder > 0);
+        int alive = holder_alive(k.holder);
+        fprintf(stderr, "   %s: %d (%s) %.2f ms after SIGKILL; the holder %s\n", tu_wait_name(wait),
+                r, ward_strerror(r), (returned_at - k.killed_at) / 1e6,
+                alive ? "still sleeps" : "is gone");
+        ASSERT_ERRNO(r, ECONNRESET);
+        ASSERT_TRUE(alive); /* the socket still had a holder: the process told */
+        int status = tu_wait(srv, 5000);
+        ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        expect_dead_conn(c);
+        ward_ipc_conn_close(c);
+        end_holder(k.holder);
+        close(k.fd);
+}
+
+TEST(server_killed_holder_lives_block)
+{
+        server_killed_holder_lives(WARD_IPC_WAIT_BLOCK);
+}
+
+TEST(server_killed_holder_lives_spin)
+{
+        server_killed_holder_lives(WARD_IPC_WAIT_SPIN);
+}
+
+TEST(server_killed_holder_lives_spin_then_block)
+{
+        server_killed_holder_lives(WARD_IPC_WAIT_SPIN_THEN_BLOCK);
+}
+
+/* The same on a loop: an asynchronous call without a deadline ends with
+ * -ECONNRESET, and so does an idle connection attached to a loop. */
+static void async_holder_case(enum ward_ipc_wait wait)
+{
+        char addr[108];
+        tu_addr(addr, sizeof(addr), "async-holder");
+        struct ward_ipc_options o = tu_opts(wait);
+        int fd;
+        pid_t srv = start_forking_server(addr, &o, &fd);
+        ward_loop *loop;
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_loop_new(&loop));
+        ASSERT_OK(ward_ipc_connect(addr, &o, &c));
+        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        async_status = 1;
+        ASSERT_OK(ward_ipc_call_async(c, "x", 1, WARD_IPC_FOREVER, on_async, NULL, NULL));
+        pid_t holder = 0;
+        while (holder == 0) { /* the loop sends nothing we wait for: the server answers none */
+                ASSERT_OK(ward_loop_run_once(loop, 10 * TU_MS));
+                if (tu_readable(fd)) {
+                        ASSERT_EQ(tu_read_full(fd, &holder, sizeof(holder), 1000), sizeof(holder));
+                }
+        }
+        tu_kill(srv);
+        uint64_t t0 = ward_now_ns();
+        while (async_status == 1) {
+                ASSERT_OK(ward_loop_run_once(loop, 100 * TU_MS));
+        }
+        fprintf(stderr, "   %s: callback with %d after %" PRIu64 " ms\n", tu_wait_name(wait),
+                async_status, tu_ms_since(t0));
+        ASSERT_ERRNO(async_status, ECONNRESET);
+        ASSERT_TRUE(holder_alive(holder));
+        expect_dead_conn(c);
+        ward_ipc_conn_close(c);
+        ward_loop_free(loop);
+        end_holder(holder);
+        close(fd);
+}
+
+TEST(server_killed_holder_lives_async)
+{
+        async_holder_case(WARD_IPC_WAIT_BLOCK);
+        async_holder_case(WARD_IPC_WAIT_SPIN_THEN_BLOCK);
+        async_holder_case(WARD_IPC_WAIT_SPIN);
+}
+
+/* Without a loop: ward_ipc_conn_process, which never waits, notices it too. */
+TEST(server_killed_holder_lives_no_loop)
+{
+        char addr[108];
+        tu_addr(addr, sizeof(addr), "noloop-holder");
+        int fd;
+        pid_t srv = start_forking_server(addr, NULL, &fd);
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
+        async_status = 1;
+        ASSERT_OK(ward_ipc_call_async(c, "x", 1, WARD_IPC_FOREVER, on_async, NULL, NULL));
+        pid_t holder;
+        ASSERT_EQ(tu_read_full(fd, &holder, sizeof(holder), 5000), sizeof(holder));
+        ASSERT_OK(ward_ipc_conn_process(c));
+        tu_kill(srv);
+        int r;
+        while ((r = ward_ipc_conn_process(c)) >= 0) {
+                tu_sleep_ms(1);
+        }
+        fprintf(stderr, "   ward_ipc_conn_process: %d (%s)\n", r, ward_strerror(r));
+        ASSERT_ERRNO(r, ECONNRESET);
+        ASSERT_ERRNO(async_status, ECONNRESET);
+        ASSERT_TRUE(holder_alive(holder));
+        expect_dead_conn(c);
+        ward_ipc_conn_close(c);
+        end_holder(holder);
+        close(fd);
+}
+
+/* The mirror: a client that forked a holder is killed during its call; the
+ * server reports its connection closed (-ECONNRESET) while the holder lives. */
+static pid_t start_forking_victim(const char *addr, int pid_fd)
+{
+        pid_t pid = tu_fork();
+        if (pid == 0) {
+                ward_ipc_conn *c;
+                ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
+                close(holder_wr);
+                pid_t h = fork();
+                if (h == 0) {
+                        holder_sleep();
+                }
+                tu_write_full(pid_fd, &h, sizeof(h));
+                const ward_ipc_msg *rep;
+                ward_ipc_call(c, "hang", 4, WARD_IPC_FOREVER, &rep);
+                _exit(3); /* never reached: killed first */
+        }
+        return pid;
+}
+
+TEST(client_killed_holder_lives)
+{
+        char addr[108];
+        tu_addr(addr, sizeof(addr), "client-holder");
+        ward_loop *loop;
+        ASSERT_OK(ward_loop_new(&loop));
+        ward_ipc_server *srv;
+        ASSERT_OK(ward_ipc_server_new(loop, addr, NULL, on_msg_b, NULL, &srv));
+        ASSERT_OK(ward_ipc_server_set_conn_handler(srv, on_conn, NULL));
+        closed_conn = NULL;
+        closed_error = 1;
+        holder_pipe();
+        int p[2];
+        tu_pipe(p);
+        pid_t a = start_forking_victim(addr, p[1]);
+        close(p[1]);
+        while (victim == NULL) {
+                ASSERT_OK(ward_loop_run_once(loop, 10 * TU_MS));
+        }
+        ward_ipc_conn *held = victim;
+        pid_t holder;
+        ASSERT_EQ(tu_read_full(p[0], &holder, sizeof(holder), 5000), sizeof(holder));
+        close(p[0]);
+        tu_kill(a);
+        uint64_t t0 = ward_now_ns();
+        while (closed_conn == NULL) {
+                ASSERT_OK(ward_loop_run_once(loop, 100 * TU_MS));
+        }
+        fprintf(stderr, "   WARD_IPC_CLOSED after %" PRIu64 " ms, error %d (%s)\n", tu_ms_since(t0),
+                closed_error, ward_strerror(closed_error));
+        ASSERT_TRUE(closed_conn == held);
+        ASSERT_ERRNO(closed_error, ECONNRESET);
+        ASSERT_TRUE(holder_alive(holder));
+        ASSERT_EQ(ward_ipc_server_count(srv), 0);
+        end_holder(holder);
         ward_ipc_server_free(srv);
         ward_loop_free(loop);
 }

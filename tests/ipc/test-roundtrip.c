@@ -275,10 +275,38 @@ TEST(too_big)
         ASSERT_ERRNO(ward_ipc_send(c, big, len), EMSGSIZE);
         ward_ipc_buf *b;
         ASSERT_ERRNO(ward_ipc_buf_alloc(c, len, TU_SEC, &b), EMSGSIZE);
+        /* the limit is the pool's size, and says so */
+        ASSERT_EQ(ward_ipc_conn_get_max_len(c), 4u << 20);
+        ASSERT_ERRNO(ward_ipc_call(c, big, (4u << 20) + 1, 5 * TU_SEC, &rep), EMSGSIZE);
         free(big);
         ASSERT_EQ(ward_ipc_conn_get_error(c), 0);
         call_copy(c, 64);
         call_copy(c, 1u << 20);
+        call_copy(c, ward_ipc_conn_get_max_len(c)); /* exactly the limit */
+        ward_ipc_conn_close(c);
+        tu_server_stop(srv);
+}
+
+/* The limit is what the server granted: its pool_bytes caps the client's. */
+TEST(limit_is_what_the_server_granted)
+{
+        char addr[108];
+        tu_addr(addr, sizeof(addr), "granted");
+        struct ward_ipc_options so = tu_opts(WARD_IPC_WAIT_BLOCK);
+        so.pool_bytes = 64u << 10;
+        struct tu_server cfg = {.addr = addr, .opts = &so, .on_msg = on_copy};
+        pid_t srv = tu_server_start(&cfg);
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_ipc_connect(addr, NULL, &c)); /* asks for 4 MiB */
+        size_t max = ward_ipc_conn_get_max_len(c);
+        ASSERT_EQ(max, 64u << 10);
+        call_copy(c, max);
+        uint8_t *big = calloc(1, max + 1);
+        ASSERT_TRUE(big != NULL);
+        const ward_ipc_msg *rep;
+        ASSERT_ERRNO(ward_ipc_call(c, big, max + 1, 5 * TU_SEC, &rep), EMSGSIZE);
+        free(big);
+        call_copy(c, 100);
         ward_ipc_conn_close(c);
         tu_server_stop(srv);
 }

@@ -212,6 +212,31 @@ TEST(many_late_replies)
         tu_server_stop(srv);
 }
 
+/* More calls time out than the connection remembers (it keeps the ids of
+ * the last 1024, to tell a late reply from a reply to no call at all): every
+ * late reply is still dropped quietly, none ends the connection. */
+TEST(more_late_replies_than_remembered)
+{
+        char addr[108];
+        pid_t srv = start("remembered", addr, sizeof(addr));
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_ipc_connect(addr, NULL, &c));
+        int timed_out = 0;
+        for (int i = 0; i < 1500; i++) {
+                const ward_ipc_msg *rep;
+                int r = call_kind(c, K_ECHO, 0, &rep); /* gives up at once, or finds it */
+                ASSERT_TRUE(r == 0 || r == -ETIMEDOUT);
+                timed_out += r == -ETIMEDOUT;
+        }
+        fprintf(stderr, "   %d of 1500 calls timed out\n", timed_out);
+        for (int i = 0; i < 10; i++) {
+                expect_reply(c, K_ECHO, 7, "echo");
+        }
+        ASSERT_EQ(ward_ipc_conn_get_error(c), 0);
+        ward_ipc_conn_close(c);
+        tu_server_stop(srv);
+}
+
 /* ---- a full ring: ward_ipc_send gives up after send_timeout_ns ---- */
 
 static int oneway_count;
@@ -300,6 +325,98 @@ TEST(send_timeout_when_ring_full)
         tu_check_exit0(pid, tu_drive_child(loop, pid, 10000));
         ASSERT_EQ(oneway_count, rep.sent + 10);
         close(to[0]), close(to[1]), close(from[0]), close(from[1]);
+        ward_ipc_server_free(srv);
+        ward_loop_free(loop);
+}
+
+/* ---- a client that never reads: the server's reply gives up (default options) ---- */
+
+static struct {
+        int replied;
+        int error;
+        uint64_t ms;
+} stall;
+
+/* Answers "q" with 2 KiB; at the first reply that fails, drops the client
+ * (the application's choice: it will not read). */
+static void reply_2k(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
+{
+        static const uint8_t out[2048];
+        (void)arg;
+        if (ward_ipc_msg_len(m) != 1) {
+                tu_echo_plus1(c, m, NULL); /* a good client's */
+                return;
+        }
+        uint64_t t0 = ward_now_ns();
+        int r = ward_ipc_reply(c, ward_ipc_msg_call_id(m), 0, out, sizeof(out));
+        if (r == 0) {
+                stall.replied++;
+        } else if (stall.error == 0) {
+                stall.error = r;
+                stall.ms = tu_ms_since(t0);
+                ward_ipc_conn_close(c);
+        }
+}
+
+static void ignore_reply(ward_ipc_conn *c, int status, const ward_ipc_msg *reply, void *arg)
+{
+        (void)c, (void)status, (void)reply, (void)arg;
+}
+
+/* The client: 20 asynchronous calls, and then it reads nothing. */
+static void never_reads(const char *addr, int go_fd, int ready_fd)
+{
+        struct ward_ipc_options o = tu_opts(WARD_IPC_WAIT_BLOCK);
+        o.ring_bytes = 16u << 10;
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_ipc_connect(addr, &o, &c));
+        for (int i = 0; i < 20; i++) {
+                ASSERT_OK(
+                    ward_ipc_call_async(c, "q", 1, WARD_IPC_FOREVER, ignore_reply, NULL, NULL));
+        }
+        tu_write_full(ready_fd, "r", 1);
+        char b;
+        tu_read_full(go_fd, &b, 1, 60000);
+        exit(0);
+}
+
+/* With the default options a server's reply to a client that stopped reading
+ * fails (-ETIMEDOUT, after send_timeout_ns: 5 s) instead of holding the
+ * server's loop forever; the server goes on serving others. */
+TEST(reply_to_client_that_never_reads)
+{
+        char addr[108];
+        ward_loop *loop;
+        ward_ipc_server *srv;
+        struct ward_ipc_options o;
+        ward_ipc_options_init(&o); /* the default send timeout is what is tested */
+        o.ring_bytes = 16u << 10;  /* the 2 KiB replies fill it after a few */
+        o.wait = WARD_IPC_WAIT_BLOCK;
+        tu_addr(addr, sizeof(addr), "never-reads");
+        ASSERT_OK(ward_loop_new(&loop));
+        ASSERT_OK(ward_ipc_server_new(loop, addr, &o, reply_2k, NULL, &srv));
+        int go[2], ready[2];
+        tu_pipe(go);
+        tu_pipe(ready);
+        pid_t pid = tu_fork();
+        if (pid == 0) {
+                never_reads(addr, go[0], ready[1]);
+        }
+        while (stall.error == 0) {
+                ASSERT_OK(ward_loop_run_once(loop, 10 * TU_MS));
+        }
+        fprintf(stderr, "   %d replies fit; the next: %d (%s) after %" PRIu64 " ms\n",
+                stall.replied, stall.error, ward_strerror(stall.error), stall.ms);
+        ASSERT_ERRNO(stall.error, ETIMEDOUT);
+        ASSERT_TRUE(stall.replied > 0 && stall.replied < 20);
+        char b;
+        ASSERT_EQ(tu_read_full(ready[0], &b, 1, 10000), 1);
+        tu_write_full(go[1], "x", 1);
+        tu_check_exit0(pid, tu_drive_child(loop, pid, 10000));
+        ASSERT_EQ(ward_ipc_server_count(srv), 0);
+        close(go[0]), close(go[1]), close(ready[0]), close(ready[1]);
+        pid_t good = tu_good_client(addr, 5);
+        tu_check_exit0(good, tu_drive_child(loop, good, 10000));
         ward_ipc_server_free(srv);
         ward_loop_free(loop);
 }

@@ -3,6 +3,8 @@
  * call, an unknown name, bad JSON and an unknown field. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,6 +74,26 @@ TEST(one_way_returns_at_once)
         const char *a[] = {"--compact", addr, "calc.Calculator.Log", "{\"text\": \"hi\"}", NULL};
         ASSERT_EQ(ward_call(NULL, out, sizeof(out), a), 0);
         ASSERT_EQ(strcmp(out, "{}\n"), 0);
+}
+
+/* A request over the size limit says which limit: the error, and the limit
+ * the connection has (the pool_bytes the server granted, 4 MiB by default). */
+TEST(request_over_the_limit_says_which)
+{
+        size_t raw = 5u << 20, b64 = (raw + 2) / 3 * 4;
+        char *json = malloc(b64 + 32);
+        ASSERT_TRUE(json != NULL);
+        size_t n = (size_t)sprintf(json, "{\"data\": \"");
+        memset(json + n, 'A', b64); /* base64 of zero bytes */
+        strcpy(json + n + b64, "\"}");
+        char out[4096];
+        const char *a[] = {addr, "calc.Calculator.Echo", "-", NULL};
+        ASSERT_EQ(ward_call(json, out, sizeof(out), a), 1);
+        free(json);
+        fprintf(stderr, "   %s", out);
+        ASSERT_TRUE(strstr(out, "Message too long") != NULL);
+        ASSERT_TRUE(strstr(out, "pool_bytes 4194304") != NULL);
+        ASSERT_TRUE(strstr(out, "the request is 5242") != NULL); /* 5 MiB and its field tag */
 }
 
 TEST(failures_say_why)

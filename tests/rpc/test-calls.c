@@ -369,10 +369,11 @@ TEST(status_names_and_error_texts)
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_HANDLER_ERROR), "handler error");
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_SCHEMA_MISMATCH), "schema mismatch");
         ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_SERVER_ERROR), "server error");
+        ASSERT_STREQ(ward_rpc_status_name(WARD_RPC_REPLY_TOO_LARGE), "reply too large");
         ASSERT_STREQ(ward_rpc_status_name(5), "unknown status"); /* retired */
         ASSERT_STREQ(ward_rpc_status_name(6), "unknown status");
         ASSERT_STREQ(ward_rpc_status_name(-1), "unknown status");
-        ASSERT_STREQ(ward_rpc_status_name(9), "unknown status");
+        ASSERT_STREQ(ward_rpc_status_name(10), "unknown status");
         ASSERT_STREQ(ward_rpc_status_name(INT_MAX), "unknown status");
         /* as return values, a server's statuses are ward's own codes, past the errnos */
         ASSERT_EQ(WARD_E_UNKNOWN_SERVICE, WARD_E_RPC + WARD_RPC_UNKNOWN_SERVICE);
@@ -381,6 +382,7 @@ TEST(status_names_and_error_texts)
         ASSERT_EQ(WARD_E_HANDLER_ERROR, WARD_E_RPC + WARD_RPC_HANDLER_ERROR);
         ASSERT_EQ(WARD_E_SCHEMA_MISMATCH, WARD_E_RPC + WARD_RPC_SCHEMA_MISMATCH);
         ASSERT_EQ(WARD_E_SERVER_ERROR, WARD_E_RPC + WARD_RPC_SERVER_ERROR);
+        ASSERT_EQ(WARD_E_REPLY_TOO_LARGE, WARD_E_RPC + WARD_RPC_REPLY_TOO_LARGE);
         ASSERT_TRUE(WARD_E_RPC > WARD_ERRNO_MAX);
         ASSERT_STREQ(ward_strerror(-WARD_E_UNKNOWN_METHOD), "rpc: unknown method");
         ASSERT_STREQ(ward_strerror(-WARD_E_HANDLER_ERROR), "rpc: handler error");

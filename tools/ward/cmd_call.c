@@ -136,6 +136,24 @@ static int encode_request(const Ward__Reflect__Description *d, const struct targ
         return 0;
 }
 
+/* say_limit: after a size error, the limit the message broke and where it
+ * comes from (the message itself has said which error). */
+static void say_limit(ward_ipc_conn *conn, int r, size_t req_len)
+{
+        size_t max = ward_ipc_conn_get_max_len(conn);
+        if (r == -EMSGSIZE) {
+                fprintf(stderr,
+                        ": the request is %zu bytes; a request on this connection is at most %zu "
+                        "(pool_bytes %zu, as the server granted it, less the call's header)",
+                        req_len, ward_rpc_max_request(conn), max);
+        } else if (r == -WARD_E_REPLY_TOO_LARGE) {
+                fprintf(stderr,
+                        ": a reply on this connection is at most %zu bytes (pool_bytes, as the "
+                        "server granted it)",
+                        max);
+        }
+}
+
 /* call_and_print: 0 when the call succeeded and its reply was printed. */
 static int call_and_print(ward_ipc_conn *conn, const Ward__Reflect__Description *d,
                           const struct target *t, const struct options *o, const uint8_t *req,
@@ -148,8 +166,10 @@ static int call_and_print(ward_ipc_conn *conn, const Ward__Reflect__Description 
                                     t->method->one_way, req, req_len, o->timeout_ns, &reply,
                                     &reply_len);
         if (r < 0) {
-                fprintf(stderr, "ward call: %s.%s: %s\n", t->service->name, t->method->name,
+                fprintf(stderr, "ward call: %s.%s: %s", t->service->name, t->method->name,
                         ward_strerror(r));
+                say_limit(conn, r, req_len);
+                fputc('\n', stderr);
                 return -1;
         }
         r = ward_rpc_pb_to_json(d, t->method->output, reply, reply_len, o->flags, &json, err,
