@@ -108,9 +108,10 @@ WARD_API int ward_guard_status(char *why, size_t n);
 WARD_API int ward_guard_heartbeat(void);
 
 /* ward_guard_ready: tell the guardian the application is ready to serve
- * (a STARTED record; `ward run` reports READY=1 to systemd then). Returns
- * 0, -ENOTCONN (not guarded), -EPIPE (the guardian is gone), -errno of
- * send. Any thread. */
+ * (a STARTED record; `ward run` reports READY=1 to systemd then). Waits at
+ * most the handshake timeout for room on the socket. Returns 0, -ENOTCONN
+ * (not guarded), -ETIMEDOUT (the guardian reads nothing), -EPIPE (the
+ * guardian is gone), -errno of send. Any thread. */
 WARD_API int ward_guard_ready(void);
 
 /* ward_guard_thread_init: give the calling thread an alternate signal stack

@@ -29,6 +29,7 @@ struct ward__guard {
         int guardian_pid; /* for PR_SET_PTRACER; 0 unknown */
         int fallback_fd;  /* where the note goes */
         uint64_t ack_timeout_ns;
+        uint64_t send_timeout_ns;                  /* ward_guard_ready: the handshake timeout */
         uint64_t heartbeat_deadline_ns;            /* what READY said the guardian enforces */
         uint64_t beat_seq;                         /* atomic */
         int crashing;                              /* the tid of the thread that reports; atomic */
@@ -54,6 +55,13 @@ int ward__guard_fallback_start(const struct ward_guard_options *o, const char *w
  * guardian went away), -errno of the socket; a line in why. */
 int ward__guard_handshake(int fd, uint64_t heartbeat_ns, uint64_t timeout_ns,
                           uint64_t *ret_deadline, char *why, size_t n);
+
+struct ward__guard_msg;
+
+/* ward__guard_send_within: send record m on fd, waiting at most timeout_ns
+ * for room (0: not at all). Returns 0, -ETIMEDOUT (no room in time; with 0:
+ * at once), -EPIPE (the guardian is gone), -errno. Async-signal-safe. */
+int ward__guard_send_within(int fd, const struct ward__guard_msg *m, uint64_t timeout_ns);
 
 /* ward__guard_handlers_install: the note's head, the fallback fd, the crash
  * handlers for every fatal signal (SA_ONSTACK), and the calling thread's

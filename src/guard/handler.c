@@ -102,7 +102,11 @@ static const char *report(int tid, int signo, siginfo_t *si, void *uc)
         m.addr = fault_address(signo, si);
         m.siginfo_addr = (uint64_t)(uintptr_t)si;
         m.ucontext_addr = (uint64_t)(uintptr_t)uc;
-        if (send(fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+        int sent = ward__guard_send_within(fd, &m, ward__guard.ack_timeout_ns);
+        if (sent == -ETIMEDOUT) {
+                return "the guardian's socket had no room for the crash report in time";
+        }
+        if (sent < 0) {
                 return "the guardian is gone (its socket refused the crash report)";
         }
         int r = await_ack(fd, ward__guard.ack_timeout_ns);
@@ -116,16 +120,17 @@ static const char *report(int tid, int signo, siginfo_t *si, void *uc)
 }
 
 /* die: the default action, then the signal again. A fault of the code
- * (si_code > 0) comes back when the handler returns; anything sent, and a
- * trap (the instruction after it would run), is sent again to this thread
- * and arrives when the handler returns and unblocks it. */
+ * (si_code > 0) comes back when the handler returns; anything sent, a trap
+ * and a seccomp SIGSYS (execution would go on after the instruction or the
+ * system call) are sent again to this thread, and arrive when the handler
+ * returns and unblocks them. */
 static void die(int tid, int signo, const siginfo_t *si)
 {
         struct sigaction dfl;
         memset(&dfl, 0, sizeof(dfl));
         dfl.sa_handler = SIG_DFL;
         sigaction(signo, &dfl, NULL);
-        if (si->si_code <= 0 || signo == SIGTRAP || signo == SIGABRT) {
+        if (si->si_code <= 0 || signo == SIGTRAP || signo == SIGABRT || signo == SIGSYS) {
                 syscall(SYS_tgkill, getpid(), tid, signo);
         }
 }
@@ -168,6 +173,7 @@ int ward__guard_handlers_install(const struct ward_guard_options *o)
         ward__guard_note_prepare();
         ward__guard.fallback_fd = fallback_fd_open(o);
         ward__guard.ack_timeout_ns = o->ack_timeout_ns;
+        ward__guard.send_timeout_ns = o->handshake_timeout_ns;
         int r = ward_guard_thread_init();
         if (r < 0) {
                 return r;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -59,6 +60,7 @@ int ward__guard_fallback_start(const struct ward_guard_options *o, const char *w
 int ward__guard_worker_start(const struct ward_guard_options *o)
 {
         char why[WARD__GUARD_WHY_MAX];
+        unsetenv(WARD__GUARD_ENV_FALLBACK);
         int fd = socket_from_env(why, sizeof(why));
         if (fd < 0) {
                 return ward__guard_fallback_start(o, why);
@@ -72,6 +74,8 @@ int ward__guard_worker_start(const struct ward_guard_options *o)
         }
         ward__guard.fd = fd;
         ward__guard.guardian_pid = guardian_pid(fd);
+        /* Yama (ptrace_scope 1): the guardian may attach for a hang too */
+        prctl(PR_SET_PTRACER, (unsigned long)ward__guard.guardian_pid, 0, 0, 0);
         ward__guard.heartbeat_deadline_ns = deadline;
         __atomic_store_n(&ward__guard.state, WARD_GUARD_ON, __ATOMIC_RELEASE);
         r = ward__guard_handlers_install(o);

@@ -8,6 +8,7 @@
  *   thread-segv thread-overflow ...     in a second thread
  *   two                                 two threads fault at the same moment
  *   exit                                exit(0)
+ *   beat                                ward_guard_ready, three heartbeats, exit(0)
  * Environment: GUARD_HANDSHAKE_MS (default 5000), GUARD_ACK_MS. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -129,6 +130,15 @@ int main(int argc, char **argv)
         if (strcmp(how, "exit") == 0) {
                 return 0;
         }
+#ifndef WARD_PLAIN_WORKER
+        if (strcmp(how, "beat") == 0) {
+                int r = ward_guard_ready();
+                for (int i = 0; i < 3 && r == 0; i++) {
+                        r = ward_guard_heartbeat();
+                }
+                return r == 0 ? 0 : 5;
+        }
+#endif
         if (strcmp(how, "two") == 0) {
                 pthread_t t;
                 pthread_create(&t, NULL, in_thread, (void *)"two");

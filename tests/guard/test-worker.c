@@ -416,6 +416,45 @@ TEST(embedded_without_inspect_library_falls_back)
         finish(&w);
 }
 
+/* ward_guard_ready and ward_guard_heartbeat: STARTED, then BEATs 1, 2, 3 */
+TEST(ready_and_heartbeats)
+{
+        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+        struct worker w = spawn(WARD_GUARD_WORKER, "beat", 1, env);
+        char line[512];
+        handshake(&w);
+        read_line(w.out, line, sizeof(line));
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        ASSERT_EQ(recv_record(w.sock, NULL).type, WARD__GUARD_STARTED);
+        for (uint64_t i = 1; i <= 3; i++) {
+                struct ward__guard_msg m = recv_record(w.sock, NULL);
+                ASSERT_EQ(m.type, WARD__GUARD_BEAT);
+                ASSERT_EQ(m.value, i);
+        }
+        int st = wait_status(w.pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        finish(&w);
+}
+
+/* a guardian that answers HELLO with something that is not a record:
+ * fallback, and the reason says so */
+TEST(bad_answer_fallback)
+{
+        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+        struct worker w = spawn(WARD_GUARD_WORKER, "exit", 1, env);
+        char line[512];
+        ASSERT_EQ(recv_record(w.sock, NULL).type, WARD__GUARD_HELLO);
+        ASSERT_EQ(send(w.sock, "READY", 5, 0), 5);
+        read_line(w.out, line, sizeof(line));
+        ASSERT_TRUE(strstr(line, "guard 1 2 the guardian's answer to HELLO is not READY") == line);
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        int st = wait_status(w.pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        finish(&w);
+}
+
 /* libward-crash.so in an unmodified program: the handshake, and a crash in
  * a thread the program started (its alternate stack comes from the
  * interposed pthread_create: a stack overflow is reported) */
