@@ -54,16 +54,41 @@ static int exit_code(int status)
         return 1;
 }
 
+/* beside_libward: libward-inspect in the directory libward.so itself was
+ * loaded from (a build tree, a prefix outside the search path); NULL when
+ * libward is linked statically into the program */
+static void *beside_libward(void)
+{
+        Dl_info info;
+        char path[PATH_MAX];
+        if (!dladdr((void *)ward_guard_start, &info) || !info.dli_fname) {
+                return NULL;
+        }
+        const char *slash = strrchr(info.dli_fname, '/');
+        if (!slash || !strstr(slash, "libward.so")) {
+                return NULL;
+        }
+        int n = snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - info.dli_fname),
+                         info.dli_fname, WARD__GUARD_INSPECT_LIBRARY);
+        return n > 0 && (size_t)n < sizeof(path) ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+}
+
+/* load_guardian: WARD_INSPECT_LIBRARY, else libward-inspect.so.0 on the
+ * library search path, else beside libward.so */
 static guardian_run_fn load_guardian(char *why, size_t n)
 {
         const char *lib = getenv(WARD__GUARD_ENV_INSPECT);
-        if (!lib || !*lib) {
+        int named = lib && *lib;
+        if (!named) {
                 lib = WARD__GUARD_INSPECT_LIBRARY;
         }
         void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
                 const char *e = dlerror();
                 snprintf(why, n, "the guardian could not load %s: %s", lib, e ? e : "?");
+                h = named ? NULL : beside_libward();
+        }
+        if (!h) {
                 return NULL;
         }
         guardian_run_fn run = (guardian_run_fn)dlsym(h, "ward_guardian_run");
