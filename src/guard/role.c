@@ -128,7 +128,7 @@ _Noreturn void ward__guard_guardian_role(int argc, char **argv, const struct war
         }
         int r = run(&g, err, sizeof(err));
         if (r < 0) {
-                snprintf(why, sizeof(why), "the guardian could not start the worker: %s%s%s",
+                snprintf(why, sizeof(why), "the guardian could not start the worker: %s%s%.160s",
                          strerror(-r), err[0] ? ": " : "", err);
                 as_plain_worker(path, wargv, why);
         }
