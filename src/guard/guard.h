@@ -14,6 +14,10 @@
 /* Set by a guardian role that could not guard (and the program is executed
  * as a plain worker): why, one line. The worker starts in fallback mode. */
 #define WARD__GUARD_ENV_FALLBACK "WARD_GUARD_FALLBACK"
+/* Set by the guardian role to its pid: a direct child of it that finds no
+ * WARD_GUARD_FD does not execute itself as a guardian again (no chain of
+ * guardians when a guardian starts its worker without the socket). */
+#define WARD__GUARD_ENV_GUARDIAN "WARD_GUARD_GUARDIAN"
 /* The library the guardian role loads, unless WARD_INSPECT_LIBRARY names another. */
 #define WARD__GUARD_INSPECT_LIBRARY "libward-inspect.so.0"
 #define WARD__GUARD_ENV_INSPECT "WARD_INSPECT_LIBRARY"

@@ -111,6 +111,9 @@ _Noreturn void ward__guard_guardian_role(int argc, char **argv, const struct war
         if (!wargv) {
                 _exit(127);
         }
+        char pid[16];
+        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+        setenv(WARD__GUARD_ENV_GUARDIAN, pid, 1);
         guardian_run_fn run = load_guardian(why, sizeof(why));
         if (!run) {
                 as_plain_worker(path, wargv, why);

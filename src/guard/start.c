@@ -70,14 +70,22 @@ int ward_guard_start(int *argc, char ***argv, const struct ward_guard_options *o
                 ward__guard_guardian_role(*argc, *argv, &opts);
         }
         if (getenv(WARD__GUARD_ENV_FD)) {
+                unsetenv(WARD__GUARD_ENV_GUARDIAN);
                 return ward__guard_worker_start(&opts);
         }
         char why[WARD__GUARD_WHY_MAX];
+        const char *guardian = getenv(WARD__GUARD_ENV_GUARDIAN);
+        int child_of_guardian = guardian && atoi(guardian) == (int)getppid();
+        unsetenv(WARD__GUARD_ENV_GUARDIAN);
         const char *fallback = getenv(WARD__GUARD_ENV_FALLBACK);
         if (fallback) {
                 snprintf(why, sizeof(why), "%s", fallback);
                 unsetenv(WARD__GUARD_ENV_FALLBACK);
                 return ward__guard_fallback_start(&opts, why);
+        }
+        if (child_of_guardian) {
+                return ward__guard_fallback_start(
+                    &opts, "started by a guardian without " WARD__GUARD_ENV_FD);
         }
         become_guardian(*argc, *argv, why, sizeof(why));
         return ward__guard_fallback_start(&opts, why);

@@ -416,6 +416,24 @@ TEST(embedded_without_inspect_library_falls_back)
         finish(&w);
 }
 
+/* a child of a guardian that got no socket does not become a guardian
+ * itself (no chain of guardians): fallback */
+TEST(child_of_guardian_without_socket_falls_back)
+{
+        char marker[64];
+        snprintf(marker, sizeof(marker), "WARD_GUARD_GUARDIAN=%d", (int)getpid());
+        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", marker, NULL};
+        struct worker w = spawn(WARD_GUARD_WORKER, "exit", 0, env);
+        char line[512];
+        read_line(w.out, line, sizeof(line));
+        ASSERT_TRUE(strstr(line, "guard 1 2 started by a guardian without WARD_GUARD_FD") == line);
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        int st = wait_status(w.pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        finish(&w);
+}
+
 /* ward_guard_ready and ward_guard_heartbeat: STARTED, then BEATs 1, 2, 3 */
 TEST(ready_and_heartbeats)
 {
