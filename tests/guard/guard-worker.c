@@ -9,6 +9,7 @@
  *   two                                 two threads fault at the same moment
  *   exit                                exit(0)
  *   beat                                ward_guard_ready, three heartbeats, exit(0)
+ *   fork-segv                           a forked child crashes; exit(0) after it
  * Environment: GUARD_HANDSHAKE_MS (default 5000), GUARD_ACK_MS. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef WARD_PLAIN_WORKER
@@ -129,6 +131,16 @@ int main(int argc, char **argv)
         }
         if (strcmp(how, "exit") == 0) {
                 return 0;
+        }
+        if (strcmp(how, "fork-segv") == 0) {
+                pid_t child = fork();
+                if (child == 0) {
+                        crash_segv();
+                        _exit(3);
+                }
+                int st = 0;
+                waitpid(child, &st, 0);
+                return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 0 : 6;
         }
 #ifndef WARD_PLAIN_WORKER
         if (strcmp(how, "beat") == 0) {

@@ -434,6 +434,26 @@ TEST(child_of_guardian_without_socket_falls_back)
         finish(&w);
 }
 
+/* a child the worker forks is not the guarded process: its crash gives no
+ * CRASH record, only the note; the worker goes on */
+TEST(forked_child_crash_is_not_reported)
+{
+        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+        struct worker w = spawn(WARD_GUARD_WORKER, "fork-segv", 1, env);
+        char line[512], err[4096];
+        handshake(&w);
+        read_line(w.out, line, sizeof(line));
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        int st = wait_status(w.pid);
+        read_all(w.err, err, sizeof(err));
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        ASSERT_TRUE(strstr(err, "a child forked from the guarded process is not guarded") != NULL);
+        char buf[sizeof(struct ward__guard_msg)];
+        ASSERT_EQ(recv(w.sock, buf, sizeof(buf), MSG_DONTWAIT), 0); /* EOF, no CRASH */
+        finish(&w);
+}
+
 /* ward_guard_ready and ward_guard_heartbeat: STARTED, then BEATs 1, 2, 3 */
 TEST(ready_and_heartbeats)
 {
