@@ -296,6 +296,16 @@ TEST(abort_main)
         guarded_crash(WARD_GUARD_WORKER, "abort", SIGABRT, "crash_abort", 0);
 }
 
+TEST(trap_main) /* re-sent: returning would run on after the int3 */
+{
+        guarded_crash(WARD_GUARD_WORKER, "trap", SIGTRAP, "crash_trap", 0);
+}
+
+TEST(seccomp_sys_main) /* re-sent: returning would run on after the system call */
+{
+        guarded_crash(WARD_GUARD_WORKER, "sys", SIGSYS, "crash_sys", 0);
+}
+
 TEST(overflow_main)
 {
         guarded_crash(WARD_GUARD_WORKER, "overflow", SIGSEGV, "crash_overflow", 0);
