@@ -464,6 +464,31 @@ TEST(forked_child_crash_is_not_reported)
         finish(&w);
 }
 
+/* run_exit_with: the worker in "exit" mode with env; its first line in line */
+static void run_exit_with(const char *const *env, char *line, size_t size)
+{
+        struct worker w = spawn(WARD_GUARD_WORKER, "exit", 0, env);
+        read_line(w.out, line, size);
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        int st = wait_status(w.pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        finish(&w);
+}
+
+/* WARD_GUARD_FD that is not a number, or not a SOCK_SEQPACKET socket:
+ * fallback, said why */
+TEST(bad_guard_fd_falls_back)
+{
+        char line[512];
+        const char *garbage[] = {"ASAN_OPTIONS=detect_leaks=0", "WARD_GUARD_FD=7x", NULL};
+        run_exit_with(garbage, line, sizeof(line));
+        ASSERT_TRUE(strstr(line, "guard 1 2 WARD_GUARD_FD=7x is not a descriptor") == line);
+        const char *pipe_fd[] = {"ASAN_OPTIONS=detect_leaks=0", "WARD_GUARD_FD=0", NULL};
+        run_exit_with(pipe_fd, line, sizeof(line));
+        ASSERT_TRUE(strstr(line, "guard 1 2 WARD_GUARD_FD=0 is not the guardian's socket") == line);
+}
+
 /* ward_guard_ready and ward_guard_heartbeat: STARTED, then BEATs 1, 2, 3 */
 TEST(ready_and_heartbeats)
 {
