@@ -8,6 +8,7 @@
 
 #include "core/address.h"
 #include "core/options.h"
+#include "ipc/inherit.h"
 #include "ipc/server-internal.h"
 
 static int same_uid(const struct ward_ipc_peer *peer, void *arg)
@@ -48,9 +49,24 @@ static int listen_on(const struct ward__address *addr)
         return s;
 }
 
+/* open_listener: the socket a guardian or systemd handed down for address,
+ * else a new one. *owns_path: 1 when we bound the unix: path ourselves (so
+ * ours to unlink at the end), 0 for an inherited socket's. */
+static int open_listener(const char *address, const struct ward__address *addr, int *owns_path)
+{
+        int fd = ward__inherit_listener(address, addr);
+        *owns_path = 0;
+        if (fd != -ENOENT) {
+                return fd;
+        }
+        fd = listen_on(addr);
+        *owns_path = fd >= 0 && !addr->abstract;
+        return fd;
+}
+
 static int options_valid(const struct ward_ipc_options *o)
 {
-        return o->wait <= WARD_IPC_WAIT_SPIN &&
+        return o->wait <= WARD_IPC_WAIT_SPIN && o->reconnect <= 1 && o->reserved == 0 &&
                ward__clamp_ring(o->ring_bytes, o->ring_bytes) == o->ring_bytes &&
                o->pool_bytes % WARD__IPC_POOL_ALIGN == 0 && o->pool_bytes <= WARD__IPC_POOL_MAX;
 }
@@ -87,7 +103,7 @@ int ward_ipc_server_new(ward_loop *loop, const char *address, const struct ward_
                 r = ward__address_parse(address, &srv->addr);
         }
         if (r >= 0) {
-                r = srv->lsock = listen_on(&srv->addr);
+                r = srv->lsock = open_listener(address, &srv->addr, &srv->owns_path);
         }
         if (r >= 0) {
                 r = ward__server_watch(srv);
@@ -134,7 +150,7 @@ ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv)
         if (srv->lsock >= 0) {
                 close(srv->lsock);
                 srv->lsock = -1;
-                if (!srv->addr.abstract && srv->owner_pid == getpid()) {
+                if (srv->owns_path && srv->owner_pid == getpid()) {
                         unlink(srv->addr.sun.sun_path);
                 }
         }
