@@ -98,19 +98,6 @@ static int begin_sync(ward_ipc_conn *c, int may_revive, uint64_t deadline,
         return 0;
 }
 
-/* call_once: send the request and wait for its reply by deadline. */
-static int call_once(ward_ipc_conn *c, const void *req, size_t len, uint64_t deadline,
-                     const ward_ipc_msg **ret_reply)
-{
-        uint64_t id;
-        int r = begin_sync(c, 1, deadline, ret_reply, &id);
-        if (r < 0) {
-                return r;
-        }
-        r = ward__conn_send(c, WARD__IPC_REC_REQUEST, id, 0, req, len);
-        return sync_call(c, id, r, deadline, ret_reply);
-}
-
 int ward_ipc_call_flags(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
                         unsigned flags, const ward_ipc_msg **ret_reply)
 {
@@ -119,9 +106,15 @@ int ward_ipc_call_flags(ward_ipc_conn *c, const void *req, size_t len, uint64_t 
         }
         uint64_t deadline = ward__deadline(timeout_ns);
         for (;;) {
-                int r = call_once(c, req, len, deadline, ret_reply);
+                uint64_t id;
+                int r = begin_sync(c, 1, deadline, ret_reply, &id);
+                if (r < 0) {
+                        return r; /* nothing sent; a connection that could not be revived */
+                }
+                r = ward__conn_send(c, WARD__IPC_REC_REQUEST, id, 0, req, len);
+                r = sync_call(c, id, r, deadline, ret_reply);
                 /* the server ended before it answered: another may, if the
-                 * request can be carried out twice (revive reconnects) */
+                 * request can be carried out twice (begin_sync reconnects) */
                 if (r != -ECONNRESET || !(flags & WARD_IPC_CALL_IDEMPOTENT) || !c->opts.reconnect ||
                     ward_now_ns() >= deadline) {
                         return r;

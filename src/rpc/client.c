@@ -178,9 +178,10 @@ static int call_remote(ward_rpc_client *c, unsigned method, const ProtobufCMessa
         uint64_t deadline = deadline_after(timeout_ns);
         for (;;) {
                 int err = ward__ipc_revive(c->conn, deadline);
-                if (err == 0) {
-                        err = resolve(c);
+                if (err < 0) {
+                        return err; /* gone for good, or no server came back in time */
                 }
+                err = resolve(c);
                 uint64_t now = ward_now_ns();
                 if (err == 0) {
                         err = now < deadline ? call_sync(c, method, input, deadline - now,

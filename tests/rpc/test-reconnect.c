@@ -134,4 +134,25 @@ TEST(idempotent_calls_follow_the_restart)
         tu_expect_exit0(g, 60000);
 }
 
+/* Without options.reconnect, an idempotent method's call ends with its
+ * server, at once (a long timeout: a retry loop would show as a hang). */
+TEST(idempotent_without_reconnect)
+{
+        char addr[108];
+        pid_t srv = rt_start_one(addr, sizeof(addr), "plain", &probe_service.base);
+        ward_rpc_client *client;
+        ProtobufCMessage *out;
+        Probe__Empty in = PROBE__EMPTY__INIT;
+        ASSERT_OK(ward_rpc_client_open(addr, &probe__probe__descriptor, NULL, &client));
+        ASSERT_OK(ward_rpc_client_set_idempotent(client, WARD_RPC_ALL_METHODS, 1));
+        ASSERT_OK(ward_rpc_call(client, method("Stats"), &in.base, 30 * TU_SEC, &out));
+        protobuf_c_message_free_unpacked(out, NULL);
+        tu_kill(srv);
+        ASSERT_ERRNO(ward_rpc_call(client, method("Stats"), &in.base, 3600 * TU_SEC, &out),
+                     ECONNRESET);
+        ASSERT_ERRNO(ward_rpc_call(client, method("Stats"), &in.base, 3600 * TU_SEC, &out),
+                     ECONNRESET);
+        ward_rpc_client_free(client);
+}
+
 TEST_MAIN()
