@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/address.h"
+#include "core/listen.h"
 #include "core/options.h"
 #include "ipc/inherit.h"
 #include "ipc/server-internal.h"
@@ -15,38 +16,6 @@ static int same_uid(const struct ward_ipc_peer *peer, void *arg)
 {
         (void)arg;
         return peer->uid == geteuid() ? 0 : -EACCES;
-}
-
-/* stale: is there a socket file at addr that nobody listens on any more? */
-static int stale(const struct ward__address *addr)
-{
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (s < 0) {
-                return 0;
-        }
-        int r = connect(s, (const struct sockaddr *)&addr->sun, addr->len);
-        int err = errno;
-        close(s);
-        return r < 0 && err == ECONNREFUSED;
-}
-
-static int listen_on(const struct ward__address *addr)
-{
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (s < 0) {
-                return -errno;
-        }
-        int r = bind(s, (const struct sockaddr *)&addr->sun, addr->len);
-        if (r < 0 && errno == EADDRINUSE && !addr->abstract && stale(addr)) {
-                unlink(addr->sun.sun_path);
-                r = bind(s, (const struct sockaddr *)&addr->sun, addr->len);
-        }
-        if (r < 0 || listen(s, 128) < 0) {
-                r = -errno;
-                close(s);
-                return r;
-        }
-        return s;
 }
 
 /* open_listener: the socket a guardian or systemd handed down for address,
@@ -59,7 +28,7 @@ static int open_listener(const char *address, const struct ward__address *addr, 
         if (fd != -ENOENT) {
                 return fd;
         }
-        fd = listen_on(addr);
+        fd = ward__listen(addr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         *owns_path = fd >= 0 && !addr->abstract;
         return fd;
 }
