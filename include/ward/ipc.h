@@ -124,9 +124,10 @@ typedef int (*ward_ipc_authorize_fn)(const struct ward_ipc_peer *peer, void *arg
  * It is checked first (a listening SOCK_SEQPACKET AF_UNIX socket bound to
  * address), and its socket file is never unlinked by this server. Clients
  * queued on it while no process accepted are served. Adopting changes the
- * environment: create such a server before other threads read it. on_msg receives requests and
- * one-way messages of every connection. opts may be NULL (defaults); a client's
- * ring and pool sizes are capped at the server's.
+ * environment: create such a server before other threads read it.
+ * on_msg receives requests and one-way messages of every connection. opts may
+ * be NULL (defaults); a client's ring and pool sizes are capped at the
+ * server's.
  * Errors: -EINVAL (bad address or options), -EADDRINUSE (another server listens
  * there), -ENAMETOOLONG, -ENOMEM, -errno from socket/bind/listen, -EBADF or
  * -ENOTSOCK (WARD_LISTEN_FD names no listening socket of address).
@@ -223,7 +224,8 @@ WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
  * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (len above ward_ipc_conn_get_max_len),
  * -EBUSY (called from a callback that runs inside another ward_ipc_call on the
  * same connection), -ECANCELED (a callback closed c meanwhile), -ECHILD (used
- * after fork), -EINVAL, -ENOMEM. */
+ * after fork), -EINVAL, -ENOMEM. On a connection made with options.reconnect,
+ * it is ward_ipc_call_flags with no flags (below). */
 WARD_API int ward_ipc_call(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
                            const ward_ipc_msg **ret_reply);
 

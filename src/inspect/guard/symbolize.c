@@ -98,11 +98,9 @@ static int unhex(const char *build_id, unsigned char *out)
 static int carries(const char *path, const unsigned char *bits, int len)
 {
         struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0) {
-                /* a .build-id entry is often a symbolic link to the file */
-                fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        }
+        /* a .build-id entry is often a symbolic link to the file: followed;
+         * O_NONBLOCK: a FIFO in the directory does not block the open */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) {
                 return 0;
         }
