@@ -154,6 +154,59 @@ TEST(calls_survive_restarts)
         tu_expect_exit0(g, 60000);
 }
 
+static void on_async(ward_ipc_conn *c, int status, const ward_ipc_msg *reply, void *arg)
+{
+        (void)c;
+        int *out = arg;
+        *out = status < 0 ? status : reply && ward_ipc_msg_len(reply) == 1 ? 1 : -EPROTO;
+}
+
+/* A connection attached to a loop reconnects too: detached from the old
+ * channel, attached with the new one, its replies still come by the loop. */
+TEST(attached_connection_reconnects)
+{
+        char addr[108];
+        tu_addr(addr, sizeof(addr), "attached");
+        struct tu_server cfg = {.addr = addr, .on_msg = tu_echo_plus1};
+        pid_t srv = tu_server_start(&cfg);
+        struct ward_ipc_options o;
+        ward_ipc_options_init(&o);
+        o.reconnect = 1;
+        ward_loop *loop;
+        ward_ipc_conn *c;
+        ASSERT_OK(ward_loop_new(&loop));
+        ASSERT_OK(ward_ipc_connect(addr, &o, &c));
+        ASSERT_OK(ward_ipc_conn_attach(c, loop));
+        int got = 0;
+        ASSERT_OK(ward_ipc_call_async(c, "a", 1, 5 * TU_SEC, on_async, &got, NULL));
+        uint64_t t0 = ward_now_ns();
+        while (got == 0 && tu_ms_since(t0) < 10000) {
+                ASSERT_OK(ward_loop_run_once(loop, 5 * TU_MS));
+        }
+        ASSERT_EQ(got, 1);
+        tu_kill(srv);
+        t0 = ward_now_ns();
+        while (ward_ipc_conn_get_error(c) == 0 && tu_ms_since(t0) < 10000) {
+                ASSERT_OK(ward_loop_run_once(loop, 5 * TU_MS)); /* the loop sees the end */
+        }
+        ASSERT_ERRNO(ward_ipc_conn_get_error(c), ECONNRESET);
+        srv = tu_server_start(&cfg); /* the next server, at the same address */
+        got = 0;
+        ASSERT_OK(ward_ipc_call_async(c, "a", 1, 5 * TU_SEC, on_async, &got, NULL));
+        ASSERT_OK(ward_ipc_conn_get_error(c));
+        t0 = ward_now_ns();
+        while (got == 0 && tu_ms_since(t0) < 10000) {
+                ASSERT_OK(ward_loop_run_once(loop, 5 * TU_MS));
+        }
+        ASSERT_EQ(got, 1);
+        const ward_ipc_msg *rep;
+        ASSERT_OK(ward_ipc_call_flags(c, "b", 1, 5 * TU_SEC, WARD_IPC_CALL_IDEMPOTENT, &rep));
+        ASSERT_EQ(((const uint8_t *)ward_ipc_msg_data(rep))[0], 'c');
+        ward_ipc_conn_close(c);
+        ward_loop_free(loop);
+        tu_server_stop(srv);
+}
+
 /* Without reconnect the connection ends with its server, as it always did. */
 TEST(no_reconnect_by_default)
 {
