@@ -107,6 +107,22 @@ WARD_API ProtobufCService *ward_rpc_client_service(ward_rpc_client *c);
  * ProtobufCService (default 30 s). */
 WARD_API void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns);
 
+/* Every method of the client's service, for ward_rpc_client_set_idempotent. */
+#define WARD_RPC_ALL_METHODS 0xffffffffu
+
+/* ward_rpc_client_set_idempotent: say whether method (its index in the
+ * service descriptor, or WARD_RPC_ALL_METHODS) may be carried out twice;
+ * none is by default. It matters on a connection made with
+ * options.reconnect = 1 (struct ward_ipc_options): every call first
+ * reconnects a connection whose server has gone (then asks the new server for
+ * the service's id again); a synchronous call of an idempotent method whose
+ * server ends before it answers is sent again to the next server within its
+ * timeout, so the caller sees the answer or -ETIMEDOUT; another method's call
+ * ends with -ECONNRESET as without reconnect. Asynchronous calls in flight
+ * are never sent again. Errors: -EINVAL (NULL c, method out of range),
+ * -ENOMEM. Thread class: owner-thread. */
+WARD_API int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method, int idempotent);
+
 /* ward_rpc_client_last_error: how the last call that finished ended, as
  * ward_rpc_call would have returned it: 0, -errno or -WARD_E_... (closures
  * only see NULL on failure; this says why). 0 before any call; -EINVAL for

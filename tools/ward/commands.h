@@ -23,6 +23,7 @@ int cmd_info(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
 int cmd_debug(int argc, char **argv);
 int cmd_core(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);
 int cmd_trace_tail(int argc, char **argv);
 int cmd_trace_merge(int argc, char **argv);
 int cmd_trace_level(int argc, char **argv);
