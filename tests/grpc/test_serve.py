@@ -30,6 +30,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--ward")
 parser.add_argument("--lib-dir")
 parser.add_argument("--py")
+parser.add_argument("--example")
 parser.add_argument("--missing")
 args = parser.parse_args()
 if args.missing:
@@ -247,6 +248,21 @@ def check_sigterm_finishes_calls():
         s.kill()
 
 
+def check_example():
+    """examples/calc/calc-grpc-server, the program of docs/grpc.md."""
+    p = subprocess.Popen([args.example, "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(p.stdout.readline().split()[-1])
+        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+            assert add(ch)(calc_pb2.BinaryOp(a=40, b=2), timeout=30).value == 42
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def main():
     failed = 0
     s = Serve()
@@ -262,7 +278,10 @@ def main():
             except Exception as e:  # noqa: BLE001 -- report it and go on
                 failed += 1
                 print("FAIL %s: %r" % (check.__name__, e))
-        for check in (check_sigterm_finishes_calls, lambda: check_tls(tmp)):
+        later = [check_sigterm_finishes_calls, lambda: check_tls(tmp)]
+        if args.example:
+            later.append(check_example)
+        for check in later:
             name = getattr(check, "__name__", "check")
             try:
                 check()
