@@ -25,7 +25,7 @@ static void on_bytes(void *arg, int err, const uint8_t *reply, size_t len, const
         g->calls++;
         g->err = err;
         g->len = len;
-        if (len <= sizeof(g->reply)) {
+        if (len && len <= sizeof(g->reply)) {
                 memcpy(g->reply, reply, len);
         }
         snprintf(g->message, sizeof(g->message), "%s", message ? message : "(none)");

@@ -151,11 +151,30 @@ static void grpc_address(const char *arg, char *out, size_t size)
         }
 }
 
+/* open_bridge: libward-grpc, from the directory libward was loaded from
+ * (it is installed beside it; a RUNPATH would not do: under a sanitizer,
+ * dlopen's caller is the sanitizer's runtime), else by soname. */
+static void *open_bridge(void)
+{
+        Dl_info info;
+        char path[4096];
+        if (dladdr((void *)ward_loop_new, &info) && info.dli_fname &&
+            strrchr(info.dli_fname, '/')) {
+                int dir = (int)(strrchr(info.dli_fname, '/') - info.dli_fname);
+                snprintf(path, sizeof(path), "%.*s/%s", dir, info.dli_fname, GRPC_LIBRARY);
+                void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+                if (h) {
+                        return h;
+                }
+        }
+        return dlopen(GRPC_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+}
+
 /* start_grpc: load libward-grpc and serve srv's services on a->grpc. */
 static int start_grpc(ward_rpc_server *srv, const struct args *a)
 {
         char address[512];
-        bridge.handle = dlopen(GRPC_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+        bridge.handle = open_bridge();
         if (!bridge.handle) {
                 fprintf(stderr, "ward serve: --grpc needs %s: %s\n", GRPC_LIBRARY, dlerror());
                 return -1;
