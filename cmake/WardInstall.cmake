@@ -25,6 +25,8 @@ if(TARGET ward-grpc)
   set_target_properties(ward-grpc PROPERTIES INSTALL_RPATH "$ORIGIN")
   list(APPEND WARD_LIBRARIES ward-grpc)
   list(APPEND WARD_PC_FILES ward-grpc)
+  set_target_properties(ward-gateway PROPERTIES INSTALL_RPATH "$ORIGIN/${libexec_to_lib}")
+  install(TARGETS ward-gateway RUNTIME DESTINATION ${WARD_LIBEXECDIR})
 endif()
 install(TARGETS ${WARD_LIBRARIES} EXPORT wardTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT dev

@@ -56,6 +56,24 @@ WARD_API int ward_grpc_server_new(ward_rpc_server *srv, const char *address,
 typedef int (*ward_grpc_server_new_fn)(ward_rpc_server *, const char *,
                                        const struct ward_grpc_options *, ward_grpc_server **);
 
+/* ward_grpc_dispatch_fn: where a bridge of one's own sends each call (ward
+ * gateway: to services of other processes): method of service (names from
+ * the call's path), the request's bytes req[0..len), the time left until the
+ * call's deadline (UINT64_MAX: none). Returns 0 and calls fn(arg, ...)
+ * exactly once, on the loop (maybe before returning), or returns the error
+ * to answer with (fn not called). Runs on the loop thread. */
+typedef int (*ward_grpc_dispatch_fn)(void *ctx, const char *service, const char *method,
+                                     const void *req, size_t len, uint64_t timeout_ns,
+                                     ward_rpc_bytes_fn fn, void *arg);
+
+/* ward_grpc_server_new_dispatch: ward_grpc_server_new with the calls going
+ * to dispatch(ctx, ...) on loop instead of to a ward_rpc_server. ctx must
+ * outlive the bridge. Errors and ownership as ward_grpc_server_new. */
+WARD_API int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
+                                           const struct ward_grpc_options *opts,
+                                           ward_grpc_dispatch_fn dispatch, void *ctx,
+                                           ward_grpc_server **ret);
+
 /* ward_grpc_server_port: the port bound (the one chosen for port 0). */
 WARD_API int ward_grpc_server_port(const ward_grpc_server *g);
 typedef int (*ward_grpc_server_port_fn)(const ward_grpc_server *);

@@ -34,7 +34,8 @@ struct ward__gtag {
 };
 
 struct ward_grpc_server {
-        ward_rpc_server *rpc;
+        ward_grpc_dispatch_fn dispatch; /* where calls go, with ctx */
+        void *ctx;
         ward_loop *loop;
         grpc_server *server;
         grpc_completion_queue *cq;

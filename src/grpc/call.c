@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <grpc/byte_buffer_reader.h>
+#include <grpc/support/time.h>
 
 #include <ward/error.h>
 
@@ -148,6 +149,24 @@ static void on_reply(void *arg, int err, const uint8_t *reply, size_t len, const
         release(c);
 }
 
+/* time_left: nanoseconds until deadline, UINT64_MAX for none, at least 1. */
+static uint64_t time_left(gpr_timespec deadline)
+{
+        gpr_timespec now = gpr_now(GPR_CLOCK_MONOTONIC);
+        deadline = gpr_convert_clock_type(deadline, GPR_CLOCK_MONOTONIC);
+        if (gpr_time_cmp(deadline, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0) {
+                return UINT64_MAX;
+        }
+        if (gpr_time_cmp(deadline, now) <= 0) {
+                return 1;
+        }
+        gpr_timespec d = gpr_time_sub(deadline, now);
+        if (d.tv_sec > (int64_t)(UINT64_MAX / 1000000000u) - 1) {
+                return UINT64_MAX;
+        }
+        return (uint64_t)d.tv_sec * 1000000000u + (uint64_t)d.tv_nsec + 1;
+}
+
 /* dispatch: the request arrived: to the service its path names. */
 static void dispatch(struct ward__gcall *c)
 {
@@ -168,8 +187,8 @@ static void dispatch(struct ward__gcall *c)
         grpc_byte_buffer_destroy(c->req);
         c->req = NULL;
         c->in_handler = 1;
-        int r = ward_rpc_server_call_bytes(c->g->rpc, svc, method, GRPC_SLICE_START_PTR(all),
-                                           GRPC_SLICE_LENGTH(all), NULL, on_reply, c);
+        int r = c->g->dispatch(c->g->ctx, svc, method, GRPC_SLICE_START_PTR(all),
+                               GRPC_SLICE_LENGTH(all), time_left(c->details.deadline), on_reply, c);
         grpc_slice_unref(all);
         if (r < 0) {
                 c->in_handler = 0;

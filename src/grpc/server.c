@@ -98,12 +98,31 @@ static int listen_on(struct ward_grpc_server *g, const char *address,
         return 0;
 }
 
+/* to_rpc_server: the dispatch of ward_grpc_server_new: the services srv hosts. */
+static int to_rpc_server(void *ctx, const char *service, const char *method, const void *req,
+                         size_t len, uint64_t timeout_ns, ward_rpc_bytes_fn fn, void *arg)
+{
+        (void)timeout_ns; /* gRPC ends the call at its deadline; the handler is not told */
+        return ward_rpc_server_call_bytes(ctx, service, method, req, len, NULL, fn, arg);
+}
+
 int ward_grpc_server_new(ward_rpc_server *srv, const char *address,
                          const struct ward_grpc_options *opts, ward_grpc_server **ret)
 {
-        struct ward_grpc_options o = {.size = sizeof(o)};
         ward_loop *loop = ward_rpc_server_get_loop(srv);
-        if (!loop || !address || !ret || (opts && ward__options_copy(&o, sizeof(o), opts) < 0)) {
+        if (!loop) {
+                return -EINVAL;
+        }
+        return ward_grpc_server_new_dispatch(loop, address, opts, to_rpc_server, srv, ret);
+}
+
+int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
+                                  const struct ward_grpc_options *opts,
+                                  ward_grpc_dispatch_fn dispatch, void *ctx, ward_grpc_server **ret)
+{
+        struct ward_grpc_options o = {.size = sizeof(o)};
+        if (!loop || !address || !dispatch || !ret ||
+            (opts && ward__options_copy(&o, sizeof(o), opts) < 0)) {
                 return -EINVAL;
         }
         if (o.max_request == 0) {
@@ -117,7 +136,8 @@ int ward_grpc_server_new(ward_rpc_server *srv, const char *address,
                 return -ENOMEM;
         }
         grpc_init();
-        g->rpc = srv;
+        g->dispatch = dispatch;
+        g->ctx = ctx;
         g->loop = loop;
         g->shutdown_tag = (struct ward__gtag){.kind = WARD__GTAG_SHUTDOWN, .server = g};
         int r = listen_on(g, address, &o);

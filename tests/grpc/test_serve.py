@@ -248,6 +248,54 @@ def check_sigterm_finishes_calls():
         s.kill()
 
 
+def check_gateway():
+    """ward gateway: gRPC calls to the services of another ward process."""
+    s = Serve(grpc_arg=None)
+    gw = subprocess.Popen([args.ward, "gateway", "--grpc", "127.0.0.1:0", "--to", s.address],
+                          stdout=subprocess.PIPE, text=True)
+    try:
+        port = None
+        for line in gw.stdout:  # "gRPC (...) on port N", then "N services at ..."
+            if " on port " in line:
+                port = int(line.split()[-1])
+            if "service" in line:
+                break
+        assert port, "ward gateway did not say its port"
+        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+            assert add(ch)(calc_pb2.BinaryOp(a=40, b=2), timeout=30).value == 42
+            div = method(ch, "/calc.Calculator/Div", calc_pb2.BinaryOp, calc_pb2.Result)
+            expect_error(lambda: div(calc_pb2.BinaryOp(a=1, b=0), timeout=30),
+                         grpc.StatusCode.INVALID_ARGUMENT, "division by zero")
+            for path in ("/calc.Calculator/Mul", "/calc.Nothing/Add"):
+                raw = ch.unary_unary(path)
+                expect_error(lambda: raw(b"", timeout=30), grpc.StatusCode.UNIMPLEMENTED)
+            log = method(ch, "/calc.Calculator/Log", calc_pb2.LogLine, calc_pb2.Blob)
+            assert log(calc_pb2.LogLine(text="via the gateway"), timeout=30).ByteSize() == 0
+            expect_error(lambda: sleep(ch)(slow_pb2.Nap(ms=20000, value=1), timeout=0.3),
+                         grpc.StatusCode.DEADLINE_EXCEEDED)
+            futures = [sleep(ch).future(slow_pb2.Nap(ms=100, value=i), timeout=60)
+                       for i in range(100)]
+            assert [f.result().value for f in futures] == list(range(100))
+            # the ward service dies mid-call: UNAVAILABLE, now and for the next call
+            f = sleep(ch).future(slow_pb2.Nap(ms=20000, value=1), timeout=60)
+            time.sleep(0.3)  # to let the call reach the host (no harm if it has not)
+            s.kill()
+            try:
+                f.result()
+                raise AssertionError("the call outlived its service")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.UNAVAILABLE, e
+            expect_error(lambda: add(ch)(calc_pb2.BinaryOp(a=1, b=1), timeout=30),
+                         grpc.StatusCode.UNAVAILABLE)
+        gw.send_signal(signal.SIGTERM)
+        assert gw.wait(timeout=60) == 0
+    finally:
+        s.kill()
+        if gw.poll() is None:
+            gw.kill()
+            gw.wait()
+
+
 def check_example():
     """examples/calc/calc-grpc-server, the program of docs/grpc.md."""
     p = subprocess.Popen([args.example, "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
@@ -278,14 +326,14 @@ def main():
             except Exception as e:  # noqa: BLE001 -- report it and go on
                 failed += 1
                 print("FAIL %s: %r" % (check.__name__, e))
-        later = [check_sigterm_finishes_calls, lambda: check_tls(tmp)]
+        later = [check_sigterm_finishes_calls, lambda: check_tls(tmp), check_gateway]
         if args.example:
             later.append(check_example)
         for check in later:
-            name = getattr(check, "__name__", "check")
+            name = check.__name__ if check.__name__ != "<lambda>" else "check_tls"
             try:
                 check()
-                print("ok   " + (name if name != "<lambda>" else "check_tls"))
+                print("ok   " + name)
             except Exception as e:  # noqa: BLE001
                 failed += 1
                 print("FAIL %s: %r" % (name, e))
