@@ -25,10 +25,12 @@ enum ward__gtag_kind {
         WARD__GTAG_SHUTDOWN, /* grpc_server_shutdown_and_notify: no call left */
 };
 
-/* A completion-queue tag: what completed, for which call, and how. */
+/* A completion-queue tag: what completed, for which call, and how. Aligned
+ * to 8 at least: the low bit of its address carries the event's success
+ * from the completion-queue thread to the loop. */
 struct ward__gtag {
         enum ward__gtag_kind kind;
-        int ok; /* the event's success, set by the completion-queue thread */
+        int ok; /* the event's success (set on the loop thread) */
         struct ward__gcall *call;
         struct ward_grpc_server *server; /* for WARD__GTAG_SHUTDOWN */
 };

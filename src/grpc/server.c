@@ -3,6 +3,7 @@
  * rpc server's loop, and the shutdown that lets calls in flight finish. */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,10 +13,14 @@
 
 #define DEFAULT_MAX_REQUEST (4u << 20)
 
-/* on_event: a completion-queue event, now on the loop thread. */
+_Static_assert(_Alignof(struct ward__gtag) >= 2, "the low bit of a tag carries the success");
+
+/* on_event: a completion-queue event, now on the loop thread: the tag, with
+ * the event's success in its low bit (tags are aligned). */
 static void on_event(void *arg)
 {
-        struct ward__gtag *t = arg;
+        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)arg & ~(uintptr_t)1);
+        t->ok = (int)((uintptr_t)arg & 1);
         if (t->kind != WARD__GTAG_SHUTDOWN) {
                 ward__gcall_event(t);
                 return;
@@ -31,8 +36,9 @@ static void on_event(void *arg)
 }
 
 /* cq_thread: wait for events and post each to the loop, until the queue is
- * shut down. A post that finds no memory is tried again: the event must not
- * be lost, or its call would never end. */
+ * shut down. It never touches a tag's memory (the loop thread owns it): the
+ * success rides in the pointer's low bit. A post that finds no memory is
+ * tried again: the event must not be lost, or its call would never end. */
 static void *cq_thread(void *arg)
 {
         struct ward_grpc_server *g = arg;
@@ -45,8 +51,7 @@ static void *cq_thread(void *arg)
                 if (ev.type != GRPC_OP_COMPLETE) {
                         continue;
                 }
-                struct ward__gtag *t = ev.tag;
-                t->ok = ev.success;
+                void *t = (void *)((uintptr_t)ev.tag | (ev.success ? 1u : 0u));
                 while (ward_loop_post(g->loop, on_event, t) == -ENOMEM) {
                         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
                 }
