@@ -74,6 +74,21 @@ WARD_API int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
                                            ward_grpc_dispatch_fn dispatch, void *ctx,
                                            ward_grpc_server **ret);
 
+/* ward_grpc_describe_fn: what the calls reach, for gRPC server reflection:
+ * up to max descriptions (ward's reflection, ward/rpc.h) into out, owned by
+ * ctx and valid until the loop's next iteration; returns how many. Runs on
+ * the loop thread. */
+struct Ward__Reflect__Description;
+typedef size_t (*ward_grpc_describe_fn)(void *ctx, const struct Ward__Reflect__Description **out,
+                                        size_t max);
+
+/* ward_grpc_server_set_describe: answer gRPC server reflection
+ * (grpc.reflection.v1alpha.ServerReflection) from fn(ctx, ...), or not at
+ * all (fn NULL). ward_grpc_server_new sets it to the rpc server's own
+ * description; a dispatch bridge sets its own. ctx must outlive g. */
+WARD_API void ward_grpc_server_set_describe(ward_grpc_server *g, ward_grpc_describe_fn fn,
+                                            void *ctx);
+
 /* ward_grpc_server_port: the port bound (the one chosen for port 0). */
 WARD_API int ward_grpc_server_port(const ward_grpc_server *g);
 typedef int (*ward_grpc_server_port_fn)(const ward_grpc_server *);

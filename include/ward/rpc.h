@@ -218,6 +218,12 @@ struct Ward__Reflect__Description;
 WARD_API int ward_rpc_describe(ward_ipc_conn *conn, uint64_t timeout_ns,
                                struct Ward__Reflect__Description **ret);
 
+/* ward_rpc_server_describe: what s hosts, as ward_rpc_describe would get it
+ * from s over a connection (for bridges: gRPC reflection). *ret is the
+ * caller's (protobuf_c_message_free_unpacked(&(*ret)->base, NULL)).
+ * Errors: -EINVAL, -ENOMEM. Thread class: owner-thread of the server's loop. */
+WARD_API int ward_rpc_server_describe(ward_rpc_server *s, struct Ward__Reflect__Description **ret);
+
 /* ward_rpc_service_hash: the schema hash exchanged at first use (FNV-1a 64 over
  * the service's names, methods and message fields, recursively). */
 WARD_API uint64_t ward_rpc_service_hash(const ProtobufCServiceDescriptor *desc);

@@ -16,6 +16,9 @@
 
 struct ward__gcall;
 
+/* Descriptions one reflection answer is made from, at most. */
+#define WARD__GRPC_MAX_DESCRIPTIONS 32
+
 /* What a completion-queue event completed. */
 enum ward__gtag_kind {
         WARD__GTAG_NEW,      /* grpc_server_request_call: a call arrived */
@@ -38,6 +41,10 @@ struct ward__gtag {
 struct ward_grpc_server {
         ward_grpc_dispatch_fn dispatch; /* where calls go, with ctx */
         void *ctx;
+        ward_grpc_describe_fn describe; /* for reflection, with describe_ctx; NULL: none */
+        void *describe_ctx;
+        ward_rpc_server *rpc;                      /* ward_grpc_server_new's, else NULL */
+        struct Ward__Reflect__Description *cached; /* rpc's description, for reflection */
         ward_loop *loop;
         grpc_server *server;
         grpc_completion_queue *cq;

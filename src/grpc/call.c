@@ -21,6 +21,7 @@
 #include "grpc/bridge.h"
 #include "grpc/codes.h"
 #include "grpc/path.h"
+#include "grpc/reflection.h"
 
 struct ward__gcall {
         struct ward_grpc_server *g; /* NULL once orphaned */
@@ -33,6 +34,8 @@ struct ward__gcall {
         int pending;    /* batches gRPC has not completed */
         int in_handler; /* the hosted service has not answered yet */
         int answered;   /* the status was sent */
+        int stream;     /* a reflection stream: a response per request, until half-close */
+        int md_sent;    /* initial metadata went out */
         int closed;     /* CLOSE completed */
         struct ward__gtag t_new, t_recv, t_send, t_close;
 };
@@ -121,9 +124,13 @@ static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t 
             message ? message : ward__grpc_message(err),
             message ? strnlen(message, WARD_RPC_MESSAGE_MAX) : strlen(ward__grpc_message(err)));
         memset(ops, 0, sizeof(ops));
-        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-        if (err == 0) {
-                grpc_slice s = grpc_slice_from_copied_buffer((const char *)reply, len);
+        if (!c->md_sent) {
+                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+                c->md_sent = 1;
+        }
+        if (err == 0 && !(c->stream && !reply)) { /* a stream's end has no message */
+                grpc_slice s = reply ? grpc_slice_from_copied_buffer((const char *)reply, len)
+                                     : grpc_empty_slice();
                 c->reply = grpc_raw_byte_buffer_create(&s, 1);
                 grpc_slice_unref(s);
                 ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -134,6 +141,71 @@ static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t 
         ops[n++].data.send_status_from_server.status_details = &text;
         start(c, ops, n, &c->t_send);
         grpc_slice_unref(text);
+}
+
+/* read_request: the request's bytes, in one slice (the caller unrefs it);
+ * c->req is consumed. 0, or -1 when there is none. */
+static int read_request(struct ward__gcall *c, grpc_slice *ret)
+{
+        grpc_byte_buffer_reader reader;
+        if (!c->req || !grpc_byte_buffer_reader_init(&reader, c->req)) {
+                return -1;
+        }
+        *ret = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        grpc_byte_buffer_destroy(c->req);
+        c->req = NULL;
+        return 0;
+}
+
+/* reflect_step: one request of a reflection stream answered, then the next
+ * asked for (when SEND completes); the client's half-close ends the call. */
+static void reflect_step(struct ward__gcall *c)
+{
+        const Ward__Reflect__Description *d[WARD__GRPC_MAX_DESCRIPTIONS];
+        grpc_slice in;
+        uint8_t *out;
+        size_t len;
+        grpc_op ops[2];
+        size_t n = 0;
+        c->stream = 1;
+        if (read_request(c, &in) < 0) {
+                answer(c, 0, NULL, 0, ""); /* the client is done */
+                return;
+        }
+        size_t nd = c->g->describe(c->g->describe_ctx, d, WARD__GRPC_MAX_DESCRIPTIONS);
+        int r =
+            ward__grpc_reflect(d, nd, GRPC_SLICE_START_PTR(in), GRPC_SLICE_LENGTH(in), &out, &len);
+        grpc_slice_unref(in);
+        if (r < 0) {
+                answer(c, r, NULL, 0, NULL);
+                return;
+        }
+        grpc_slice s = grpc_slice_from_copied_buffer((const char *)out, len);
+        free(out);
+        if (c->reply) {
+                grpc_byte_buffer_destroy(c->reply);
+        }
+        c->reply = grpc_raw_byte_buffer_create(&s, 1);
+        grpc_slice_unref(s);
+        memset(ops, 0, sizeof(ops));
+        if (!c->md_sent) {
+                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+                c->md_sent = 1;
+        }
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = c->reply;
+        start(c, ops, n, &c->t_send);
+}
+
+/* recv_next: ask for the stream's next request. */
+static void recv_next(struct ward__gcall *c)
+{
+        grpc_op op;
+        memset(&op, 0, sizeof(op));
+        op.op = GRPC_OP_RECV_MESSAGE;
+        op.data.recv_message.recv_message = &c->req;
+        start(c, &op, 1, &c->t_recv);
 }
 
 /* on_reply: the hosted service answered (ward_rpc_bytes_fn). */
@@ -177,15 +249,16 @@ static void dispatch(struct ward__gcall *c)
                 answer(c, -WARD_E_UNKNOWN_METHOD, NULL, 0, "not a /package.Service/Method path");
                 return;
         }
-        grpc_byte_buffer_reader reader;
-        if (!c->req || !grpc_byte_buffer_reader_init(&reader, c->req)) {
+        if (c->g->describe && strcmp(svc, WARD__GRPC_REFLECTION_SERVICE) == 0 &&
+            strcmp(method, WARD__GRPC_REFLECTION_METHOD) == 0) {
+                reflect_step(c);
+                return;
+        }
+        grpc_slice all;
+        if (read_request(c, &all) < 0) {
                 answer(c, -WARD_E_BAD_MESSAGE, NULL, 0, "no request message");
                 return;
         }
-        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
-        grpc_byte_buffer_reader_destroy(&reader);
-        grpc_byte_buffer_destroy(c->req);
-        c->req = NULL;
         c->in_handler = 1;
         int r = c->g->dispatch(c->g->ctx, svc, method, GRPC_SLICE_START_PTR(all),
                                GRPC_SLICE_LENGTH(all), time_left(c->details.deadline), on_reply, c);
@@ -240,6 +313,9 @@ void ward__gcall_event(struct ward__gtag *t)
                 }
                 break;
         case WARD__GTAG_SEND:
+                if (c->stream && !c->answered && !c->closed && c->g) {
+                        recv_next(c); /* the response went: the next request */
+                }
                 break;
         case WARD__GTAG_CLOSE:
                 c->closed = 1;

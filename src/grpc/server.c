@@ -10,6 +10,7 @@
 
 #include "core/options.h"
 #include "grpc/bridge.h"
+#include "reflect.pb-c.h"
 
 #define DEFAULT_MAX_REQUEST (4u << 20)
 
@@ -111,14 +112,43 @@ static int to_rpc_server(void *ctx, const char *service, const char *method, con
         return ward_rpc_server_call_bytes(ctx, service, method, req, len, NULL, fn, arg);
 }
 
+/* describe_rpc: the describe of ward_grpc_server_new: the rpc server's
+ * description, made again for each request (services may be added). */
+static size_t describe_rpc(void *ctx, const struct Ward__Reflect__Description **out, size_t max)
+{
+        struct ward_grpc_server *g = ctx;
+        if (g->cached) {
+                protobuf_c_message_free_unpacked(&g->cached->base, NULL);
+                g->cached = NULL;
+        }
+        if (max == 0 || ward_rpc_server_describe(g->rpc, &g->cached) < 0) {
+                return 0;
+        }
+        out[0] = g->cached;
+        return 1;
+}
+
 int ward_grpc_server_new(ward_rpc_server *srv, const char *address,
                          const struct ward_grpc_options *opts, ward_grpc_server **ret)
 {
         ward_loop *loop = ward_rpc_server_get_loop(srv);
-        if (!loop) {
+        if (!loop || !ret) {
                 return -EINVAL;
         }
-        return ward_grpc_server_new_dispatch(loop, address, opts, to_rpc_server, srv, ret);
+        int r = ward_grpc_server_new_dispatch(loop, address, opts, to_rpc_server, srv, ret);
+        if (r == 0) {
+                (*ret)->rpc = srv;
+                ward_grpc_server_set_describe(*ret, describe_rpc, *ret);
+        }
+        return r;
+}
+
+void ward_grpc_server_set_describe(ward_grpc_server *g, ward_grpc_describe_fn fn, void *ctx)
+{
+        if (g) {
+                g->describe = fn;
+                g->describe_ctx = ctx;
+        }
 }
 
 int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
@@ -246,6 +276,9 @@ ward_grpc_server *ward_grpc_server_free(ward_grpc_server *g)
                 grpc_completion_queue_destroy(g->cq);
         }
         grpc_shutdown();
+        if (g->cached) {
+                protobuf_c_message_free_unpacked(&g->cached->base, NULL);
+        }
         free(g);
         return NULL;
 }

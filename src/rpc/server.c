@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/list.h"
+#include "reflect.pb-c.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 
@@ -445,6 +446,22 @@ int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret)
 ward_loop *ward__rpc_server_loop(ward_rpc_server *s)
 {
         return s->loop;
+}
+
+int ward_rpc_server_describe(ward_rpc_server *s, struct Ward__Reflect__Description **ret)
+{
+        uint8_t *buf;
+        size_t len;
+        if (!s || !ret) {
+                return -EINVAL;
+        }
+        int r = ward__rpc_describe_pack(s->svcs, s->n, &buf, &len);
+        if (r < 0) {
+                return r;
+        }
+        *ret = ward__reflect__description__unpack(NULL, len, buf);
+        free(buf);
+        return *ret ? 0 : -ENOMEM;
 }
 
 ward_loop *ward_rpc_server_get_loop(ward_rpc_server *s)

@@ -41,7 +41,9 @@ except ImportError:
     skip("no grpc module for %s: install python3-grpcio (scripts/deps.sh)" % sys.executable)
 sys.path.insert(0, args.py)
 import calc_pb2  # noqa: E402
+import reflection_pb2  # noqa: E402
 import slow_pb2  # noqa: E402
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # noqa: E402
 
 CALC = os.path.join(args.lib_dir, "libcalc.so")
 SLOW = os.path.join(args.lib_dir, "libnap.so")
@@ -109,6 +111,52 @@ def expect_error(call, code, details=None):
             raise AssertionError("expected the message %r, got %r" % (details, e.details()))
         return
     raise AssertionError("expected %s, the call succeeded" % code)
+
+
+def reflect(ch, requests):
+    """The responses of one reflection stream to requests."""
+    info = ch.stream_stream(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+        response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    return list(info(iter(requests), timeout=30))
+
+
+def check_reflection_on(ch):
+    """Services listed, and Add called with types learned from reflection alone."""
+    Req = reflection_pb2.ServerReflectionRequest
+    listed, calc, missing, by_name = reflect(ch, [
+        Req(list_services=""), Req(file_containing_symbol="calc.Calculator.Add"),
+        Req(file_containing_symbol="nope.Nothing"), Req(file_by_filename="ward/grpctest.proto")])
+    names = [x.name for x in listed.list_services_response.service]
+    for want in ("calc.Calculator", "grpctest.Slow", "grpc.reflection.v1alpha.ServerReflection"):
+        assert want in names, names
+    assert missing.error_response.error_code == 5, missing  # NOT_FOUND
+    files = [descriptor_pb2.FileDescriptorProto.FromString(b)
+             for b in calc.file_descriptor_response.file_descriptor_proto]
+    assert [f.name for f in files] == ["ward/calc.proto", "ward/ward.proto"], files
+    assert [descriptor_pb2.FileDescriptorProto.FromString(b).name
+            for b in by_name.file_descriptor_response.file_descriptor_proto] == \
+        ["ward/grpctest.proto"]
+    pool = descriptor_pool.DescriptorPool()
+    for f in reversed(files):  # what a file depends on first
+        pool.Add(f)
+    m = pool.FindServiceByName("calc.Calculator").methods_by_name["Add"]
+    factory = message_factory.MessageFactory(pool)
+    In, Out = factory.GetPrototype(m.input_type), factory.GetPrototype(m.output_type)
+    call = ch.unary_unary("/calc.Calculator/Add", request_serializer=In.SerializeToString,
+                          response_deserializer=Out.FromString)
+    assert call(In(a=40, b=2), timeout=30).value == 42
+    garbage = ch.stream_stream(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+    r = reflection_pb2.ServerReflectionResponse.FromString(
+        list(garbage(iter([b"\xff\xff\xff"]), timeout=30))[0])
+    assert r.error_response.error_code == 3, r  # INVALID_ARGUMENT
+
+
+def check_reflection(s):
+    with s.channel() as ch:
+        check_reflection_on(ch)
 
 
 def check_add(s):
@@ -271,6 +319,7 @@ def check_gateway():
                 expect_error(lambda: raw(b"", timeout=30), grpc.StatusCode.UNIMPLEMENTED)
             log = method(ch, "/calc.Calculator/Log", calc_pb2.LogLine, calc_pb2.Blob)
             assert log(calc_pb2.LogLine(text="via the gateway"), timeout=30).ByteSize() == 0
+            check_reflection_on(ch)
             expect_error(lambda: sleep(ch)(slow_pb2.Nap(ms=20000, value=1), timeout=0.3),
                          grpc.StatusCode.DEADLINE_EXCEEDED)
             futures = [sleep(ch).future(slow_pb2.Nap(ms=100, value=i), timeout=60)
@@ -317,7 +366,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ward-grpc-test-")
     checks = [check_add, check_handler_error, check_bad_request, check_deadline,
               check_unimplemented, check_oneway, check_too_large, check_concurrent,
-              check_garbage, check_maps_only_with_grpc]
+              check_garbage, check_reflection, check_maps_only_with_grpc]
     try:
         for check in checks:
             try:

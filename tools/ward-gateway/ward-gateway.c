@@ -129,6 +129,20 @@ static int to_peers(void *ctx, const char *service, const char *method, const vo
         return unreachable ? unreachable : -WARD_E_UNKNOWN_SERVICE;
 }
 
+/* describe_peers: the bridge's describe, for gRPC server reflection: what
+ * the reachable peers host. */
+static size_t describe_peers(void *ctx, const struct Ward__Reflect__Description **out, size_t max)
+{
+        struct gateway *gw = ctx;
+        size_t n = 0;
+        for (int i = 0; i < gw->npeers && n < max; i++) {
+                if (peer_ready(&gw->peers[i]) == 0) {
+                        out[n++] = gw->peers[i].desc;
+                }
+        }
+        return n;
+}
+
 /* slot: where the value of option o goes; NULL for an unknown option. */
 static const char **slot(struct gateway *gw, const char *o)
 {
@@ -231,6 +245,7 @@ static int start(ward_loop *loop, struct gateway *gw)
                 fprintf(stderr, "ward gateway: --grpc %s: %s\n", address, ward_strerror(r));
                 return -1;
         }
+        ward_grpc_server_set_describe(bridge, describe_peers, gw);
         printf("ward gateway: gRPC (%s) on port %d\n", gw->cert ? "TLS" : "plaintext",
                ward_grpc_server_port(bridge));
         printf("ward gateway: %zu service%s at %d address%s\n", nservices,
