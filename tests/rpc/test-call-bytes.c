@@ -1,14 +1,16 @@
-/* ward_rpc_server_call_bytes, what bridges to other transports call (ward
- * serve --grpc): a hosted method by name, with packed bytes in and out, the
- * handler's message with its failure, the empty answer of a one-way method,
- * and the refusals that never reach a handler. */
+/* What bridges to other transports call (ward serve --grpc, ward gateway):
+ * ward_rpc_server_call_bytes, a hosted method by name with packed bytes in
+ * and out, the handler's message with its failure, the empty answer of a
+ * one-way method, the refusals that never reach a handler; and
+ * ward_rpc_call_bytes_async, the same over a connection to another process,
+ * the handler's message included. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <ward/ward.h>
 
 #include "calc-service.h"
-#include "test.h"
+#include "rpc-util.h"
 
 /* What a ward_rpc_bytes_fn received. */
 struct got {
@@ -148,6 +150,68 @@ TEST(freed_server_cancels_what_is_waiting)
         ASSERT_EQ(g.calls, 1);
         ASSERT_EQ(g.err, -ECANCELED);
         ward_loop_free(loop);
+}
+
+/* pack_op: BinaryOp{a, b} into buf; its length. */
+static size_t pack_op(int64_t a, int64_t b, uint8_t *buf)
+{
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        op.a = a;
+        op.b = b;
+        return calc__binary_op__pack(&op, buf);
+}
+
+TEST(async_over_ipc)
+{
+        char addr[64];
+        pid_t pid = rt_start_one(addr, sizeof(addr), "bytes-async", &calc_service.base);
+        ward_loop *loop;
+        ward_ipc_conn *conn;
+        uint32_t id;
+        uint8_t buf[64];
+        ASSERT_OK(ward_loop_new(&loop));
+        ASSERT_OK(ward_ipc_connect(addr, NULL, &conn));
+        ASSERT_OK(ward_ipc_conn_attach(conn, loop));
+        uint64_t hash = ward_rpc_service_hash(&calc__calculator__descriptor);
+        ASSERT_EQ(ward_rpc_resolve(conn, "calc.Nothing", hash, 5 * TU_SEC, &id),
+                  -WARD_E_UNKNOWN_SERVICE);
+        ASSERT_OK(ward_rpc_resolve(conn, "calc.Calculator", hash, 5 * TU_SEC, &id));
+
+        struct got sum = {0}, fail = {0}, logged = {0}, many[10];
+        memset(many, 0, sizeof(many));
+        size_t len = pack_op(40, 2, buf);
+        ASSERT_OK(ward_rpc_call_bytes_async(conn, id, 0, 0, buf, len, 5 * TU_SEC, on_bytes, &sum));
+        len = pack_op(1, 0, buf);
+        ASSERT_OK(ward_rpc_call_bytes_async(conn, id, 1, 0, buf, len, 5 * TU_SEC, on_bytes, &fail));
+        Calc__LogLine line = CALC__LOG_LINE__INIT;
+        line.text = "async bytes";
+        len = calc__log_line__pack(&line, buf);
+        ASSERT_OK(
+            ward_rpc_call_bytes_async(conn, id, 3, 1, buf, len, 5 * TU_SEC, on_bytes, &logged));
+        ASSERT_EQ(logged.calls, 1); /* one-way: answered as it is sent */
+        ASSERT_EQ(logged.err, 0);
+        for (int i = 0; i < 10; i++) { /* all in flight at once */
+                len = pack_op(i, 1, buf);
+                ASSERT_OK(ward_rpc_call_bytes_async(conn, id, 0, 0, buf, len, 5 * TU_SEC, on_bytes,
+                                                    &many[i]));
+        }
+        rt_drive_until(loop, &many[9].calls, 1, 5000);
+        rt_drive_until(loop, &fail.calls, 1, 5000);
+        ASSERT_EQ(sum.calls, 1);
+        ASSERT_EQ(sum.err, 0);
+        Calc__Result *r = calc__result__unpack(NULL, sum.len, sum.reply);
+        ASSERT_TRUE(r != NULL);
+        ASSERT_EQ(r->value, 42);
+        calc__result__free_unpacked(r, NULL);
+        ASSERT_EQ(fail.err, -WARD_E_HANDLER_ERROR);
+        ASSERT_STREQ(fail.message, "division by zero"); /* it crossed the connection */
+        for (int i = 0; i < 10; i++) {
+                ASSERT_EQ(many[i].calls, 1);
+                ASSERT_EQ(many[i].err, 0);
+        }
+        ward_ipc_conn_close(conn);
+        ward_loop_free(loop);
+        rt_server_stop(pid);
 }
 
 TEST_MAIN()
