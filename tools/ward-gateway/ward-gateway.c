@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ward/grpc.h>
 #include <ward/rpc-json.h>
@@ -189,6 +190,16 @@ static int parse(int argc, char **argv, struct gateway *gw)
         return 0;
 }
 
+/* readable: can path be read? If not, say which option's file is the problem. */
+static int readable(const char *option, const char *path)
+{
+        if (path && access(path, R_OK) < 0) {
+                fprintf(stderr, "ward gateway: %s %s: %s\n", option, path, strerror(errno));
+                return 0;
+        }
+        return 1;
+}
+
 /* grpc_address: [HOST:]PORT as gRPC reads it, loopback when no host is given. */
 static void grpc_address(const char *arg, char *out, size_t size)
 {
@@ -236,6 +247,9 @@ static int start(ward_loop *loop, struct gateway *gw)
                 } else {
                         nservices += gw->peers[i].desc->n_services;
                 }
+        }
+        if (!readable("--grpc-cert", gw->cert) || !readable("--grpc-key", gw->key)) {
+                return -1;
         }
         grpc_address(gw->grpc, address, sizeof(address));
         struct ward_grpc_options o = {

@@ -6,10 +6,12 @@
  * `ward` command execs it. libward-grpc (and with it libgrpc) is loaded only
  * for --grpc. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ward/grpc.h>
 #include <ward/ward.h>
@@ -139,6 +141,16 @@ static int parse(int argc, char **argv, struct args *a)
         return 0;
 }
 
+/* readable: can path be read? If not, say which option's file is the problem. */
+static int readable(const char *option, const char *path)
+{
+        if (path && access(path, R_OK) < 0) {
+                fprintf(stderr, "ward serve: %s %s: %s\n", option, path, strerror(errno));
+                return 0;
+        }
+        return 1;
+}
+
 /* grpc_address: [HOST:]PORT as gRPC reads it, loopback when no host is given. */
 static void grpc_address(const char *arg, char *out, size_t size)
 {
@@ -189,6 +201,9 @@ static int start_grpc(ward_rpc_server *srv, const struct args *a)
         if (!new_fn || !port_fn || !bridge.free || !bridge.shutdown) {
                 fprintf(stderr, "ward serve: %s lacks the ward_grpc_server functions\n",
                         GRPC_LIBRARY);
+                return -1;
+        }
+        if (!readable("--grpc-cert", a->cert) || !readable("--grpc-key", a->key)) {
                 return -1;
         }
         grpc_address(a->grpc, address, sizeof(address));
