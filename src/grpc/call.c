@@ -249,7 +249,9 @@ static void dispatch(struct ward__gcall *c)
                 answer(c, -WARD_E_UNKNOWN_METHOD, NULL, 0, "not a /package.Service/Method path");
                 return;
         }
-        if (c->g->describe && strcmp(svc, WARD__GRPC_REFLECTION_SERVICE) == 0 &&
+        if (c->g->describe &&
+            (strcmp(svc, WARD__GRPC_REFLECTION_V1) == 0 ||
+             strcmp(svc, WARD__GRPC_REFLECTION_V1ALPHA) == 0) &&
             strcmp(method, WARD__GRPC_REFLECTION_METHOD) == 0) {
                 reflect_step(c);
                 return;

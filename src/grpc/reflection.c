@@ -1,5 +1,6 @@
-/* gRPC server reflection (grpc.reflection.v1alpha), answered from ward's
- * reflection: one request of the stream in, one response out. The request
+/* gRPC server reflection (grpc.reflection.v1 and v1alpha, the same
+ * messages), answered from ward's reflection: one request of the stream in,
+ * one response out. The request
  * is untrusted bytes, decoded by protobuf-c. */
 #include <errno.h>
 #include <stdlib.h>
@@ -102,18 +103,20 @@ static int files(const struct ward__gdescs *ds, const char *pkg, size_t len,
         return 0;
 }
 
-/* services: every service of ds, once, and reflection itself. */
+/* services: every service of ds, once, and reflection itself (v1 and
+ * v1alpha). */
 static int services(const struct ward__gdescs *ds,
                     Grpc__Reflection__V1alpha__ListServiceResponse *out,
                     Grpc__Reflection__V1alpha__ServiceResponse *items, size_t max)
 {
-        static char self[] = "grpc.reflection.v1alpha.ServerReflection";
+        static char v1[] = WARD__GRPC_REFLECTION_V1, v1alpha[] = WARD__GRPC_REFLECTION_V1ALPHA;
+        char *selves[] = {v1, v1alpha};
         out->service = calloc(max, sizeof(*out->service));
         if (!out->service) {
                 return -ENOMEM;
         }
         for (size_t i = 0; i < ds->n; i++) {
-                for (size_t k = 0; k < ds->d[i]->n_services && out->n_service + 1 < max; k++) {
+                for (size_t k = 0; k < ds->d[i]->n_services && out->n_service + 2 < max; k++) {
                         char *name = ds->d[i]->services[k]->name;
                         size_t j = 0;
                         while (j < out->n_service && strcmp(out->service[j]->name, name) != 0) {
@@ -126,10 +129,12 @@ static int services(const struct ward__gdescs *ds,
                         }
                 }
         }
-        grpc__reflection__v1alpha__service_response__init(&items[out->n_service]);
-        items[out->n_service].name = self;
-        out->service[out->n_service] = &items[out->n_service];
-        out->n_service++;
+        for (size_t k = 0; k < 2; k++) {
+                grpc__reflection__v1alpha__service_response__init(&items[out->n_service]);
+                items[out->n_service].name = selves[k];
+                out->service[out->n_service] = &items[out->n_service];
+                out->n_service++;
+        }
         return 0;
 }
 

@@ -7,8 +7,10 @@
 
 #include "reflect.pb-c.h"
 
-/* The method a reflection stream calls. */
-#define WARD__GRPC_REFLECTION_SERVICE "grpc.reflection.v1alpha.ServerReflection"
+/* The services a reflection stream calls, v1 and v1alpha (their messages
+ * are the same on the wire: only the package differs), and the method. */
+#define WARD__GRPC_REFLECTION_V1 "grpc.reflection.v1.ServerReflection"
+#define WARD__GRPC_REFLECTION_V1ALPHA "grpc.reflection.v1alpha.ServerReflection"
 #define WARD__GRPC_REFLECTION_METHOD "ServerReflectionInfo"
 
 /* ward__grpc_reflect: the packed ServerReflectionResponse to the packed

@@ -113,10 +113,11 @@ def expect_error(call, code, details=None):
     raise AssertionError("expected %s, the call succeeded" % code)
 
 
-def reflect(ch, requests):
-    """The responses of one reflection stream to requests."""
+def reflect(ch, requests, version="v1alpha"):
+    """The responses of one reflection stream to requests (v1's messages are
+    v1alpha's, in another package)."""
     info = ch.stream_stream(
-        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.%s.ServerReflection/ServerReflectionInfo" % version,
         request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
         response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
     return list(info(iter(requests), timeout=30))
@@ -129,8 +130,12 @@ def check_reflection_on(ch):
         Req(list_services=""), Req(file_containing_symbol="calc.Calculator.Add"),
         Req(file_containing_symbol="nope.Nothing"), Req(file_by_filename="ward/grpctest.proto")])
     names = [x.name for x in listed.list_services_response.service]
-    for want in ("calc.Calculator", "grpctest.Slow", "grpc.reflection.v1alpha.ServerReflection"):
+    for want in ("calc.Calculator", "grpctest.Slow", "grpc.reflection.v1alpha.ServerReflection",
+                 "grpc.reflection.v1.ServerReflection"):
         assert want in names, names
+    v1, = reflect(ch, [Req(file_containing_symbol="grpctest.Slow")], version="v1")
+    assert [descriptor_pb2.FileDescriptorProto.FromString(b).name
+            for b in v1.file_descriptor_response.file_descriptor_proto] == ["ward/grpctest.proto"]
     assert missing.error_response.error_code == 5, missing  # NOT_FOUND
     files = [descriptor_pb2.FileDescriptorProto.FromString(b)
              for b in calc.file_descriptor_response.file_descriptor_proto]
