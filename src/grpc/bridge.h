@@ -9,6 +9,7 @@
 #define WARD_GRPC_BRIDGE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <grpc/grpc.h>
 
@@ -29,8 +30,10 @@ enum ward__gtag_kind {
 };
 
 /* A completion-queue tag: what completed, for which call, and how. Aligned
- * to 8 at least: the low bit of its address carries the event's success
- * from the completion-queue thread to the loop. */
+ * to 4 at least: the low bit of its address carries the event's success
+ * from the completion-queue thread to the loop, the next one marks a NEW
+ * tag (so that thread knows it without reading the tag). */
+#define WARD__GTAG_NEW_BIT 2u
 struct ward__gtag {
         enum ward__gtag_kind kind;
         int ok; /* the event's success (set on the loop thread) */
@@ -58,11 +61,18 @@ struct ward_grpc_server {
         ward_defer_fn done; /* ward_grpc_server_shutdown's */
         void *done_arg;
         struct ward__gcall *waiting; /* the call slot grpc_server_request_call fills next */
+        atomic_uint handoff;         /* released before a slot goes to gRPC, acquired as it comes
+                                      * back on the completion-queue thread */
 };
 
 /* ward__gcall_request: ask gRPC for the next call (a new slot in
  * g->waiting). Returns 0 or -ENOMEM. Loop thread. */
 int ward__gcall_request(struct ward_grpc_server *g);
+
+/* ward__gcall_arrived_cq: on the completion-queue thread, a NEW tag that
+ * succeeded: start the batches that receive the request and the call's end,
+ * before the event goes to the loop. */
+void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag);
 
 /* ward__gcall_event: a completion-queue event, on the loop thread. */
 void ward__gcall_event(struct ward__gtag *t);

@@ -10,6 +10,8 @@
  * is over. A handler that has not answered by then keeps the slot, orphaned:
  * its answer goes nowhere and frees it. */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,12 +76,15 @@ int ward__gcall_request(struct ward_grpc_server *g)
         c->t_recv = (struct ward__gtag){.kind = WARD__GTAG_RECV, .call = c};
         c->t_send = (struct ward__gtag){.kind = WARD__GTAG_SEND, .call = c};
         c->t_close = (struct ward__gtag){.kind = WARD__GTAG_CLOSE, .call = c};
+        c->pending = 1; /* before gRPC has it: the completion-queue thread adds to it */
+        /* what the completion-queue thread will read of c was written before this */
+        atomic_fetch_add_explicit(&g->handoff, 1, memory_order_release);
         if (grpc_server_request_call(g->server, &c->call, &c->details, &c->md, g->cq, g->cq,
-                                     &c->t_new) != GRPC_CALL_OK) {
+                                     (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT)) !=
+            GRPC_CALL_OK) {
                 call_free(c);
                 return -ENOMEM;
         }
-        c->pending = 1;
         g->waiting = c;
         return 0;
 }
@@ -286,7 +291,19 @@ static void arrived(struct ward__gcall *c, int ok)
         if (!g->shutting_down) {
                 ward__gcall_request(g); /* without memory: no more calls, this one still ends */
         }
+        if (c->pending == 0) { /* gRPC refused both batches: nothing will complete */
+                c->closed = 1;
+                release(c);
+        }
+}
+
+void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag)
+{
+        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)tag & ~(uintptr_t)3);
+        struct ward__gcall *c =
+            (struct ward__gcall *)((char *)t - offsetof(struct ward__gcall, t_new));
         grpc_op op;
+        (void)atomic_load_explicit(&g->handoff, memory_order_acquire);
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
         op.data.recv_message.recv_message = &c->req;
@@ -295,10 +312,6 @@ static void arrived(struct ward__gcall *c, int ok)
         op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
         op.data.recv_close_on_server.cancelled = &c->cancelled;
         start(c, &op, 1, &c->t_close);
-        if (c->pending == 0) { /* gRPC refused both: nothing will complete */
-                c->closed = 1;
-                release(c);
-        }
 }
 
 void ward__gcall_event(struct ward__gtag *t)

@@ -14,13 +14,13 @@
 
 #define DEFAULT_MAX_REQUEST (4u << 20)
 
-_Static_assert(_Alignof(struct ward__gtag) >= 2, "the low bit of a tag carries the success");
+_Static_assert(_Alignof(struct ward__gtag) >= 4, "a tag's low two bits carry flags");
 
 /* on_event: a completion-queue event, now on the loop thread: the tag, with
  * the event's success in its low bit (tags are aligned). */
 static void on_event(void *arg)
 {
-        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)arg & ~(uintptr_t)1);
+        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)arg & ~(uintptr_t)3);
         t->ok = (int)((uintptr_t)arg & 1);
         if (t->kind != WARD__GTAG_SHUTDOWN) {
                 ward__gcall_event(t);
@@ -37,8 +37,9 @@ static void on_event(void *arg)
 }
 
 /* cq_thread: wait for events and post each to the loop, until the queue is
- * shut down. It never touches a tag's memory (the loop thread owns it): the
- * success rides in the pointer's low bit. A post that finds no memory is
+ * shut down. It touches a tag's memory (the loop thread owns it) only for a
+ * call that just arrived (ward__gcall_arrived_cq); the success rides in the
+ * pointer's low bit. A post that finds no memory is
  * tried again: the event must not be lost, or its call would never end. */
 static void *cq_thread(void *arg)
 {
@@ -51,6 +52,9 @@ static void *cq_thread(void *arg)
                 }
                 if (ev.type != GRPC_OP_COMPLETE) {
                         continue;
+                }
+                if (((uintptr_t)ev.tag & WARD__GTAG_NEW_BIT) && ev.success) {
+                        ward__gcall_arrived_cq(g, ev.tag);
                 }
                 void *t = (void *)((uintptr_t)ev.tag | (ev.success ? 1u : 0u));
                 while (ward_loop_post(g->loop, on_event, t) == -ENOMEM) {
