@@ -14,6 +14,7 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_gateway(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
