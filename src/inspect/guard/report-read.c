@@ -13,7 +13,8 @@ struct reader {
         size_t err_size;
 };
 
-static int fail(struct reader *rd, const struct ward__json *at, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+fail(struct reader *rd, const struct ward__json *at, const char *fmt, ...)
 {
         char what[160];
         va_list ap;
