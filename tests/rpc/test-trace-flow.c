@@ -15,9 +15,12 @@
 #include <ward/trace.h>
 #include <ward/ward.h>
 
+#include <ward/rpc-json.h>
+
 #include "calc-service.h"
 #include "relay.pb-c.h"
 #include "rpc-util.h"
+#include "rpc/wire.h"
 #include "test-run.h"
 #include "trace/layout.h"
 
@@ -60,10 +63,14 @@ static void trace_into(const char *dir, const char *name)
         ASSERT_OK(ward_trace_start(&o));
 }
 
+/* server_setup: the child traces; a child of a tracing process already
+ * does (its first event starts its own files, next to its parent's). */
 static void server_setup(ward_loop *loop, ward_rpc_server *srv, void *arg)
 {
         (void)loop, (void)srv;
-        trace_into(arg, "server");
+        if (ward_trace_get_level() == WARD_TRACE_OFF) {
+                trace_into(arg, "server");
+        }
 }
 
 static void server_teardown(void *arg)
@@ -337,6 +344,116 @@ TEST(one_trace_client_server_nested)
         char cmd[600];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
         ASSERT_EQ(system(cmd), 0);
+}
+
+/* ---- peers from before trace contexts ---- */
+
+/* old_server_on_msg: the RPC framing as servers before trace contexts spoke
+ * it: RESOLVE answers the 4-byte id whatever the caps, CALL is the only call
+ * kind (a CALL_TRACED is refused as a bad message); it adds like calc. */
+static void old_server_on_msg(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
+{
+        (void)arg;
+        struct ward__rpc_hdr h;
+        const uint8_t *data = ward_ipc_msg_data(m);
+        size_t len = ward_ipc_msg_len(m);
+        uint64_t id = ward_ipc_msg_call_id(m);
+        if (len < sizeof(h)) {
+                ward_ipc_reply(conn, id, WARD_RPC_BAD_MESSAGE, NULL, 0);
+                return;
+        }
+        memcpy(&h, data, sizeof(h));
+        if (h.kind == WARD__RPC_RESOLVE) {
+                uint32_t sid = 0;
+                ward_ipc_reply(conn, id, WARD_RPC_OK, &sid, sizeof(sid));
+                return;
+        }
+        Calc__BinaryOp *op = h.kind == WARD__RPC_CALL && h.method == 0
+                                 ? calc__binary_op__unpack(NULL, len - sizeof(h), data + sizeof(h))
+                                 : NULL;
+        if (!op) {
+                ward_ipc_reply(conn, id, WARD_RPC_BAD_MESSAGE, NULL, 0);
+                return;
+        }
+        Calc__Result res = CALC__RESULT__INIT;
+        uint8_t buf[64];
+        res.value = op->a + op->b;
+        calc__binary_op__free_unpacked(op, NULL);
+        ward_ipc_reply(conn, id, WARD_RPC_OK, buf, calc__result__pack(&res, buf));
+}
+
+static int64_t add_through(ward_rpc_client *c)
+{
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        ProtobufCMessage *out = NULL;
+        op.a = 40;
+        op.b = 2;
+        ASSERT_OK(ward_rpc_call(c, 0, &op.base, 5 * SECOND, &out));
+        int64_t v = ((Calc__Result *)out)->value;
+        protobuf_c_message_free_unpacked(out, NULL);
+        return v;
+}
+
+/* old_peers: the body of old_peers_keep_working, in a process of its own
+ * (tracing starts once per process). */
+static void old_peers(void)
+{
+        char dir[] = "/tmp/ward-trace-compat-XXXXXX", addr[108], cmd[300];
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        /* a traced client and a server that knows no trace context */
+        rt_addr(addr, sizeof(addr), "old-server");
+        struct tu_server old = {.addr = addr, .on_msg = old_server_on_msg};
+        pid_t srv = tu_server_start(&old);
+        trace_into(dir, "client");
+        ward_ipc_conn *conn;
+        ward_rpc_client *c;
+        rt_connect(addr, &calc__calculator__descriptor, &conn, &c);
+        ASSERT_EQ(add_through(c), 42); /* a CALL_TRACED would have been refused */
+        rt_disconnect(conn, c);
+        tu_server_stop(srv);
+
+        /* a client that offers no caps (as before) and a traced server */
+        rt_addr(addr, sizeof(addr), "new-server");
+        struct rt_server cfg = {.addr = addr,
+                                .services = {&calc_service.base},
+                                .quiet = 1,
+                                .setup = server_setup,
+                                .teardown = server_teardown,
+                                .arg = dir};
+        srv = rt_server_start(&cfg);
+        ASSERT_OK(ward_ipc_connect(addr, NULL, &conn));
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        uint8_t req[64], *rep = NULL;
+        size_t rep_len = 0;
+        op.a = 40;
+        op.b = 2;
+        ASSERT_OK(ward_rpc_call_bytes(
+            conn, "calc.Calculator", ward_rpc_service_hash(&calc__calculator__descriptor), 0, 0,
+            req, calc__binary_op__pack(&op, req), 5 * SECOND, &rep, &rep_len));
+        Calc__Result *res = calc__result__unpack(NULL, rep_len, rep);
+        ASSERT_TRUE(res != NULL);
+        ASSERT_EQ(res->value, 42);
+        calc__result__free_unpacked(res, NULL);
+        free(rep);
+        /* and the traced client on the traced server: both take contexts */
+        ASSERT_OK(ward_rpc_client_new(conn, &calc__calculator__descriptor, &c));
+        ASSERT_EQ(add_through(c), 42);
+        ward_rpc_client_free(c);
+        ward_ipc_conn_close(conn);
+        ward_trace_stop();
+        rt_server_stop(srv);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
+TEST(old_peers_keep_working)
+{
+        pid_t pid = tu_fork();
+        if (pid == 0) {
+                old_peers();
+                exit(0);
+        }
+        tu_expect_exit0(pid, 30000);
 }
 
 TEST_MAIN()
