@@ -53,8 +53,7 @@ void ward__rpc_call_begin(const char *service, const char *method, struct ward__
 
 void ward__rpc_call_end(const char *service, const char *method, const struct ward__rpc_tcur *saved)
 {
-        WARD__TRACE(WARD_TRACE_INFO, "rpc", WARD__TRACE_SITE_SPAN_END, "call %s/%s", service,
-                    method);
+        WARD__TRACE(WARD_TRACE_INFO, "rpc", WARD__TRACE_SITE_SPAN_END, "%s/%s", service, method);
         cur = *saved;
 }
 
@@ -84,7 +83,6 @@ void ward__rpc_serve_begin(const char *service, const char *method,
 void ward__rpc_serve_end(const char *service, const char *method,
                          const struct ward__rpc_tcur *saved)
 {
-        WARD__TRACE(WARD_TRACE_INFO, "rpc", WARD__TRACE_SITE_SPAN_END, "serve %s/%s", service,
-                    method);
+        WARD__TRACE(WARD_TRACE_INFO, "rpc", WARD__TRACE_SITE_SPAN_END, "%s/%s", service, method);
         cur = *saved;
 }
