@@ -153,12 +153,16 @@ static int call_sync_hdr(ward_rpc_client *c, const struct ward__rpc_hdr *h, unsi
 }
 
 /* span_begin: the call's span starts; req carries its context when the
- * server takes it. */
-static void span_begin(ward_rpc_client *c, unsigned method, struct ward__rpc_req *req,
-                       struct ward__rpc_tcur *saved)
+ * server takes it and the request still fits with it (one that
+ * ward_rpc_max_request allows only without it goes without: its handler
+ * starts a trace). input is NULL for a short-circuit call. */
+static void span_begin(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                       struct ward__rpc_req *req, struct ward__rpc_tcur *saved)
 {
         ward__rpc_call_begin(c->desc->name, c->desc->methods[method].name, &req->trace, saved);
-        if (c->caps & WARD__RPC_CAP_TRACE) {
+        if (input && (c->caps & WARD__RPC_CAP_TRACE) &&
+            sizeof(*req) + protobuf_c_message_get_packed_size(input) <=
+                ward_ipc_conn_get_max_len(c->conn)) {
                 req->hdr.kind = WARD__RPC_CALL_TRACED;
         }
 }
@@ -174,7 +178,7 @@ call_sync_traced(ward_rpc_client *c, unsigned method, const ProtobufCMessage *in
 {
         struct ward__rpc_req req = {.hdr = call_hdr(c, method)};
         struct ward__rpc_tcur saved;
-        span_begin(c, method, &req, &saved);
+        span_begin(c, method, input, &req, &saved);
         int err = call_sync_hdr(c, &req.hdr, method, input, timeout_ns, ret_output, out_arena);
         span_end(c, method, &saved);
         return err;
@@ -284,7 +288,7 @@ static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMes
         struct ward__rpc_req req = {.hdr = call_hdr(c, method)};
         if (ward__rpc_tracing()) {
                 struct ward__rpc_tcur saved;
-                span_begin(c, method, &req, &saved);
+                span_begin(c, method, input, &req, &saved);
                 invoke_async_hdr(c, &req.hdr, method, input, closure, closure_data);
                 span_end(c, method, &saved);
                 return;
@@ -335,7 +339,7 @@ static int invoke_server(ward_rpc_client *c, unsigned method, const ProtobufCMes
         if (ward__rpc_tracing()) {
                 struct ward__rpc_req req;
                 struct ward__rpc_tcur saved;
-                span_begin(c, method, &req, &saved);
+                span_begin(c, method, NULL, &req, &saved);
                 int err = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
                                                         closure, closure_data, give_output);
                 span_end(c, method, &saved);

@@ -48,15 +48,6 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
 {
         size_t head = ward__rpc_body_offset(hdr->kind);
         size_t body = protobuf_c_message_get_packed_size(input);
-        struct ward__rpc_hdr plain;
-        if (head > sizeof(*hdr) && head + body > ward_ipc_conn_get_max_len(conn)) {
-                /* a request ward_rpc_max_request allows, but not with its
-                 * trace context: it goes without (the handler starts a trace) */
-                plain = *hdr;
-                plain.kind = WARD__RPC_CALL;
-                hdr = &plain;
-                head = sizeof(*hdr);
-        }
         size_t len = head + body;
         if (len > WARD__RPC_INLINE_MAX) {
                 ward_ipc_buf *b;

@@ -394,6 +394,25 @@ static int64_t add_through(ward_rpc_client *c)
         return v;
 }
 
+/* echo_largest: the largest request ward_rpc_max_request allows still goes
+ * (without its trace context, which would not fit). */
+static void echo_largest(ward_rpc_client *c, ward_ipc_conn *conn)
+{
+        size_t max = ward_rpc_max_request(conn), len = max;
+        Calc__Blob in = CALC__BLOB__INIT;
+        ProtobufCMessage *out = NULL;
+        in.data.data = calloc(1, max);
+        ASSERT_TRUE(in.data.data != NULL);
+        do { /* the payload whose packed Blob is exactly max bytes */
+                in.data.len = --len;
+        } while (calc__blob__get_packed_size(&in) > max);
+        ASSERT_EQ(calc__blob__get_packed_size(&in), max);
+        ASSERT_OK(ward_rpc_call(c, 2 /* Echo */, &in.base, 10 * SECOND, &out));
+        ASSERT_EQ(((Calc__Blob *)out)->data.len, len);
+        protobuf_c_message_free_unpacked(out, NULL);
+        free(in.data.data);
+}
+
 /* old_peers: the body of old_peers_keep_working, in a process of its own
  * (tracing starts once per process). */
 static void old_peers(void)
@@ -438,6 +457,7 @@ static void old_peers(void)
         /* and the traced client on the traced server: both take contexts */
         ASSERT_OK(ward_rpc_client_new(conn, &calc__calculator__descriptor, &c));
         ASSERT_EQ(add_through(c), 42);
+        echo_largest(c, conn);
         ward_rpc_client_free(c);
         ward_ipc_conn_close(conn);
         ward_trace_stop();
