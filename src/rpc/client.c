@@ -285,15 +285,16 @@ static void invoke_async_hdr(ward_rpc_client *c, const struct ward__rpc_hdr *h, 
 static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                          ProtobufCClosure closure, void *closure_data)
 {
-        struct ward__rpc_req req = {.hdr = call_hdr(c, method)};
         if (ward__rpc_tracing()) {
+                struct ward__rpc_req req = {.hdr = call_hdr(c, method)};
                 struct ward__rpc_tcur saved;
                 span_begin(c, method, input, &req, &saved);
                 invoke_async_hdr(c, &req.hdr, method, input, closure, closure_data);
                 span_end(c, method, &saved);
                 return;
         }
-        invoke_async_hdr(c, &req.hdr, method, input, closure, closure_data);
+        struct ward__rpc_hdr h = call_hdr(c, method);
+        invoke_async_hdr(c, &h, method, input, closure, closure_data);
 }
 
 static void on_local_answer(const ProtobufCMessage *out, void *arg)

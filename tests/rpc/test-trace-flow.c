@@ -63,14 +63,10 @@ static void trace_into(const char *dir, const char *name)
         ASSERT_OK(ward_trace_start(&o));
 }
 
-/* server_setup: the child traces; a child of a tracing process already
- * does (its first event starts its own files, next to its parent's). */
 static void server_setup(ward_loop *loop, ward_rpc_server *srv, void *arg)
 {
         (void)loop, (void)srv;
-        if (ward_trace_get_level() == WARD_TRACE_OFF) {
-                trace_into(arg, "server");
-        }
+        trace_into(arg, "server");
 }
 
 static void server_teardown(void *arg)
@@ -417,21 +413,13 @@ static void echo_largest(ward_rpc_client *c, ward_ipc_conn *conn)
  * (tracing starts once per process). */
 static void old_peers(void)
 {
-        char dir[] = "/tmp/ward-trace-compat-XXXXXX", addr[108], cmd[300];
+        char dir[] = "/tmp/ward-trace-compat-XXXXXX", old_addr[108], addr[108], cmd[300];
         ASSERT_TRUE(mkdtemp(dir) != NULL);
-        /* a traced client and a server that knows no trace context */
-        rt_addr(addr, sizeof(addr), "old-server");
-        struct tu_server old = {.addr = addr, .on_msg = old_server_on_msg};
-        pid_t srv = tu_server_start(&old);
-        trace_into(dir, "client");
-        ward_ipc_conn *conn;
-        ward_rpc_client *c;
-        rt_connect(addr, &calc__calculator__descriptor, &conn, &c);
-        ASSERT_EQ(add_through(c), 42); /* a CALL_TRACED would have been refused */
-        rt_disconnect(conn, c);
-        tu_server_stop(srv);
-
-        /* a client that offers no caps (as before) and a traced server */
+        /* the servers first: a child forked after tracing started would start
+         * its flusher thread after a fork of a threaded process (TSan refuses) */
+        rt_addr(old_addr, sizeof(old_addr), "old-server");
+        struct tu_server old = {.addr = old_addr, .on_msg = old_server_on_msg};
+        pid_t old_srv = tu_server_start(&old);
         rt_addr(addr, sizeof(addr), "new-server");
         struct rt_server cfg = {.addr = addr,
                                 .services = {&calc_service.base},
@@ -439,7 +427,18 @@ static void old_peers(void)
                                 .setup = server_setup,
                                 .teardown = server_teardown,
                                 .arg = dir};
-        srv = rt_server_start(&cfg);
+        pid_t srv = rt_server_start(&cfg);
+        trace_into(dir, "client");
+
+        /* a traced client and a server that knows no trace context */
+        ward_ipc_conn *conn;
+        ward_rpc_client *c;
+        rt_connect(old_addr, &calc__calculator__descriptor, &conn, &c);
+        ASSERT_EQ(add_through(c), 42); /* a CALL_TRACED would have been refused */
+        rt_disconnect(conn, c);
+        tu_server_stop(old_srv);
+
+        /* a client that offers no caps (as before) and a traced server */
         ASSERT_OK(ward_ipc_connect(addr, NULL, &conn));
         Calc__BinaryOp op = CALC__BINARY_OP__INIT;
         uint8_t req[64], *rep = NULL;
