@@ -266,6 +266,39 @@ static void as_other_host(const char *dir, const char *other)
         ASSERT_TRUE(n > 0);
 }
 
+/* as_version1: dir's trace files rewritten in place as format version 1
+ * files (the 128-byte header, no host), as older ward wrote them. */
+static void as_version1(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        ASSERT_TRUE(d != NULL);
+        while ((e = readdir(d))) {
+                char path[1024];
+                if (!strstr(e->d_name, ".trace.")) {
+                        continue;
+                }
+                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                FILE *f = fopen(path, "r");
+                ASSERT_TRUE(f != NULL);
+                static uint8_t buf[8 << 20];
+                size_t len = fread(buf, 1, sizeof(buf), f);
+                fclose(f);
+                struct ward__trace_file_hdr h;
+                ASSERT_TRUE(len >= sizeof(h));
+                memcpy(&h, buf, sizeof(h));
+                h.version = 1;
+                h.hdr_size = WARD__TRACE_FILE_HDR_V1;
+                memcpy(buf + sizeof(h) - WARD__TRACE_FILE_HDR_V1, &h, WARD__TRACE_FILE_HDR_V1);
+                f = fopen(path, "w");
+                size_t n = len - (sizeof(h) - WARD__TRACE_FILE_HDR_V1);
+                ASSERT_TRUE(f != NULL &&
+                            fwrite(buf + sizeof(h) - WARD__TRACE_FILE_HDR_V1, 1, n, f) == n);
+                fclose(f);
+        }
+        closedir(d);
+}
+
 static char base_dir[256], client_dir[300], server_dir[300];
 
 static void run_traced_call(int *ret_server_pid)
@@ -337,6 +370,15 @@ TEST(one_trace_client_server_nested)
         const char *args[] = {"trace", "merge", client_dir, other, NULL};
         ASSERT_EQ(test_run_ward(args, NULL, -1, out, sizeof(out)), 0);
         ASSERT_TRUE(strncmp(out, "# ward trace merge: files of 2 hosts", 36) == 0);
+
+        /* files of format version 1 (no host) still merge, on one clock */
+        as_version1(client_dir);
+        snprintf(out_path, sizeof(out_path), "%s/v1.json", base_dir);
+        json = merge(out_path, client_dir, server_dir);
+        parse_merged(json, &m);
+        ASSERT_EQ(m.realtime, 0);
+        check_chain(&m, getpid(), srv);
+        free(json);
         char cmd[600];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base_dir);
         ASSERT_EQ(system(cmd), 0);
