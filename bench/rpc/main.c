@@ -1,9 +1,12 @@
 /* ward-bench-rpc (`ward bench rpc`): typed call round trips next to raw ward IPC
  * of the same payload, and short-circuit calls next to a direct function call
- * that does the same pack/unpack, all interleaved in one run.
+ * that does the same pack/unpack, all interleaved in one run. rpc-block-traced
+ * is rpc-block with tracing on in both processes (to a temporary directory):
+ * each call carries its trace context, client and server write their spans.
  *
  *   ward bench rpc [--sizes 64,1024,8192,65536,1048576] [--runs N] [--json] [--quick]
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +22,18 @@
 #include "rpc/arena.h"
 
 #define MAX_SIZES 16
-#define NMECH 4
+#define NMECH 5
 #define TIMEOUT_NS 10000000000ull
 
+enum { RPC_BLOCK, IPC_BLOCK, RPC_SHORTCIRCUIT, DIRECT, RPC_TRACED };
+
 static const char *const mech_names[NMECH] = {"rpc-block", "ipc-block", "rpc-shortcircuit",
-                                              "direct-packunpack"};
+                                              "direct-packunpack", "rpc-block-traced"};
 
 struct bench {
         size_t sizes[MAX_SIZES];
         int nsizes, runs, json, quick;
-        ward_rpc_client *rpc, *local;
+        ward_rpc_client *rpc, *local, *traced;
         ward_ipc_conn *ipc;
         uint8_t *payload, *sink, *scratch;
         double med[NMECH][MAX_SIZES][64];
@@ -49,8 +54,17 @@ static void on_term(ward_source *s, const struct signalfd_siginfo *si, void *arg
         ward_loop_stop(ward_source_get_loop(s));
 }
 
+/* trace_to: start tracing at INFO into dir (the name prefix says who). */
+static int trace_to(const char *dir, const char *name)
+{
+        struct ward_trace_options t = {
+            .size = sizeof(t), .level = WARD_TRACE_INFO, .dir = dir, .name = name};
+        return ward_trace_start(&t);
+}
+
+/* serve: the server process; with trace_dir, tracing (the traced server). */
 static int serve(const char *rpc_addr, const char *ipc_addr, const struct ward_ipc_options *o,
-                 int ready)
+                 int ready, const char *trace_dir)
 {
         ward_loop *loop;
         ward_rpc_server *rs;
@@ -61,6 +75,9 @@ static int serve(const char *rpc_addr, const char *ipc_addr, const struct ward_i
         sigaddset(&set, SIGTERM);
         sigprocmask(SIG_BLOCK, &set, NULL);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (trace_dir && trace_to(trace_dir, "bench-rpc-server") < 0) {
+                return 1;
+        }
         if (!copy || ward_loop_new(&loop) < 0 ||
             ward_loop_add_signal(loop, SIGTERM, on_term, NULL, NULL) < 0 ||
             ward_rpc_server_new(loop, rpc_addr, o, &rs) < 0 ||
@@ -76,6 +93,7 @@ static int serve(const char *rpc_addr, const char *ipc_addr, const struct ward_i
         ward_rpc_server_free(rs);
         ward_loop_free(loop);
         free(copy);
+        ward_trace_stop();
         return 0;
 }
 
@@ -143,19 +161,33 @@ static int rt_direct(struct bench *b, size_t size)
 static int round_trip(struct bench *b, int mech, size_t size)
 {
         switch (mech) {
-        case 0:
+        case RPC_BLOCK:
                 return rt_rpc(b, b->rpc, size);
-        case 1:
+        case IPC_BLOCK:
                 return rt_ipc(b, size);
-        case 2:
+        case RPC_SHORTCIRCUIT:
                 return rt_rpc(b, b->local, size);
+        case RPC_TRACED:
+                return rt_rpc(b, b->traced, size);
         default:
                 return rt_direct(b, size);
         }
 }
 
 /* measure: the median round trip of one (mechanism, size) in this run. */
+static int measure_at(struct bench *b, int mech, size_t size, double *ret_us);
+
+/* measure: the median round trip of one (mechanism, size) in this run; this
+ * process traces (level INFO) only for rpc-block-traced. */
 static int measure(struct bench *b, int mech, size_t size, double *ret_us)
+{
+        ward_trace_set_level(mech == RPC_TRACED ? WARD_TRACE_INFO : WARD_TRACE_OFF);
+        int r = measure_at(b, mech, size, ret_us);
+        ward_trace_set_level(WARD_TRACE_OFF);
+        return r;
+}
+
+static int measure_at(struct bench *b, int mech, size_t size, double *ret_us)
 {
         int n = size >= (1u << 20) ? 100 : size >= 65536 ? 500 : 2000;
         n = b->quick ? n / 10 : n;
@@ -228,42 +260,73 @@ static double median_over_runs(struct bench *b, int m, int s)
         return stats_median_double(v, (size_t)b->runs);
 }
 
+/* A target: num / den at each size, read as ratio <= limit. */
+struct target {
+        int num, den;
+        double limit;
+};
+
+static const struct target targets[] = {
+    {RPC_BLOCK, IPC_BLOCK, 1.2},
+    {RPC_TRACED, RPC_BLOCK, 1.1},
+    {RPC_SHORTCIRCUIT, DIRECT, 1.5},
+};
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
+
+static void report_json(struct bench *b)
+{
+        printf("{\"rows\":[");
+        for (int m = 0, first = 1; m < NMECH; m++) {
+                for (int s = 0; s < b->nsizes; s++, first = 0) {
+                        printf("%s{\"mechanism\":\"%s\",\"size\":%zu,\"rtt_us_median\":%.3f,"
+                               "\"runs\":%d}",
+                               first ? "" : ",", mech_names[m], b->sizes[s],
+                               median_over_runs(b, m, s), b->runs);
+                }
+        }
+        printf("],\"targets\":[");
+        for (size_t t = 0, first = 1; t < NTARGETS; t++) {
+                for (int s = 0; s < b->nsizes; s++, first = 0) {
+                        const struct target *g = &targets[t];
+                        printf("%s{\"name\":\"%s / %s @ %zu B\",\"ratio\":%.3f,\"limit\":%.2f}",
+                               first ? "" : ",", mech_names[g->num], mech_names[g->den],
+                               b->sizes[s],
+                               median_over_runs(b, g->num, s) / median_over_runs(b, g->den, s),
+                               g->limit);
+                }
+        }
+        printf("]}\n");
+}
+
 static void report(struct bench *b)
 {
         if (b->json) {
-                printf("{\"rows\":[");
-                for (int m = 0, first = 1; m < NMECH; m++) {
-                        for (int s = 0; s < b->nsizes; s++, first = 0) {
-                                printf(
-                                    "%s{\"mechanism\":\"%s\",\"size\":%zu,\"rtt_us_median\":%.3f,"
-                                    "\"runs\":%d}",
-                                    first ? "" : ",", mech_names[m], b->sizes[s],
-                                    median_over_runs(b, m, s), b->runs);
-                        }
-                }
-                printf("]}\n");
+                report_json(b);
                 return;
         }
-        printf("%10s %12s %12s %8s %18s %18s %8s\n", "size", "rpc-block", "ipc-block", "ratio",
-               "rpc-shortcircuit", "direct-packunpack", "ratio");
+        printf("%10s %12s %12s %8s %12s %8s %18s %18s %8s\n", "size", "rpc-block", "ipc-block",
+               "ratio", "rpc-traced", "ratio", "rpc-shortcircuit", "direct-packunpack", "ratio");
         for (int s = 0; s < b->nsizes; s++) {
                 double v[NMECH];
                 for (int m = 0; m < NMECH; m++) {
                         v[m] = median_over_runs(b, m, s);
                 }
-                printf("%10zu %10.2fus %10.2fus %7.2fx %16.2fus %16.2fus %7.2fx\n", b->sizes[s],
-                       v[0], v[1], v[0] / v[1], v[2], v[3], v[2] / v[3]);
+                printf("%10zu %10.2fus %10.2fus %7.2fx %10.2fus %7.2fx %16.2fus %16.2fus %7.2fx\n",
+                       b->sizes[s], v[RPC_BLOCK], v[IPC_BLOCK], v[RPC_BLOCK] / v[IPC_BLOCK],
+                       v[RPC_TRACED], v[RPC_TRACED] / v[RPC_BLOCK], v[RPC_SHORTCIRCUIT], v[DIRECT],
+                       v[RPC_SHORTCIRCUIT] / v[DIRECT]);
         }
-        printf("targets: rpc-block <= 1.2x ipc-block at every size; rpc-shortcircuit <= 1.5x "
-               "direct-packunpack (medians over %d runs)\n",
+        printf("targets: rpc-block <= 1.2x ipc-block and rpc-block-traced <= 1.1x rpc-block at "
+               "every size; rpc-shortcircuit <= 1.5x direct-packunpack (medians over %d runs)\n",
                b->runs);
 }
 
 static int connect_all(struct bench *b, const char *rpc_addr, const char *ipc_addr,
-                       const char *local_addr, ward_loop *loop, ward_rpc_server **local_srv,
-                       const struct ward_ipc_options *o)
+                       const char *local_addr, const char *traced_addr, ward_loop *loop,
+                       ward_rpc_server **local_srv, const struct ward_ipc_options *o)
 {
         if (ward_rpc_client_open(rpc_addr, &calc__calculator__descriptor, o, &b->rpc) < 0 ||
+            ward_rpc_client_open(traced_addr, &calc__calculator__descriptor, o, &b->traced) < 0 ||
             ward_ipc_connect(ipc_addr, o, &b->ipc) < 0 ||
             ward_rpc_server_new(loop, local_addr, o, local_srv) < 0 ||
             ward_rpc_server_add(*local_srv, &calc_service.base) < 0 ||
@@ -289,13 +352,59 @@ static int run_all(struct bench *b)
         return 0;
 }
 
+/* start_server: fork a server process (traced into trace_dir when not NULL);
+ * returns its pid once it listens, or -1. */
+static pid_t start_server(const char *rpc_addr, const char *ipc_addr,
+                          const struct ward_ipc_options *o, const char *trace_dir)
+{
+        int ready[2];
+        char c;
+        if (pipe(ready) < 0) {
+                return -1;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+                close(ready[0]);
+                _exit(serve(rpc_addr, ipc_addr, o, ready[1], trace_dir));
+        }
+        close(ready[1]);
+        int ok = pid > 0 && read(ready[0], &c, 1) == 1;
+        close(ready[0]);
+        return ok ? pid : -1;
+}
+
+static void stop_server(pid_t pid)
+{
+        if (pid > 0) {
+                kill(pid, SIGTERM);
+                waitpid(pid, NULL, 0);
+        }
+}
+
+/* remove_dir: the trace files of the run, then their directory. */
+static void remove_dir(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        char path[512];
+        while (d && (e = readdir(d))) {
+                if (e->d_name[0] != '.') {
+                        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                        unlink(path);
+                }
+        }
+        if (d) {
+                closedir(d);
+        }
+        rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
         static struct bench b;
-        char rpc_addr[64], ipc_addr[64], local_addr[64];
+        char rpc_addr[64], ipc_addr[64], local_addr[64], traced_addr[64], traced_ipc[64];
+        char trace_dir[] = "/tmp/ward-bench-rpc-trace-XXXXXX";
         struct ward_ipc_options o;
-        int ready[2];
-        char c;
         if (parse_args(&b, argc, argv) < 0) {
                 fprintf(stderr, "usage: ward bench rpc [--sizes LIST] [--runs N] [--json] "
                                 "[--quick]\n");
@@ -307,24 +416,28 @@ int main(int argc, char **argv)
         snprintf(rpc_addr, sizeof(rpc_addr), "@ward-bench-rpc-%d", getpid());
         snprintf(ipc_addr, sizeof(ipc_addr), "@ward-bench-rpc-ipc-%d", getpid());
         snprintf(local_addr, sizeof(local_addr), "@ward-bench-rpc-local-%d", getpid());
-        if (pipe(ready) < 0) {
+        snprintf(traced_addr, sizeof(traced_addr), "@ward-bench-rpc-traced-%d", getpid());
+        snprintf(traced_ipc, sizeof(traced_ipc), "@ward-bench-rpc-traced-ipc-%d", getpid());
+        if (!mkdtemp(trace_dir)) {
+                perror("ward bench rpc: mkdtemp");
                 return 1;
         }
-        pid_t pid = fork();
-        if (pid == 0) {
-                close(ready[0]);
-                _exit(serve(rpc_addr, ipc_addr, &o, ready[1]));
-        }
-        close(ready[1]);
+        pid_t pid = start_server(rpc_addr, ipc_addr, &o, NULL);
+        pid_t traced_pid = start_server(traced_addr, traced_ipc, &o, trace_dir);
         b.payload = malloc(8u << 20);
         b.sink = malloc(8u << 20);
         b.scratch = malloc(9u << 20);
         memset(b.payload, 0x5a, 8u << 20);
         ward_loop *loop = NULL;
         ward_rpc_server *local_srv = NULL;
-        int r = read(ready[0], &c, 1) == 1 && ward_loop_new(&loop) >= 0 ? 0 : -1;
+        /* this process traces too, its level off but for rpc-block-traced */
+        int r = pid > 0 && traced_pid > 0 && trace_to(trace_dir, "bench-rpc-client") == 0 &&
+                        ward_trace_set_level(WARD_TRACE_OFF) == 0 && ward_loop_new(&loop) >= 0
+                    ? 0
+                    : -1;
         if (r == 0) {
-                r = connect_all(&b, rpc_addr, ipc_addr, local_addr, loop, &local_srv, &o);
+                r = connect_all(&b, rpc_addr, ipc_addr, local_addr, traced_addr, loop, &local_srv,
+                                &o);
         }
         if (r == 0) {
                 r = run_all(&b);
@@ -334,13 +447,16 @@ int main(int argc, char **argv)
         } else {
                 fprintf(stderr, "ward bench rpc: set-up or measurement failed\n");
         }
+        ward_rpc_client_free(b.traced);
         ward_rpc_client_free(b.local);
         ward_rpc_client_free(b.rpc);
         ward_ipc_conn_close(b.ipc);
         ward_rpc_server_free(local_srv);
         ward_loop_free(loop);
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
+        ward_trace_stop();
+        stop_server(pid);
+        stop_server(traced_pid);
+        remove_dir(trace_dir);
         free(b.payload);
         free(b.sink);
         free(b.scratch);

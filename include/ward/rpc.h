@@ -33,6 +33,11 @@
  * One-way methods: a method whose output type is ward.NoReply (ward/ward.proto)
  * does not wait: its closure is called at once with the empty reply.
  *
+ * Tracing: with ward's tracer on (ward/trace.h, level INFO or more), each
+ * call and each handler is a span, and a request carries its caller's trace
+ * context, so that one trace follows a call through every process, handler
+ * and nested call it reaches (docs/trace.md). Off, it costs one branch.
+ *
  * Threads: clients and servers are owner-thread objects, like the connections
  * beneath them.
  */

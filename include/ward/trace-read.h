@@ -47,15 +47,24 @@ typedef struct ward_trace_merge ward_trace_merge;
 WARD_API int ward_trace_merge_open(char *const *paths, int n, ward_trace_error_fn *on_error,
                                    void *arg, ward_trace_merge **ret);
 
+/* Times: files of one host (one boot id) merge on CLOCK_MONOTONIC, as they
+ * were written; files of several hosts are moved to CLOCK_REALTIME, each by
+ * its own realtime anchor, and the writers below say so (docs/trace.md). */
+
 /* ward_trace_merge_write_text: every record as a text line on out:
  *   <ns>-<tid> : [<pid> <level>] <message>       (lost events: *** N events lost ***)
+ * after, for files of several hosts only, a first line starting with "# ".
  * Returns 0 or -EIO (out failed). A damaged file ends early: the records
  * before the damage are written and the error goes to on_error. */
 WARD_API int ward_trace_merge_write_text(ward_trace_merge *m, FILE *out);
 
 /* ward_trace_merge_write_chrome: every record as one Chrome/Perfetto
  * trace-event JSON object on out: instants ("i"), span begin/end ("B"/"E"),
- * counters ("C"), lost events as instants, thread and process names ("M").
+ * counters ("C"), lost events as instants, thread and process names ("M"),
+ * RPC calls and handlers as spans named service/method with their trace
+ * context in args, joined by flow events ("s" on the call, "f" on the
+ * handler, the call's span id as id). The object's "metadata" names the
+ * clock ("ward-clock": "monotonic" or "realtime") and the hosts.
  * Returns 0 or -EIO. */
 WARD_API int ward_trace_merge_write_chrome(ward_trace_merge *m, FILE *out);
 

@@ -118,7 +118,18 @@ enum ward__trace_site_kind {
         WARD__TRACE_SITE_SPAN_BEGIN = 1,
         WARD__TRACE_SITE_SPAN_END = 2,
         WARD__TRACE_SITE_COUNTER = 3,
+        /* span begins of RPC calls, arguments (str service, str method, u64
+         * trace id high, u64 trace id low, u64 span id, u64 parent span id):
+         * a call (its flow goes out to the handler whose parent is this
+         * span) and a handler (its flow comes in from span parent) */
+        WARD__TRACE_SITE_CALL_BEGIN = 4,
+        WARD__TRACE_SITE_SERVE_BEGIN = 5,
 };
+
+/* Site kinds that open a span (exports pair them with SPAN_END). */
+#define WARD__TRACE_SITE_OPENS_SPAN(k)                                                             \
+        ((k) == WARD__TRACE_SITE_SPAN_BEGIN || (k) == WARD__TRACE_SITE_CALL_BEGIN ||               \
+         (k) == WARD__TRACE_SITE_SERVE_BEGIN)
 
 /* A call site: static, one per macro use. id is 0 until the site is first hit
  * and registered in the process's shared dictionary. */

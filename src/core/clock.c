@@ -26,6 +26,21 @@ uint64_t ward__clock_real_ns(void)
         return clock_ns(CLOCK_REALTIME);
 }
 
+void ward__clock_anchor(uint64_t *ret_mono, uint64_t *ret_real)
+{
+        uint64_t best = UINT64_MAX;
+        for (int i = 0; i < 5; i++) {
+                uint64_t a = ward_now_ns();
+                uint64_t r = ward__clock_real_ns();
+                uint64_t b = ward_now_ns();
+                if (b - a < best) {
+                        best = b - a;
+                        *ret_mono = a + (b - a) / 2;
+                        *ret_real = r;
+                }
+        }
+}
+
 void ward__clock_pair(uint64_t *ret_tsc, uint64_t *ret_ns)
 {
         uint64_t best = 0;

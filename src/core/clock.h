@@ -12,6 +12,12 @@
 /* ward__clock_real_ns: CLOCK_REALTIME in nanoseconds. Async-signal-safe. */
 uint64_t ward__clock_real_ns(void);
 
+/* ward__clock_anchor: CLOCK_MONOTONIC and CLOCK_REALTIME nanoseconds at
+ * (nearly) the same moment: the realtime read bracketed by two monotonic
+ * ones, the tightest of five brackets, *ret_mono its middle.
+ * Async-signal-safe. */
+void ward__clock_anchor(uint64_t *ret_mono, uint64_t *ret_real);
+
 /* ward__clock_pair: a trace clock reading and ward_now_ns() at the same
  * moment (the tightest of five brackets: within a few dozen ns).
  * Async-signal-safe. */

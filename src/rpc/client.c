@@ -6,6 +6,7 @@
 #include "core/list.h"
 #include "ipc/reconnect.h"
 #include "rpc/rpc-internal.h"
+#include "rpc/rpc-trace.h"
 #include "rpc/wire.h"
 #include "ward.pb-c.h"
 #include <ward/loop.h>
@@ -18,6 +19,7 @@ struct ward_rpc_client {
         const ProtobufCServiceDescriptor *desc;
         uint64_t hash;
         uint32_t service_id;
+        uint32_t caps;         /* what the server takes (WARD__RPC_CAP_*: trace contexts) */
         int resolved;          /* 1 ok, the error when the server refused for good */
         uint64_t resolved_gen; /* the connection's generation it was resolved on */
         uint8_t *idempotent;   /* per method: a call may be sent again (or NULL: none) */
@@ -110,7 +112,8 @@ static int resolve(ward_rpc_client *c)
         if (c->resolved) {
                 return c->resolved > 0 ? 0 : c->resolved;
         }
-        int err = ward__rpc_resolve(c->conn, c->desc->name, c->hash, c->timeout_ns, &c->service_id);
+        int err = ward__rpc_resolve_caps(c->conn, c->desc->name, c->hash, c->timeout_ns,
+                                         WARD__RPC_CAP_TRACE, &c->service_id, &c->caps);
         c->resolved_gen = ward__ipc_generation(c->conn);
         if (err == 0) {
                 c->resolved = 1;
@@ -128,19 +131,19 @@ static struct ward__rpc_hdr call_hdr(ward_rpc_client *c, unsigned method)
                                       .method = method};
 }
 
-/* call_sync: send, wait, decode into *ret_output, allocated in out_arena (or
- * with malloc when NULL). Returns 0 or the error (see ward_rpc_call). */
-static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
-                     uint64_t timeout_ns, ProtobufCMessage **ret_output,
-                     struct ward__arena *out_arena)
+/* call_sync_hdr: send hdr and input, wait, decode into *ret_output,
+ * allocated in out_arena (or with malloc when NULL). Returns 0 or the error
+ * (see ward_rpc_call). */
+static int call_sync_hdr(ward_rpc_client *c, const struct ward__rpc_hdr *h, unsigned method,
+                         const ProtobufCMessage *input, uint64_t timeout_ns,
+                         ProtobufCMessage **ret_output, struct ward__arena *out_arena)
 {
         const ProtobufCMethodDescriptor *m = &c->desc->methods[method];
-        struct ward__rpc_hdr h = call_hdr(c, method);
         const ward_ipc_msg *reply;
         if (ward__rpc_is_oneway(m)) {
-                return ward__rpc_send(c->conn, &h, input, timeout_ns, NULL, NULL, NULL);
+                return ward__rpc_send(c->conn, h, input, timeout_ns, NULL, NULL, NULL);
         }
-        int e = ward__rpc_send(c->conn, &h, input, timeout_ns, &reply, NULL, NULL);
+        int e = ward__rpc_send(c->conn, h, input, timeout_ns, &reply, NULL, NULL);
         if (e < 0) {
                 return e;
         }
@@ -155,6 +158,51 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         ward__arena_give(&c->arenas, scratch);
         ward_ipc_msg_release(c->conn, reply);
         return err;
+}
+
+/* span_begin: the call's span starts; req carries its context when the
+ * server takes it and the request still fits with it (one that
+ * ward_rpc_max_request allows only without it goes without: its handler
+ * starts a trace). input is NULL for a short-circuit call. */
+static void span_begin(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                       struct ward__rpc_req *req, struct ward__rpc_tcur *saved)
+{
+        ward__rpc_call_begin(c->desc->name, c->desc->methods[method].name, &req->trace, saved);
+        if (input && (c->caps & WARD__RPC_CAP_TRACE) &&
+            sizeof(*req) + protobuf_c_message_get_packed_size(input) <=
+                ward_ipc_conn_get_max_len(c->conn)) {
+                req->hdr.kind = WARD__RPC_CALL_TRACED;
+        }
+}
+
+static void span_end(ward_rpc_client *c, unsigned method, const struct ward__rpc_tcur *saved)
+{
+        ward__rpc_call_end(c->desc->name, c->desc->methods[method].name, saved);
+}
+
+static __attribute__((noinline)) int
+call_sync_traced(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                 uint64_t timeout_ns, ProtobufCMessage **ret_output, struct ward__arena *out_arena)
+{
+        struct ward__rpc_req req = {.hdr = call_hdr(c, method)};
+        struct ward__rpc_tcur saved;
+        span_begin(c, method, input, &req, &saved);
+        int err = call_sync_hdr(c, &req.hdr, method, input, timeout_ns, ret_output, out_arena);
+        span_end(c, method, &saved);
+        return err;
+}
+
+/* call_sync: call_sync_hdr with this call's header; with tracing on, inside
+ * the call's span (the one branch tracing costs when off). */
+static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                     uint64_t timeout_ns, ProtobufCMessage **ret_output,
+                     struct ward__arena *out_arena)
+{
+        if (ward__rpc_tracing()) {
+                return call_sync_traced(c, method, input, timeout_ns, ret_output, out_arena);
+        }
+        struct ward__rpc_hdr h = call_hdr(c, method);
+        return call_sync_hdr(c, &h, method, input, timeout_ns, ret_output, out_arena);
 }
 
 static uint64_t deadline_after(uint64_t timeout_ns)
@@ -193,7 +241,6 @@ static int call_remote(ward_rpc_client *c, unsigned method, const ProtobufCMessa
                 }
         }
 }
-
 static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                       uint64_t timeout_ns, ProtobufCMessage **ret_output);
 
@@ -247,11 +294,11 @@ static void on_async_reply(ward_ipc_conn *conn, int ipc_err, const ward_ipc_msg 
         leave(c);
 }
 
-static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
-                         ProtobufCClosure closure, void *closure_data)
+static void invoke_async_hdr(ward_rpc_client *c, const struct ward__rpc_hdr *h, unsigned method,
+                             const ProtobufCMessage *input, ProtobufCClosure closure,
+                             void *closure_data)
 {
         struct pending *p = calloc(1, sizeof(*p));
-        struct ward__rpc_hdr h = call_hdr(c, method);
         if (!p) {
                 c->last_error = -ENOMEM;
                 closure(NULL, closure_data);
@@ -262,7 +309,7 @@ static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMes
         *p = (struct pending){
             .client = c, .method = method, .closure = closure, .closure_data = closure_data};
         ward__list_prepend(&c->pending, &p->link);
-        int e = ward__rpc_send(c->conn, &h, input, c->timeout_ns, NULL, on_async_reply, p);
+        int e = ward__rpc_send(c->conn, h, input, c->timeout_ns, NULL, on_async_reply, p);
         if (e < 0) {
                 int live = p->client != NULL; /* else the client's free failed it already */
                 ward__list_unlink(&p->link);  /* a no-op if the free took it off */
@@ -272,6 +319,23 @@ static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMes
                         closure(NULL, closure_data);
                 }
         }
+}
+
+/* invoke_async: an asynchronous call; with tracing on, its span covers
+ * sending it (the reply comes later, outside any span of this thread). */
+static void invoke_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                         ProtobufCClosure closure, void *closure_data)
+{
+        if (ward__rpc_tracing()) {
+                struct ward__rpc_req req = {.hdr = call_hdr(c, method)};
+                struct ward__rpc_tcur saved;
+                span_begin(c, method, input, &req, &saved);
+                invoke_async_hdr(c, &req.hdr, method, input, closure, closure_data);
+                span_end(c, method, &saved);
+                return;
+        }
+        struct ward__rpc_hdr h = call_hdr(c, method);
+        invoke_async_hdr(c, &h, method, input, closure, closure_data);
 }
 
 static void on_local_answer(const ProtobufCMessage *out, void *arg)
@@ -309,6 +373,24 @@ static void ignore_answer(const ProtobufCMessage *out, void *arg)
         (void)out, (void)arg;
 }
 
+/* invoke_server: hand a short-circuit call to the server; with tracing on,
+ * inside the call's span, which the handler's continues. */
+static int invoke_server(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                         ProtobufCClosure closure, void *closure_data, int give_output)
+{
+        if (ward__rpc_tracing()) {
+                struct ward__rpc_req req;
+                struct ward__rpc_tcur saved;
+                span_begin(c, method, NULL, &req, &saved);
+                int err = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
+                                                        closure, closure_data, give_output);
+                span_end(c, method, &saved);
+                return err;
+        }
+        return ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input, closure,
+                                             closure_data, give_output);
+}
+
 /* invoke_local: a stub call short-circuited into this thread's server. */
 static void invoke_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                          ProtobufCClosure closure, void *closure_data)
@@ -322,9 +404,8 @@ static void invoke_local(ward_rpc_client *c, unsigned method, const ProtobufCMes
                 lc->closure_data = closure_data;
         }
         if (err == 0) {
-                err = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
-                                                    oneway ? ignore_answer : on_local_answer,
-                                                    oneway ? NULL : lc, 0);
+                err = invoke_server(c, method, input, oneway ? ignore_answer : on_local_answer,
+                                    oneway ? NULL : lc, 0);
         }
         if (err != 0 || oneway) {
                 give_local(c, lc);
@@ -344,9 +425,8 @@ static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessag
         }
         lc->client = c;
         int oneway = ward__rpc_is_oneway(&c->desc->methods[method]);
-        int err = ward__rpc_server_invoke_local(c->local, c->desc, c->hash, method, input,
-                                                oneway ? ignore_answer : on_local_answer,
-                                                oneway ? NULL : lc, !oneway);
+        int err = invoke_server(c, method, input, oneway ? ignore_answer : on_local_answer,
+                                oneway ? NULL : lc, !oneway);
         if (err != 0 || oneway) {
                 free(lc);
                 return err;

@@ -46,8 +46,9 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
                    const ProtobufCMessage *input, uint64_t timeout_ns,
                    const ward_ipc_msg **ret_reply, ward_ipc_reply_fn fn, void *arg)
 {
+        size_t head = ward__rpc_body_offset(hdr->kind);
         size_t body = protobuf_c_message_get_packed_size(input);
-        size_t len = sizeof(*hdr) + body;
+        size_t len = head + body;
         if (len > WARD__RPC_INLINE_MAX) {
                 ward_ipc_buf *b;
                 int r = ward_ipc_buf_alloc(conn, len, timeout_ns, &b);
@@ -55,8 +56,8 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
                         return r;
                 }
                 uint8_t *p = ward_ipc_buf_data(b);
-                memcpy(p, hdr, sizeof(*hdr));
-                protobuf_c_message_pack(input, p + sizeof(*hdr)); /* packed in place */
+                memcpy(p, hdr, head);
+                protobuf_c_message_pack(input, p + head); /* packed in place */
                 return send_zerocopy(conn, b, timeout_ns, ret_reply, fn, arg);
         }
         uint8_t small[1024];
@@ -64,8 +65,8 @@ int ward__rpc_send(ward_ipc_conn *conn, const struct ward__rpc_hdr *hdr,
         if (!buf) {
                 return -ENOMEM;
         }
-        memcpy(buf, hdr, sizeof(*hdr));
-        protobuf_c_message_pack(input, buf + sizeof(*hdr));
+        memcpy(buf, hdr, head);
+        protobuf_c_message_pack(input, buf + head);
         int r = send_packed(conn, buf, len, timeout_ns, ret_reply, fn, arg);
         if (buf != small) {
                 free(buf);

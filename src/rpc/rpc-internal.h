@@ -24,6 +24,13 @@ int ward__rpc_peer_error(int32_t s);
 int ward__rpc_resolve(ward_ipc_conn *conn, const char *name, uint64_t hash, uint64_t timeout_ns,
                       uint32_t *ret_id);
 
+/* ward__rpc_resolve_caps: ward__rpc_resolve offering the server the caps
+ * offered (WARD__RPC_CAP_*, rpc/wire.h); *ret_caps is what of them the server
+ * takes (0 from a server that knows none). */
+int ward__rpc_resolve_caps(ward_ipc_conn *conn, const char *name, uint64_t hash,
+                           uint64_t timeout_ns, uint32_t offered, uint32_t *ret_id,
+                           uint32_t *ret_caps);
+
 /* ward__rpc_is_oneway: is desc's output ward.NoReply? */
 int ward__rpc_is_oneway(const ProtobufCMethodDescriptor *m);
 
@@ -46,7 +53,9 @@ ProtobufCMessage *ward__rpc_unpack_private(const ProtobufCMessageDescriptor *des
                                            struct ward__arena *out);
 
 /* ward__rpc_send: pack hdr + input and send it on conn as a call (sync when
- * ret_reply, async when fn), or one-way when both are NULL. Messages above
+ * ret_reply, async when fn), or one-way when both are NULL. A CALL_TRACED hdr
+ * is the first member of a struct ward__rpc_req, whose trace context follows
+ * it on the wire (ward__rpc_body_offset). Messages above
  * WARD__RPC_INLINE_MAX are packed straight into the shared pool. Returns 0 or
  * -errno. */
 struct ward__rpc_hdr;

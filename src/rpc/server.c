@@ -8,6 +8,7 @@
 #include "core/list.h"
 #include "reflect.pb-c.h"
 #include "rpc/rpc-internal.h"
+#include "rpc/rpc-trace.h"
 #include "rpc/wire.h"
 
 #define CALL_MAGIC 0x4c4c4143u /* "CALL": marks a live struct call */
@@ -236,10 +237,12 @@ static void on_resolve(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_m
 {
         char name[WARD__RPC_NAME_MAX + 1];
         uint64_t hash;
+        uint32_t caps;
         const uint8_t *data = ward_ipc_msg_data(m);
         uint64_t id = ward_ipc_msg_call_id(m);
         size_t hdr = sizeof(struct ward__rpc_hdr);
-        if (ward__rpc_resolve_decode(data + hdr, ward_ipc_msg_len(m) - hdr, &hash, name) < 0) {
+        if (ward__rpc_resolve_decode(data + hdr, ward_ipc_msg_len(m) - hdr, &hash, name, &caps) <
+            0) {
                 reply_status(conn, id, WARD_RPC_BAD_MESSAGE);
                 return;
         }
@@ -249,8 +252,10 @@ static void on_resolve(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_m
         } else if (s->svcs[i].hash != hash) {
                 reply_status(conn, id, WARD_RPC_SCHEMA_MISMATCH);
         } else {
-                uint32_t sid = (uint32_t)i;
-                ward_ipc_reply(conn, id, WARD_RPC_OK, &sid, sizeof(sid));
+                /* the caps only to a client that offered some: older ones
+                 * want exactly the id */
+                struct ward__rpc_resolved r = {.id = (uint32_t)i, .caps = WARD__RPC_CAP_TRACE};
+                ward_ipc_reply(conn, id, WARD_RPC_OK, &r, caps ? sizeof(r) : sizeof(r.id));
         }
 }
 
@@ -266,6 +271,19 @@ static struct call *call_new(ward_rpc_server *s, ward_ipc_conn *conn, uint64_t i
         ward_ipc_conn_get_peer(conn, &k->peer);
         ward__list_prepend(&s->calls, &k->link);
         return k;
+}
+
+/* invoke_traced: svc's handler inside its span, which continues the
+ * caller's (in, from a CALL_TRACED; else NULL). */
+static __attribute__((noinline)) void invoke_traced(ProtobufCService *svc, unsigned method,
+                                                    ProtobufCMessage *in, struct call *k,
+                                                    const struct ward__rpc_trace *ctx, int local)
+{
+        struct ward__rpc_tcur saved;
+        const char *sname = svc->descriptor->name, *mname = svc->descriptor->methods[method].name;
+        ward__rpc_serve_begin(sname, mname, ctx, local, &saved);
+        svc->invoke(svc, method, in, on_done, k);
+        ward__rpc_serve_end(sname, mname, &saved);
 }
 
 /* on_call: decode the request into an arena and run the handler. The input
@@ -285,11 +303,18 @@ static void on_call(ward_rpc_server *s, ward_ipc_conn *conn, const ward_ipc_msg 
         }
         const ProtobufCMethodDescriptor *method = &svc->descriptor->methods[h->method];
         struct ward__arena *arena = ward__arena_take(&s->arenas);
+        size_t skip = ward__rpc_body_offset(h->kind);
         ProtobufCMessage *in =
-            arena ? ward__rpc_unpack(method->input, m, sizeof(*h), arena, arena) : NULL;
+            arena ? ward__rpc_unpack(method->input, m, skip, arena, arena) : NULL;
         struct call *k = in ? call_new(s, conn, id, method) : NULL;
         if (!k) {
                 reply_status(conn, id, in || !arena ? WARD_RPC_SERVER_ERROR : WARD_RPC_BAD_MESSAGE);
+        } else if (ward__rpc_tracing()) {
+                struct ward__rpc_trace ctx;
+                int has =
+                    h->kind == WARD__RPC_CALL_TRACED &&
+                    ward__rpc_trace_decode(ward_ipc_msg_data(m), ward_ipc_msg_len(m), &ctx) == 0;
+                invoke_traced(svc, h->method, in, k, has ? &ctx : NULL, 0);
         } else {
                 svc->invoke(svc, h->method, in, on_done, k);
         }
@@ -312,7 +337,7 @@ static void on_request(ward_ipc_conn *conn, const ward_ipc_msg *m, void *arg)
                 on_resolve(s, conn, m);
         } else if (h.kind == WARD__RPC_REFLECT) {
                 ward__rpc_reflect_reply(s->svcs, s->n, conn, ward_ipc_msg_call_id(m));
-        } else {
+        } else { /* CALL or CALL_TRACED */
                 on_call(s, conn, m, &h);
         }
         leave(s);
@@ -579,7 +604,11 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
                            .give_output = give_output};
         ward__list_prepend(&s->calls, &k->link);
         enter(s);
-        svc->invoke(svc, method, in, on_done, k);
+        if (ward__rpc_tracing()) {
+                invoke_traced(svc, method, in, k, NULL, 1);
+        } else {
+                svc->invoke(svc, method, in, on_done, k);
+        }
         ward__arena_give(&s->arenas, arena);
         leave(s);
         return 0;

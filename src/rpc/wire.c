@@ -11,14 +11,16 @@ int ward__rpc_hdr_decode(const void *buf, size_t len, struct ward__rpc_hdr *ret)
                 return -EPROTO;
         }
         memcpy(&h, buf, sizeof(h));
-        if (h.magic != WARD__RPC_MAGIC || h.kind < WARD__RPC_CALL || h.kind > WARD__RPC_REFLECT) {
+        if (h.magic != WARD__RPC_MAGIC || h.kind < WARD__RPC_CALL ||
+            h.kind > WARD__RPC_CALL_TRACED) {
                 return -EPROTO;
         }
         *ret = h;
         return 0;
 }
 
-int ward__rpc_resolve_decode(const void *body, size_t len, uint64_t *ret_hash, char *name_buf)
+int ward__rpc_resolve_decode(const void *body, size_t len, uint64_t *ret_hash, char *name_buf,
+                             uint32_t *ret_caps)
 {
         struct ward__rpc_resolve r;
         if (len < sizeof(r)) {
@@ -34,5 +36,15 @@ int ward__rpc_resolve_decode(const void *body, size_t len, uint64_t *ret_hash, c
                 return -EPROTO; /* an embedded NUL */
         }
         *ret_hash = r.hash;
+        *ret_caps = r.caps;
+        return 0;
+}
+
+int ward__rpc_trace_decode(const void *buf, size_t len, struct ward__rpc_trace *ret)
+{
+        if (len < sizeof(struct ward__rpc_hdr) + sizeof(*ret)) {
+                return -EPROTO;
+        }
+        memcpy(ret, (const char *)buf + sizeof(struct ward__rpc_hdr), sizeof(*ret));
         return 0;
 }

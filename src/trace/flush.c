@@ -132,7 +132,7 @@ static int open_file(struct ward__tracer *tr, struct ward__trace_slot_state *s, 
                 return -1;
         }
         ward__trace_calibrate(tr);
-        struct ward__trace_file_hdr fh = {.version = WARD__TRACE_VERSION,
+        struct ward__trace_file_hdr fh = {.version = WARD__TRACE_FILE_VERSION,
                                           .hdr_size = sizeof(fh),
                                           .pid = (uint32_t)tr->pid,
                                           .tid = tid,
@@ -144,6 +144,9 @@ static int open_file(struct ward__tracer *tr, struct ward__trace_slot_state *s, 
                                           .real_base = tr->shm->real_base};
         memcpy(fh.magic, WARD__TRACE_FILE_MAGIC, sizeof(WARD__TRACE_FILE_MAGIC));
         memcpy(fh.name, tr->name, sizeof(fh.name));
+        memcpy(fh.host, tr->host, sizeof(fh.host));
+        memcpy(fh.boot_id, tr->boot_id, sizeof(fh.boot_id));
+        ward__clock_anchor(&fh.anchor_mono, &fh.anchor_real);
         struct iovec v = {&fh, sizeof(fh)};
         write_all(s->fd, &v, 1);
         s->file_tid = tid;

@@ -10,7 +10,9 @@
 
 #define WARD__TRACE_SHM_MAGIC "WARDSHM"
 #define WARD__TRACE_FILE_MAGIC "WARDTRC"
-#define WARD__TRACE_VERSION 1u
+#define WARD__TRACE_VERSION 1u      /* of the live buffers */
+#define WARD__TRACE_FILE_VERSION 2u /* of trace files; readers take 1 too */
+#define WARD__TRACE_FILE_HDR_V1 128u
 #define WARD__TRACE_PAGE 4096u
 #define WARD__TRACE_MAX_SITES 16384u
 #define WARD__TRACE_SITE_STR_MAX 512u /* each string of a SITE record, at most */
@@ -50,7 +52,8 @@ struct ward__trace_slot {
         uint64_t flushed; /* flusher: events written to files, total */
 };
 
-/* A trace file's header (128 bytes). */
+/* A trace file's header: 256 bytes in version 2; version 1 files have the
+ * first 128 (a reader zeroes the rest). */
 struct ward__trace_file_hdr {
         char magic[8];
         uint32_t version;
@@ -64,6 +67,12 @@ struct ward__trace_file_hdr {
         uint32_t reserved;
         char name[64];
         uint64_t real_base; /* CLOCK_REALTIME at tsc_base */
+        /* version 2 */
+        char host[64];        /* host name, NUL-padded */
+        char boot_id[40];     /* the kernel's boot id, NUL-padded */
+        uint64_t anchor_mono; /* CLOCK_MONOTONIC ... */
+        uint64_t anchor_real; /* ... and CLOCK_REALTIME at the same moment (file opened) */
+        uint64_t reserved2;
 };
 
 /* The fixed part of a SITE record after the record header. */
@@ -75,7 +84,9 @@ struct ward__trace_site_rec {
 };
 
 _Static_assert(sizeof(struct ward__trace_shm) <= WARD__TRACE_PAGE, "shm header fits a page");
-_Static_assert(sizeof(struct ward__trace_file_hdr) == 128, "file header is 128 bytes");
+_Static_assert(sizeof(struct ward__trace_file_hdr) == 256, "file header is 256 bytes");
+_Static_assert(__builtin_offsetof(struct ward__trace_file_hdr, host) == WARD__TRACE_FILE_HDR_V1,
+               "version 2 extends version 1");
 _Static_assert(sizeof(struct ward__trace_rec) == 16, "record header is 16 bytes");
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/host.h"
 #include "core/options.h"
 #include "core/procstat.h"
 #include "trace/tracer.h"
@@ -160,6 +161,7 @@ static int tracer_new(const struct ward_trace_options *o, struct ward__tracer **
                 program_name(tr->name, sizeof(tr->name));
         }
         tr->opts.name = tr->name;
+        ward__host_identity(tr->host, tr->boot_id); /* empty what cannot be read */
         tr->slots = calloc(o->max_threads, sizeof(*tr->slots));
         int r = tr->slots ? 0 : -ENOMEM;
         for (uint32_t i = 0; r == 0 && i < o->max_threads; i++) {

@@ -55,6 +55,8 @@ struct ward__tracer {
         struct ward_trace_options opts;
         char dir[PATH_MAX];
         char name[64];
+        char host[64]; /* host name and boot id, for file headers (core/host.h) */
+        char boot_id[40];
         char shm_path[64];
         int last_level;           /* the level last seen in the shared header */
         uint64_t dropped_retired; /* drops of threads whose slots were freed */

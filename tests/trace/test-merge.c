@@ -171,7 +171,9 @@ static void damaged(const char *name, long at, int corrupt)
         int in = open(out, O_RDONLY), fd = open(cmd, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         static char buf[1 << 16];
         ssize_t n = read(in, buf, sizeof(buf));
-        long pos = 128; /* at: the at-th record, whatever the records' sizes */
+        uint32_t hdr_size; /* the header's own size field (offset 12) */
+        memcpy(&hdr_size, buf + 12, sizeof(hdr_size));
+        long pos = hdr_size; /* at: the at-th record, whatever the records' sizes */
         for (long k = 0; k < at && pos + 2 <= n; k++) {
                 uint16_t size;
                 memcpy(&size, buf + pos, 2);

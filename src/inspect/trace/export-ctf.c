@@ -211,7 +211,7 @@ static void put_record(struct ctf *c, const struct ward__trace_mev *e)
                 ward__trace_format_message(&site, e->ev.rec + 16, e->ev.len - 16, &c->msg);
                 const char *m = (const char *)c->msg.p;
                 size_t mlen = c->msg.len;
-                int kind = site.kind == WARD__TRACE_SITE_SPAN_BEGIN ? EV_BEGIN
+                int kind = WARD__TRACE_SITE_OPENS_SPAN(site.kind)   ? EV_BEGIN
                            : site.kind == WARD__TRACE_SITE_SPAN_END ? EV_END
                            : site.kind == WARD__TRACE_SITE_COUNTER  ? EV_COUNTER
                                                                     : EV_EVENT;
@@ -249,7 +249,10 @@ int ward_trace_merge_write_ctf(struct ward_trace_merge *m, const char *dir)
         read_line("/proc/sys/kernel/random/boot_id", c.boot_id, sizeof(c.boot_id));
         int have = ward__trace_merge_next(m, &e) > 0;
         if (have) {
-                int64_t offset = (int64_t)(e.file->real_base - e.file->ns_base);
+                /* times of several hosts are CLOCK_REALTIME already */
+                int64_t offset = ward__trace_merge_get_clock(m)->realtime
+                                     ? 0
+                                     : (int64_t)(e.file->real_base - e.file->ns_base);
                 r = write_metadata(&c, offset, e.file->pid);
         }
         for (; r == 0 && have; have = ward__trace_merge_next(m, &e) > 0) {

@@ -69,29 +69,76 @@ static void put_counter(struct ward__buf *b, const char *msg, size_t len)
         ward__buf_printf(b, ":%lld}", sp ? strtoll(sp + 1, NULL, 10) : 0);
 }
 
-static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, struct ward__buf *msg)
+/* put_rpc_name: "service/method" of an RPC span as the event's name. */
+static void put_rpc_name(struct ward__buf *b, const struct ward__trace_rpc_span *r,
+                         struct ward__buf *msg)
+{
+        msg->len = 0;
+        ward__buf_put(msg, r->service, r->service_len);
+        ward__buf_putc(msg, '/');
+        ward__buf_put(msg, r->method, r->method_len);
+        ward__json_put_string(b, (const char *)msg->p, msg->len);
+}
+
+/* put_flow: the flow event that binds an RPC span to its other end: a call
+ * starts the flow named by its own span id, the handler whose parent it is
+ * ends it ("bp":"e": bound to the enclosing slice, the handler's). */
+static void put_flow(struct ward__buf *b, const struct ward__trace_mev *e, double ts, int kind,
+                     const struct ward__trace_rpc_span *r)
+{
+        int out = kind == WARD__TRACE_SITE_CALL_BEGIN;
+        if (!out && !r->parent) {
+                return; /* a handler nobody traced called: no arrow */
+        }
+        ward__buf_printf(b,
+                         ",\n{\"pid\":%" PRIu32 ",\"tid\":%" PRIu32
+                         ",\"ts\":%.3f,\"ph\":\"%s\",%s\"cat\":\"rpc\",\"name\":\"rpc\","
+                         "\"id\":\"0x%016" PRIx64 "\"}",
+                         e->file->pid, e->file->tid, ts, out ? "s" : "f",
+                         out ? "" : "\"bp\":\"e\",", out ? r->span : r->parent);
+}
+
+static void put_rpc_args(struct ward__buf *b, const struct ward__trace_rpc_span *r)
+{
+        ward__buf_printf(b,
+                         ",\"trace_id\":\"%016" PRIx64 "%016" PRIx64 "\",\"span_id\":\"%016" PRIx64
+                         "\",\"parent_span_id\":\"%016" PRIx64 "\"",
+                         r->trace_hi, r->trace_lo, r->span, r->parent);
+}
+
+static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, uint64_t base,
+                      struct ward__buf *msg)
 {
         static const char *const phase[] = {"i", "B", "E", "C"};
         struct ward__trace_site_info site;
+        struct ward__trace_rpc_span rpc;
         struct ward__trace_rec h;
         memcpy(&h, e->ev.rec, sizeof(h));
         msg->len = 0;
         int ok = e->ev.kind == WARD__TRACE_REC_EVENT &&
                  ward__trace_parse_site(e->ev.site, e->ev.site_len, &site) == 0;
+        const uint8_t *args = e->ev.rec + sizeof(h);
+        size_t args_len = e->ev.len - sizeof(h);
+        int is_rpc = ok && ward__trace_parse_rpc_span(&site, args, args_len, &rpc) == 0;
         if (ok) {
-                ward__trace_format_message(&site, e->ev.rec + sizeof(h), e->ev.len - sizeof(h),
-                                           msg);
+                ward__trace_format_message(&site, args, args_len, msg);
         } else {
                 uint64_t n = 0;
                 memcpy(&n, e->ev.rec + 16, e->ev.len >= 24 ? 8 : 0);
                 ward__buf_printf(msg, "*** %" PRIu64 " events lost ***", n);
         }
+        double ts = (double)(e->ev.ns - base) / 1000.0;
         ward__buf_printf(b, "{\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"ts\":%.3f,", e->file->pid,
-                         e->file->tid, (double)e->ev.ns / 1000.0);
+                         e->file->tid, ts);
         if (ok && site.kind == WARD__TRACE_SITE_COUNTER) {
                 put_counter(b, (const char *)msg->p, msg->len);
+        } else if (is_rpc) {
+                ward__buf_puts(b, "\"ph\":\"B\",\"name\":");
+                put_rpc_name(b, &rpc, msg);
         } else {
-                int k = ok && site.kind < 4 ? site.kind : 0;
+                int k = ok && WARD__TRACE_SITE_OPENS_SPAN(site.kind) ? 1
+                        : ok && site.kind < 4                        ? site.kind
+                                                                     : 0;
                 ward__buf_printf(b, "\"ph\":\"%s\",%s\"name\":", phase[k],
                                  k == 0 ? "\"s\":\"t\"," : "");
                 ward__json_put_string(b, (const char *)msg->p, msg->len);
@@ -103,10 +150,45 @@ static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, stru
                 ward__json_put_string(b, cat, strlen(cat));
                 ward__buf_puts(b, ",\"args\":{\"file\":");
                 ward__json_put_string(b, site.file, strlen(site.file));
-                ward__buf_printf(b, ",\"line\":%" PRIu32 ",\"level\":\"%s\"}", site.line,
+                ward__buf_printf(b, ",\"line\":%" PRIu32 ",\"level\":\"%s\"", site.line,
                                  ward__trace_level_name(site.level));
+                if (is_rpc) {
+                        put_rpc_args(b, &rpc);
+                }
+                ward__buf_puts(b, "}");
         }
         ward__buf_puts(b, "}");
+        if (is_rpc) {
+                put_flow(b, e, ts, site.kind, &rpc);
+        }
+}
+
+/* put_header: the object's opening, and what its times are. */
+static void put_header(struct ward_trace_merge *m, FILE *out)
+{
+        const struct ward__trace_merge_clock *c = ward__trace_merge_get_clock(m);
+        struct ward__buf b = {0};
+        ward__buf_printf(&b, "{\"displayTimeUnit\":\"ns\",\"metadata\":{\"ward-clock\":\"%s\"",
+                         c->realtime ? "realtime" : "monotonic");
+        if (c->realtime) {
+                ward__buf_printf(&b,
+                                 ",\"ward-clock-note\":\"files of %u hosts, aligned by their "
+                                 "CLOCK_REALTIME anchors; ts counts from ward-time-base-ns\","
+                                 "\"ward-time-base-ns\":%" PRIu64,
+                                 c->nhosts, c->base);
+        }
+        ward__buf_puts(&b, ",\"ward-hosts\":[");
+        for (unsigned i = 0; i < c->nhosts; i++) {
+                const struct ward__trace_file_hdr *h = ward__trace_merge_host(m, i);
+                ward__buf_puts(&b, i ? ",{\"host\":" : "{\"host\":");
+                ward__json_put_string(&b, h->host, strlen(h->host));
+                ward__buf_puts(&b, ",\"boot_id\":");
+                ward__json_put_string(&b, h->boot_id, strlen(h->boot_id));
+                ward__buf_puts(&b, "}");
+        }
+        ward__buf_puts(&b, "]},\"traceEvents\":[\n");
+        fwrite(b.p, 1, b.len, out);
+        ward__buf_free(&b);
 }
 
 int ward_trace_merge_write_chrome(struct ward_trace_merge *m, FILE *out)
@@ -114,8 +196,10 @@ int ward_trace_merge_write_chrome(struct ward_trace_merge *m, FILE *out)
         struct ward__trace_mev e;
         struct ward__buf b = {0}, msg = {0};
         struct seen threads = {0};
+        const struct ward__trace_merge_clock *c = ward__trace_merge_get_clock(m);
+        uint64_t base = c->realtime ? c->base : 0;
         int first = 1;
-        fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", out);
+        put_header(m, out);
         while (ward__trace_merge_next(m, &e) > 0) {
                 b.len = 0;
                 if (!first) {
@@ -125,7 +209,7 @@ int ward_trace_merge_write_chrome(struct ward_trace_merge *m, FILE *out)
                 if (seen_add(&threads, (uint64_t)e.file->pid << 32 | e.file->tid)) {
                         put_names(&b, e.file);
                 }
-                put_event(&b, &e, &msg);
+                put_event(&b, &e, base, &msg);
                 fwrite(b.p, 1, b.len, out);
         }
         fputs("\n]}\n", out);

@@ -1,5 +1,6 @@
 /* Merged records as text lines: see ward/trace-read.h. */
 #include <errno.h>
+#include <stdio.h>
 
 #include "core/buf.h"
 #include "inspect/trace/merge.h"
@@ -9,6 +10,13 @@ int ward_trace_merge_write_text(struct ward_trace_merge *m, FILE *out)
 {
         struct ward__trace_mev e;
         struct ward__buf line = {0};
+        const struct ward__trace_merge_clock *c = ward__trace_merge_get_clock(m);
+        if (c->realtime) { /* one host's files print as they always did */
+                fprintf(out,
+                        "# ward trace merge: files of %u hosts, aligned by their CLOCK_REALTIME "
+                        "anchors: times are CLOCK_REALTIME ns\n",
+                        c->nhosts);
+        }
         while (ward__trace_merge_next(m, &e) > 0) {
                 line.len = 0;
                 ward__trace_print_record(&line, e.ev.ns, e.file->pid, e.file->tid, e.ev.site,

@@ -13,6 +13,7 @@ struct source {
         struct ward__trace_tfile *f;
         struct ward__trace_fev ev; /* its next record */
         size_t order;
+        int64_t shift; /* added to its times: 0, or its monotonic-to-realtime offset */
 };
 
 struct ward_trace_merge {
@@ -21,6 +22,8 @@ struct ward_trace_merge {
         size_t *heap; /* indexes into src, by (ns, order) */
         size_t nheap;
         int errors;
+        struct ward__trace_merge_clock clock;
+        size_t *hosts; /* a source of each distinct boot id */
         ward_trace_error_fn *on_error;
         void *arg;
 };
@@ -134,6 +137,14 @@ static void sift_down(struct ward_trace_merge *m, size_t i)
         }
 }
 
+/* shifted: ns moved by shift, not below 0 (both are at most 2^62: checked
+ * by the file reader, so the sum cannot overflow). */
+static uint64_t shifted(uint64_t ns, int64_t shift)
+{
+        int64_t v = (int64_t)ns + shift;
+        return v < 0 ? 0 : (uint64_t)v;
+}
+
 /* advance: read source s's next record; 1 if it has one. At the end of a
  * file, events whose times had to be fixed are reported (and counted as an
  * error: the output is readable, but not what the file said). */
@@ -146,6 +157,9 @@ static int advance(struct ward_trace_merge *m, size_t s)
                 ward__trace_merge_error(m, "%s", err);
                 m->errors++;
         }
+        if (r > 0) {
+                m->src[s].ev.ns = shifted(m->src[s].ev.ns, m->src[s].shift);
+        }
         uint64_t fixed = ward__trace_tfile_fixed_times(f);
         if (r <= 0 && fixed) {
                 ward__trace_merge_error(m,
@@ -155,6 +169,60 @@ static int advance(struct ward_trace_merge *m, size_t s)
                 m->errors++;
         }
         return r > 0;
+}
+
+/* realtime_shift: what takes f's CLOCK_MONOTONIC times to CLOCK_REALTIME:
+ * the anchor taken when the file was opened (version 2), else the process's
+ * at tracing start. */
+static int64_t realtime_shift(const struct ward__trace_file_hdr *h)
+{
+        if (h->anchor_mono || h->anchor_real) {
+                return (int64_t)(h->anchor_real - h->anchor_mono);
+        }
+        return (int64_t)(h->real_base - h->ns_base);
+}
+
+/* decide_clock: count the hosts (boot ids); several go on CLOCK_REALTIME. A
+ * file that names no host (version 1) is taken to be of the others' host. */
+static int decide_clock(struct ward_trace_merge *m)
+{
+        m->hosts = malloc((m->n + 1) * sizeof(*m->hosts));
+        if (!m->hosts) {
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->n; i++) {
+                const struct ward__trace_file_hdr *h = ward__trace_tfile_hdr(m->src[i].f);
+                unsigned k = 0;
+                while (k < m->clock.nhosts &&
+                       strcmp(ward__trace_tfile_hdr(m->src[m->hosts[k]].f)->boot_id, h->boot_id) !=
+                           0) {
+                        k++;
+                }
+                if (h->boot_id[0] && k == m->clock.nhosts) {
+                        m->hosts[m->clock.nhosts++] = i;
+                }
+        }
+        m->clock.realtime = m->clock.nhosts > 1;
+        uint64_t base = UINT64_MAX;
+        for (size_t i = 0; i < m->n; i++) {
+                const struct ward__trace_file_hdr *h = ward__trace_tfile_hdr(m->src[i].f);
+                m->src[i].shift = m->clock.realtime ? realtime_shift(h) : 0;
+                uint64_t t = shifted(h->ns_base, m->src[i].shift);
+                base = t < base ? t : base;
+        }
+        m->clock.base = m->n ? base - base % 1000000000u : 0;
+        return 0;
+}
+
+const struct ward__trace_merge_clock *ward__trace_merge_get_clock(const struct ward_trace_merge *m)
+{
+        return &m->clock;
+}
+
+const struct ward__trace_file_hdr *ward__trace_merge_host(const struct ward_trace_merge *m,
+                                                          unsigned i)
+{
+        return ward__trace_tfile_hdr(m->src[m->hosts[i]].f);
 }
 
 int ward_trace_merge_open(char *const *paths, int n, ward_trace_error_fn *on_error, void *arg,
@@ -173,7 +241,7 @@ int ward_trace_merge_open(char *const *paths, int n, ward_trace_error_fn *on_err
         }
         if (r == 0) {
                 m->heap = malloc((m->n + 1) * sizeof(*m->heap));
-                r = m->heap ? 0 : -ENOMEM;
+                r = m->heap ? decide_clock(m) : -ENOMEM;
         }
         for (size_t i = 0; r == 0 && i < m->n; i++) {
                 if (advance(m, i)) {
@@ -225,5 +293,6 @@ void ward_trace_merge_close(struct ward_trace_merge *m)
         }
         free(m->src);
         free(m->heap);
+        free(m->hosts);
         free(m);
 }

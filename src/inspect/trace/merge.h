@@ -22,6 +22,24 @@ struct ward__trace_mev {
  * message on errs. */
 int ward__trace_merge_next(struct ward_trace_merge *m, struct ward__trace_mev *ret);
 
+/* How a merge's times read: files of one host stay on its CLOCK_MONOTONIC
+ * (as they were written); files of several hosts (boot ids that differ) are
+ * put on CLOCK_REALTIME, each file shifted by its own realtime anchor. */
+struct ward__trace_merge_clock {
+        int realtime;    /* times are CLOCK_REALTIME ns, not CLOCK_MONOTONIC */
+        unsigned nhosts; /* distinct boot ids among the files (0: none known) */
+        uint64_t base;   /* the earliest anchor's time on the merge's clock, whole
+                          * seconds: exports in floating point count from it */
+};
+
+/* ward__trace_merge_get_clock: m's clock (decided when it was opened). */
+const struct ward__trace_merge_clock *ward__trace_merge_get_clock(const struct ward_trace_merge *m);
+
+/* ward__trace_merge_host: the header of the first file of the i-th distinct
+ * host (0 <= i < nhosts), for naming the hosts. */
+const struct ward__trace_file_hdr *ward__trace_merge_host(const struct ward_trace_merge *m,
+                                                          unsigned i);
+
 /* ward__trace_merge_error: report a message through the merge's on_error. */
 void ward__trace_merge_error(struct ward_trace_merge *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

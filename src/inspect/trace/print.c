@@ -91,6 +91,34 @@ static int next_arg(uint8_t type, const uint8_t **p, const uint8_t *end, struct 
         return 0;
 }
 
+int ward__trace_parse_rpc_span(const struct ward__trace_site_info *site, const uint8_t *args,
+                               size_t len, struct ward__trace_rpc_span *ret)
+{
+        static const uint8_t want[] = {WARD__TRACE_T_STR, WARD__TRACE_T_STR, WARD__TRACE_T_U64,
+                                       WARD__TRACE_T_U64, WARD__TRACE_T_U64, WARD__TRACE_T_U64};
+        struct arg a[6];
+        const uint8_t *p = args, *end = args + len;
+        if ((site->kind != WARD__TRACE_SITE_CALL_BEGIN &&
+             site->kind != WARD__TRACE_SITE_SERVE_BEGIN) ||
+            site->nargs != 6 || memcmp(site->types, want, sizeof(want)) != 0) {
+                return -EBADMSG;
+        }
+        for (unsigned i = 0; i < 6; i++) {
+                if (next_arg(want[i], &p, end, &a[i]) < 0) {
+                        return -EBADMSG;
+                }
+        }
+        *ret = (struct ward__trace_rpc_span){.service = a[0].s,
+                                             .method = a[1].s,
+                                             .service_len = a[0].len,
+                                             .method_len = a[1].len,
+                                             .trace_hi = a[2].bits,
+                                             .trace_lo = a[3].bits,
+                                             .span = a[4].bits,
+                                             .parent = a[5].bits};
+        return 0;
+}
+
 static const char *type_name(uint8_t t)
 {
         static const char *const names[] = {"?", "i32", "u32", "i64", "u64", "f64", "str", "ptr"};
@@ -297,7 +325,7 @@ void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, 
                 return;
         }
         ward__buf_printf(out, "[%" PRIu32 " %s] %s", pid, ward__trace_level_name(info.level),
-                         info.kind == WARD__TRACE_SITE_SPAN_BEGIN ? "begin "
+                         WARD__TRACE_SITE_OPENS_SPAN(info.kind)   ? "begin "
                          : info.kind == WARD__TRACE_SITE_SPAN_END ? "end "
                                                                   : "");
         size_t start = out->len;

@@ -33,6 +33,20 @@ int ward__trace_parse_site(const uint8_t *rec, size_t len, struct ward__trace_si
 int ward__trace_format_message(const struct ward__trace_site_info *site, const uint8_t *args,
                                size_t len, struct ward__buf *out);
 
+/* The trace context of an RPC span begin (site kinds CALL_BEGIN and
+ * SERVE_BEGIN); the names point into the record, not NUL-terminated. */
+struct ward__trace_rpc_span {
+        const char *service, *method;
+        uint16_t service_len, method_len;
+        uint64_t trace_hi, trace_lo, span, parent;
+};
+
+/* ward__trace_parse_rpc_span: the context of an event of site (args: len
+ * bytes). Returns 0, or -EBADMSG when the site is not an RPC span begin of
+ * the expected argument types or the bytes are short. */
+int ward__trace_parse_rpc_span(const struct ward__trace_site_info *site, const uint8_t *args,
+                               size_t len, struct ward__trace_rpc_span *ret);
+
 /* ward__trace_level_name: "error".."verbose", or "?". */
 const char *ward__trace_level_name(unsigned level);
 

@@ -10,6 +10,7 @@
 
 #include <ward/trace-read.h>
 
+#include "core/host.h"
 #include "inspect/trace/reader.h"
 
 static int fail(char *err, size_t err_size, int code, const char *path)
@@ -38,7 +39,7 @@ static int open_out(struct ward__trace_live *l, const char *dir, uint32_t tid, F
                 }
                 return fail(err, err_size, -e, path);
         }
-        struct ward__trace_file_hdr h = {.version = WARD__TRACE_VERSION,
+        struct ward__trace_file_hdr h = {.version = WARD__TRACE_FILE_VERSION,
                                          .hdr_size = sizeof(h),
                                          .pid = l->hdr.pid,
                                          .tid = tid,
@@ -49,6 +50,10 @@ static int open_out(struct ward__trace_live *l, const char *dir, uint32_t tid, F
                                          .real_base = l->hdr.real_base};
         memcpy(h.magic, WARD__TRACE_FILE_MAGIC, sizeof(WARD__TRACE_FILE_MAGIC));
         memcpy(h.name, l->hdr.name, sizeof(h.name));
+        /* the buffers are in this machine's /dev/shm: the process ran here */
+        ward__host_identity(h.host, h.boot_id);
+        h.anchor_mono = l->hdr.ns_base;
+        h.anchor_real = l->hdr.real_base;
         fwrite(&h, sizeof(h), 1, f);
         *ret = f;
         return 0;

@@ -1,6 +1,7 @@
 /* Reading a trace file: see tfile.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static int load(struct ward__trace_tfile *f, char *err, size_t err_size)
                 }
                 return fail(err, err_size, -e, f->path, strerror(e));
         }
-        if (!S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(f->hdr)) {
+        if (!S_ISREG(st.st_mode) || (size_t)st.st_size < WARD__TRACE_FILE_HDR_V1) {
                 close(fd);
                 return fail(err, err_size, -EBADMSG, f->path, "not a trace file (too short)");
         }
@@ -71,15 +72,22 @@ static int load(struct ward__trace_tfile *f, char *err, size_t err_size)
         return 0;
 }
 
+/* NUL-padded text fields of a version 2 header: a string that fills its
+ * field has no NUL, which a reader must not run past. */
+static int padded(const char *field, size_t size)
+{
+        return memchr(field, 0, size) != NULL;
+}
+
 static const char *check_header(const struct ward__trace_file_hdr *h)
 {
         if (memcmp(h->magic, WARD__TRACE_FILE_MAGIC, sizeof(WARD__TRACE_FILE_MAGIC)) != 0) {
                 return "not a ward trace file (bad magic)";
         }
-        if (h->version != WARD__TRACE_VERSION) {
+        if (h->version != 1 && h->version != WARD__TRACE_FILE_VERSION) {
                 return "unsupported trace file version";
         }
-        if (h->hdr_size != sizeof(*h)) {
+        if (h->hdr_size != (h->version == 1 ? WARD__TRACE_FILE_HDR_V1 : sizeof(*h))) {
                 return "bad header size";
         }
         if (h->tsc_hz == 0) {
@@ -91,18 +99,32 @@ static const char *check_header(const struct ward__trace_file_hdr *h)
         if (h->ns_base > NS_MAX || h->real_base > NS_MAX) {
                 return "implausible base time in the header";
         }
+        if (!padded(h->host, sizeof(h->host)) || !padded(h->boot_id, sizeof(h->boot_id))) {
+                return "host name or boot id not terminated in the header";
+        }
+        if (h->anchor_mono > NS_MAX || h->anchor_real > NS_MAX) {
+                return "implausible clock anchor in the header";
+        }
         return NULL;
 }
 
-/* start: check the header of f's bytes and stand at the first record. */
+/* start: check the header of f's bytes (version 1: the first 128 of ours,
+ * the rest zero) and stand at the first record. */
 static int start(struct ward__trace_tfile *f, char *err, size_t err_size)
 {
-        memcpy(&f->hdr, f->data, sizeof(f->hdr));
+        uint32_t version;
+        memcpy(&version, f->data + offsetof(struct ward__trace_file_hdr, version), sizeof(version));
+        size_t size = version == 1 ? WARD__TRACE_FILE_HDR_V1 : sizeof(f->hdr);
+        if (f->size < size) {
+                return fail(err, err_size, -EBADMSG, f->path, "not a trace file (too short)");
+        }
+        memset(&f->hdr, 0, sizeof(f->hdr));
+        memcpy(&f->hdr, f->data, size);
         const char *bad = check_header(&f->hdr);
         if (bad) {
                 return fail(err, err_size, -EBADMSG, f->path, bad);
         }
-        f->pos = sizeof(f->hdr);
+        f->pos = size;
         return 0;
 }
 
@@ -137,7 +159,7 @@ int ward__trace_tfile_open_mem(const void *data, size_t size, const char *name,
         snprintf(f->path, sizeof(f->path), "%s", name);
         f->data = (uint8_t *)data;
         f->size = size;
-        int r = size < sizeof(f->hdr)
+        int r = size < WARD__TRACE_FILE_HDR_V1
                     ? fail(err, err_size, -EBADMSG, name, "not a trace file (too short)")
                     : start(f, err, err_size);
         if (r < 0) {
