@@ -71,6 +71,10 @@ struct ward_guardian_options {
         int notify;                    /* nonzero: sd_notify when NOTIFY_SOCKET is set */
         void (*event)(void *arg, const struct ward_guardian_event *ev); /* NULL: none */
         void *event_arg;
+        /* appended: when READY=1 goes to systemd. 0: when the worker sends
+         * STARTED (ward_guard_ready); nonzero: when it handshakes, or when
+         * its handshake timed out (a program that never says it is ready). */
+        int ready_at_hello;
 };
 
 /* ward_guardian_run: start the worker and guard it until it ends for good
