@@ -9,6 +9,7 @@
  *   guardian-worker shm-crash   traces (ward trace) and holds a ward_mutex,
  *                               then crashes
  *   guardian-worker term N      handshake, STARTED, waits; SIGTERM: exit(N)
+ *   guardian-worker stubborn    handshake, STARTED, ignores SIGTERM, waits
  *   guardian-worker listen      prints WARD_LISTEN_FD's socket type and
  *                               WARD_LISTEN_ADDRESS to stdout, exit 0
  *   guardian-worker plain N     no handshake at all: exit(N) at once
@@ -248,6 +249,9 @@ int main(int argc, char **argv)
                 term_code = n;
                 signal(SIGTERM, on_term);
         }
+        if (strcmp(mode, "stubborn") == 0) {
+                signal(SIGTERM, SIG_IGN);
+        }
         if (strcmp(mode, "plain") == 0) {
                 return n;
         }
@@ -267,7 +271,7 @@ int main(int argc, char **argv)
                 hang();
         } else if (strcmp(mode, "shm-crash") == 0) {
                 shm_crash();
-        } else if (strcmp(mode, "term") == 0) {
+        } else if (strcmp(mode, "term") == 0 || strcmp(mode, "stubborn") == 0) {
                 for (;;) {
                         pause();
                 }

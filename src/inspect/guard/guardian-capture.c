@@ -149,8 +149,9 @@ int ward__capture_crash(struct ward__guardian *g, const struct ward__guard_msg *
                                          .core = r == 0 ? res->core : NULL,
                                          .report = r == 0 && res->text[0] ? res->text : NULL};
         ward__guardian_event(g, &ev);
-        ward__notify(g, "STATUS=worker %d crashed (signal %d)%s%s", g->pid, m->signo,
-                     r == 0 ? ", core " : "", r == 0 ? res->core : "");
+        ward__notify(g, "STATUS=worker %d crashed (SIG%s)%s%s", g->pid,
+                     sigabbrev_np(m->signo) ? sigabbrev_np(m->signo) : "?", r == 0 ? ", core " : "",
+                     r == 0 ? res->core : "");
         keep_paths(g, r == 0 ? res : NULL);
         free(res);
         return reap(g, status);

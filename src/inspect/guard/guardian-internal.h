@@ -59,7 +59,8 @@ struct ward__guardian {
         uint64_t hello_until; /* the handshake deadline, 0 once past */
         uint64_t beat_ns;     /* the heartbeat deadline enforced, 0 none */
         uint64_t beat_due;    /* when the next beat is due, 0 none */
-        int told_ready;       /* READY=1 sent to systemd */
+        int worker_ready;     /* this worker said it is ready */
+        int told_ready;       /* READY=1 sent to systemd (once) */
         int status;           /* the last worker's wait status */
         char core[4096];      /* its dump's core and report, "" none */
         char report[4096];

@@ -105,7 +105,7 @@ int ward__worker_start(struct ward__guardian *g)
         g->sock = sv[0];
         g->pid = ward_proc_pid(g->proc);
         g->guarded = 0;
-        g->told_ready = 0;
+        g->worker_ready = 0;
         g->started_ns = ward__guardian_now();
         g->hello_until = g->started_ns + g->o.handshake_timeout_ns;
         g->beat_ns = g->beat_due = 0;

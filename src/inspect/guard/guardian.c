@@ -118,12 +118,16 @@ static void protocol_over(struct ward__guardian *g, int r, const char *what)
         g->hello_until = g->beat_due = 0;
 }
 
+/* tell_ready: the worker is ready: READY=1 once in the guardian's life (a
+ * restarted worker is only a STATUS= line) */
 static void tell_ready(struct ward__guardian *g)
 {
-        if (!g->told_ready) {
-                g->told_ready = 1;
-                ward__notify(g, "READY=1\nSTATUS=worker %d running", g->pid);
+        if (g->worker_ready) {
+                return;
         }
+        g->worker_ready = 1;
+        ward__notify(g, "%sSTATUS=worker %d running", g->told_ready ? "" : "READY=1\n", g->pid);
+        g->told_ready = 1;
 }
 
 static void on_hello(struct ward__guardian *g, const struct ward__guard_msg *m)
