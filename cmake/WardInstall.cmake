@@ -21,7 +21,7 @@ install(TARGETS ward ward-inspect EXPORT wardTargets
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/ward)
 install(TARGETS ward_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ward-serve RUNTIME DESTINATION ${WARD_LIBEXECDIR})
-install(TARGETS ward-locks ward-audit LIBRARY DESTINATION ${WARD_PKGLIBDIR})
+install(TARGETS ward-locks ward-crash ward-audit LIBRARY DESTINATION ${WARD_PKGLIBDIR})
 
 # Headers: include/ward/*.h, and next to them what generated code includes
 # unqualified ("ward.pb-c.h" from a service's .pb-c.h, "reflect.pb-c.h" for

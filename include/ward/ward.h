@@ -4,6 +4,7 @@
 
 #include <ward/api.h>
 #include <ward/error.h>
+#include <ward/guard.h>
 #include <ward/ipc.h>
 #include <ward/lock.h>
 #include <ward/loop.h>

@@ -17,6 +17,7 @@
 
 #include <ward/time.h>
 
+#include "guard/guard.h"
 #include "trace/tracer.h"
 
 /* The flusher wakes at least every LEVEL_POLL_NS to pick up a level set from
@@ -122,6 +123,7 @@ static void flush_passes(struct ward__tracer *tr)
 static void *flusher_main(void *arg)
 {
         struct ward__tracer *tr = arg;
+        ward__guard_thread_enter(); /* its own alternate stack when guarded */
         uint64_t interval = tr->opts.flush_interval_ns;
         uint64_t now = ward_now_ns(), next_flush = now + interval, next_poll = now + LEVEL_POLL_NS;
         while (!atomic_load(&tr->stop)) {

@@ -1,0 +1,195 @@
+/* The crash handler: async-signal-safe, on the alternate stack. The first
+ * crashing thread reports; any other waits until the process dies. With a
+ * guardian: CRASH with where the siginfo and ucontext are, then wait for
+ * ACK. Without (or when it is gone): the note. Then the default action,
+ * and the signal again, so the process ends by it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/guard-wire.h"
+#include "guard/guard.h"
+
+struct ward__guard ward__guard = {.fd = -1, .fallback_fd = 2};
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+#define N_FATAL (sizeof(fatal_signals) / sizeof(fatal_signals[0]))
+
+static int gettid_(void)
+{
+        return (int)syscall(SYS_gettid);
+}
+
+static uint64_t mono_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* fault_address: si_addr where the signal has one */
+static uint64_t fault_address(int signo, const siginfo_t *si)
+{
+        if (si->si_code <= 0) { /* sent by a process (kill, tgkill, abort) */
+                return 0;
+        }
+        switch (signo) {
+        case SIGSEGV:
+        case SIGBUS:
+        case SIGFPE:
+        case SIGILL:
+        case SIGTRAP:
+        case SIGSYS:
+                return (uint64_t)(uintptr_t)si->si_addr;
+        default:
+                return 0;
+        }
+}
+
+/* await_ack: 0 ACK, -ETIMEDOUT, -EPIPE (the guardian is gone) */
+static int await_ack(int fd, uint64_t timeout_ns)
+{
+        uint64_t deadline = mono_ns() + timeout_ns;
+        for (;;) {
+                uint64_t now = mono_ns();
+                if (now >= deadline) {
+                        return -ETIMEDOUT;
+                }
+                uint64_t ms = (deadline - now + 999999) / 1000000;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int n = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+                if (n < 0 && errno != EINTR) {
+                        return -EPIPE;
+                }
+                if (n <= 0) {
+                        continue;
+                }
+                char buf[sizeof(struct ward__guard_msg) + 1];
+                ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+                        return -EPIPE;
+                }
+                struct ward__guard_msg m;
+                if (got > 0 && ward__guard_msg_check(buf, (size_t)got, &m) == 0 &&
+                    m.type == WARD__GUARD_ACK) {
+                        return 0;
+                }
+        }
+}
+
+/* report: tell the guardian; NULL when it acknowledged, else the note's reason */
+static const char *report(int tid, int signo, siginfo_t *si, void *uc)
+{
+        int fd = ward__guard.fd;
+        if (__atomic_load_n(&ward__guard.state, __ATOMIC_ACQUIRE) != WARD_GUARD_ON || fd < 0) {
+                return ward__guard.why[0] ? ward__guard.why : "no guardian";
+        }
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        if (ward__guard.guardian_pid > 0) {
+                prctl(PR_SET_PTRACER, (unsigned long)ward__guard.guardian_pid, 0, 0, 0);
+        }
+        struct ward__guard_msg m = ward__guard_msg_make(WARD__GUARD_CRASH, getpid());
+        m.tid = tid;
+        m.signo = signo;
+        m.code = si->si_code;
+        m.addr = fault_address(signo, si);
+        m.siginfo_addr = (uint64_t)(uintptr_t)si;
+        m.ucontext_addr = (uint64_t)(uintptr_t)uc;
+        int sent = ward__guard_send_within(fd, &m, ward__guard.ack_timeout_ns);
+        if (sent == -ETIMEDOUT) {
+                return "the guardian's socket had no room for the crash report in time";
+        }
+        if (sent < 0) {
+                return "the guardian is gone (its socket refused the crash report)";
+        }
+        int r = await_ack(fd, ward__guard.ack_timeout_ns);
+        if (r == -ETIMEDOUT) {
+                return "the guardian did not acknowledge the crash in time";
+        }
+        if (r < 0) {
+                return "the guardian went away before it acknowledged the crash";
+        }
+        return NULL;
+}
+
+/* die: the default action, then the signal again. A fault of the code
+ * (si_code > 0) comes back when the handler returns; anything sent, a trap
+ * and a seccomp SIGSYS (execution would go on after the instruction or the
+ * system call) are sent again to this thread, and arrive when the handler
+ * returns and unblocks them. */
+static void die(int tid, int signo, const siginfo_t *si)
+{
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        sigaction(signo, &dfl, NULL);
+        if (si->si_code <= 0 || signo == SIGTRAP || signo == SIGABRT || signo == SIGSYS) {
+                syscall(SYS_tgkill, getpid(), tid, signo);
+        }
+}
+
+static void on_crash(int signo, siginfo_t *si, void *uc)
+{
+        int saved = errno;
+        int tid = gettid_();
+        int first = 0;
+        if (!__atomic_compare_exchange_n(&ward__guard.crashing, &first, tid, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+                if (first != tid) {
+                        for (;;) { /* another thread reports; the process ends with it */
+                                pause();
+                        }
+                }
+                die(tid, signo, si); /* this thread again: no second report */
+                errno = saved;
+                return;
+        }
+        const char *reason = report(tid, signo, si, uc);
+        if (reason) {
+                ward__guard_note_write(signo, si->si_code, fault_address(signo, si), tid, reason);
+        }
+        die(tid, signo, si);
+        errno = saved;
+}
+
+static int fallback_fd_open(const struct ward_guard_options *o)
+{
+        if (o->fallback_fd > 0) {
+                return o->fallback_fd;
+        }
+        int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        return fd >= 0 ? fd : 2;
+}
+
+int ward__guard_handlers_install(const struct ward_guard_options *o)
+{
+        ward__guard_note_prepare();
+        ward__guard.fallback_fd = fallback_fd_open(o);
+        ward__guard.ack_timeout_ns = o->ack_timeout_ns;
+        ward__guard.send_timeout_ns = o->handshake_timeout_ns;
+        int r = ward_guard_thread_init();
+        if (r < 0) {
+                return r;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_sigaction = on_crash;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < N_FATAL; i++) {
+                sigaddset(&sa.sa_mask, fatal_signals[i]);
+        }
+        for (size_t i = 0; i < N_FATAL; i++) {
+                if (sigaction(fatal_signals[i], &sa, NULL) < 0) {
+                        return -errno;
+                }
+        }
+        return 0;
+}
