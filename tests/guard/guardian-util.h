@@ -14,26 +14,34 @@
 #include "test.h"
 
 struct grun {
+        int preload; /* set before grun_start: preload libward-crash.so */
         pid_t pid;
+        int in; /* its stdin (the worker's) */
         FILE *out;
         char line[16384];
 };
 
-/* grun_start: `ward run --json --no-preload ARGS...` (args NULL-terminated) with env
- * (NULL-terminated "NAME=value" entries, may be NULL) added to ours; its
- * stdout (the events) is read with grun_next, its stderr is ours. */
+/* grun_start: `ward run --json --no-preload ARGS...` (args NULL-terminated;
+ * with r->preload, without --no-preload) with env (NULL-terminated
+ * "NAME=value" entries, may be NULL) added to ours; its stdout (the events)
+ * is read with grun_next, its stdin written through r->in, its stderr is
+ * ours. */
 static inline void grun_start(struct grun *r, const char *const *args, const char *const *env)
 {
-        int p[2];
+        int p[2], in[2];
         ASSERT_EQ(pipe(p), 0);
+        ASSERT_EQ(pipe(in), 0);
         r->pid = fork();
         ASSERT_TRUE(r->pid >= 0);
         if (r->pid == 0) {
                 /* the test worker speaks the wire itself: no libward-crash.so */
-                char *argv[64] = {"ward", "run", "--json", "--no-preload"};
+                char *argv[64] = {"ward", "run", "--json", r->preload ? "--json" : "--no-preload"};
                 for (int i = 0; args[i] && i < 58; i++) {
                         argv[i + 4] = (char *)args[i];
                 }
+                dup2(in[0], 0);
+                close(in[0]);
+                close(in[1]);
                 for (int i = 0; env && env[i]; i++) {
                         putenv((char *)env[i]);
                 }
@@ -44,6 +52,8 @@ static inline void grun_start(struct grun *r, const char *const *args, const cha
                 _exit(127);
         }
         close(p[1]);
+        close(in[0]);
+        r->in = in[1];
         r->out = fdopen(p[0], "r");
         ASSERT_TRUE(r->out != NULL);
 }
@@ -88,6 +98,7 @@ static inline int grun_wait(struct grun *r, const char *count_event, int *n)
                 k += count_event && grun_is(l, count_event);
         }
         fclose(r->out);
+        close(r->in);
         ASSERT_EQ(waitpid(r->pid, &st, 0), r->pid);
         if (n) {
                 *n = k;

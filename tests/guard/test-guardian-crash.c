@@ -19,7 +19,7 @@ TEST(crash_core_report_restart)
         const char *env[] = {env_count, "CRASH_UNTIL=2", NULL};
         const char *args[] = {"--dump-dir",         dir,     "--backoff", "10ms", "--",
                               WARD_GUARDIAN_WORKER, "crash", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         grun_until(&r, "ready");
         const char *l = grun_until(&r, "crashed");
@@ -58,7 +58,7 @@ TEST(clean_exit_not_restarted)
         const char *env[] = {env_count, NULL};
         const char *args[] = {"--restart=on-failure", "--dump-dir", dir, "--",
                               WARD_GUARDIAN_WORKER,   "exit",       "0", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         int restarts;
         ASSERT_EQ(grun_wait(&r, "restarting", &restarts), 0);
@@ -71,7 +71,7 @@ TEST(clean_exit_not_restarted)
 TEST(exit_code_passed_and_restart_no)
 {
         const char *args[] = {"--restart=no", "--", WARD_GUARDIAN_WORKER, "exit", "7", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, NULL);
         int giving_up;
         ASSERT_EQ(grun_wait(&r, "giving_up", &giving_up), 7);
@@ -98,7 +98,7 @@ TEST(burst_limit_stops_restarts)
                               "plain",
                               "0",
                               NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         int giving_up;
         ASSERT_EQ(grun_wait(&r, "giving_up", &giving_up), 0);
@@ -123,7 +123,7 @@ TEST(nothing_left_in_dev_shm)
         const char *env[] = {env_dir, NULL};
         const char *args[] = {"--restart=no",       "--dump-dir", dir, "--",
                               WARD_GUARDIAN_WORKER, "shm-crash",  NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         const char *l = grun_until(&r, "started");
         int pid = (int)json_int(l, "pid");

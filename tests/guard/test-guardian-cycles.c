@@ -72,7 +72,7 @@ TEST(hundred_cycles_no_growth)
         const char *args[] = {"--dump-dir", dir,       "--max-dumps", "3",  "--backoff",
                               "1ms,1ms",    "--burst", "1000/1s",     "--", WARD_GUARDIAN_WORKER,
                               "crash",      NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         /* the events are read by a child of ours so the pipe never fills */
         pid_t reader = fork();
@@ -82,6 +82,7 @@ TEST(hundred_cycles_no_growth)
                 _exit(0);
         }
         fclose(r.out);
+        close(r.in);
         struct sample early = {0}, late = {0};
         for (;;) {
                 int n = count_lines(count);

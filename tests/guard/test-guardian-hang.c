@@ -14,7 +14,7 @@ TEST(hang_caught_by_heartbeat)
         scratch(dir, sizeof(dir));
         const char *args[] = {"--restart=no", "--dump-dir",         dir,    "--grace", "2s",
                               "--",           WARD_GUARDIAN_WORKER, "hang", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, NULL);
         const char *l = grun_until(&r, "hung");
         ASSERT_TRUE(strstr(l, "deadlock: threads") != NULL);

@@ -63,7 +63,7 @@ TEST(sd_notify_seen)
         const char *env[] = {env_sock, env_count, "CRASH_UNTIL=2", NULL};
         const char *args[] = {"--ready=started",    "--dump-dir", dir, "--backoff", "1ms", "--",
                               WARD_GUARDIAN_WORKER, "crash",      NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         ASSERT_EQ(notify_recv(fd, buf, sizeof(buf)), r.pid);
         ASSERT_TRUE(strncmp(buf, "READY=1\nSTATUS=worker ", 22) == 0);
@@ -87,7 +87,7 @@ TEST(no_notify_without_asking)
         snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", path);
         const char *env[] = {env_sock, NULL};
         const char *args[] = {"--no-notify", "--", WARD_GUARDIAN_WORKER, "exit", "0", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         ASSERT_EQ(grun_wait(&r, NULL, NULL), 0);
         ASSERT_TRUE(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0);
@@ -98,7 +98,7 @@ TEST(no_notify_without_asking)
 TEST(sigterm_forwarded_status_passed)
 {
         const char *args[] = {"--", WARD_GUARDIAN_WORKER, "term", "7", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, NULL);
         grun_until(&r, "ready");
         ASSERT_EQ(kill(r.pid, SIGTERM), 0);
@@ -112,7 +112,7 @@ TEST(sigterm_forwarded_status_passed)
 TEST(sigint_stubborn_worker_killed_after_grace)
 {
         const char *args[] = {"--grace", "200ms", "--", WARD_GUARDIAN_WORKER, "stubborn", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, NULL);
         grun_until(&r, "ready");
         ASSERT_EQ(kill(r.pid, SIGINT), 0);
@@ -125,7 +125,7 @@ TEST(listen_socket_handed_on)
         snprintf(addr, sizeof(addr), "@ward-test-guardian-listen-%d", (int)getpid());
         const char *args[] = {"--listen", addr, "--restart=no", "--", WARD_GUARDIAN_WORKER,
                               "listen",   NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, NULL);
         const char *l;
         snprintf(want, sizeof(want), "seqpacket 1 1 %s\n", addr);

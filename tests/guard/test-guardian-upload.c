@@ -25,7 +25,7 @@ TEST(deadline_holds_and_queue_is_retried)
                               "--on-crash",   "sleep 1000", "--on-crash-timeout",
                               "300ms",        "--",         WARD_GUARDIAN_WORKER,
                               "crash",        NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, NULL);
         const char *l = grun_until(&r, "crashed");
         json_str(l, "core", core, sizeof(core));
@@ -58,7 +58,7 @@ TEST(failed_upload_stays_queued)
         scratch(dir, sizeof(dir));
         const char *args[] = {"--restart=no", "--dump-dir",         dir,     "--on-crash", "exit 3",
                               "--",           WARD_GUARDIAN_WORKER, "crash", NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, NULL);
         const char *l = grun_until(&r, "on_crash_ran");
         ASSERT_EQ(json_int(l, "status"), 3 << 8);
@@ -77,7 +77,7 @@ TEST(dump_count_budget)
         const char *args[] = {"--dump-dir", dir,       "--max-dumps", "2",  "--backoff",
                               "1ms",        "--burst", "10/1m",       "--", WARD_GUARDIAN_WORKER,
                               "crash",      NULL};
-        struct grun r;
+        struct grun r = {0};
         grun_start(&r, args, env);
         int crashes;
         ASSERT_EQ(grun_wait(&r, "crashed", &crashes), 0);
