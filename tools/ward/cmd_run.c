@@ -311,6 +311,11 @@ int cmd_run(int argc, char **argv)
         r = ward_guardian_run(&a.o, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "ward run: %s\n", err[0] ? err : ward_strerror(r));
+                int setup =
+                    strncmp(err, "--listen", 8) == 0 || strncmp(err, "dump directory", 14) == 0;
+                if (setup) {
+                        return 2; /* our own options, not the program */
+                }
                 return r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 2;
         }
         return exit_code(r);

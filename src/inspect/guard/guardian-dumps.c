@@ -28,9 +28,7 @@ struct dump {
 
 static const char *const companions[] = {"", ".txt", ".json", ".locks.txt", ".queued"};
 
-/* dump_base: the length of "core.PID.YYYYmmdd-HHMMSS" at the start of name
- * when the rest is one of the companions' suffixes, else 0 */
-static size_t dump_base(const char *name, const char **suffix)
+size_t ward__dump_name(const char *name, const char **suffix)
 {
         const char *p = name;
         if (strncmp(p, "core.", 5) != 0) {
@@ -93,7 +91,7 @@ static size_t dumps_list(const char *dir, struct dump **ret)
         struct dirent *e;
         while (dp && d && (e = readdir(dp)) != NULL) {
                 const char *suffix;
-                size_t len = dump_base(e->d_name, &suffix);
+                size_t len = ward__dump_name(e->d_name, &suffix);
                 struct stat st;
                 if (len == 0 || len >= sizeof(d->base) ||
                     fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <ward/guardian.h>
 #include <ward/spawn.h>
@@ -108,6 +110,12 @@ int ward__capture_hang(struct ward__guardian *g, int *status);
  * only). Returns how many went. */
 int ward__shm_cleanup(int pid);
 
+/* ward__dump_name: is name (a file of the dump directory, untrusted) one of
+ * ward's, "core.PID.YYYYmmdd-HHMMSS" followed by "", ".txt", ".json",
+ * ".locks.txt" or ".queued"? The length of the core's part (its suffix in
+ * *suffix, a static string), else 0. Any thread. */
+size_t ward__dump_name(const char *name, const char **suffix);
+
 /* ward__dumps_budget: keep dir's ward dumps within max_count cores and
  * max_bytes (the oldest go first; only core.PID.STAMP and its companions). */
 void ward__dumps_budget(struct ward__guardian *g);
@@ -120,6 +128,9 @@ void ward__dumps_retry(struct ward__guardian *g);
 
 /* ward__notify_open: the NOTIFY_SOCKET socket, if notify and it is set. */
 void ward__notify_open(struct ward__guardian *g);
+/* ward__notify_parse: $NOTIFY_SOCKET (untrusted), "/path" or "@abstract",
+ * into *a and *len. 0, or -EINVAL (empty, relative, too long). */
+int ward__notify_parse(const char *s, struct sockaddr_un *a, socklen_t *len);
 /* ward__notify: send one sd_notify datagram ("READY=1", "STATUS=..."). */
 void ward__notify(struct ward__guardian *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -17,8 +17,7 @@
 static struct sockaddr_un notify_addr;
 static socklen_t notify_len;
 
-/* notify_parse: NOTIFY_SOCKET into an address. -EINVAL. */
-static int notify_parse(const char *s, struct sockaddr_un *a, socklen_t *len)
+int ward__notify_parse(const char *s, struct sockaddr_un *a, socklen_t *len)
 {
         size_t n = strlen(s);
         if ((s[0] != '/' && s[0] != '@') || n < 2 || n >= sizeof(a->sun_path)) {
@@ -43,7 +42,7 @@ void ward__notify_open(struct ward__guardian *g)
         if (!g->o.notify || !s || !*s) {
                 return;
         }
-        if (notify_parse(s, &notify_addr, &notify_len) < 0) {
+        if (ward__notify_parse(s, &notify_addr, &notify_len) < 0) {
                 ward__guardian_warn(g, "NOTIFY_SOCKET '%s' is not a path or an @name: no sd_notify",
                                     s);
                 return;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -360,6 +361,10 @@ int ward_guardian_run(const struct ward_guardian_options *o, char *err, size_t e
         int r = options_fill(g, o);
         if (r == 0 && (r = ward__policy_init(&g->policy, &g->o)) < 0) {
                 say(err, err_size, "options: burst %u out of range", g->o.burst);
+        }
+        if (r == 0 && mkdir(g->o.dump_dir, 0750) < 0 && errno != EEXIST) {
+                r = -errno;
+                say(err, err_size, "dump directory %s: %s", g->o.dump_dir, strerror(-r));
         }
         if (r == 0 && (r = ward__listen_open(g)) < 0) {
                 say(err, err_size, "--listen %s: %s", g->o.listen, strerror(-r));
