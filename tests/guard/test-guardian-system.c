@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "guard/guardian-util.h"
+#include "test-run.h"
 
 /* notify_socket: a datagram socket bound at dir/notify, with credentials */
 static int notify_socket(const char *dir, char *path, size_t size)
@@ -77,6 +78,49 @@ TEST(sd_notify_seen)
         ASSERT_EQ(grun_wait(&r, NULL, NULL), 0);
         close(fd);
         scratch_remove(dir);
+}
+
+TEST(sd_notify_abstract)
+{
+        char name[64], env_sock[100], buf[1024];
+        snprintf(name, sizeof(name), "@ward-test-notify-%d", (int)getpid());
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        size_t n = strlen(name);
+        memcpy(a.sun_path, name, n);
+        a.sun_path[0] = '\0';
+        int one = 1, fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ASSERT_EQ(bind(fd, (struct sockaddr *)&a,
+                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)),
+                  0);
+        ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+        snprintf(env_sock, sizeof(env_sock), "NOTIFY_SOCKET=%s", name);
+        const char *env[] = {env_sock, NULL};
+        const char *args[] = {"--", WARD_GUARDIAN_WORKER, "exit", "0", NULL};
+        struct grun r = {0};
+        grun_start(&r, args, env);
+        ASSERT_EQ(grun_wait(&r, NULL, NULL), 0);
+        ASSERT_EQ(notify_recv(fd, buf, sizeof(buf)), r.pid); /* --ready=handshake, the default */
+        ASSERT_TRUE(strncmp(buf, "READY=1\n", 8) == 0);
+        close(fd);
+}
+
+TEST(usage)
+{
+        char out[8192];
+        const char *help[] = {"run", "--help", NULL};
+        ASSERT_EQ(test_run_ward(help, NULL, -1, out, sizeof(out)), 0);
+        ASSERT_TRUE(strstr(out, "usage: ward run") != NULL);
+        const char *bad[] = {"run", "--restrat=no", "--", "true", NULL};
+        ASSERT_EQ(test_run_ward(bad, NULL, -1, out, sizeof(out)), 2);
+        ASSERT_TRUE(strstr(out, "'--restrat=no'") != NULL);
+        const char *badval[] = {"run", "--burst", "5", "--", "true", NULL};
+        ASSERT_EQ(test_run_ward(badval, NULL, -1, out, sizeof(out)), 2);
+        ASSERT_TRUE(strstr(out, "--burst '5'") != NULL);
+        const char *noprog[] = {"run", "--json", NULL};
+        ASSERT_EQ(test_run_ward(noprog, NULL, -1, out, sizeof(out)), 2);
+        const char *missing[] = {"run", "--no-preload", "--", "/nonexistent/prog", NULL};
+        ASSERT_EQ(test_run_ward(missing, NULL, -1, out, sizeof(out)), 127);
+        ASSERT_TRUE(strstr(out, "/nonexistent/prog") != NULL);
 }
 
 TEST(no_notify_without_asking)
