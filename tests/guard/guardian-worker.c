@@ -13,6 +13,11 @@
  *   guardian-worker listen      prints WARD_LISTEN_FD's socket type and
  *                               WARD_LISTEN_ADDRESS to stdout, exit 0
  *   guardian-worker plain N     no handshake at all: exit(N) at once
+ *   guardian-worker liar        a HELLO with a start time not its own: no
+ *                               READY must come (exit 98 when the guardian
+ *                               hangs up, 97 if it answered)
+ *   guardian-worker bad-tid     handshake, then a CRASH naming thread 1 (not
+ *                               its own): the ACK must still come, exit 0
  * COUNT_FILE in the environment: a line appended per start (the tests count
  * restarts with it); CRASH_UNTIL=N: the Nth start and later exit 0 instead of
  * crashing. */
@@ -74,6 +79,32 @@ static void on_crash(int sig, siginfo_t *si, void *uc)
         struct ward__guard_msg ack;
         (void)!recv(guard_fd, &ack, sizeof(ack), 0); /* SO_RCVTIMEO bounds it */
         signal(sig, SIG_DFL);                        /* return: the fault again, by default */
+}
+
+static void liar(void)
+{
+        guard_fd = atoi(getenv(WARD__GUARD_ENV_FD));
+        struct ward__guard_msg m = ward__guard_msg_make(WARD__GUARD_HELLO, getpid());
+        ward__proc_stat(0, NULL, &m.start);
+        m.start += 12345;
+        send_msg(&m, 1);
+        struct ward__guard_msg ready;
+        exit(recv(guard_fd, &ready, sizeof(ready), 0) > 0 ? 97 : 98);
+}
+
+static void bad_tid(void)
+{
+        ucontext_t uc;
+        memset(&uc, 0, sizeof(uc));
+        struct ward__guard_msg m = ward__guard_msg_make(WARD__GUARD_CRASH, getpid());
+        m.tid = 1;
+        m.signo = SIGSEGV;
+        m.ucontext_addr = (uint64_t)(uintptr_t)&uc;
+        send_msg(&m, 0);
+        struct ward__guard_msg ack;
+        exit(recv(guard_fd, &ack, sizeof(ack), 0) == sizeof(ack) && ack.type == WARD__GUARD_ACK
+                 ? 0
+                 : 96);
 }
 
 static void handshake(uint64_t heartbeat_ns)
@@ -255,6 +286,9 @@ int main(int argc, char **argv)
         if (strcmp(mode, "plain") == 0) {
                 return n;
         }
+        if (strcmp(mode, "liar") == 0) {
+                liar();
+        }
         if (strcmp(mode, "listen") == 0) {
                 listen_info();
                 return 0;
@@ -267,6 +301,8 @@ int main(int argc, char **argv)
                 crash_here();
         } else if (strcmp(mode, "exit") == 0) {
                 return n;
+        } else if (strcmp(mode, "bad-tid") == 0) {
+                bad_tid();
         } else if (strcmp(mode, "hang") == 0) {
                 hang();
         } else if (strcmp(mode, "shm-crash") == 0) {

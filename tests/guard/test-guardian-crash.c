@@ -146,4 +146,35 @@ TEST(nothing_left_in_dev_shm)
         scratch_remove(dir);
 }
 
+TEST(hostile_handshake_refused)
+{
+        const char *args[] = {"--restart=no", "--", WARD_GUARDIAN_WORKER, "liar", NULL};
+        struct grun r = {0};
+        grun_start(&r, args, NULL);
+        const char *l = grun_until(&r, "warning");
+        ASSERT_TRUE(strstr(l, "bad handshake") != NULL);
+        l = grun_until(&r, "exited");
+        ASSERT_TRUE(strstr(l, "\"ended\":\"exit 98\"") != NULL); /* hung up on, no READY */
+        ASSERT_EQ(grun_wait(&r, "ready", NULL), 98);
+}
+
+TEST(crash_naming_another_thread)
+{
+        char dir[64];
+        scratch(dir, sizeof(dir));
+        const char *args[] = {"--restart=no",       "--dump-dir", dir, "--",
+                              WARD_GUARDIAN_WORKER, "bad-tid",    NULL};
+        struct grun r = {0};
+        grun_start(&r, args, NULL);
+        const char *l = grun_until(&r, "warning");
+        ASSERT_TRUE(strstr(l, "thread 1 is not one of worker") != NULL);
+        l = grun_until(&r, "crashed");
+        ASSERT_TRUE(strstr(l, "\"core\"") == NULL); /* nothing captured */
+        l = grun_until(&r, "exited");
+        ASSERT_TRUE(strstr(l, "\"ended\":\"exit 0\"") != NULL); /* ACK came all the same */
+        ASSERT_EQ(grun_wait(&r, NULL, NULL), 0);
+        ASSERT_EQ(count_cores(dir), 0);
+        scratch_remove(dir);
+}
+
 TEST_MAIN()
