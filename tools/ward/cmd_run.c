@@ -6,6 +6,7 @@
  * under systemd. Exit status: the program's (128+N when signal N ended
  * it), 2 bad usage, 126/127 the program cannot be run. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,14 @@ static void find_preload(struct run_args *a)
                         "installed): crashes are not captured, only exits restarted\n");
 }
 
+/* a reader of the events that went away must not end the guardian (and
+ * orphan the program): SIGPIPE is caught, not ignored, since an ignored
+ * signal would stay ignored in the program it starts */
+static void on_sigpipe(int sig)
+{
+        (void)sig;
+}
+
 static int exit_code(int status)
 {
         if (WIFEXITED(status)) {
@@ -304,6 +313,9 @@ int cmd_run(int argc, char **argv)
         if (a.o.ready_at_hello < 0) {
                 a.o.ready_at_hello = 1; /* without the library nothing says STARTED */
         }
+        struct sigaction sa = {.sa_handler = on_sigpipe};
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGPIPE, &sa, NULL);
         a.o.argv = argv + prog;
         a.o.event = run_print_event;
         a.o.event_arg = &a.json;
