@@ -236,7 +236,7 @@ static int watch(struct ward__guardian *g, int *failed)
                         if (ward_proc_stop(g->proc, g->o.grace_ns, &st) == 0) {
                                 return ward__status_of(&st);
                         }
-                        return 0x7f00; /* not ours to stop, or stuck: what ward_proc_stop says */
+                        return 1 << 8; /* stuck in the kernel 10 s after SIGKILL: exit 1 */
                 }
                 struct pollfd p[3] = {{.fd = g->sig_fd, .events = POLLIN},
                                       {.fd = ward_proc_pidfd(g->proc), .events = POLLIN},
