@@ -1,7 +1,8 @@
 # Installing ward: the two libraries with sonames, the public headers (and the
 # generated ones they need), ward.proto, the ward command and its service host,
 # the preload library, pkg-config files and a CMake package:
-#   find_package(ward) -> ward::ward, ward::inspect, ward_rpc_generate()
+#   find_package(ward) -> ward::ward, ward::inspect, ward::grpc (when built),
+#   ward_rpc_generate()
 # Installed programs find the libraries through a relative RUNPATH.
 include(CMakePackageConfigHelpers)
 
@@ -16,7 +17,18 @@ set_target_properties(ward_cli PROPERTIES INSTALL_RPATH "$ORIGIN/${bin_to_lib}")
 set_target_properties(ward-serve PROPERTIES INSTALL_RPATH "$ORIGIN/${libexec_to_lib}")
 set_target_properties(ward-inspect PROPERTIES INSTALL_RPATH "$ORIGIN")
 
-install(TARGETS ward ward-inspect EXPORT wardTargets
+# libward-grpc (when libgrpc-dev was there) beside the others: ward serve
+# --grpc dlopens it by soname, through its RUNPATH
+set(WARD_LIBRARIES ward ward-inspect)
+set(WARD_PC_FILES ward ward-inspect)
+if(TARGET ward-grpc)
+  set_target_properties(ward-grpc PROPERTIES INSTALL_RPATH "$ORIGIN")
+  list(APPEND WARD_LIBRARIES ward-grpc)
+  list(APPEND WARD_PC_FILES ward-grpc)
+  set_target_properties(ward-gateway PROPERTIES INSTALL_RPATH "$ORIGIN/${libexec_to_lib}")
+  install(TARGETS ward-gateway RUNTIME DESTINATION ${WARD_LIBEXECDIR})
+endif()
+install(TARGETS ${WARD_LIBRARIES} EXPORT wardTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} NAMELINK_COMPONENT dev
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${CMAKE_INSTALL_INCLUDEDIR}/ward)
 install(TARGETS ward_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -36,7 +48,7 @@ install(FILES ${PROJECT_BINARY_DIR}/src/ward.pb-c.h ${PROJECT_BINARY_DIR}/src/re
 # pkg-config: relocatable (prefix found from the .pc file's own place)
 file(RELATIVE_PATH WARD_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" WARD_PC_TO_PREFIX "${WARD_PC_TO_PREFIX}")
-foreach(pc ward ward-inspect)
+foreach(pc ${WARD_PC_FILES})
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()

@@ -19,17 +19,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ward__guard_msg_check(data, size, &m) < 0) {
                 return 0;
         }
-        if (size != sizeof(m) || m.magic != WARD__GUARD_MAGIC ||
-            m.version != WARD__GUARD_VERSION || m.type < WARD__GUARD_HELLO ||
-            m.type > WARD__GUARD_ACK || memcmp(&m, data, sizeof(m)) != 0) {
+        if (size != sizeof(m) || m.magic != WARD__GUARD_MAGIC || m.version != WARD__GUARD_VERSION ||
+            m.type < WARD__GUARD_HELLO || m.type > WARD__GUARD_ACK ||
+            memcmp(&m, data, sizeof(m)) != 0) {
                 abort();
         }
         if (m.type == WARD__GUARD_HELLO && (m.pid <= 0 || m.start == 0)) {
                 abort();
         }
         if (m.type == WARD__GUARD_CRASH &&
-            (m.pid <= 0 || m.tid <= 0 || m.ucontext_addr == 0 || m.signo <= 0 ||
-             m.signo >= NSIG || m.signo == SIGKILL || m.signo == SIGSTOP)) {
+            (m.pid <= 0 || m.tid <= 0 || m.ucontext_addr == 0 || m.signo <= 0 || m.signo >= NSIG ||
+             m.signo == SIGKILL || m.signo == SIGSTOP)) {
                 abort();
         }
         return 0;

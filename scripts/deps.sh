@@ -8,6 +8,7 @@ pkgs=(
 	protobuf-c-compiler libprotobuf-c-dev libdw-dev libdeflate-dev elfutils gdb
 	libzmq3-dev libnng-dev
 	lttng-tools liblttng-ust-dev babeltrace2 python3 python3-psutil procps
+	libgrpc-dev protobuf-compiler python3-grpcio python3-protobuf
 )
 
 missing=()

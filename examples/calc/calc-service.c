@@ -15,7 +15,8 @@ static void calc_add(Calc__Calculator_Service *svc, const Calc__BinaryOp *in,
         Calc__Result out = CALC__RESULT__INIT;
         (void)svc;
         if (__builtin_add_overflow(in->a, in->b, &out.value)) {
-                done(NULL, closure_data); /* overflow: the caller gets -WARD_E_HANDLER_ERROR */
+                /* overflow: the caller gets -WARD_E_HANDLER_ERROR and the message */
+                ward_rpc_fail(closure_data, "the sum does not fit in int64");
                 return;
         }
         done(&out, closure_data);
@@ -28,8 +29,9 @@ static void calc_div(Calc__Calculator_Service *svc, const Calc__BinaryOp *in,
         (void)svc;
         if (in->b == 0 || (in->a == INT64_MIN && in->b == -1)) {
                 /* b == 0, or a quotient that does not fit (the CPU traps):
-                 * the caller gets -WARD_E_HANDLER_ERROR */
-                done(NULL, closure_data);
+                 * the caller gets -WARD_E_HANDLER_ERROR and the message */
+                ward_rpc_fail(closure_data, in->b == 0 ? "division by zero"
+                                                       : "the quotient does not fit in int64");
                 return;
         }
         out.value = in->a / in->b;

@@ -32,6 +32,9 @@
  * that calls it first becomes the guardian by execv() and never returns
  * from it, and the worker runs main() again from the top.
  *
+ * A child the worker forks keeps the handlers but is not guarded: its
+ * crash writes the note, and its heartbeats return -ENOTCONN.
+ *
  * Unmodified programs get the same worker side from libward-crash.so
  * (LD_PRELOAD, as `ward run` does).
  * Link with libward (pkg-config ward, ward::ward); the guardian role loads

@@ -12,6 +12,7 @@
 #include <ward/proc.h>
 #include <ward/spawn.h>
 #include <ward/stack.h>
+#include <ward/symbolize.h>
 #include <ward/trace-read.h>
 #include <ward/watch.h>
 

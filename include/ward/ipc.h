@@ -88,6 +88,10 @@ struct ward_ipc_options {
         uint64_t send_timeout_ns;    /* how long a send may wait for space; default 5 s
                                         (WARD_IPC_FOREVER: as long as the peer lives) */
         uint64_t connect_timeout_ns; /* default 5 s */
+        uint32_t reconnect;          /* a client's: 1 reconnects to the same address once the
+                                        server has gone (see ward_ipc_call_flags); default 0:
+                                        the connection ends with its server */
+        uint32_t reserved;           /* 0 */
 };
 
 /* ward_ipc_options_init: fill o with the defaults. Thread class: any-thread. */
@@ -112,11 +116,21 @@ typedef void (*ward_ipc_conn_fn)(ward_ipc_conn *c, int event, int error, void *a
  * (normally -EACCES) to refuse. peer is what the kernel reported (SO_PEERCRED). */
 typedef int (*ward_ipc_authorize_fn)(const struct ward_ipc_peer *peer, void *arg);
 
-/* ward_ipc_server_new: listen on address, on loop. on_msg receives requests and
- * one-way messages of every connection. opts may be NULL (defaults); a client's
- * ring and pool sizes are capped at the server's.
+/* ward_ipc_server_new: listen on address, on loop. A listening socket of that
+ * address handed down by the process that started us is adopted instead of a
+ * new one: ward's guardian (`ward run --listen`: WARD_LISTEN_FD=<n> and
+ * WARD_LISTEN_ADDRESS=<address>, both removed from the environment once
+ * adopted) or systemd socket activation (LISTEN_PID, LISTEN_FDS, from fd 3).
+ * It is checked first (a listening SOCK_SEQPACKET AF_UNIX socket bound to
+ * address), and its socket file is never unlinked by this server. Clients
+ * queued on it while no process accepted are served. Adopting changes the
+ * environment: create such a server before other threads read it.
+ * on_msg receives requests and one-way messages of every connection. opts may
+ * be NULL (defaults); a client's ring and pool sizes are capped at the
+ * server's.
  * Errors: -EINVAL (bad address or options), -EADDRINUSE (another server listens
- * there), -ENAMETOOLONG, -ENOMEM, -errno from socket/bind/listen.
+ * there), -ENAMETOOLONG, -ENOMEM, -errno from socket/bind/listen, -EBADF or
+ * -ENOTSOCK (WARD_LISTEN_FD names no listening socket of address).
  * Ownership: *ret belongs to the caller; ward_ipc_server_free() releases it. The
  * loop must outlive the server. Thread class: owner-thread of loop. */
 WARD_API int ward_ipc_server_new(ward_loop *loop, const char *address,
@@ -210,9 +224,32 @@ WARD_API int ward_ipc_conn_process(ward_ipc_conn *c);
  * -ECONNRESET (peer gone), -EPROTO, -EMSGSIZE (len above ward_ipc_conn_get_max_len),
  * -EBUSY (called from a callback that runs inside another ward_ipc_call on the
  * same connection), -ECANCELED (a callback closed c meanwhile), -ECHILD (used
- * after fork), -EINVAL, -ENOMEM. */
+ * after fork), -EINVAL, -ENOMEM. On a connection made with options.reconnect,
+ * it is ward_ipc_call_flags with no flags (below). */
 WARD_API int ward_ipc_call(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
                            const ward_ipc_msg **ret_reply);
+
+/* Flags of ward_ipc_call_flags. */
+#define WARD_IPC_CALL_IDEMPOTENT 1u /* the request may be carried out twice */
+
+/* ward_ipc_call_flags: ward_ipc_call with flags. On a client connection made
+ * with options.reconnect = 1:
+ *   - whatever call or message follows the server's end first reconnects to
+ *     the same address (waiting for a restarted server with a bounded back-off,
+ *     within the call's timeout or connect_timeout_ns for a message); calls
+ *     pending on the old connection have completed with -ECONNRESET;
+ *   - a call with WARD_IPC_CALL_IDEMPOTENT whose connection ends before its
+ *     reply came is sent again on a new connection, as often as needed within
+ *     timeout_ns: the caller sees its reply, or -ETIMEDOUT;
+ *   - a call without it ends with -ECONNRESET, as without reconnect (the
+ *     server may have carried it out), and the next call reconnects.
+ * A reconnect happens only where no callback of c is on the stack (a nested
+ * call keeps the connection's end). Replies and messages of the old
+ * connection are lost with it; the handler, the loop c is attached to and the
+ * userdata stay. Errors as ward_ipc_call, -EINVAL for an unknown flag.
+ * Thread class: owner-thread of c. */
+WARD_API int ward_ipc_call_flags(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
+                                 unsigned flags, const ward_ipc_msg **ret_reply);
 
 /* Receives the reply of an asynchronous call: status 0 and the reply, or a
  * negative errno (-ETIMEDOUT, -ECONNRESET, -ECANCELED) and reply NULL. reply is

@@ -18,6 +18,7 @@
 
 #include <ward/api.h>
 #include <ward/ipc.h>
+#include <ward/rpc.h>
 
 WARD_BEGIN_DECLS
 
@@ -60,6 +61,30 @@ WARD_API int ward_rpc_pb_to_json(const struct Ward__Reflect__Description *d, con
 WARD_API int ward_rpc_call_bytes(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
                                  unsigned method, int one_way, const void *req, size_t len,
                                  uint64_t timeout_ns, uint8_t **ret, size_t *ret_len);
+
+/* ward_rpc_resolve: the id the server at conn gives the service named
+ * service whose schema hash is schema_hash, for ward_rpc_call_bytes_async;
+ * waits up to timeout_ns. Returns 0 and *ret_id, or -errno (transport) or
+ * -WARD_E_UNKNOWN_SERVICE, -WARD_E_SCHEMA_MISMATCH (the server's answer).
+ * The id is good for the life of conn. Thread class: owner of conn. */
+WARD_API int ward_rpc_resolve(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
+                              uint64_t timeout_ns, uint32_t *ret_id);
+
+/* ward_rpc_call_bytes_async: ward_rpc_call_bytes without waiting, for bridges
+ * (ward gateway): call method number method of the service whose id
+ * ward_rpc_resolve gave, with the packed request req[0..len). conn must be
+ * attached to a loop (ward_ipc_conn_attach). Returns 0, and fn (ward/rpc.h)
+ * runs exactly once, on conn's loop or before this returns: err 0 and the
+ * packed reply (empty for a one-way method, which does not wait), or the
+ * error as ward_rpc_call_bytes would return it, with the handler's message
+ * for -WARD_E_HANDLER_ERROR when it gave one (ward_rpc_fail). Or returns
+ * -errno (nothing sent, fn not called): -EINVAL, -EMSGSIZE, -ENOMEM,
+ * -ECONNRESET, ... as ward_ipc_call_async. A request above the inline size
+ * may wait up to timeout_ns for room in the pool.
+ * Thread class: owner of conn. */
+WARD_API int ward_rpc_call_bytes_async(ward_ipc_conn *conn, uint32_t service_id, unsigned method,
+                                       int one_way, const void *req, size_t len,
+                                       uint64_t timeout_ns, ward_rpc_bytes_fn fn, void *arg);
 
 WARD_END_DECLS
 

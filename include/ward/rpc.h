@@ -39,6 +39,7 @@
 #ifndef WARD_RPC_H
 #define WARD_RPC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -107,6 +108,22 @@ WARD_API ProtobufCService *ward_rpc_client_service(ward_rpc_client *c);
  * ProtobufCService (default 30 s). */
 WARD_API void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns);
 
+/* Every method of the client's service, for ward_rpc_client_set_idempotent. */
+#define WARD_RPC_ALL_METHODS 0xffffffffu
+
+/* ward_rpc_client_set_idempotent: say whether method (its index in the
+ * service descriptor, or WARD_RPC_ALL_METHODS) may be carried out twice;
+ * none is by default. It matters on a connection made with
+ * options.reconnect = 1 (struct ward_ipc_options): every call first
+ * reconnects a connection whose server has gone (then asks the new server for
+ * the service's id again); a synchronous call of an idempotent method whose
+ * server ends before it answers is sent again to the next server within its
+ * timeout, so the caller sees the answer or -ETIMEDOUT; another method's call
+ * ends with -ECONNRESET as without reconnect. Asynchronous calls in flight
+ * are never sent again. Errors: -EINVAL (NULL c, method out of range),
+ * -ENOMEM. Thread class: owner-thread. */
+WARD_API int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method, int idempotent);
+
 /* ward_rpc_client_last_error: how the last call that finished ended, as
  * ward_rpc_call would have returned it: 0, -errno or -WARD_E_... (closures
  * only see NULL on failure; this says why). 0 before any call; -EINVAL for
@@ -164,6 +181,47 @@ WARD_API ward_ipc_server *ward_rpc_server_ipc(ward_rpc_server *s);
  * Thread class: owner-thread. */
 WARD_API int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret);
 
+/* ward_rpc_fail: inside a handler (or later, instead of its closure), fail
+ * the call with a message for the caller: like passing NULL to the closure
+ * (-WARD_E_HANDLER_ERROR), and message (read before this returns, at most
+ * WARD_RPC_MESSAGE_MAX bytes of it; may be NULL) goes with the answer: to a
+ * gRPC caller as the status message (ward serve --grpc, docs/grpc.md), to a
+ * ward IPC caller with the status. closure_data is the handler's own. Returns
+ * 0, or -EINVAL when closure_data is not a call in progress (already
+ * answered). Thread class: owner-thread. */
+#define WARD_RPC_MESSAGE_MAX 1024u
+WARD_API int ward_rpc_fail(void *closure_data, const char *message);
+
+/* ward_rpc_bytes_fn: how a ward_rpc_server_call_bytes call ended, called
+ * exactly once, on the server's loop thread (possibly inside
+ * ward_rpc_server_call_bytes): err 0 and the packed reply reply[0..len) (the
+ * empty message for a one-way method), or err -WARD_E_HANDLER_ERROR and the
+ * handler's message (ward_rpc_fail; NULL when it gave none),
+ * -WARD_E_SERVER_ERROR (no memory for the reply), -ECANCELED (the server
+ * was freed before the handler answered). reply and message live only during
+ * the call. */
+typedef void (*ward_rpc_bytes_fn)(void *arg, int err, const uint8_t *reply, size_t len,
+                                  const char *message);
+
+/* ward_rpc_server_call_bytes: call method (by name) of the service named
+ * service (its full name, "pkg.Service") hosted by s, with the packed request
+ * req[0..len), as if it had come from a client: the bytes are copied, decoded
+ * and handed to the handler; fn receives the packed reply. For bridges to
+ * other transports (libward-grpc). peer is who the handler's ward_rpc_caller
+ * reports (NULL: nobody local, pid 0 and uid/gid -1). Returns 0 when the
+ * handler was called (fn runs now or later, exactly once), or, with fn not
+ * called: -EINVAL, -WARD_E_UNKNOWN_SERVICE, -WARD_E_UNKNOWN_METHOD,
+ * -WARD_E_BAD_MESSAGE (req does not decode), -ENOMEM.
+ * Thread class: owner-thread of the server's loop. */
+WARD_API int ward_rpc_server_call_bytes(ward_rpc_server *s, const char *service, const char *method,
+                                        const void *req, size_t len,
+                                        const struct ward_ipc_peer *peer, ward_rpc_bytes_fn fn,
+                                        void *arg);
+
+/* ward_rpc_server_get_loop: the loop s serves on (for handlers that answer
+ * later, from a timer). NULL for NULL. */
+WARD_API ward_loop *ward_rpc_server_get_loop(ward_rpc_server *s);
+
 /* ward_rpc_describe: ask the server at conn what it hosts: services, methods
  * and every message type they use (the built-in reflection every ward server
  * answers). On success *ret is the description, which the caller frees with
@@ -175,6 +233,12 @@ WARD_API int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret);
 struct Ward__Reflect__Description;
 WARD_API int ward_rpc_describe(ward_ipc_conn *conn, uint64_t timeout_ns,
                                struct Ward__Reflect__Description **ret);
+
+/* ward_rpc_server_describe: what s hosts, as ward_rpc_describe would get it
+ * from s over a connection (for bridges: gRPC reflection). *ret is the
+ * caller's (protobuf_c_message_free_unpacked(&(*ret)->base, NULL)).
+ * Errors: -EINVAL, -ENOMEM. Thread class: owner-thread of the server's loop. */
+WARD_API int ward_rpc_server_describe(ward_rpc_server *s, struct Ward__Reflect__Description **ret);
 
 /* ward_rpc_service_hash: the schema hash exchanged at first use (FNV-1a 64 over
  * the service's names, methods and message fields, recursively). */

@@ -30,6 +30,7 @@
 struct ward__guard {
         int state;        /* enum ward_guard_state; atomic */
         int fd;           /* the guardian's socket; -1 without */
+        int pid;          /* the guarded process (a child it forks is not guarded) */
         int guardian_pid; /* for PR_SET_PTRACER; 0 unknown */
         int fallback_fd;  /* where the note goes */
         uint64_t ack_timeout_ns;

@@ -91,6 +91,9 @@ static const char *report(int tid, int signo, siginfo_t *si, void *uc)
         if (__atomic_load_n(&ward__guard.state, __ATOMIC_ACQUIRE) != WARD_GUARD_ON || fd < 0) {
                 return ward__guard.why[0] ? ward__guard.why : "no guardian";
         }
+        if (getpid() != ward__guard.pid) {
+                return "a child forked from the guarded process is not guarded";
+        }
         prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         if (ward__guard.guardian_pid > 0) {
                 prctl(PR_SET_PTRACER, (unsigned long)ward__guard.guardian_pid, 0, 0, 0);

@@ -59,7 +59,10 @@ static int guarded_fd(void)
         if (__atomic_load_n(&ward__guard.state, __ATOMIC_ACQUIRE) != WARD_GUARD_ON) {
                 return -ENOTCONN;
         }
-        return ward__guard.fd >= 0 ? ward__guard.fd : -ENOTCONN;
+        if (ward__guard.fd < 0 || getpid() != ward__guard.pid) {
+                return -ENOTCONN; /* none, or a child forked from the worker */
+        }
+        return ward__guard.fd;
 }
 
 int ward_guard_heartbeat(void)

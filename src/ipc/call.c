@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "ipc/ipc-internal.h"
+#include "ipc/reconnect.h"
 
 static int check(ward_ipc_conn *c)
 {
@@ -12,6 +13,16 @@ static int check(ward_ipc_conn *c)
                 return -ECHILD;
         }
         return c->closing ? -ECANCELED : c->error;
+}
+
+/* revive: check(c), reconnecting first a connection that may (reconnect.c). */
+static int revive(ward_ipc_conn *c, uint64_t deadline)
+{
+        int r = check(c);
+        if (r == -ECONNRESET && c->opts.reconnect) {
+                r = ward__ipc_revive(c, deadline);
+        }
+        return r;
 }
 
 /* wait_reply: dispatch until the synchronous call's reply is in, or fail. */
@@ -43,12 +54,12 @@ static int wait_reply(ward_ipc_conn *c, uint64_t deadline)
 
 /* sync_call: the request for id was sent (sent == 0) or not (sent < 0): wait
  * for its reply. */
-static int sync_call(ward_ipc_conn *c, uint64_t id, int sent, uint64_t timeout_ns,
+static int sync_call(ward_ipc_conn *c, uint64_t id, int sent, uint64_t deadline,
                      const ward_ipc_msg **ret_reply)
 {
         int r = sent;
         if (r == 0) {
-                r = wait_reply(c, ward__deadline(timeout_ns));
+                r = wait_reply(c, deadline);
         }
         c->sync_id = 0;
         if (sent == 0 && r == -ETIMEDOUT) {
@@ -65,10 +76,12 @@ static int sync_call(ward_ipc_conn *c, uint64_t id, int sent, uint64_t timeout_n
         return 0;
 }
 
-/* begin_sync: the checks and set-up every synchronous call shares. */
-static int begin_sync(ward_ipc_conn *c, const ward_ipc_msg **ret_reply, uint64_t *ret_id)
+/* begin_sync: the checks and set-up every synchronous call shares; a
+ * connection that may is reconnected by deadline (revive). */
+static int begin_sync(ward_ipc_conn *c, int may_revive, uint64_t deadline,
+                      const ward_ipc_msg **ret_reply, uint64_t *ret_id)
 {
-        int r = check(c);
+        int r = may_revive ? revive(c, deadline) : check(c);
         if (r < 0) {
                 return r;
         }
@@ -85,26 +98,42 @@ static int begin_sync(ward_ipc_conn *c, const ward_ipc_msg **ret_reply, uint64_t
         return 0;
 }
 
+int ward_ipc_call_flags(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
+                        unsigned flags, const ward_ipc_msg **ret_reply)
+{
+        if ((!req && len) || (flags & ~WARD_IPC_CALL_IDEMPOTENT)) {
+                return -EINVAL;
+        }
+        uint64_t deadline = ward__deadline(timeout_ns);
+        for (;;) {
+                uint64_t id;
+                int r = begin_sync(c, 1, deadline, ret_reply, &id);
+                if (r < 0) {
+                        return r; /* nothing sent; a connection that could not be revived */
+                }
+                r = ward__conn_send(c, WARD__IPC_REC_REQUEST, id, 0, req, len);
+                r = sync_call(c, id, r, deadline, ret_reply);
+                /* the server ended before it answered: another may, if the
+                 * request can be carried out twice (begin_sync reconnects) */
+                if (r != -ECONNRESET || !(flags & WARD_IPC_CALL_IDEMPOTENT) || !c->opts.reconnect ||
+                    ward_now_ns() >= deadline) {
+                        return r;
+                }
+        }
+}
+
 int ward_ipc_call(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
                   const ward_ipc_msg **ret_reply)
 {
-        uint64_t id;
-        if (!req && len) {
-                return -EINVAL;
-        }
-        int r = begin_sync(c, ret_reply, &id);
-        if (r < 0) {
-                return r;
-        }
-        r = ward__conn_send(c, WARD__IPC_REC_REQUEST, id, 0, req, len);
-        return sync_call(c, id, r, timeout_ns, ret_reply);
+        return ward_ipc_call_flags(c, req, len, timeout_ns, 0, ret_reply);
 }
 
 int ward_ipc_call_buf(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
                       const ward_ipc_msg **ret_reply)
 {
         uint64_t id;
-        int r = begin_sync(c, ret_reply, &id);
+        /* no reconnect here: b lies in this connection's pool */
+        int r = begin_sync(c, 0, 0, ret_reply, &id);
         if (r < 0) {
                 if (c && b) {
                         ward_ipc_buf_free(c, b);
@@ -112,7 +141,7 @@ int ward_ipc_call_buf(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_ns,
                 return r;
         }
         r = ward__conn_send_slot(c, WARD__IPC_REC_REQUEST, id, 0, (struct ward__slot *)(void *)b);
-        return sync_call(c, id, r, timeout_ns, ret_reply);
+        return sync_call(c, id, r, ward__deadline(timeout_ns), ret_reply);
 }
 
 /* async_sent: finish an asynchronous call whose request send returned r. */
@@ -133,7 +162,7 @@ static int async_sent(ward_ipc_conn *c, struct ward__call *call, int r, uint64_t
 int ward_ipc_call_async(ward_ipc_conn *c, const void *req, size_t len, uint64_t timeout_ns,
                         ward_ipc_reply_fn fn, void *arg, uint64_t *ret_id)
 {
-        int r = check(c);
+        int r = revive(c, ward__deadline(timeout_ns));
         if (r < 0) {
                 return r;
         }
@@ -172,7 +201,7 @@ int ward_ipc_call_buf_async(ward_ipc_conn *c, ward_ipc_buf *b, uint64_t timeout_
 
 int ward_ipc_send(ward_ipc_conn *c, const void *data, size_t len)
 {
-        int r = check(c);
+        int r = revive(c, c ? ward__deadline(c->opts.connect_timeout_ns) : 0);
         if (r < 0) {
                 return r;
         }
@@ -197,7 +226,7 @@ int ward_ipc_reply(ward_ipc_conn *c, uint64_t call_id, int32_t status, const voi
 int ward_ipc_buf_alloc(ward_ipc_conn *c, size_t len, uint64_t timeout_ns, ward_ipc_buf **ret)
 {
         struct ward__slot *s;
-        int r = check(c);
+        int r = revive(c, ward__deadline(timeout_ns));
         if (r < 0) {
                 return r;
         }

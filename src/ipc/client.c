@@ -119,29 +119,20 @@ static int exchange(int s, const struct ward_ipc_options *o, uint64_t deadline,
         return r;
 }
 
-int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
+int ward__ipc_dial(const struct ward__address *addr, const struct ward_ipc_options *o,
+                   uint64_t deadline, ward_ipc_conn **ret)
 {
-        struct ward_ipc_options o;
-        struct ward__address addr;
         struct ward__welcome w;
         struct ward__ipc_layout lay;
         int fds[WARD_FDPASS_MAX];
-        if (!ret) {
-                return -EINVAL;
-        }
-        int r = ward__ipc_options_get(opts, &o);
-        if (r < 0 || (r = ward__address_parse(address, &addr)) < 0) {
-                return r;
-        }
-        uint64_t deadline = ward__deadline(o.connect_timeout_ns);
-        int s = connect_socket(&addr, deadline);
+        int s = connect_socket(addr, deadline);
         if (s < 0) {
                 return s;
         }
-        r = exchange(s, &o, deadline, &w, fds);
+        int r = exchange(s, o, deadline, &w, fds);
         if (r == 0) {
                 ward__ipc_layout_compute(w.ring_c2s, w.pool_c2s, w.ring_s2c, w.pool_s2c, &lay);
-                r = ward__conn_new(s, fds[0], fds[1], &lay, 0, &o, &w.self, ret);
+                r = ward__conn_new(s, fds[0], fds[1], &lay, 0, o, &w.self, ret);
                 close(fds[0]);
                 if (r < 0) {
                         close(fds[1]);
@@ -149,6 +140,22 @@ int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, w
         }
         if (r < 0) {
                 close(s);
+                return r;
         }
-        return r;
+        (*ret)->addr = *addr;
+        return 0;
+}
+
+int ward_ipc_connect(const char *address, const struct ward_ipc_options *opts, ward_ipc_conn **ret)
+{
+        struct ward_ipc_options o;
+        struct ward__address addr;
+        if (!ret) {
+                return -EINVAL;
+        }
+        int r = ward__ipc_options_get(opts, &o);
+        if (r < 0 || (r = ward__address_parse(address, &addr)) < 0) {
+                return r;
+        }
+        return ward__ipc_dial(&addr, &o, ward__deadline(o.connect_timeout_ns), ret);
 }

@@ -9,6 +9,7 @@
 #include <ward/ipc.h>
 #include <ward/loop.h>
 
+#include "core/address.h"
 #include "core/list.h"
 #include "ipc/calls.h"
 #include "ipc/layout.h"
@@ -49,6 +50,8 @@ struct ward_ipc_conn {
         uint64_t rel_head; /* our head of the peer pool's release ring */
 
         struct ward_ipc_options opts;
+        struct ward__address addr; /* a client's: where it connected (reconnect.c) */
+        uint64_t generation;       /* a client's: reconnects so far */
         struct ward_ipc_peer peer;
         int peer_said_bye; /* the peer closed on purpose (BYE), not crashed */
         int error;
@@ -146,6 +149,13 @@ int ward__conn_busy(const ward_ipc_conn *c);
  * without a word to the peer (it sees the socket end, as if our process had
  * exited) and without calling back the calls still pending on it. */
 void ward__conn_abandon(ward_ipc_conn *c);
+
+/* client.c */
+/* ward__ipc_dial: connect to addr and complete the handshake by deadline. */
+int ward__ipc_dial(const struct ward__address *addr, const struct ward_ipc_options *o,
+                   uint64_t deadline, ward_ipc_conn **ret);
+
+/* reconnect.c: see ipc/reconnect.h */
 
 /* server.c */
 /* ward__server_conn_closed: c has finished closing: unlink it, report

@@ -22,6 +22,7 @@ struct ward_ipc_server {
         ward_source *lsrc;
         ward_source *retry_src; /* re-enables lsrc after running out of descriptors */
         struct ward__address addr;
+        int owns_path; /* we bound addr's socket file (not inherited): unlink it at the end */
         struct ward_ipc_options opts;
         ward_ipc_msg_fn on_msg;
         void *arg;

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "core/address.h"
+#include "core/listen.h"
 #include "core/options.h"
+#include "ipc/inherit.h"
 #include "ipc/server-internal.h"
 
 static int same_uid(const struct ward_ipc_peer *peer, void *arg)
@@ -16,41 +18,24 @@ static int same_uid(const struct ward_ipc_peer *peer, void *arg)
         return peer->uid == geteuid() ? 0 : -EACCES;
 }
 
-/* stale: is there a socket file at addr that nobody listens on any more? */
-static int stale(const struct ward__address *addr)
+/* open_listener: the socket a guardian or systemd handed down for address,
+ * else a new one. *owns_path: 1 when we bound the unix: path ourselves (so
+ * ours to unlink at the end), 0 for an inherited socket's. */
+static int open_listener(const char *address, const struct ward__address *addr, int *owns_path)
 {
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        if (s < 0) {
-                return 0;
+        int fd = ward__inherit_listener(address, addr);
+        *owns_path = 0;
+        if (fd != -ENOENT) {
+                return fd;
         }
-        int r = connect(s, (const struct sockaddr *)&addr->sun, addr->len);
-        int err = errno;
-        close(s);
-        return r < 0 && err == ECONNREFUSED;
-}
-
-static int listen_on(const struct ward__address *addr)
-{
-        int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (s < 0) {
-                return -errno;
-        }
-        int r = bind(s, (const struct sockaddr *)&addr->sun, addr->len);
-        if (r < 0 && errno == EADDRINUSE && !addr->abstract && stale(addr)) {
-                unlink(addr->sun.sun_path);
-                r = bind(s, (const struct sockaddr *)&addr->sun, addr->len);
-        }
-        if (r < 0 || listen(s, 128) < 0) {
-                r = -errno;
-                close(s);
-                return r;
-        }
-        return s;
+        fd = ward__listen(addr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        *owns_path = fd >= 0 && !addr->abstract;
+        return fd;
 }
 
 static int options_valid(const struct ward_ipc_options *o)
 {
-        return o->wait <= WARD_IPC_WAIT_SPIN &&
+        return o->wait <= WARD_IPC_WAIT_SPIN && o->reconnect <= 1 && o->reserved == 0 &&
                ward__clamp_ring(o->ring_bytes, o->ring_bytes) == o->ring_bytes &&
                o->pool_bytes % WARD__IPC_POOL_ALIGN == 0 && o->pool_bytes <= WARD__IPC_POOL_MAX;
 }
@@ -87,7 +72,7 @@ int ward_ipc_server_new(ward_loop *loop, const char *address, const struct ward_
                 r = ward__address_parse(address, &srv->addr);
         }
         if (r >= 0) {
-                r = srv->lsock = listen_on(&srv->addr);
+                r = srv->lsock = open_listener(address, &srv->addr, &srv->owns_path);
         }
         if (r >= 0) {
                 r = ward__server_watch(srv);
@@ -134,7 +119,7 @@ ward_ipc_server *ward_ipc_server_free(ward_ipc_server *srv)
         if (srv->lsock >= 0) {
                 close(srv->lsock);
                 srv->lsock = -1;
-                if (!srv->addr.abstract && srv->owner_pid == getpid()) {
+                if (srv->owns_path && srv->owner_pid == getpid()) {
                         unlink(srv->addr.sun.sun_path);
                 }
         }

@@ -1,5 +1,6 @@
-/* ward_rpc_call_bytes: a call with packed bytes, for callers without the
- * generated code (ward call). See ward/rpc-json.h. */
+/* ward_rpc_call_bytes and ward_rpc_call_bytes_async: calls with packed
+ * bytes, for callers without the generated code (ward call, ward gateway).
+ * See ward/rpc-json.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,5 +73,110 @@ int ward_rpc_call_bytes(ward_ipc_conn *conn, const char *service, uint64_t schem
                 e = *ret ? 0 : -ENOMEM;
         }
         ward_ipc_msg_release(conn, reply);
+        return e;
+}
+
+int ward_rpc_resolve(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
+                     uint64_t timeout_ns, uint32_t *ret_id)
+{
+        if (!conn || !service || !ret_id) {
+                return -EINVAL;
+        }
+        return ward__rpc_resolve(conn, service, schema_hash, timeout_ns, ret_id);
+}
+
+/* Who waits for an asynchronous bytes call. */
+struct waiter {
+        ward_rpc_bytes_fn fn;
+        void *arg;
+};
+
+/* on_bytes_reply: the server's answer (or the transport's verdict). The
+ * reply's bytes lie in shared memory: each is read once, by the copy fn
+ * makes, or into message. */
+static void on_bytes_reply(ward_ipc_conn *c, int status, const ward_ipc_msg *reply, void *arg)
+{
+        struct waiter w = *(struct waiter *)arg;
+        char message[WARD_RPC_MESSAGE_MAX + 1];
+        (void)c;
+        free(arg);
+        if (status < 0) {
+                w.fn(w.arg, status, NULL, 0, NULL);
+                return;
+        }
+        int e = ward__rpc_peer_error(ward_ipc_msg_status(reply));
+        size_t n = ward_ipc_msg_len(reply);
+        if (e == 0) {
+                w.fn(w.arg, 0, ward_ipc_msg_data(reply), n, NULL);
+                return;
+        }
+        if (e == -WARD_E_HANDLER_ERROR && n > 0) {
+                n = n < WARD_RPC_MESSAGE_MAX ? n : WARD_RPC_MESSAGE_MAX;
+                memcpy(message, ward_ipc_msg_data(reply), n);
+                message[n] = '\0';
+                w.fn(w.arg, e, NULL, 0, message);
+                return;
+        }
+        w.fn(w.arg, e, NULL, 0, NULL);
+}
+
+/* send_async: the header and req in one message, answered to on_bytes_reply
+ * with w; in the shared pool when large, as send_call. */
+static int send_async(ward_ipc_conn *conn, const struct ward__rpc_hdr *h, const void *req,
+                      size_t len, uint64_t timeout_ns, struct waiter *w)
+{
+        if (sizeof(*h) + len > WARD__RPC_INLINE_MAX) {
+                ward_ipc_buf *b;
+                int e = ward_ipc_buf_alloc(conn, sizeof(*h) + len, timeout_ns, &b);
+                if (e < 0) {
+                        return e;
+                }
+                uint8_t *p = ward_ipc_buf_data(b);
+                memcpy(p, h, sizeof(*h));
+                memcpy(p + sizeof(*h), req, len);
+                return ward_ipc_call_buf_async(conn, b, timeout_ns, on_bytes_reply, w, NULL);
+        }
+        uint8_t *buf = malloc(sizeof(*h) + len + 1);
+        if (!buf) {
+                return -ENOMEM;
+        }
+        memcpy(buf, h, sizeof(*h));
+        if (len) {
+                memcpy(buf + sizeof(*h), req, len);
+        }
+        int e =
+            ward_ipc_call_async(conn, buf, sizeof(*h) + len, timeout_ns, on_bytes_reply, w, NULL);
+        free(buf);
+        return e;
+}
+
+int ward_rpc_call_bytes_async(ward_ipc_conn *conn, uint32_t service_id, unsigned method,
+                              int one_way, const void *req, size_t len, uint64_t timeout_ns,
+                              ward_rpc_bytes_fn fn, void *arg)
+{
+        static const uint8_t none[1];
+        if (!conn || (!req && len) || !fn) {
+                return -EINVAL;
+        }
+        if (one_way) {
+                int e = send_call(conn, service_id, method, 1, req, len, timeout_ns, NULL);
+                if (e == 0) {
+                        fn(arg, 0, none, 0, NULL);
+                }
+                return e;
+        }
+        struct waiter *w = malloc(sizeof(*w));
+        if (!w) {
+                return -ENOMEM;
+        }
+        *w = (struct waiter){.fn = fn, .arg = arg};
+        struct ward__rpc_hdr h = {.magic = WARD__RPC_MAGIC,
+                                  .kind = WARD__RPC_CALL,
+                                  .service = service_id,
+                                  .method = method};
+        int e = send_async(conn, &h, req, len, timeout_ns, w);
+        if (e < 0) {
+                free(w);
+        }
         return e;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/list.h"
+#include "ipc/reconnect.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 #include "ward.pb-c.h"
@@ -17,7 +18,10 @@ struct ward_rpc_client {
         const ProtobufCServiceDescriptor *desc;
         uint64_t hash;
         uint32_t service_id;
-        int resolved; /* 1 ok, the error when the server refused for good */
+        int resolved;          /* 1 ok, the error when the server refused for good */
+        uint64_t resolved_gen; /* the connection's generation it was resolved on */
+        uint8_t *idempotent;   /* per method: a call may be sent again (or NULL: none) */
+        int all_idempotent;    /* every method is */
         uint64_t timeout_ns;
         int last_error;            /* of the last call that finished (ward_rpc_client_last_error) */
         struct ward__list pending; /* asynchronous calls in flight (struct pending) */
@@ -100,10 +104,14 @@ static int leave(ward_rpc_client *c)
  */
 static int resolve(ward_rpc_client *c)
 {
+        if (c->resolved && c->resolved_gen != ward__ipc_generation(c->conn)) {
+                c->resolved = 0; /* another server since: its ids may differ */
+        }
         if (c->resolved) {
                 return c->resolved > 0 ? 0 : c->resolved;
         }
         int err = ward__rpc_resolve(c->conn, c->desc->name, c->hash, c->timeout_ns, &c->service_id);
+        c->resolved_gen = ward__ipc_generation(c->conn);
         if (err == 0) {
                 c->resolved = 1;
         } else if (err == -WARD_E_UNKNOWN_SERVICE || err == -WARD_E_SCHEMA_MISMATCH) {
@@ -149,6 +157,43 @@ static int call_sync(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         return err;
 }
 
+static uint64_t deadline_after(uint64_t timeout_ns)
+{
+        uint64_t now = ward_now_ns();
+        return timeout_ns >= UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
+static int may_resend(const ward_rpc_client *c, unsigned method)
+{
+        return c->all_idempotent || (c->idempotent && c->idempotent[method]);
+}
+
+/* call_remote: resolve and call_sync, by deadline. On a connection made with
+ * options.reconnect, a server gone first is replaced (ward__ipc_revive), and
+ * a call of an idempotent method that lost its server is made again there. */
+static int call_remote(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                       uint64_t timeout_ns, ProtobufCMessage **ret_output,
+                       struct ward__arena *out_arena)
+{
+        uint64_t deadline = deadline_after(timeout_ns);
+        for (;;) {
+                int err = ward__ipc_revive(c->conn, deadline);
+                if (err < 0) {
+                        return err; /* gone for good, or no server came back in time */
+                }
+                err = resolve(c);
+                uint64_t now = ward_now_ns();
+                if (err == 0) {
+                        err = now < deadline ? call_sync(c, method, input, deadline - now,
+                                                         ret_output, out_arena)
+                                             : -ETIMEDOUT;
+                }
+                if (err != -ECONNRESET || !may_resend(c, method) || ward_now_ns() >= deadline) {
+                        return err;
+                }
+        }
+}
+
 static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                       uint64_t timeout_ns, ProtobufCMessage **ret_output);
 
@@ -168,10 +213,7 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
         if (c->local) {
                 err = call_local(c, method, input, timeout_ns, ret_output);
         } else {
-                err = resolve(c);
-                if (err == 0) {
-                        err = call_sync(c, method, input, timeout_ns, ret_output, NULL);
-                }
+                err = call_remote(c, method, input, timeout_ns, ret_output, NULL);
         }
         c->last_error = err;
         leave(c);
@@ -337,21 +379,33 @@ static void invoke_body(ward_rpc_client *c, unsigned method, const ProtobufCMess
                 invoke_local(c, method, input, closure, closure_data);
                 return;
         }
-        int err = method < c->desc->n_methods ? resolve(c) : -WARD_E_UNKNOWN_METHOD;
-        if (err == 0 && ward__rpc_is_oneway(&c->desc->methods[method])) {
-                err = call_sync(c, method, input, c->timeout_ns, &out, NULL);
+        if (method >= c->desc->n_methods) {
+                c->last_error = -WARD_E_UNKNOWN_METHOD;
+                closure(NULL, closure_data);
+                return;
+        }
+        int err = 0;
+        if (ward__rpc_is_oneway(&c->desc->methods[method])) {
+                err = call_remote(c, method, input, c->timeout_ns, &out, NULL);
                 c->last_error = err;
                 closure(err == 0 ? &no_reply.base : NULL, closure_data);
                 return;
         }
-        if (err == 0 && ward_ipc_conn_get_loop(c->conn)) {
-                invoke_async(c, method, input, closure, closure_data);
+        if (ward_ipc_conn_get_loop(c->conn)) {
+                err = ward__ipc_revive(c->conn, deadline_after(c->timeout_ns));
+                if (err == 0) {
+                        err = resolve(c);
+                }
+                if (err == 0) {
+                        invoke_async(c, method, input, closure, closure_data);
+                        return;
+                }
+                c->last_error = err;
+                closure(NULL, closure_data);
                 return;
         }
         struct ward__arena *arena = ward__arena_take(&c->arenas);
-        if (err == 0) {
-                err = arena ? call_sync(c, method, input, c->timeout_ns, &out, arena) : -ENOMEM;
-        }
+        err = arena ? call_remote(c, method, input, c->timeout_ns, &out, arena) : -ENOMEM;
         c->last_error = err;
         closure(out, closure_data);
         ward__arena_give(&c->arenas, arena);
@@ -434,6 +488,7 @@ static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *des
 /* really_free: the client's memory, once no frame of ours is on the stack. */
 static void really_free(ward_rpc_client *c)
 {
+        free(c->idempotent);
         if (c->owns_conn) {
                 ward_ipc_conn_close(c->conn);
         }
@@ -481,4 +536,26 @@ void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns)
 int ward_rpc_client_last_error(ward_rpc_client *c)
 {
         return c ? c->last_error : -EINVAL;
+}
+
+int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method, int idempotent)
+{
+        if (!c || c->dead || (method != WARD_RPC_ALL_METHODS && method >= c->desc->n_methods)) {
+                return -EINVAL;
+        }
+        if (method == WARD_RPC_ALL_METHODS) {
+                c->all_idempotent = idempotent != 0;
+                if (!idempotent && c->idempotent) {
+                        memset(c->idempotent, 0, c->desc->n_methods);
+                }
+                return 0;
+        }
+        if (!c->idempotent) {
+                c->idempotent = calloc(c->desc->n_methods, 1);
+                if (!c->idempotent) {
+                        return -ENOMEM;
+                }
+        }
+        c->idempotent[method] = idempotent != 0;
+        return 0;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/list.h"
+#include "reflect.pb-c.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/wire.h"
 
@@ -52,7 +53,10 @@ struct call {
         int answered;
         ProtobufCClosure local; /* short-circuit: the caller's closure */
         void *local_data;
-        int give_output;        /* short-circuit: the closure takes a malloc'ed reply */
+        int give_output;         /* short-circuit: the closure takes a malloc'ed reply */
+        ward_rpc_bytes_fn bytes; /* ward_rpc_server_call_bytes: who takes the packed reply */
+        void *bytes_arg;
+        const char *message;    /* ward_rpc_fail's, while its answer is sent */
         struct ward__list link; /* in srv->calls */
 };
 
@@ -153,6 +157,41 @@ static void answer_local(struct call *k, const ProtobufCMessage *out)
         ward__arena_give(&k->srv->arenas, arena);
 }
 
+/* reply_failed: a handler failed the call; its message, if it gave one, rides
+ * with the status (clients that do not read it lose nothing). */
+static void reply_failed(struct call *k)
+{
+        size_t len = k->message ? strnlen(k->message, WARD_RPC_MESSAGE_MAX) : 0;
+        ward_ipc_reply(k->conn, k->call_id, WARD_RPC_HANDLER_ERROR, k->message, len);
+}
+
+/* answer_bytes: a ward_rpc_server_call_bytes call: the reply packed for its
+ * caller; a one-way method's answer is the empty message whatever the
+ * handler passed. */
+static void answer_bytes(struct call *k, const ProtobufCMessage *out)
+{
+        uint8_t small[1024];
+        if (ward__rpc_is_oneway(k->method)) {
+                k->bytes(k->bytes_arg, 0, small, 0, NULL);
+                return;
+        }
+        if (!out || out->descriptor != k->method->output) {
+                k->bytes(k->bytes_arg, -WARD_E_HANDLER_ERROR, NULL, 0, k->message);
+                return;
+        }
+        size_t len = protobuf_c_message_get_packed_size(out);
+        uint8_t *buf = len <= sizeof(small) ? small : malloc(len);
+        if (!buf) {
+                k->bytes(k->bytes_arg, -WARD_E_SERVER_ERROR, NULL, 0, NULL);
+                return;
+        }
+        protobuf_c_message_pack(out, buf);
+        k->bytes(k->bytes_arg, 0, buf, len, NULL);
+        if (buf != small) {
+                free(buf);
+        }
+}
+
 /* on_done: the closure handed to handlers. May run inside invoke or later. */
 static void on_done(const ProtobufCMessage *out, void *closure_data)
 {
@@ -163,9 +202,11 @@ static void on_done(const ProtobufCMessage *out, void *closure_data)
         k->answered = 1;
         if (k->local) {
                 answer_local(k, out);
+        } else if (k->bytes) {
+                answer_bytes(k, out);
         } else if (k->conn && k->call_id) {
                 if (!out) {
-                        reply_status(k->conn, k->call_id, WARD_RPC_HANDLER_ERROR);
+                        reply_failed(k);
                 } else if (out->descriptor != k->method->output) {
                         reply_status(k->conn, k->call_id, WARD_RPC_HANDLER_ERROR);
                 } else {
@@ -375,6 +416,8 @@ static void really_free(ward_rpc_server *s)
                 ward__list_unlink(&k->link);
                 if (k->local && !k->answered) {
                         k->local(NULL, k->local_data); /* exactly once, even now */
+                } else if (k->bytes && !k->answered) {
+                        k->bytes(k->bytes_arg, -ECANCELED, NULL, 0, NULL);
                 }
                 k->magic = 0;
                 free(k);
@@ -403,6 +446,96 @@ int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret)
 ward_loop *ward__rpc_server_loop(ward_rpc_server *s)
 {
         return s->loop;
+}
+
+int ward_rpc_server_describe(ward_rpc_server *s, struct Ward__Reflect__Description **ret)
+{
+        uint8_t *buf;
+        size_t len;
+        if (!s || !ret) {
+                return -EINVAL;
+        }
+        int r = ward__rpc_describe_pack(s->svcs, s->n, &buf, &len);
+        if (r < 0) {
+                return r;
+        }
+        *ret = ward__reflect__description__unpack(NULL, len, buf);
+        free(buf);
+        return *ret ? 0 : -ENOMEM;
+}
+
+ward_loop *ward_rpc_server_get_loop(ward_rpc_server *s)
+{
+        return s ? s->loop : NULL;
+}
+
+int ward_rpc_fail(void *closure_data, const char *message)
+{
+        struct call *k = closure_data;
+        if (!k || k->magic != CALL_MAGIC || k->answered) {
+                return -EINVAL;
+        }
+        k->message = message;
+        on_done(NULL, k);
+        return 0;
+}
+
+/* method_named: the index of the method called name in desc, or -1. */
+static int method_named(const ProtobufCServiceDescriptor *desc, const char *name)
+{
+        for (unsigned i = 0; i < desc->n_methods; i++) {
+                if (strcmp(desc->methods[i].name, name) == 0) {
+                        return (int)i;
+                }
+        }
+        return -1;
+}
+
+int ward_rpc_server_call_bytes(ward_rpc_server *s, const char *service, const char *method,
+                               const void *req, size_t len, const struct ward_ipc_peer *peer,
+                               ward_rpc_bytes_fn fn, void *arg)
+{
+        if (!s || s->dead || !service || !method || (!req && len) || !fn) {
+                return -EINVAL;
+        }
+        int i = find_service(s, service);
+        if (i < 0) {
+                return -WARD_E_UNKNOWN_SERVICE;
+        }
+        ProtobufCService *svc = s->svcs[i].service;
+        int m = method_named(svc->descriptor, method);
+        if (m < 0) {
+                return -WARD_E_UNKNOWN_METHOD;
+        }
+        const ProtobufCMethodDescriptor *md = &svc->descriptor->methods[m];
+        struct ward__arena *arena = ward__arena_take(&s->arenas);
+        uint8_t *buf = arena ? arena->alloc.alloc(arena, len + 1) : NULL;
+        if (!buf) {
+                ward__arena_give(&s->arenas, arena);
+                return -ENOMEM;
+        }
+        if (len) {
+                memcpy(buf, req, len); /* private: protobuf-c reads its input twice */
+        }
+        ProtobufCMessage *in = ward__rpc_unpack_private(md->input, buf, len, arena, arena);
+        struct call *k = in ? call_alloc(s) : NULL;
+        if (!k) {
+                ward__arena_give(&s->arenas, arena);
+                return in ? -ENOMEM : -WARD_E_BAD_MESSAGE;
+        }
+        *k = (struct call){
+            .magic = CALL_MAGIC,
+            .srv = s,
+            .method = md,
+            .peer = peer ? *peer : (struct ward_ipc_peer){.uid = (uid_t)-1, .gid = (gid_t)-1},
+            .bytes = fn,
+            .bytes_arg = arg};
+        ward__list_prepend(&s->calls, &k->link);
+        enter(s);
+        svc->invoke(svc, (unsigned)m, in, on_done, k);
+        ward__arena_give(&s->arenas, arena);
+        leave(s);
+        return 0;
 }
 
 /* pack_unpack: the request as the handler would receive it from afar. */

@@ -5,20 +5,28 @@
  * and then, once a byte arrives on stdin, crashes the way argv[1] says, in
  * the function of that name:
  *   segv bus fpe ill abort overflow     in the main thread
+ *   trap sys                            int3; a system call seccomp traps
  *   thread-segv thread-overflow ...     in a second thread
  *   two                                 two threads fault at the same moment
  *   exit                                exit(0)
  *   beat                                ward_guard_ready, three heartbeats, exit(0)
+ *   fork-segv                           a forked child crashes; exit(0) after it
  * Environment: GUARD_HANDSHAKE_MS (default 5000), GUARD_ACK_MS. */
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef WARD_PLAIN_WORKER
@@ -58,6 +66,27 @@ __attribute__((noinline)) static void crash_abort(void)
         abort();
 }
 
+__attribute__((noinline)) static void crash_trap(void)
+{
+        __asm__ volatile("int3");
+}
+
+/* crash_sys: getppid, which a seccomp filter of this thread answers with
+ * SIGSYS (SECCOMP_RET_TRAP) */
+__attribute__((noinline)) static void crash_sys(void)
+{
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+        syscall(SYS_getppid);
+}
+
 __attribute__((noinline)) static int crash_overflow(int depth)
 {
         volatile char pad[1024];
@@ -88,6 +117,10 @@ static void crash(const char *how)
                 crash_ill();
         } else if (strcmp(how, "abort") == 0) {
                 crash_abort();
+        } else if (strcmp(how, "trap") == 0) {
+                crash_trap();
+        } else if (strcmp(how, "sys") == 0) {
+                crash_sys();
         } else if (strcmp(how, "overflow") == 0) {
                 crash_overflow(0);
         } else if (strcmp(how, "two") == 0) {
@@ -129,6 +162,16 @@ int main(int argc, char **argv)
         }
         if (strcmp(how, "exit") == 0) {
                 return 0;
+        }
+        if (strcmp(how, "fork-segv") == 0) {
+                pid_t child = fork();
+                if (child == 0) {
+                        crash_segv();
+                        _exit(3);
+                }
+                int st = 0;
+                waitpid(child, &st, 0);
+                return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 0 : 6;
         }
 #ifndef WARD_PLAIN_WORKER
         if (strcmp(how, "beat") == 0) {

@@ -296,6 +296,16 @@ TEST(abort_main)
         guarded_crash(WARD_GUARD_WORKER, "abort", SIGABRT, "crash_abort", 0);
 }
 
+TEST(trap_main) /* re-sent: returning would run on after the int3 */
+{
+        guarded_crash(WARD_GUARD_WORKER, "trap", SIGTRAP, "crash_trap", 0);
+}
+
+TEST(seccomp_sys_main) /* re-sent: returning would run on after the system call */
+{
+        guarded_crash(WARD_GUARD_WORKER, "sys", SIGSYS, "crash_sys", 0);
+}
+
 TEST(overflow_main)
 {
         guarded_crash(WARD_GUARD_WORKER, "overflow", SIGSEGV, "crash_overflow", 0);
@@ -432,6 +442,51 @@ TEST(child_of_guardian_without_socket_falls_back)
         ASSERT_TRUE(WIFEXITED(st));
         ASSERT_EQ(WEXITSTATUS(st), 0);
         finish(&w);
+}
+
+/* a child the worker forks is not the guarded process: its crash gives no
+ * CRASH record, only the note; the worker goes on */
+TEST(forked_child_crash_is_not_reported)
+{
+        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+        struct worker w = spawn(WARD_GUARD_WORKER, "fork-segv", 1, env);
+        char line[512], err[4096];
+        handshake(&w);
+        read_line(w.out, line, sizeof(line));
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        int st = wait_status(w.pid);
+        read_all(w.err, err, sizeof(err));
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        ASSERT_TRUE(strstr(err, "a child forked from the guarded process is not guarded") != NULL);
+        char buf[sizeof(struct ward__guard_msg)];
+        ASSERT_EQ(recv(w.sock, buf, sizeof(buf), MSG_DONTWAIT), 0); /* EOF, no CRASH */
+        finish(&w);
+}
+
+/* run_exit_with: the worker in "exit" mode with env; its first line in line */
+static void run_exit_with(const char *const *env, char *line, size_t size)
+{
+        struct worker w = spawn(WARD_GUARD_WORKER, "exit", 0, env);
+        read_line(w.out, line, size);
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        int st = wait_status(w.pid);
+        ASSERT_TRUE(WIFEXITED(st));
+        ASSERT_EQ(WEXITSTATUS(st), 0);
+        finish(&w);
+}
+
+/* WARD_GUARD_FD that is not a number, or not a SOCK_SEQPACKET socket:
+ * fallback, said why */
+TEST(bad_guard_fd_falls_back)
+{
+        char line[512];
+        const char *garbage[] = {"ASAN_OPTIONS=detect_leaks=0", "WARD_GUARD_FD=7x", NULL};
+        run_exit_with(garbage, line, sizeof(line));
+        ASSERT_TRUE(strstr(line, "guard 1 2 WARD_GUARD_FD=7x is not a descriptor") == line);
+        const char *pipe_fd[] = {"ASAN_OPTIONS=detect_leaks=0", "WARD_GUARD_FD=0", NULL};
+        run_exit_with(pipe_fd, line, sizeof(line));
+        ASSERT_TRUE(strstr(line, "guard 1 2 WARD_GUARD_FD=0 is not the guardian's socket") == line);
 }
 
 /* ward_guard_ready and ward_guard_heartbeat: STARTED, then BEATs 1, 2, 3 */

@@ -97,3 +97,20 @@ maps=/proc/${pids[-1]}/maps
 grep -q 'libward.so' "$maps" || fail "ward serve does not map libward"
 grep -qE 'libdw|libelf|libward-inspect' "$maps" && fail "ward serve maps the inspector's libraries"
 echo "installed ward serve: ok"
+
+# 4. with --grpc, the installed ward serve loads the installed libward-grpc
+# (found through its RUNPATH), and only then maps libgrpc
+if [ -e "$libdir/libward-grpc.so.0" ]; then
+	[ -z "$(readelf -d "$libdir/libward.so.0" | grep -E 'libgrpc')" ] || fail "libward.so needs libgrpc"
+	grep -q 'libgrpc' "$maps" && fail "ward serve without --grpc maps libgrpc"
+	out=$tmp/serve-grpc.out
+	"$prefix/bin/ward" serve --listen "$address-grpc" --load "$cm/libcalc.so" \
+		--grpc 127.0.0.1:0 >"$out" &
+	pids+=($!)
+	for _ in $(seq 1 100); do grep -q 'librar' "$out" && break; sleep 0.1; done
+	grep -q 'gRPC (plaintext) on port [1-9]' "$out" || fail "ward serve --grpc did not start"
+	grep -q "$libdir/libward-grpc.so" "/proc/${pids[-1]}/maps" ||
+		fail "ward serve --grpc did not load the installed libward-grpc"
+	"$prefix/bin/ward" gateway --help | grep -q -- '--to ADDRESS' || fail "no installed ward gateway"
+	echo "installed ward serve --grpc: ok"
+fi

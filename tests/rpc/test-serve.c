@@ -3,8 +3,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,6 +70,66 @@ TEST(loaded_calc_answers)
         ASSERT_SYS(waitpid(pid, &status, 0));
         ASSERT_TRUE(WIFEXITED(status));
         ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/* start_serve_on: start_serve with a listening socket handed down, as a
+ * guardian hands it (WARD_LISTEN_FD, WARD_LISTEN_ADDRESS) */
+static pid_t start_serve_on(int fd, const char *addr, const char *lib)
+{
+        char n[16];
+        snprintf(n, sizeof(n), "%d", fd);
+        setenv("WARD_LISTEN_FD", n, 1);
+        setenv("WARD_LISTEN_ADDRESS", addr, 1);
+        pid_t pid = start_serve(addr, lib);
+        unsetenv("WARD_LISTEN_FD");
+        unsetenv("WARD_LISTEN_ADDRESS");
+        return pid;
+}
+
+/* ward serve adopts the socket its guardian owns: a client with reconnect
+ * calls across a SIGKILL and a new ward serve, and the socket file stays. */
+TEST(serve_on_handed_down_socket)
+{
+        char path[64], addr[80];
+        snprintf(path, sizeof(path), "/tmp/ward-rpc-test-%d-handed.sock", getpid());
+        snprintf(addr, sizeof(addr), "unix:%s", path);
+        unlink(path);
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        strcpy(sun.sun_path, path);
+        int s = socket(AF_UNIX, SOCK_SEQPACKET, 0); /* inherited: no close-on-exec */
+        ASSERT_SYS(s);
+        ASSERT_SYS(bind(s, (struct sockaddr *)&sun, sizeof(sun)));
+        ASSERT_SYS(listen(s, 16));
+        pid_t pid = start_serve_on(s, addr, WARD_LIB_DIR "/libcalc.so");
+        struct ward_ipc_options o;
+        ward_ipc_options_init(&o);
+        o.reconnect = 1;
+        o.connect_timeout_ns = 30 * SECOND;
+        ward_rpc_client *c;
+        ASSERT_OK(ward_rpc_client_open(addr, &calc__calculator__descriptor, &o, &c));
+        ASSERT_OK(ward_rpc_client_set_idempotent(c, 0 /* Add */, 1));
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        ProtobufCMessage *out = NULL;
+        for (int i = 0; i < 2; i++) {
+                op.a = 40 + i;
+                op.b = 2;
+                ASSERT_EQ(ward_rpc_call(c, 0, &op.base, 60 * SECOND, &out), 0);
+                ASSERT_EQ(((Calc__Result *)out)->value, 42 + i);
+                protobuf_c_message_free_unpacked(out, NULL);
+                if (i == 0) { /* a crash; the guardian starts another */
+                        kill(pid, SIGKILL);
+                        ASSERT_SYS(waitpid(pid, NULL, 0));
+                        pid = start_serve_on(s, addr, WARD_LIB_DIR "/libcalc.so");
+                }
+        }
+        ward_rpc_client_free(c);
+        kill(pid, SIGTERM);
+        int status;
+        ASSERT_SYS(waitpid(pid, &status, 0));
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ASSERT_EQ(access(path, F_OK), 0); /* not ward serve's to unlink */
+        close(s);
+        unlink(path);
 }
 
 /* maps_count: how many lines of /proc/PID/maps name a file containing what. */

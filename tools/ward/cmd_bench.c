@@ -13,7 +13,7 @@ int cmd_bench(int argc, char **argv)
 {
         if (argc < 2 || strchr(argv[1], '/')) {
                 fprintf(stderr, "usage: ward bench ipc|rpc|memory|trace|locks|proc|proc-watch|"
-                                "proc-stack|guard [options] (see docs/ward.md)\n");
+                                "proc-stack|guard|grpc [options] (see docs/ward.md)\n");
                 return 2;
         }
         char name[64], why[512];

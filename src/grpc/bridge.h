@@ -1,0 +1,89 @@
+/* Internals of libward-grpc shared by the server (server.c: the gRPC
+ * server, its completion-queue thread, shutdown) and the calls (call.c: one
+ * gRPC call's way from arrival to its status).
+ *
+ * One rule keeps the threads apart: the completion-queue thread only waits
+ * for events and posts each to the rpc server's loop (ward_loop_post); every
+ * state below is read and written on that loop's thread only. */
+#ifndef WARD_GRPC_BRIDGE_H
+#define WARD_GRPC_BRIDGE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <grpc/grpc.h>
+
+#include <ward/grpc.h>
+
+struct ward__gcall;
+
+/* Descriptions one reflection answer is made from, at most. */
+#define WARD__GRPC_MAX_DESCRIPTIONS 32
+
+/* What a completion-queue event completed. */
+enum ward__gtag_kind {
+        WARD__GTAG_NEW,      /* grpc_server_request_call: a call arrived */
+        WARD__GTAG_RECV,     /* the request message */
+        WARD__GTAG_SEND,     /* the reply and the status went out */
+        WARD__GTAG_CLOSE,    /* the call is over (answered, or cancelled) */
+        WARD__GTAG_SHUTDOWN, /* grpc_server_shutdown_and_notify: no call left */
+};
+
+/* A completion-queue tag: what completed, for which call, and how. Aligned
+ * to 4 at least: the low bit of its address carries the event's success
+ * from the completion-queue thread to the loop, the next one marks a NEW
+ * tag (so that thread knows it without reading the tag). */
+#define WARD__GTAG_NEW_BIT 2u
+struct ward__gtag {
+        enum ward__gtag_kind kind;
+        int ok; /* the event's success (set on the loop thread) */
+        struct ward__gcall *call;
+        struct ward_grpc_server *server; /* for WARD__GTAG_SHUTDOWN */
+};
+
+struct ward_grpc_server {
+        ward_grpc_dispatch_fn dispatch; /* where calls go, with ctx */
+        void *ctx;
+        ward_grpc_describe_fn describe; /* for reflection, with describe_ctx; NULL: none */
+        void *describe_ctx;
+        ward_rpc_server *rpc;                      /* ward_grpc_server_new's, else NULL */
+        struct Ward__Reflect__Description *cached; /* rpc's description, for reflection */
+        ward_loop *loop;
+        grpc_server *server;
+        grpc_completion_queue *cq;
+        pthread_t thread;
+        int thread_started;
+        int port;
+        struct ward__gtag shutdown_tag;
+        int shutting_down;  /* no new call is asked for */
+        int shutdown_seen;  /* gRPC has let go of every call */
+        ward_source *grace; /* cancels what is left when the grace time is up */
+        ward_defer_fn done; /* ward_grpc_server_shutdown's */
+        void *done_arg;
+        struct ward__gcall *waiting; /* the call slot grpc_server_request_call fills next */
+        atomic_uint handoff;         /* released before a slot goes to gRPC, acquired as it comes
+                                      * back on the completion-queue thread */
+};
+
+/* ward__gcall_request: ask gRPC for the next call (a new slot in
+ * g->waiting). Returns 0 or -ENOMEM. Loop thread. */
+int ward__gcall_request(struct ward_grpc_server *g);
+
+/* ward__gcall_arrived_cq: on the completion-queue thread, a NEW tag that
+ * succeeded: start the batches that receive the request and the call's end,
+ * before the event goes to the loop. */
+void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag);
+
+/* ward__gcall_event: a completion-queue event, on the loop thread. */
+void ward__gcall_event(struct ward__gtag *t);
+
+/* ward__gcall_drop: free a slot gRPC never filled (the server is going). */
+void ward__gcall_drop(struct ward__gcall *c);
+
+/* ward__grpc_credentials: the server credentials opts ask for: TLS from
+ * cert_file and key_file when both are set, else plaintext. Returns 0 and
+ * *ret (the caller releases it), or -EINVAL (only one of the two), -errno of
+ * reading a file, -EFBIG (over 1 MiB), -ENOMEM. */
+int ward__grpc_credentials(const struct ward_grpc_options *opts, grpc_server_credentials **ret);
+
+#endif

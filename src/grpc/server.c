@@ -1,0 +1,288 @@
+/* The gRPC server of libward-grpc: gRPC's C core listening on an address,
+ * a thread that waits on its completion queue and hands every event to the
+ * rpc server's loop, and the shutdown that lets calls in flight finish. */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/options.h"
+#include "grpc/bridge.h"
+#include "reflect.pb-c.h"
+
+#define DEFAULT_MAX_REQUEST (4u << 20)
+
+_Static_assert(_Alignof(struct ward__gtag) >= 4, "a tag's low two bits carry flags");
+
+/* on_event: a completion-queue event, now on the loop thread: the tag, with
+ * the event's success in its low bit (tags are aligned). */
+static void on_event(void *arg)
+{
+        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)arg & ~(uintptr_t)3);
+        t->ok = (int)((uintptr_t)arg & 1);
+        if (t->kind != WARD__GTAG_SHUTDOWN) {
+                ward__gcall_event(t);
+                return;
+        }
+        struct ward_grpc_server *g = t->server;
+        g->shutdown_seen = 1;
+        g->grace = ward_source_free(g->grace);
+        if (g->done) {
+                ward_defer_fn done = g->done;
+                g->done = NULL;
+                done(g->done_arg);
+        }
+}
+
+/* cq_thread: wait for events and post each to the loop, until the queue is
+ * shut down. It touches a tag's memory (the loop thread owns it) only for a
+ * call that just arrived (ward__gcall_arrived_cq); the success rides in the
+ * pointer's low bit. A post that finds no memory is
+ * tried again: the event must not be lost, or its call would never end. */
+static void *cq_thread(void *arg)
+{
+        struct ward_grpc_server *g = arg;
+        for (;;) {
+                grpc_event ev =
+                    grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                if (ev.type == GRPC_QUEUE_SHUTDOWN) {
+                        return NULL;
+                }
+                if (ev.type != GRPC_OP_COMPLETE) {
+                        continue;
+                }
+                if (((uintptr_t)ev.tag & WARD__GTAG_NEW_BIT) && ev.success) {
+                        ward__gcall_arrived_cq(g, ev.tag);
+                }
+                void *t = (void *)((uintptr_t)ev.tag | (ev.success ? 1u : 0u));
+                while (ward_loop_post(g->loop, on_event, t) == -ENOMEM) {
+                        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+                }
+        }
+}
+
+/* start_thread: the completion-queue thread, with every signal blocked (the
+ * loop's signalfds get them). */
+static int start_thread(struct ward_grpc_server *g)
+{
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        int r = pthread_create(&g->thread, NULL, cq_thread, g);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0) {
+                return -r;
+        }
+        g->thread_started = 1;
+        return 0;
+}
+
+/* listen_on: create gRPC's server, bound to address. */
+static int listen_on(struct ward_grpc_server *g, const char *address,
+                     const struct ward_grpc_options *o)
+{
+        grpc_arg arg = {.type = GRPC_ARG_INTEGER,
+                        .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                        .value.integer = (int)o->max_request};
+        grpc_channel_args args = {.num_args = 1, .args = &arg};
+        grpc_server_credentials *creds;
+        int r = ward__grpc_credentials(o, &creds);
+        if (r < 0) {
+                return r;
+        }
+        g->server = grpc_server_create(&args, NULL);
+        g->cq = grpc_completion_queue_create_for_next(NULL);
+        if (!g->server || !g->cq) {
+                grpc_server_credentials_release(creds);
+                return -ENOMEM;
+        }
+        grpc_server_register_completion_queue(g->server, g->cq, NULL);
+        g->port = grpc_server_add_http2_port(g->server, address, creds);
+        grpc_server_credentials_release(creds);
+        if (g->port <= 0) {
+                return -EADDRNOTAVAIL;
+        }
+        grpc_server_start(g->server);
+        return 0;
+}
+
+/* to_rpc_server: the dispatch of ward_grpc_server_new: the services srv hosts. */
+static int to_rpc_server(void *ctx, const char *service, const char *method, const void *req,
+                         size_t len, uint64_t timeout_ns, ward_rpc_bytes_fn fn, void *arg)
+{
+        (void)timeout_ns; /* gRPC ends the call at its deadline; the handler is not told */
+        return ward_rpc_server_call_bytes(ctx, service, method, req, len, NULL, fn, arg);
+}
+
+/* describe_rpc: the describe of ward_grpc_server_new: the rpc server's
+ * description, made again for each request (services may be added). */
+static size_t describe_rpc(void *ctx, const struct Ward__Reflect__Description **out, size_t max)
+{
+        struct ward_grpc_server *g = ctx;
+        if (g->cached) {
+                protobuf_c_message_free_unpacked(&g->cached->base, NULL);
+                g->cached = NULL;
+        }
+        if (max == 0 || ward_rpc_server_describe(g->rpc, &g->cached) < 0) {
+                return 0;
+        }
+        out[0] = g->cached;
+        return 1;
+}
+
+int ward_grpc_server_new(ward_rpc_server *srv, const char *address,
+                         const struct ward_grpc_options *opts, ward_grpc_server **ret)
+{
+        ward_loop *loop = ward_rpc_server_get_loop(srv);
+        if (!loop || !ret) {
+                return -EINVAL;
+        }
+        int r = ward_grpc_server_new_dispatch(loop, address, opts, to_rpc_server, srv, ret);
+        if (r == 0) {
+                (*ret)->rpc = srv;
+                ward_grpc_server_set_describe(*ret, describe_rpc, *ret);
+        }
+        return r;
+}
+
+void ward_grpc_server_set_describe(ward_grpc_server *g, ward_grpc_describe_fn fn, void *ctx)
+{
+        if (g) {
+                g->describe = fn;
+                g->describe_ctx = ctx;
+        }
+}
+
+int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
+                                  const struct ward_grpc_options *opts,
+                                  ward_grpc_dispatch_fn dispatch, void *ctx, ward_grpc_server **ret)
+{
+        struct ward_grpc_options o = {.size = sizeof(o)};
+        if (!loop || !address || !dispatch || !ret ||
+            (opts && ward__options_copy(&o, sizeof(o), opts) < 0)) {
+                return -EINVAL;
+        }
+        if (o.max_request == 0) {
+                o.max_request = DEFAULT_MAX_REQUEST;
+        }
+        if (o.max_request > INT32_MAX) {
+                return -EINVAL;
+        }
+        struct ward_grpc_server *g = calloc(1, sizeof(*g));
+        if (!g) {
+                return -ENOMEM;
+        }
+        grpc_init();
+        g->dispatch = dispatch;
+        g->ctx = ctx;
+        g->loop = loop;
+        g->shutdown_tag = (struct ward__gtag){.kind = WARD__GTAG_SHUTDOWN, .server = g};
+        int r = listen_on(g, address, &o);
+        if (r == 0) {
+                r = start_thread(g);
+        }
+        if (r == 0) {
+                r = ward__gcall_request(g);
+        }
+        if (r < 0) {
+                ward_grpc_server_free(g);
+                return r;
+        }
+        *ret = g;
+        return 0;
+}
+
+int ward_grpc_server_port(const ward_grpc_server *g)
+{
+        return g ? g->port : -EINVAL;
+}
+
+/* on_grace: the calls in flight had their time. */
+static void on_grace(ward_source *s, uint64_t expirations, void *arg)
+{
+        struct ward_grpc_server *g = arg;
+        (void)s, (void)expirations;
+        grpc_server_cancel_all_calls(g->server);
+}
+
+void ward_grpc_server_shutdown(ward_grpc_server *g, uint64_t grace_ns, ward_defer_fn done,
+                               void *arg)
+{
+        if (!g || !g->server || g->shutting_down) {
+                return;
+        }
+        g->shutting_down = 1;
+        g->done = done;
+        g->done_arg = arg;
+        grpc_server_shutdown_and_notify(g->server, g->cq, &g->shutdown_tag);
+        if (ward_loop_add_timer(g->loop, grace_ns ? grace_ns : 1, 0, on_grace, g, &g->grace) < 0) {
+                grpc_server_cancel_all_calls(g->server); /* no timer: no grace */
+        }
+}
+
+/* drain: run the loop until gRPC has let go of every call. */
+static void drain(struct ward_grpc_server *g)
+{
+        while (!g->shutdown_seen) {
+                if (ward_loop_run_once(g->loop, 100000000ull) < 0) {
+                        break;
+                }
+        }
+}
+
+/* drain_here: without the thread, take the queue's last events ourselves. */
+static void drain_here(struct ward_grpc_server *g)
+{
+        for (;;) {
+                grpc_event ev =
+                    grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                if (ev.type == GRPC_QUEUE_SHUTDOWN) {
+                        return;
+                }
+        }
+}
+
+ward_grpc_server *ward_grpc_server_free(ward_grpc_server *g)
+{
+        if (!g) {
+                return NULL;
+        }
+        if (g->server) {
+                if (!g->shutting_down) {
+                        g->shutting_down = 1;
+                        grpc_server_shutdown_and_notify(g->server, g->cq, &g->shutdown_tag);
+                }
+                g->done = NULL; /* nobody waits any more */
+                grpc_server_cancel_all_calls(g->server);
+                if (g->thread_started) {
+                        drain(g);
+                }
+        }
+        if (g->cq) {
+                grpc_completion_queue_shutdown(g->cq);
+                if (g->thread_started) {
+                        pthread_join(g->thread, NULL);
+                        ward_loop_run_once(g->loop, 0); /* the posts it made last */
+                } else {
+                        drain_here(g);
+                }
+        }
+        g->grace = ward_source_free(g->grace);
+        if (g->waiting) {
+                ward__gcall_drop(g->waiting);
+        }
+        if (g->server) {
+                grpc_server_destroy(g->server);
+        }
+        if (g->cq) {
+                grpc_completion_queue_destroy(g->cq);
+        }
+        grpc_shutdown();
+        if (g->cached) {
+                protobuf_c_message_free_unpacked(&g->cached->base, NULL);
+        }
+        free(g);
+        return NULL;
+}
