@@ -36,7 +36,8 @@ TEST(client_calls_across_a_crash)
                               "--dump-dir", dir,  "--",        WARD_BIN_DIR "/ward-serve",
                               "--listen",   addr, "--load",    WARD_LIB_DIR "/libcalc.so",
                               NULL};
-        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+        /* in sanitizer builds the preloaded library comes before the runtime */
+        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0", NULL};
         struct grun r = {.preload = 1};
         grun_start(&r, args, env);
         const char *l = grun_until(&r, "ready");
