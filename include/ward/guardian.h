@@ -57,7 +57,7 @@ struct ward_guardian_options {
         unsigned burst;           /* at most this many restarts in burst_window_ns; 0: 5 */
         uint64_t burst_window_ns; /* 0: 60 s */
         uint64_t stable_ns;       /* up this long, the back-off resets; 0: 60 s */
-        const char *dump_dir;     /* cores and reports; NULL: "." */
+        const char *dump_dir;     /* cores and reports (made if missing); NULL: "." */
         uint64_t dump_max_bytes;  /* budget of dump_dir's ward files; 0: 1 GiB */
         unsigned dump_max_count;  /* 0: 20 cores */
         int full_core;            /* keep private writable mappings */
@@ -71,6 +71,10 @@ struct ward_guardian_options {
         int notify;                    /* nonzero: sd_notify when NOTIFY_SOCKET is set */
         void (*event)(void *arg, const struct ward_guardian_event *ev); /* NULL: none */
         void *event_arg;
+        /* appended: when READY=1 goes to systemd. 0: when the worker sends
+         * STARTED (ward_guard_ready); nonzero: when it handshakes, or when
+         * its handshake timed out (a program that never says it is ready). */
+        int ready_at_hello;
 };
 
 /* ward_guardian_run: start the worker and guard it until it ends for good
@@ -78,7 +82,9 @@ struct ward_guardian_options {
  * SIGINT to the calling process, which are forwarded to the worker: grace,
  * then SIGKILL). Returns the last worker's wait(2) status (>= 0), or -errno
  * when nothing could be started (-ENOENT, -EACCES of the program, -EINVAL
- * options); a one-line message in err (err_size may be 0).
+ * options, -errno of the dump directory or of the --listen socket); a
+ * one-line message in err (err_size may be 0). Before the first worker, it
+ * runs on_crash again for the dumps a failed upload left queued.
  * Thread class: the main thread of a process that does nothing else (it
  * installs handlers for SIGTERM, SIGINT and SIGCHLD and reaps its children). */
 WARD_API int ward_guardian_run(const struct ward_guardian_options *o, char *err, size_t err_size);

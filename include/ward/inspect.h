@@ -7,6 +7,7 @@
 
 #include <ward/core.h>
 #include <ward/debug.h>
+#include <ward/guardian.h>
 #include <ward/lock-inspect.h>
 #include <ward/proc.h>
 #include <ward/spawn.h>

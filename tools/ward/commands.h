@@ -32,11 +32,17 @@ int cmd_trace_recover(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_nice(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* exec_sibling: exec prog (a program of ward's: next to this binary, or in
  * ../libexec/ward) with argv. Returns only on failure: -errno, with what was
  * tried in tried. */
 int exec_sibling(const char *prog, char **argv, char *tried, size_t tried_size);
+
+/* sibling_library: the path of a library of ward's (libward-crash.so): in
+ * the build tree in lib/ beside bin/; installed in LIBDIR/ward. 0, or
+ * -ENOENT. */
+int sibling_library(const char *name, char *out, size_t size);
 
 extern const struct ward_command ward_commands[];
 

@@ -42,6 +42,10 @@ const struct ward_command ward_commands[] = {
      cmd_gateway},
     {"stop", "end a process (and its tree): ward stop PID [--grace 5s] [--tree] [--json]",
      cmd_stop},
+    {"run",
+     "run a program under a guardian: cores and reports of crashes and hangs, restarts: ward run "
+     "[--restart=on-failure] [--dump-dir DIR] [--on-crash CMD] [--json] -- PROG ARGS",
+     cmd_run},
     {"nice", "show or set a process's nice value: ward nice PID [N] [--json]", cmd_nice},
     {"watch",
      "process events as they happen: ward watch [--exec] [--pid PID]... "

@@ -46,3 +46,20 @@ int exec_sibling(const char *prog, char **argv, char *tried, size_t tried_size)
         snprintf(tried, tried_size, "no %s next to ward or in ../libexec/ward", prog);
         return -ENOENT;
 }
+
+int sibling_library(const char *name, char *out, size_t size)
+{
+        static const char *const where[] = {"/../lib/", "/" WARD_BIN_TO_PKGLIB "/"};
+        char dir[PATH_MAX];
+        int r = self_dir(dir, sizeof(dir));
+        if (r < 0) {
+                return r;
+        }
+        for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+                if (snprintf(out, size, "%s%s%s", dir, where[i], name) < (int)size &&
+                    access(out, R_OK) == 0) {
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
