@@ -33,6 +33,12 @@ struct ward__guard {
         int pid;          /* the guarded process (a child it forks is not guarded) */
         int guardian_pid; /* for PR_SET_PTRACER; 0 unknown */
         int fallback_fd;  /* where the note goes */
+        /* which open files fd and fallback_fd were: a program that closes
+         * its descriptors after ward_guard_start (a daemon's set-up) may get
+         * those numbers back for files of its own, which ward must not write */
+        struct ward__guard_file {
+                uint64_t dev, ino;
+        } fd_file, fallback_file;
         uint64_t ack_timeout_ns;
         uint64_t send_timeout_ns;                  /* ward_guard_ready: the handshake timeout */
         uint64_t heartbeat_deadline_ns;            /* what READY said the guardian enforces */
@@ -60,6 +66,12 @@ int ward__guard_fallback_start(const struct ward_guard_options *o, const char *w
  * guardian went away), -errno of the socket; a line in why. */
 int ward__guard_handshake(int fd, uint64_t heartbeat_ns, uint64_t timeout_ns,
                           uint64_t *ret_deadline, char *why, size_t n);
+
+/* ward__guard_file_note: remember which open file fd is (fstat). */
+void ward__guard_file_note(int fd, struct ward__guard_file *f);
+
+/* ward__guard_file_same: is fd still the open file f? Async-signal-safe. */
+int ward__guard_file_same(int fd, const struct ward__guard_file *f);
 
 struct ward__guard_msg;
 

@@ -94,6 +94,9 @@ static const char *report(int tid, int signo, siginfo_t *si, void *uc)
         if (getpid() != ward__guard.pid) {
                 return "a child forked from the guarded process is not guarded";
         }
+        if (!ward__guard_file_same(fd, &ward__guard.fd_file)) {
+                return "the program closed the guardian's socket";
+        }
         prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
         if (ward__guard.guardian_pid > 0) {
                 prctl(PR_SET_PTRACER, (unsigned long)ward__guard.guardian_pid, 0, 0, 0);
@@ -122,20 +125,33 @@ static const char *report(int tid, int signo, siginfo_t *si, void *uc)
         return NULL;
 }
 
-/* die: the default action, then the signal again. A fault of the code
- * (si_code > 0) comes back when the handler returns; anything sent, a trap
- * and a seccomp SIGSYS (execution would go on after the instruction or the
- * system call) are sent again to this thread, and arrive when the handler
- * returns and unblocks them. */
-static void die(int tid, int signo, const siginfo_t *si)
+/* die: the default action, then the signal again, sent to this thread: it
+ * arrives when the handler returns and unblocks it, before the faulting
+ * instruction would run again, so the registers the kernel's core shows are
+ * the fault's. (A fault that would not come back by itself, a trap, a
+ * seccomp SIGSYS or a signal sent by another process all end the same way.) */
+static void die(int tid, int signo)
 {
         struct sigaction dfl;
         memset(&dfl, 0, sizeof(dfl));
         dfl.sa_handler = SIG_DFL;
         sigaction(signo, &dfl, NULL);
-        if (si->si_code <= 0 || signo == SIGTRAP || signo == SIGABRT || signo == SIGSYS) {
-                syscall(SYS_tgkill, getpid(), tid, signo);
+        syscall(SYS_tgkill, getpid(), tid, signo);
+}
+
+/* wait_for_the_reporter: another thread reports this crash; the process
+ * ends with it. Should it not (its fault did not end the process), this
+ * thread ends it with its own signal once the reporter has had all its time. */
+static void wait_for_the_reporter(int tid, int signo)
+{
+        uint64_t left_ms =
+            (ward__guard.send_timeout_ns + ward__guard.ack_timeout_ns) / 1000000 + 5000;
+        while (left_ms > 0) {
+                struct timespec ms100 = {0, 100000000};
+                nanosleep(&ms100, NULL); /* async-signal-safe */
+                left_ms = left_ms > 100 ? left_ms - 100 : 0;
         }
+        die(tid, signo);
 }
 
 static void on_crash(int signo, siginfo_t *si, void *uc)
@@ -146,11 +162,11 @@ static void on_crash(int signo, siginfo_t *si, void *uc)
         if (!__atomic_compare_exchange_n(&ward__guard.crashing, &first, tid, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE)) {
                 if (first != tid) {
-                        for (;;) { /* another thread reports; the process ends with it */
-                                pause();
-                        }
+                        wait_for_the_reporter(tid, signo);
+                        errno = saved;
+                        return;
                 }
-                die(tid, signo, si); /* this thread again: no second report */
+                die(tid, signo); /* this thread again: no second report */
                 errno = saved;
                 return;
         }
@@ -158,7 +174,7 @@ static void on_crash(int signo, siginfo_t *si, void *uc)
         if (reason) {
                 ward__guard_note_write(signo, si->si_code, fault_address(signo, si), tid, reason);
         }
-        die(tid, signo, si);
+        die(tid, signo);
         errno = saved;
 }
 
@@ -175,6 +191,7 @@ int ward__guard_handlers_install(const struct ward_guard_options *o)
 {
         ward__guard_note_prepare();
         ward__guard.fallback_fd = fallback_fd_open(o);
+        ward__guard_file_note(ward__guard.fallback_fd, &ward__guard.fallback_file);
         ward__guard.ack_timeout_ns = o->ack_timeout_ns;
         ward__guard.send_timeout_ns = o->handshake_timeout_ns;
         int r = ward_guard_thread_init();
@@ -185,10 +202,10 @@ int ward__guard_handlers_install(const struct ward_guard_options *o)
         memset(&sa, 0, sizeof(sa));
         sa.sa_sigaction = on_crash;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < N_FATAL; i++) {
-                sigaddset(&sa.sa_mask, fatal_signals[i]);
-        }
+        /* nothing else runs on a crashed thread while it waits for the
+         * guardian: an application's SIGTERM or SIGALRM handler would run on a
+         * damaged process, exit with another status or jump out of ours */
+        sigfillset(&sa.sa_mask);
         for (size_t i = 0; i < N_FATAL; i++) {
                 if (sigaction(fatal_signals[i], &sa, NULL) < 0) {
                         return -errno;

@@ -93,5 +93,9 @@ void ward__guard_note_write(int signo, int code, uint64_t addr, int tid, const c
         if (l.buf[l.len - 1] != '\n') {
                 l.buf[l.len++] = '\n';
         }
-        (void)!write(ward__guard.fallback_fd, l.buf, l.len);
+        int fd = ward__guard.fallback_fd;
+        if (!ward__guard_file_same(fd, &ward__guard.fallback_file)) {
+                fd = 2; /* the program closed it and the number is another file's now */
+        }
+        (void)!write(fd, l.buf, l.len);
 }

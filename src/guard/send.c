@@ -62,6 +62,9 @@ static int guarded_fd(void)
         if (ward__guard.fd < 0 || getpid() != ward__guard.pid) {
                 return -ENOTCONN; /* none, or a child forked from the worker */
         }
+        if (!ward__guard_file_same(ward__guard.fd, &ward__guard.fd_file)) {
+                return -ENOTCONN; /* the program closed it; the number is another file's now */
+        }
         return ward__guard.fd;
 }
 

@@ -73,6 +73,7 @@ int ward__guard_worker_start(const struct ward_guard_options *o)
                 return ward__guard_fallback_start(o, why);
         }
         ward__guard.fd = fd;
+        ward__guard_file_note(fd, &ward__guard.fd_file);
         ward__guard.pid = (int)getpid();
         ward__guard.guardian_pid = guardian_pid(fd);
         /* Yama (ptrace_scope 1): the guardian may attach for a hang too */

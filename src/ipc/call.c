@@ -19,7 +19,7 @@ static int check(ward_ipc_conn *c)
 static int revive(ward_ipc_conn *c, uint64_t deadline)
 {
         int r = check(c);
-        if (r == -ECONNRESET && c->opts.reconnect) {
+        if (r == -ECONNRESET && c->opts.reconnect && !c->revive_explicit) {
                 r = ward__ipc_revive(c, deadline);
         }
         return r;

@@ -52,6 +52,7 @@ struct ward_ipc_conn {
         struct ward_ipc_options opts;
         struct ward__address addr; /* a client's: where it connected (reconnect.c) */
         uint64_t generation;       /* a client's: reconnects so far */
+        int revive_explicit;       /* reconnect only by ward__ipc_revive, never inside a call */
         struct ward_ipc_peer peer;
         int peer_said_bye; /* the peer closed on purpose (BYE), not crashed */
         int error;

@@ -129,6 +129,13 @@ int ward__ipc_revive(ward_ipc_conn *c, uint64_t deadline)
         return r;
 }
 
+void ward__ipc_revive_explicitly(ward_ipc_conn *c)
+{
+        if (c) {
+                c->revive_explicit = 1;
+        }
+}
+
 uint64_t ward__ipc_generation(ward_ipc_conn *c)
 {
         return c ? c->generation : 0;

@@ -23,4 +23,10 @@ int ward__ipc_revive(ward_ipc_conn *c, uint64_t deadline);
  * when it changes. */
 uint64_t ward__ipc_generation(ward_ipc_conn *c);
 
+/* ward__ipc_revive_explicitly: from now on c reconnects only when its owner
+ * calls ward__ipc_revive, never inside a call or send: for a caller whose
+ * messages carry what it learned of one server (an RPC service id), which
+ * must not reach the next one. Thread class: owner-thread of c. */
+void ward__ipc_revive_explicitly(ward_ipc_conn *c);
+
 #endif

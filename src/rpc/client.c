@@ -557,6 +557,9 @@ static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *des
         }
         c->base = (ProtobufCService){.descriptor = desc, .invoke = invoke, .destroy = destroy};
         c->conn = conn;
+        /* calls carry the service id resolve() learned of this server: only
+         * call_remote may reconnect, and resolves again when it did */
+        ward__ipc_revive_explicitly(conn);
         c->desc = desc;
         c->hash = ward_rpc_service_hash(desc);
         c->timeout_ns = DEFAULT_TIMEOUT_NS;

@@ -11,7 +11,11 @@
  *   exit                                exit(0)
  *   beat                                ward_guard_ready, three heartbeats, exit(0)
  *   fork-segv                           a forked child crashes; exit(0) after it
+ *   closed-fds                          every fd from 3 on becomes a pipe of its own
+ *                                       (a daemon's set-up); a heartbeat must not
+ *                                       reach the pipe; then a segv
  * Environment: GUARD_HANDSHAKE_MS (default 5000), GUARD_ACK_MS. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -174,6 +178,23 @@ int main(int argc, char **argv)
                 return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 0 : 6;
         }
 #ifndef WARD_PLAIN_WORKER
+        if (strcmp(how, "closed-fds") == 0) {
+                int p[2];
+                if (pipe2(p, O_NONBLOCK) < 0) {
+                        return 8;
+                }
+                for (int fd = 3; fd < 64; fd++) {
+                        if (fd != p[0] && fd != p[1]) {
+                                dup2(p[1], fd);
+                        }
+                }
+                int r = ward_guard_heartbeat();
+                char b[128];
+                if (r != -ENOTCONN || read(p[0], b, sizeof(b)) > 0) {
+                        return 7; /* ward wrote into a file of the program's */
+                }
+                crash_segv();
+        }
         if (strcmp(how, "beat") == 0) {
                 int r = ward_guard_ready();
                 for (int i = 0; i < 3 && r == 0; i++) {

@@ -531,6 +531,25 @@ TEST(bad_answer_fallback)
 /* libward-crash.so in an unmodified program: the handshake, and a crash in
  * a thread the program started (its alternate stack comes from the
  * interposed pthread_create: a stack overflow is reported) */
+/* a program that closes its descriptors after ward_guard_start and opens
+ * files of its own at those numbers: ward writes neither heartbeats nor the
+ * crash report into them; the crash note goes to stderr, saying why */
+TEST(program_closes_its_fds)
+{
+        const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+        struct worker w = spawn(WARD_GUARD_WORKER, "closed-fds", 1, env);
+        char line[512];
+        handshake(&w);
+        read_line(w.out, line, sizeof(line));
+        ASSERT_EQ(write(w.in, "!", 1), 1);
+        int st = wait_status(w.pid);
+        ASSERT_TRUE(WIFSIGNALED(st));
+        ASSERT_EQ(WTERMSIG(st), SIGSEGV);
+        read_all(w.err, line, sizeof(line));
+        ASSERT_TRUE(strstr(line, "the program closed the guardian's socket") != NULL);
+        finish(&w);
+}
+
 TEST(preload_segv_main)
 {
         guarded_crash(WARD_GUARD_PLAIN_WORKER, "segv", SIGSEGV, "crash_segv", 0);
