@@ -57,10 +57,29 @@ int ward__guard_fallback_start(const struct ward_guard_options *o, const char *w
         return 1;
 }
 
+/* systemd_fds_adopt: sockets systemd passed to our guardian (LISTEN_PID
+ * its pid) were handed on to us at the same numbers: they are ours now, for
+ * sd_listen_fds() and ward's servers alike. */
+static void systemd_fds_adopt(void)
+{
+        const char *s = getenv("LISTEN_PID");
+        char *end, pid[24];
+        if (!s) {
+                return;
+        }
+        errno = 0;
+        long p = strtol(s, &end, 10);
+        if (errno == 0 && *end == '\0' && p == (long)getppid()) {
+                snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+                setenv("LISTEN_PID", pid, 1);
+        }
+}
+
 int ward__guard_worker_start(const struct ward_guard_options *o)
 {
         char why[WARD__GUARD_WHY_MAX];
         unsetenv(WARD__GUARD_ENV_FALLBACK);
+        systemd_fds_adopt();
         int fd = socket_from_env(why, sizeof(why));
         if (fd < 0) {
                 return ward__guard_fallback_start(o, why);

@@ -14,7 +14,9 @@
 #include "test.h"
 
 struct grun {
-        int preload; /* set before grun_start: preload libward-crash.so */
+        int preload;    /* set before grun_start: preload libward-crash.so */
+        int systemd_fd; /* set before grun_start, > 0: passed as systemd does (fd 3,
+                         * LISTEN_FDS=1, LISTEN_PID) */
         pid_t pid;
         int in; /* its stdin (the worker's) */
         FILE *out;
@@ -48,6 +50,16 @@ static inline void grun_start(struct grun *r, const char *const *args, const cha
                 dup2(p[1], 1);
                 close(p[0]);
                 close(p[1]);
+                if (r->systemd_fd > 0) {
+                        char pid[32];
+                        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+                        if (r->systemd_fd != 3) {
+                                dup2(r->systemd_fd, 3);
+                                close(r->systemd_fd);
+                        }
+                        setenv("LISTEN_FDS", "1", 1);
+                        setenv("LISTEN_PID", pid, 1);
+                }
                 execv(WARD_BIN_DIR "/ward", argv);
                 _exit(127);
         }

@@ -7,6 +7,9 @@
 #ifndef WARD_INSPECT_GUARDIAN_INTERNAL_H
 #define WARD_INSPECT_GUARDIAN_INTERNAL_H
 
+/* at most this many systemd sockets (LISTEN_FDS) are handed on to a worker */
+#define WARD__GUARDIAN_SYSTEMD_FDS_MAX 16
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>

@@ -75,6 +75,30 @@ fail:
         return NULL;
 }
 
+/* systemd_fds: how many sockets systemd passed this process (LISTEN_FDS
+ * from fd 3, when LISTEN_PID is ours); each worker keeps them, and its side
+ * of ward_guard_start makes LISTEN_PID its own, so socket activation reaches
+ * the program through its guardian. 0 when there are none or the
+ * variables do not make sense. */
+static int systemd_fds(void)
+{
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+        char *end;
+        if (!pid || !fds) {
+                return 0;
+        }
+        errno = 0;
+        long p = strtol(pid, &end, 10);
+        if (errno || *end || p != (long)getpid()) {
+                return 0;
+        }
+        long n = strtol(fds, &end, 10);
+        if (errno || *end || n <= 0 || n > WARD__GUARDIAN_SYSTEMD_FDS_MAX) {
+                return 0;
+        }
+        return (int)n;
+}
+
 int ward__worker_start(struct ward__guardian *g)
 {
         int sv[2], one = 1;
@@ -88,13 +112,20 @@ int ward__worker_start(struct ward__guardian *g)
                 return -e;
         }
         char **env = env_build(g, sv[1]);
-        int keep[2] = {sv[1], g->listen_fd};
+        int keep[2 + WARD__GUARDIAN_SYSTEMD_FDS_MAX] = {sv[1]};
+        size_t nkeep = 1;
+        if (g->listen_fd >= 0) {
+                keep[nkeep++] = g->listen_fd;
+        }
+        for (int i = 0, n = systemd_fds(); i < n; i++) {
+                keep[nkeep++] = 3 + i; /* SD_LISTEN_FDS_START */
+        }
         struct ward_proc_spawn_options so = {.size = sizeof(so),
                                              .path = g->o.path,
                                              .argv = g->o.argv,
                                              .envp = env,
                                              .keep_fds = keep,
-                                             .n_keep_fds = g->listen_fd >= 0 ? 2 : 1};
+                                             .n_keep_fds = nkeep};
         int r = env ? ward_proc_spawn(&so, &g->proc) : -ENOMEM;
         env_free(env);
         close(sv[1]);
