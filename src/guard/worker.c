@@ -13,7 +13,10 @@
 #include "guard/guard.h"
 
 /* socket_from_env: the descriptor WARD_GUARD_FD names, checked to be a
- * SOCK_SEQPACKET socket; the variable is removed. -EBADF with a line in why. */
+ * SOCK_SEQPACKET socket whose other end our parent made (the guardian is
+ * always the worker's parent): a variable left over from elsewhere never
+ * makes ward write into, or close, a socket of the program's. The variable
+ * is removed. -EBADF with a line in why. */
 static int socket_from_env(char *why, size_t n)
 {
         const char *s = getenv(WARD__GUARD_ENV_FD);
@@ -30,7 +33,10 @@ static int socket_from_env(char *why, size_t n)
         }
         int fd = (int)v, type = 0;
         socklen_t len = sizeof(type);
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET) {
+        struct ucred cr = {0};
+        socklen_t crlen = sizeof(cr);
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET ||
+            getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 || cr.pid != getppid()) {
                 snprintf(why, n, "%s=%d is not the guardian's socket", WARD__GUARD_ENV_FD, fd);
                 return -EBADF;
         }
