@@ -95,7 +95,14 @@ WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDesc
  * lives in this process and was created by the calling thread, calls are
  * short-circuited: no socket, no ring; the handler runs on the calling thread,
  * and the request and the reply are still packed and unpacked, so a handler
- * sees exactly what a remote call would give it. Errors: as ward_ipc_connect.
+ * sees exactly what a remote call would give it.
+ * An address "grpc:HOST:PORT" reaches a gRPC server instead (any, not only
+ * ward's; docs/grpc.md): libward-grpc is loaded then (dlopen), calls go to
+ * /pkg.Service/Method and always complete before invoke returns; opts is
+ * ignored; nothing connects until the first call. Its gRPC statuses map to
+ * ward errors as docs/grpc.md says, with the message kept
+ * (ward_rpc_client_last_message). Errors: as ward_ipc_connect; for grpc:,
+ * -ENOTSUP (no libward-grpc), -EINVAL, -ENOMEM.
  * Ownership: *ret, and the connection inside, belong to the caller;
  * ward_rpc_client_free() releases both. */
 WARD_API int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *desc,
@@ -135,6 +142,13 @@ WARD_API int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method,
  * a NULL c. Inside a closure, it is that closure's call's.
  * Thread class: owner-thread. */
 WARD_API int ward_rpc_client_last_error(ward_rpc_client *c);
+
+/* ward_rpc_client_last_message: the status message that came with the last
+ * call that finished on a grpc: client ("" when none, and always for other
+ * clients): what the remote server said about its error. Owned by the
+ * client; valid until its next call or ward_rpc_client_free().
+ * Thread class: owner-thread. */
+WARD_API const char *ward_rpc_client_last_message(ward_rpc_client *c);
 
 /* ward_rpc_call: the common case in one line: call method (its index in the
  * service descriptor) with input and wait up to timeout_ns. Returns 0 and

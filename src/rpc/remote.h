@@ -1,0 +1,51 @@
+/* A client transport libward does not link: the `grpc:` address.
+ *
+ * libward keeps to libc and libprotobuf-c, so ward_rpc_client_open of an
+ * address "grpc:HOST:PORT" loads libward-grpc with dlopen (remote.c) and asks
+ * its entry point WARD__RPC_GRPC_ENTRY for these functions; the client then
+ * sends its calls through them. Both libraries include this header: it is the
+ * whole contract between them (size says which version of it a library has). */
+#ifndef WARD_RPC_REMOTE_H
+#define WARD_RPC_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+/* The prefix of an address reached over gRPC. */
+#define WARD__RPC_GRPC_PREFIX "grpc:"
+/* The library and its entry point (a ward__rpc_remote_entry_fn). */
+#define WARD__RPC_GRPC_LIBRARY "libward-grpc.so.0"
+#define WARD__RPC_GRPC_ENTRY "ward__grpc_client_ops"
+
+struct ward__rpc_remote_ops {
+        size_t size; /* sizeof(struct ward__rpc_remote_ops) of the library */
+        /* open: a channel to target (the address without its prefix) for the
+         * service desc. Returns 0 and *ret, or -EINVAL, -ENOMEM. Nothing is
+         * connected yet: a server that is not there fails the first call. */
+        int (*open)(const char *target, const ProtobufCServiceDescriptor *desc, void **ret);
+        /* call: method of desc with input, waiting at most timeout_ns. Returns
+         * 0 and *ret_output (protobuf-c's default allocator: the caller frees
+         * it with protobuf_c_message_free_unpacked(out, NULL)), or the ward
+         * error the status maps to (docs/grpc.md); msg[0..msg_len) gets the
+         * status message ("" when none), always terminated. */
+        int (*call)(void *ctx, unsigned method, const ProtobufCMessage *input, uint64_t timeout_ns,
+                    ProtobufCMessage **ret_output, char *msg, size_t msg_len);
+        /* close: end the channel (no call is in flight). */
+        void (*close)(void *ctx);
+};
+
+typedef const struct ward__rpc_remote_ops *(*ward__rpc_remote_entry_fn)(void);
+
+/* The entry point, in libward-grpc (src/grpc/client.c): never NULL. */
+__attribute__((visibility("default"))) const struct ward__rpc_remote_ops *
+ward__grpc_client_ops(void);
+
+/* ward__rpc_remote_load: the gRPC transport's functions, loading
+ * libward-grpc the first time: beside libward.so (dladdr), else on the
+ * library search path. Returns 0 and *ret, or -ENOTSUP (no such library, or
+ * one without the entry point). Thread class: any-thread. */
+int ward__rpc_remote_load(const struct ward__rpc_remote_ops **ret);
+
+#endif
