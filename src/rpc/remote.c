@@ -32,8 +32,16 @@ static void *beside_libward(void)
         return n > 0 && (size_t)n < sizeof(path) ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
 }
 
+/* Linked into the program already (a static libward-grpc): weak, so that
+ * libward.so needs nothing for it. */
+extern __typeof__(ward__grpc_client_ops) ward__grpc_client_ops __attribute__((weak));
+
 static void load(void)
 {
+        if (ward__grpc_client_ops) {
+                loaded = ward__grpc_client_ops();
+                return;
+        }
         void *h = beside_libward();
         if (!h) {
                 h = dlopen(WARD__RPC_GRPC_LIBRARY, RTLD_NOW | RTLD_LOCAL);

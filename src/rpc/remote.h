@@ -42,10 +42,10 @@ typedef const struct ward__rpc_remote_ops *(*ward__rpc_remote_entry_fn)(void);
 __attribute__((visibility("default"))) const struct ward__rpc_remote_ops *
 ward__grpc_client_ops(void);
 
-/* ward__rpc_remote_load: the gRPC transport's functions, loading
- * libward-grpc the first time: beside libward.so (dladdr), else on the
- * library search path. Returns 0 and *ret, or -ENOTSUP (no such library, or
- * one without the entry point). Thread class: any-thread. */
+/* ward__rpc_remote_load: the gRPC transport's functions: the program's own
+ * when it links libward-grpc statically, else loading libward-grpc the first
+ * time, beside libward.so (dladdr), else from the library search path. Returns 0 and *ret, or
+ * -ENOTSUP (no such library, or one without the entry point). Thread class: any-thread. */
 int ward__rpc_remote_load(const struct ward__rpc_remote_ops **ret);
 
 #endif
