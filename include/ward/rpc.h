@@ -98,7 +98,8 @@ WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDesc
  * sees exactly what a remote call would give it.
  * An address "grpc:HOST:PORT" reaches a gRPC server instead (any, not only
  * ward's; docs/grpc.md): libward-grpc is loaded then (dlopen), calls go to
- * /pkg.Service/Method and always complete before invoke returns; opts is
+ * /pkg.Service/Method and complete before invoke returns unless the client
+ * is attached to a loop (ward_rpc_client_attach); opts is
  * ignored; nothing connects until the first call. Its gRPC statuses map to
  * ward errors as docs/grpc.md says, with the message kept
  * (ward_rpc_client_last_message). Errors: as ward_ipc_connect; for grpc:,
@@ -142,6 +143,17 @@ WARD_API int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method,
  * a NULL c. Inside a closure, it is that closure's call's.
  * Thread class: owner-thread. */
 WARD_API int ward_rpc_client_last_error(ward_rpc_client *c);
+
+/* ward_rpc_client_attach: make c's stub calls asynchronous: their closures
+ * run later on loop's thread (the caller's: the owner thread). For a ward
+ * address, ward_ipc_conn_attach of the client's connection (a
+ * short-circuited client has none: -EINVAL); for a grpc: address, a thread
+ * of the transport waits for gRPC and hands each answer to loop. Free the
+ * client while loop still runs: a grpc: client freed with calls in flight
+ * lets go of its channel when they have come back to the loop.
+ * ward_rpc_call stays synchronous. Errors: -EINVAL, -EBUSY (attached
+ * already), -ENOMEM, -errno of pthread_create. Thread class: owner-thread. */
+WARD_API int ward_rpc_client_attach(ward_rpc_client *c, ward_loop *loop);
 
 /* ward_rpc_client_last_message: the status message that came with the last
  * call that finished on a grpc: client ("" when none, and always for other

@@ -14,14 +14,7 @@
 #include <ward/error.h>
 
 #include "grpc/client-codes.h"
-#include "rpc/remote.h"
-
-struct gclient {
-        const ProtobufCServiceDescriptor *desc;
-        grpc_channel *channel;
-        grpc_completion_queue *cq;
-        void **methods; /* grpc_channel_register_call's, per method */
-};
+#include "grpc/client.h"
 
 /* method_path: "/pkg.Service/Method" into buf. 0 or -ENAMETOOLONG. */
 static int method_path(const ProtobufCServiceDescriptor *desc, unsigned i, char *buf, size_t n)
@@ -30,12 +23,9 @@ static int method_path(const ProtobufCServiceDescriptor *desc, unsigned i, char 
         return len > 0 && (size_t)len < n ? 0 : -ENAMETOOLONG;
 }
 
-static void gclient_close(void *ctx)
+void ward__gclient_destroy(struct ward__gclient *g)
 {
-        struct gclient *g = ctx;
-        if (!g) {
-                return;
-        }
+        ward__gclient_stop_async(g);
         if (g->channel) {
                 grpc_channel_destroy(g->channel);
         }
@@ -52,13 +42,23 @@ static void gclient_close(void *ctx)
         grpc_shutdown();
 }
 
+/* gclient_close: now, or once the asynchronous calls in flight (cancelled
+ * here) have come back to the loop. */
+static void gclient_close(void *ctx)
+{
+        struct ward__gclient *g = ctx;
+        if (g && ward__gclient_cancel_async(g) == 0) {
+                ward__gclient_destroy(g);
+        }
+}
+
 static int gclient_open(const char *target, const ProtobufCServiceDescriptor *desc, void **ret)
 {
         if (!target || !*target || !desc) {
                 return -EINVAL;
         }
         grpc_init();
-        struct gclient *g = calloc(1, sizeof(*g));
+        struct ward__gclient *g = calloc(1, sizeof(*g));
         if (!g) {
                 grpc_shutdown();
                 return -ENOMEM;
@@ -79,15 +79,14 @@ static int gclient_open(const char *target, const ProtobufCServiceDescriptor *de
                 }
         }
         if (err < 0) {
-                gclient_close(g);
+                ward__gclient_destroy(g);
                 return err;
         }
         *ret = g;
         return 0;
 }
 
-/* pack_request: input as a gRPC byte buffer, or NULL (no memory). */
-static grpc_byte_buffer *pack_request(const ProtobufCMessage *input)
+grpc_byte_buffer *ward__gclient_pack(const ProtobufCMessage *input)
 {
         size_t len = protobuf_c_message_get_packed_size(input);
         grpc_slice s = grpc_slice_malloc(len);
@@ -97,8 +96,7 @@ static grpc_byte_buffer *pack_request(const ProtobufCMessage *input)
         return b;
 }
 
-/* unpack_reply: the reply's message, or NULL (it does not decode). */
-static ProtobufCMessage *unpack_reply(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *b)
+ProtobufCMessage *ward__gclient_unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *b)
 {
         grpc_byte_buffer_reader reader;
         if (!b || !grpc_byte_buffer_reader_init(&reader, b)) {
@@ -112,7 +110,7 @@ static ProtobufCMessage *unpack_reply(const ProtobufCMessageDescriptor *d, grpc_
         return m;
 }
 
-static gpr_timespec deadline_after(uint64_t timeout_ns)
+gpr_timespec ward__gclient_deadline(uint64_t timeout_ns)
 {
         if (timeout_ns > (uint64_t)INT64_MAX / 2) {
                 return gpr_inf_future(GPR_CLOCK_MONOTONIC);
@@ -121,18 +119,7 @@ static gpr_timespec deadline_after(uint64_t timeout_ns)
                             gpr_time_from_nanos((int64_t)timeout_ns, GPR_TIMESPAN));
 }
 
-/* struct exchange: what one call's batch sends and receives. */
-struct exchange {
-        grpc_byte_buffer *request;
-        grpc_byte_buffer *reply;
-        grpc_metadata_array initial, trailing;
-        grpc_status_code status;
-        grpc_slice details;
-};
-
-/* run_batch: the whole unary call in one batch, waited for. 0, or -ENOMEM
- * (gRPC refused the batch: the call never started). */
-static int run_batch(struct gclient *g, grpc_call *call, struct exchange *x)
+int ward__gclient_start(grpc_call *call, struct ward__gexchange *x, void *tag)
 {
         grpc_op ops[6];
         memset(ops, 0, sizeof(ops));
@@ -148,7 +135,14 @@ static int run_batch(struct gclient *g, grpc_call *call, struct exchange *x)
         ops[5].data.recv_status_on_client.trailing_metadata = &x->trailing;
         ops[5].data.recv_status_on_client.status = &x->status;
         ops[5].data.recv_status_on_client.status_details = &x->details;
-        if (grpc_call_start_batch(call, ops, 6, x, NULL) != GRPC_CALL_OK) {
+        return grpc_call_start_batch(call, ops, 6, tag, NULL) == GRPC_CALL_OK ? 0 : -ENOMEM;
+}
+
+/* run_batch: the whole unary call in one batch, waited for. 0, or -ENOMEM
+ * (gRPC refused the batch: the call never started). */
+static int run_batch(struct ward__gclient *g, grpc_call *call, struct ward__gexchange *x)
+{
+        if (ward__gclient_start(call, x, x) < 0) {
                 return -ENOMEM;
         }
         /* the call's deadline ends it: the batch always completes */
@@ -160,7 +154,7 @@ static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *inpu
                         uint64_t timeout_ns, ProtobufCMessage **ret_output, char *msg,
                         size_t msg_len)
 {
-        struct gclient *g = ctx;
+        struct ward__gclient *g = ctx;
         *ret_output = NULL;
         if (msg_len) {
                 msg[0] = '\0';
@@ -168,37 +162,57 @@ static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *inpu
         if (method >= g->desc->n_methods) {
                 return -WARD_E_UNKNOWN_METHOD;
         }
-        struct exchange x = {.status = GRPC_STATUS_UNKNOWN};
-        grpc_metadata_array_init(&x.initial);
-        grpc_metadata_array_init(&x.trailing);
-        x.details = grpc_empty_slice();
-        x.request = pack_request(input);
+        struct ward__gexchange x;
+        ward__gexchange_init(&x, input);
         grpc_call *call = grpc_channel_create_registered_call(
             g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, g->cq, g->methods[method],
-            deadline_after(timeout_ns), NULL);
+            ward__gclient_deadline(timeout_ns), NULL);
         int err = x.request && call ? run_batch(g, call, &x) : -ENOMEM;
         if (err == 0) {
-                err = ward__grpc_client_error(x.status);
-                size_t n = GRPC_SLICE_LENGTH(x.details);
-                if (msg_len) {
-                        n = n < msg_len - 1 ? n : msg_len - 1;
-                        memcpy(msg, GRPC_SLICE_START_PTR(x.details), n);
-                        msg[n] = '\0';
-                }
-        }
-        if (err == 0) {
-                *ret_output = unpack_reply(g->desc->methods[method].output, x.reply);
-                err = *ret_output ? 0 : -WARD_E_BAD_MESSAGE;
+                err = ward__gexchange_result(&x, g->desc->methods[method].output, ret_output, msg,
+                                             msg_len);
         }
         if (call) {
                 grpc_call_unref(call);
         }
-        grpc_byte_buffer_destroy(x.request);
-        grpc_byte_buffer_destroy(x.reply);
-        grpc_metadata_array_destroy(&x.initial);
-        grpc_metadata_array_destroy(&x.trailing);
-        grpc_slice_unref(x.details);
+        ward__gexchange_destroy(&x);
         return err;
+}
+
+void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input)
+{
+        memset(x, 0, sizeof(*x));
+        x->status = GRPC_STATUS_UNKNOWN;
+        grpc_metadata_array_init(&x->initial);
+        grpc_metadata_array_init(&x->trailing);
+        x->details = grpc_empty_slice();
+        x->request = ward__gclient_pack(input);
+}
+
+int ward__gexchange_result(struct ward__gexchange *x, const ProtobufCMessageDescriptor *output,
+                           ProtobufCMessage **ret_output, char *msg, size_t msg_len)
+{
+        int err = ward__grpc_client_error(x->status);
+        size_t n = GRPC_SLICE_LENGTH(x->details);
+        if (msg_len) {
+                n = n < msg_len - 1 ? n : msg_len - 1;
+                memcpy(msg, GRPC_SLICE_START_PTR(x->details), n);
+                msg[n] = '\0';
+        }
+        if (err == 0) {
+                *ret_output = ward__gclient_unpack(output, x->reply);
+                err = *ret_output ? 0 : -WARD_E_BAD_MESSAGE;
+        }
+        return err;
+}
+
+void ward__gexchange_destroy(struct ward__gexchange *x)
+{
+        grpc_byte_buffer_destroy(x->request);
+        grpc_byte_buffer_destroy(x->reply);
+        grpc_metadata_array_destroy(&x->initial);
+        grpc_metadata_array_destroy(&x->trailing);
+        grpc_slice_unref(x->details);
 }
 
 static const struct ward__rpc_remote_ops gclient_ops = {
@@ -206,6 +220,8 @@ static const struct ward__rpc_remote_ops gclient_ops = {
     .open = gclient_open,
     .call = gclient_call,
     .close = gclient_close,
+    .attach = ward__gclient_attach,
+    .call_async = ward__gclient_call_async,
 };
 
 /* The entry point libward's remote.c looks up with dlsym. */

@@ -1,5 +1,6 @@
 /* The RPC client: a ProtobufCService whose invoke sends over a ward connection. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,8 @@ struct ward_rpc_client {
         int dead;  /* freed while depth > 0: the last leave() frees */
         const struct ward__rpc_remote_ops *remote; /* a grpc: address (remote.h), else NULL */
         void *remote_ctx;
-        char *remote_msg; /* the last call's status message (WARD_RPC_MESSAGE_MAX) */
+        char *remote_msg;       /* the last call's status message (WARD_RPC_MESSAGE_MAX) */
+        ward_loop *remote_loop; /* ward_rpc_client_attach's: stub calls are asynchronous */
 };
 
 /* A short-circuit call: where its answer goes. */
@@ -264,12 +266,54 @@ static int call_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMessage
         return err;
 }
 
-/* invoke_grpc: a stub's call through the gRPC transport; the closure runs
- * before it returns, and the reply is freed after. */
+/* on_grpc_reply: an asynchronous gRPC call came back (on the loop). */
+static void on_grpc_reply(void *arg, int err, const ProtobufCMessage *out, const char *msg)
+{
+        struct pending *p = arg;
+        ward_rpc_client *c = p->client;
+        ward__list_unlink(&p->link);
+        c->last_error = err;
+        snprintf(c->remote_msg, WARD_RPC_MESSAGE_MAX, "%s", msg);
+        enter(c);
+        p->closure(out, p->closure_data);
+        free(p);
+        leave(c);
+}
+
+/* invoke_grpc_async: a stub's call through the gRPC transport of a client
+ * attached to a loop: the closure runs there later. */
+static void invoke_grpc_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                              ProtobufCClosure closure, void *closure_data)
+{
+        struct pending *p = calloc(1, sizeof(*p));
+        int err = p ? 0 : -ENOMEM;
+        if (p) {
+                *p = (struct pending){.client = c,
+                                      .method = method,
+                                      .closure = closure,
+                                      .closure_data = closure_data};
+                err = c->remote->call_async(c->remote_ctx, method, input, c->timeout_ns,
+                                            on_grpc_reply, p);
+        }
+        if (err < 0) {
+                free(p);
+                c->last_error = err;
+                closure(NULL, closure_data);
+                return;
+        }
+        ward__list_prepend(&c->pending, &p->link);
+}
+
+/* invoke_grpc: a stub's call through the gRPC transport; without a loop the
+ * closure runs before it returns, and the reply is freed after. */
 static void invoke_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                         ProtobufCClosure closure, void *closure_data)
 {
         ProtobufCMessage *out = NULL;
+        if (c->remote_loop && !ward__rpc_is_oneway(&c->desc->methods[method])) {
+                invoke_grpc_async(c, method, input, closure, closure_data);
+                return;
+        }
         c->remote_msg[0] = '\0';
         int err = c->remote->call(c->remote_ctx, method, input, c->timeout_ns, &out, c->remote_msg,
                                   WARD_RPC_MESSAGE_MAX);
@@ -639,10 +683,7 @@ static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *des
 static void really_free(ward_rpc_client *c)
 {
         free(c->idempotent);
-        if (c->remote) {
-                c->remote->close(c->remote_ctx);
-                free(c->remote_msg);
-        }
+        free(c->remote_msg);
         if (c->owns_conn) {
                 ward_ipc_conn_close(c->conn);
         }
@@ -662,6 +703,9 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
         }
         c->dead = 1;
         enter(c);
+        if (c->remote) { /* its calls in flight are cancelled, never answered */
+                c->remote->close(c->remote_ctx);
+        }
         /* calls in flight: fail them now; their IPC callbacks, if they still
          * come, find p->client NULL and only free the record */
         while (!ward__list_empty(&c->pending)) {
@@ -670,6 +714,9 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
                 p->client = NULL;
                 p->closure(NULL, p->closure_data);
                 p->closure = NULL;
+                if (c->remote) {
+                        free(p); /* the transport no longer knows it */
+                }
         }
         leave(c); /* frees now, or when the outermost frame of ours returns */
         return NULL;
@@ -690,6 +737,21 @@ void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns)
 int ward_rpc_client_last_error(ward_rpc_client *c)
 {
         return c ? c->last_error : -EINVAL;
+}
+
+int ward_rpc_client_attach(ward_rpc_client *c, ward_loop *loop)
+{
+        if (!c || !loop || c->dead) {
+                return -EINVAL;
+        }
+        if (!c->remote) {
+                return c->conn ? ward_ipc_conn_attach(c->conn, loop) : -EINVAL;
+        }
+        int err = c->remote->attach(c->remote_ctx, loop);
+        if (err == 0) {
+                c->remote_loop = loop;
+        }
+        return err;
 }
 
 const char *ward_rpc_client_last_message(ward_rpc_client *c)

@@ -13,11 +13,19 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include <ward/loop.h>
+
 /* The prefix of an address reached over gRPC. */
 #define WARD__RPC_GRPC_PREFIX "grpc:"
 /* The library and its entry point (a ward__rpc_remote_entry_fn). */
 #define WARD__RPC_GRPC_LIBRARY "libward-grpc.so.0"
 #define WARD__RPC_GRPC_ENTRY "ward__grpc_client_ops"
+
+/* How an asynchronous call ended: err as for call, output (NULL on failure)
+ * the transport's, freed after this returns; msg the status message. Called
+ * on the loop's thread; never after close. */
+typedef void (*ward__rpc_remote_done_fn)(void *arg, int err, const ProtobufCMessage *output,
+                                         const char *msg);
 
 struct ward__rpc_remote_ops {
         size_t size; /* sizeof(struct ward__rpc_remote_ops) of the library */
@@ -32,8 +40,19 @@ struct ward__rpc_remote_ops {
          * status message ("" when none), always terminated. */
         int (*call)(void *ctx, unsigned method, const ProtobufCMessage *input, uint64_t timeout_ns,
                     ProtobufCMessage **ret_output, char *msg, size_t msg_len);
-        /* close: end the channel (no call is in flight). */
+        /* close: end the channel. Asynchronous calls in flight are cancelled,
+         * their done never called; what is left of them goes once they have
+         * come back to the loop. Owner thread (the loop's, once attached). */
         void (*close)(void *ctx);
+        /* attach: later call_async calls complete on loop (a thread of the
+         * transport waits for gRPC and posts to it). 0, -EBUSY (attached
+         * already), -ENOMEM, -errno of pthread_create. */
+        int (*attach)(void *ctx, ward_loop *loop);
+        /* call_async: start method with input; done(arg, ...) on the loop's
+         * thread later (never before this returns). 0, or -ENOMEM and done is
+         * not called. Loop thread. */
+        int (*call_async)(void *ctx, unsigned method, const ProtobufCMessage *input,
+                          uint64_t timeout_ns, ward__rpc_remote_done_fn done, void *arg);
 };
 
 typedef const struct ward__rpc_remote_ops *(*ward__rpc_remote_entry_fn)(void);

@@ -1,8 +1,8 @@
 /* grpc-client PORT DEAD_PORT: examples/calc's generated stubs, unchanged,
  * calling a gRPC server (test_client.py's, in Python) through a
- * "grpc:127.0.0.1:PORT" address. The server answers Add, fails it for a < 0
- * with INVALID_ARGUMENT "negative", sleeps 2 s for a == 1000, and does not
- * have Div. DEAD_PORT has no server. Prints each check; exit 0 when all pass. */
+ * "grpc:127.0.0.1:PORT" address, synchronously and on a ward_loop. The server answers Add, fails it
+ * for a < 0 with INVALID_ARGUMENT "negative", sleeps 2 s for a == 1000, and does not have Div.
+ * DEAD_PORT has no server. Prints each check; exit 0 when all pass. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +79,78 @@ static void check_server(const char *port)
         ward_rpc_client_free(c);
 }
 
+/* ---- asynchronous: the client attached to a loop ---- */
+
+#define ASYNC_CALLS 20
+
+struct async_state {
+        ward_loop *loop;
+        ward_rpc_client *client;
+        int answered, right, failed_right;
+};
+
+static void on_async(const Calc__Result *res, void *closure_data)
+{
+        struct async_state *st = closure_data;
+        if (res) {
+                st->right += res->value == 42;
+        } else {
+                st->failed_right +=
+                    ward_rpc_client_last_error(st->client) == -WARD_E_HANDLER_ERROR &&
+                    strcmp(ward_rpc_client_last_message(st->client), "negative") == 0;
+        }
+        if (++st->answered == ASYNC_CALLS + 1) {
+                ward_loop_stop(st->loop);
+        }
+}
+
+static void on_abandoned(const Calc__Result *res, void *closure_data)
+{
+        *(int *)closure_data = res ? 1 : -1;
+}
+
+static void check_async(const char *port)
+{
+        char address[64];
+        struct async_state st = {0};
+        snprintf(address, sizeof(address), "grpc:127.0.0.1:%s", port);
+        int r = ward_loop_new(&st.loop);
+        if (r == 0) {
+                r = ward_rpc_client_open(address, &calc__calculator__descriptor, NULL, &st.client);
+        }
+        if (r == 0) {
+                r = ward_rpc_client_attach(st.client, st.loop);
+        }
+        check(r == 0, "open and attach to a loop", r, NULL);
+        if (r < 0) {
+                ward_rpc_client_free(st.client);
+                ward_loop_free(st.loop);
+                return;
+        }
+        ProtobufCService *svc = ward_rpc_client_service(st.client);
+        for (int i = 0; i <= ASYNC_CALLS; i++) { /* ASYNC_CALLS sums of 42, one failure */
+                Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+                op.a = i < ASYNC_CALLS ? i : -1;
+                op.b = 42 - i;
+                calc__calculator__add(svc, &op, on_async, &st);
+        }
+        check(st.answered == 0, "stub calls on a loop return before their answers", 0, NULL);
+        r = ward_loop_run(st.loop);
+        check(r == 0 && st.right == ASYNC_CALLS && st.failed_right == 1,
+              "20 asynchronous calls are 42, the failing one -WARD_E_HANDLER_ERROR", r, NULL);
+        /* freed with a slow call in flight: its closure gets NULL at once */
+        Calc__BinaryOp slow = CALC__BINARY_OP__INIT;
+        int got = 0;
+        slow.a = 1000;
+        calc__calculator__add(svc, &slow, on_abandoned, &got);
+        ward_rpc_client_free(st.client);
+        check(got == -1, "free with a call in flight: its closure gets NULL", 0, NULL);
+        for (int i = 0; i < 20; i++) { /* the cancelled call comes back: the channel goes */
+                ward_loop_run_once(st.loop, 50000000ull);
+        }
+        ward_loop_free(st.loop);
+}
+
 static void check_no_server(const char *port)
 {
         char address[64];
@@ -103,6 +175,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         check_server(argv[1]);
+        check_async(argv[1]);
         check_no_server(argv[2]);
         ward_rpc_client *c = NULL;
         int r = ward_rpc_client_open("grpc:", &calc__calculator__descriptor, NULL, &c);
