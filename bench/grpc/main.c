@@ -4,6 +4,9 @@
  * does), next to the same client calling a plain C-core server that answers
  * the same method itself. Each server is a process of its own; the calls
  * alternate between them, one at a time, so both see the same machine.
+ * A third row calls the plain server through examples/calc's generated
+ * stubs with a "grpc:127.0.0.1:PORT" address (ward_rpc_client_open), next
+ * to the hand-written client's row.
  *
  *   ward bench grpc [--calls N] [--runs N] [--json] [--quick]
  *
@@ -26,11 +29,14 @@
 
 #include "../ipc/stats.h"
 #include "calc-service.h"
+#include "rpc/remote.h"
 
 #define MAX_RUNS 64
 #define LIMIT_BRIDGE 1.3 /* bridge / plain C-core server, medians */
+#define LIMIT_STUBS 1.1  /* the stubs with a grpc: address / the hand-written client */
+#define ROWS 3
 
-static const char *const names[2] = {"grpc-ward-serve", "grpc-plain-server"};
+static const char *const names[ROWS] = {"grpc-ward-serve", "grpc-plain-server", "grpc-stubs"};
 
 /* ---- the ward side: the Calculator behind the bridge ---- */
 
@@ -274,12 +280,47 @@ static int call(struct client *c)
         return value == 42 ? 0 : -1;
 }
 
+/* ---- the same stubs, with a grpc: address ---- */
+
+static void on_result(const Calc__Result *res, void *closure_data)
+{
+        *(int64_t *)closure_data = res ? res->value : -1;
+}
+
+/* stubs_open: a ward client of the Calculator at grpc:127.0.0.1:port. The
+ * transport is libward-grpc's, linked here statically (the reference pulls
+ * it in; a program linking libward.so gets it by dlopen). */
+static int stubs_open(ward_rpc_client **ret, int port)
+{
+        char address[64];
+        if (!ward__grpc_client_ops()) {
+                return -1;
+        }
+        snprintf(address, sizeof(address), "grpc:127.0.0.1:%d", port);
+        if (ward_rpc_client_open(address, &calc__calculator__descriptor, NULL, ret) < 0) {
+                return -1;
+        }
+        ward_rpc_client_set_timeout(*ret, 10000000000ull);
+        return 0;
+}
+
+/* stubs_call: one Add through the generated stub; 0 when the answer is 42. */
+static int stubs_call(ward_rpc_client *c)
+{
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        int64_t sum = 0;
+        op.a = 40;
+        op.b = 2;
+        calc__calculator__add(ward_rpc_client_service(c), &op, on_result, &sum);
+        return sum == 42 ? 0 : -1;
+}
+
 /* run: calls round trips to c; the median in microseconds, or -1. */
-static double run(struct client *c, int calls, uint64_t *lat)
+static double run(struct client *c, ward_rpc_client *stubs, int calls, uint64_t *lat)
 {
         for (int i = 0; i < calls; i++) {
                 uint64_t t0 = ward_now_ns();
-                if (call(c) < 0) {
+                if ((stubs ? stubs_call(stubs) : call(c)) < 0) {
                         return -1;
                 }
                 lat[i] = ward_now_ns() - t0;
@@ -315,28 +356,32 @@ static int parse(int argc, char **argv, int *calls, int *runs, int *json)
         return 0;
 }
 
-static void report(const double med[2], int calls, int runs, int json)
+static void report(const double med[ROWS], int calls, int runs, int json)
 {
-        double ratio = med[0] / med[1];
+        double ratio = med[0] / med[1], stubs = med[2] / med[1];
         if (json) {
                 printf("{\"rows\":[");
-                for (int m = 0; m < 2; m++) {
+                for (int m = 0; m < ROWS; m++) {
                         printf("%s{\"mechanism\":\"%s\",\"size\":16,\"rtt_us_median\":%.2f,"
                                "\"runs\":%d,\"calls\":%d}",
                                m ? "," : "", names[m], med[m], runs, calls);
                 }
                 printf("],\"targets\":[{\"name\":\"grpc-ward-serve/grpc-plain-server\","
+                       "\"ratio\":%.3f,\"limit\":%.1f},"
+                       "{\"name\":\"grpc-stubs/grpc-plain-server\","
                        "\"ratio\":%.3f,\"limit\":%.1f}]}\n",
-                       ratio, LIMIT_BRIDGE);
+                       ratio, LIMIT_BRIDGE, stubs, LIMIT_STUBS);
                 return;
         }
         printf("gRPC C-core client, unary calc.Calculator/Add, median of %d runs x %d calls\n",
                runs, calls);
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < ROWS; m++) {
                 printf("  %-20s %8.1f us\n", names[m], med[m]);
         }
-        printf("  ratio %.2f (target <= %.1f): %s\n", ratio, LIMIT_BRIDGE,
+        printf("  ward-serve / plain-server %.2f (target <= %.1f): %s\n", ratio, LIMIT_BRIDGE,
                ratio <= LIMIT_BRIDGE ? "ok" : "MISSED");
+        printf("  stubs / hand-written client %.2f (target <= %.1f): %s\n", stubs, LIMIT_STUBS,
+               stubs <= LIMIT_STUBS ? "ok" : "MISSED");
 }
 
 int main(int argc, char **argv)
@@ -344,7 +389,8 @@ int main(int argc, char **argv)
         int calls = 2000, runs = 5, json = 0, port[2];
         pid_t pid[2] = {-1, -1};
         struct client c[2];
-        double per_run[2][MAX_RUNS], med[2];
+        ward_rpc_client *stubs = NULL;
+        double per_run[ROWS][MAX_RUNS], med[ROWS];
         if (parse(argc, argv, &calls, &runs, &json) < 0) {
                 return 2;
         }
@@ -358,14 +404,18 @@ int main(int argc, char **argv)
         for (int m = 0; rc == 0 && m < 2; m++) {
                 rc = client_open(&c[m], port[m]) == 0 && call(&c[m]) == 0 ? 0 : 1; /* warm */
         }
+        if (rc == 0) {
+                rc = stubs_open(&stubs, port[1]) == 0 && stubs_call(stubs) == 0 ? 0 : 1;
+        }
         for (int r = 0; rc == 0 && r < runs; r++) {
-                for (int m = 0; rc == 0 && m < 2; m++) {
-                        per_run[m][r] = run(&c[m], calls, lat);
+                for (int m = 0; rc == 0 && m < ROWS; m++) {
+                        per_run[m][r] = run(&c[m < 2 ? m : 1], m == 2 ? stubs : NULL, calls, lat);
                         rc = per_run[m][r] < 0 ? 1 : 0;
                 }
         }
+        ward_rpc_client_free(stubs);
         if (rc == 0) {
-                for (int m = 0; m < 2; m++) {
+                for (int m = 0; m < ROWS; m++) {
                         med[m] = stats_median_double(per_run[m], (size_t)runs);
                 }
                 report(med, calls, runs, json);

@@ -95,7 +95,15 @@ WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDesc
  * lives in this process and was created by the calling thread, calls are
  * short-circuited: no socket, no ring; the handler runs on the calling thread,
  * and the request and the reply are still packed and unpacked, so a handler
- * sees exactly what a remote call would give it. Errors: as ward_ipc_connect.
+ * sees exactly what a remote call would give it.
+ * An address "grpc:HOST:PORT" reaches a gRPC server instead (any, not only
+ * ward's; docs/grpc.md): libward-grpc is loaded then (dlopen), calls go to
+ * /pkg.Service/Method and complete before invoke returns unless the client
+ * is attached to a loop (ward_rpc_client_attach); opts is
+ * ignored; nothing connects until the first call. Its gRPC statuses map to
+ * ward errors as docs/grpc.md says, with the message kept
+ * (ward_rpc_client_last_message). Errors: as ward_ipc_connect; for grpc:,
+ * -ENOTSUP (no libward-grpc), -EINVAL, -ENOMEM.
  * Ownership: *ret, and the connection inside, belong to the caller;
  * ward_rpc_client_free() releases both. */
 WARD_API int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *desc,
@@ -135,6 +143,24 @@ WARD_API int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method,
  * a NULL c. Inside a closure, it is that closure's call's.
  * Thread class: owner-thread. */
 WARD_API int ward_rpc_client_last_error(ward_rpc_client *c);
+
+/* ward_rpc_client_attach: make c's stub calls asynchronous: their closures
+ * run later on loop's thread (the caller's: the owner thread). For a ward
+ * address, ward_ipc_conn_attach of the client's connection (a
+ * short-circuited client has none: -EINVAL); for a grpc: address, a thread
+ * of the transport waits for gRPC and hands each answer to loop. Free the
+ * client while loop still runs: a grpc: client freed with calls in flight
+ * lets go of its channel when they have come back to the loop.
+ * ward_rpc_call stays synchronous. Errors: -EINVAL, -EBUSY (attached
+ * already), -ENOMEM, -errno of pthread_create. Thread class: owner-thread. */
+WARD_API int ward_rpc_client_attach(ward_rpc_client *c, ward_loop *loop);
+
+/* ward_rpc_client_last_message: the status message that came with the last
+ * call that finished on a grpc: client ("" when none, and always for other
+ * clients): what the remote server said about its error. Owned by the
+ * client; valid until its next call or ward_rpc_client_free().
+ * Thread class: owner-thread. */
+WARD_API const char *ward_rpc_client_last_message(ward_rpc_client *c);
 
 /* ward_rpc_call: the common case in one line: call method (its index in the
  * service descriptor) with input and wait up to timeout_ns. Returns 0 and

@@ -1,10 +1,12 @@
 /* The RPC client: a ProtobufCService whose invoke sends over a ward connection. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/list.h"
 #include "ipc/reconnect.h"
+#include "rpc/remote.h"
 #include "rpc/rpc-internal.h"
 #include "rpc/rpc-trace.h"
 #include "rpc/wire.h"
@@ -34,6 +36,10 @@ struct ward_rpc_client {
         int spare_busy;
         int depth; /* our code on the stack (a closure may free us meanwhile) */
         int dead;  /* freed while depth > 0: the last leave() frees */
+        const struct ward__rpc_remote_ops *remote; /* a grpc: address (remote.h), else NULL */
+        void *remote_ctx;
+        char *remote_msg;       /* the last call's status message (WARD_RPC_MESSAGE_MAX) */
+        ward_loop *remote_loop; /* ward_rpc_client_attach's: stub calls are asynchronous */
 };
 
 /* A short-circuit call: where its answer goes. */
@@ -244,6 +250,78 @@ static int call_remote(ward_rpc_client *c, unsigned method, const ProtobufCMessa
 static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                       uint64_t timeout_ns, ProtobufCMessage **ret_output);
 
+/* call_grpc: a call through the gRPC transport (a grpc: address): always
+ * synchronous. A one-way method's empty reply is dropped, as ward_rpc_call
+ * promises. */
+static int call_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                     uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        c->remote_msg[0] = '\0';
+        int err = c->remote->call(c->remote_ctx, method, input, timeout_ns, ret_output,
+                                  c->remote_msg, WARD_RPC_MESSAGE_MAX);
+        if (err == 0 && ward__rpc_is_oneway(&c->desc->methods[method])) {
+                protobuf_c_message_free_unpacked(*ret_output, NULL);
+                *ret_output = NULL;
+        }
+        return err;
+}
+
+/* on_grpc_reply: an asynchronous gRPC call came back (on the loop). */
+static void on_grpc_reply(void *arg, int err, const ProtobufCMessage *out, const char *msg)
+{
+        struct pending *p = arg;
+        ward_rpc_client *c = p->client;
+        ward__list_unlink(&p->link);
+        c->last_error = err;
+        snprintf(c->remote_msg, WARD_RPC_MESSAGE_MAX, "%s", msg);
+        enter(c);
+        p->closure(out, p->closure_data);
+        free(p);
+        leave(c);
+}
+
+/* invoke_grpc_async: a stub's call through the gRPC transport of a client
+ * attached to a loop: the closure runs there later. */
+static void invoke_grpc_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                              ProtobufCClosure closure, void *closure_data)
+{
+        struct pending *p = calloc(1, sizeof(*p));
+        int err = p ? 0 : -ENOMEM;
+        if (p) {
+                *p = (struct pending){.client = c,
+                                      .method = method,
+                                      .closure = closure,
+                                      .closure_data = closure_data};
+                err = c->remote->call_async(c->remote_ctx, method, input, c->timeout_ns,
+                                            on_grpc_reply, p);
+        }
+        if (err < 0) {
+                free(p);
+                c->last_error = err;
+                closure(NULL, closure_data);
+                return;
+        }
+        ward__list_prepend(&c->pending, &p->link);
+}
+
+/* invoke_grpc: a stub's call through the gRPC transport; without a loop the
+ * closure runs before it returns, and the reply is freed after. */
+static void invoke_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                        ProtobufCClosure closure, void *closure_data)
+{
+        ProtobufCMessage *out = NULL;
+        if (c->remote_loop && !ward__rpc_is_oneway(&c->desc->methods[method])) {
+                invoke_grpc_async(c, method, input, closure, closure_data);
+                return;
+        }
+        c->remote_msg[0] = '\0';
+        int err = c->remote->call(c->remote_ctx, method, input, c->timeout_ns, &out, c->remote_msg,
+                                  WARD_RPC_MESSAGE_MAX);
+        c->last_error = err;
+        closure(out, closure_data);
+        protobuf_c_message_free_unpacked(out, NULL);
+}
+
 int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                   uint64_t timeout_ns, ProtobufCMessage **ret_output)
 {
@@ -257,7 +335,9 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
         }
         int err;
         enter(c); /* replies dispatched while we wait may run closures that free c */
-        if (c->local) {
+        if (c->remote) {
+                err = call_grpc(c, method, input, timeout_ns, ret_output);
+        } else if (c->local) {
                 err = call_local(c, method, input, timeout_ns, ret_output);
         } else {
                 err = call_remote(c, method, input, timeout_ns, ret_output, NULL);
@@ -455,6 +535,10 @@ static void invoke_body(ward_rpc_client *c, unsigned method, const ProtobufCMess
 {
         static const Ward__NoReply no_reply = WARD__NO_REPLY__INIT;
         ProtobufCMessage *out = NULL;
+        if (c->remote && method < c->desc->n_methods) {
+                invoke_grpc(c, method, input, closure, closure_data);
+                return;
+        }
         if (c->local && method < c->desc->n_methods) {
                 invoke_local(c, method, input, closure, closure_data);
                 return;
@@ -524,12 +608,42 @@ int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *d
         return client_new(conn, desc, ret);
 }
 
+/* open_grpc: a client whose calls go to a gRPC server (address "grpc:HOST:PORT"). */
+static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc,
+                     ward_rpc_client **ret)
+{
+        const struct ward__rpc_remote_ops *ops;
+        ward_rpc_client *c = NULL;
+        int r = ward__rpc_remote_load(&ops);
+        if (r == 0) {
+                r = client_new(NULL, desc, &c);
+        }
+        if (r == 0) {
+                c->remote_msg = calloc(1, WARD_RPC_MESSAGE_MAX);
+                r = c->remote_msg ? ops->open(target, desc, &c->remote_ctx) : -ENOMEM;
+        }
+        if (r < 0) {
+                if (c) {
+                        free(c->remote_msg);
+                        free(c);
+                }
+                return r;
+        }
+        c->remote = ops;
+        *ret = c;
+        return 0;
+}
+
 int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *desc,
                          const struct ward_ipc_options *opts, ward_rpc_client **ret)
 {
         ward_ipc_conn *conn = NULL;
         if (!address) {
                 return -EINVAL;
+        }
+        size_t prefix = strlen(WARD__RPC_GRPC_PREFIX);
+        if (strncmp(address, WARD__RPC_GRPC_PREFIX, prefix) == 0) {
+                return open_grpc(address + prefix, desc, ret);
         }
         ward_rpc_server *local = ward__rpc_local_find(address);
         int r = local ? 0 : ward_ipc_connect(address, opts, &conn);
@@ -572,6 +686,7 @@ static int client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *des
 static void really_free(ward_rpc_client *c)
 {
         free(c->idempotent);
+        free(c->remote_msg);
         if (c->owns_conn) {
                 ward_ipc_conn_close(c->conn);
         }
@@ -591,6 +706,9 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
         }
         c->dead = 1;
         enter(c);
+        if (c->remote) { /* its calls in flight are cancelled, never answered */
+                c->remote->close(c->remote_ctx);
+        }
         /* calls in flight: fail them now; their IPC callbacks, if they still
          * come, find p->client NULL and only free the record */
         while (!ward__list_empty(&c->pending)) {
@@ -599,6 +717,9 @@ ward_rpc_client *ward_rpc_client_free(ward_rpc_client *c)
                 p->client = NULL;
                 p->closure(NULL, p->closure_data);
                 p->closure = NULL;
+                if (c->remote) {
+                        free(p); /* the transport no longer knows it */
+                }
         }
         leave(c); /* frees now, or when the outermost frame of ours returns */
         return NULL;
@@ -619,6 +740,26 @@ void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_ns)
 int ward_rpc_client_last_error(ward_rpc_client *c)
 {
         return c ? c->last_error : -EINVAL;
+}
+
+int ward_rpc_client_attach(ward_rpc_client *c, ward_loop *loop)
+{
+        if (!c || !loop || c->dead) {
+                return -EINVAL;
+        }
+        if (!c->remote) {
+                return c->conn ? ward_ipc_conn_attach(c->conn, loop) : -EINVAL;
+        }
+        int err = c->remote->attach(c->remote_ctx, loop);
+        if (err == 0) {
+                c->remote_loop = loop;
+        }
+        return err;
+}
+
+const char *ward_rpc_client_last_message(ward_rpc_client *c)
+{
+        return c && c->remote_msg ? c->remote_msg : "";
 }
 
 int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method, int idempotent)
