@@ -85,7 +85,10 @@ WARD_API const char *ward_rpc_status_name(int status);
  * their closures run on that loop's thread: from the loop, or from inside a
  * later call on the same client while it waits for room in the connection or
  * for a synchronous reply. Otherwise calls complete before invoke returns. A
- * closure may free the client. Errors: -EINVAL, -ENOMEM.
+ * closure may free the client. A conn made with options.reconnect is
+ * reconnected by the client's calls only (which ask the new server for the
+ * service's id again), no longer by ward_ipc_* calls on it, so that no
+ * request carries the old server's id to the next. Errors: -EINVAL, -ENOMEM.
  * Ownership: *ret belongs to the caller; ward_rpc_client_free() releases it. */
 WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *desc,
                                  ward_rpc_client **ret);
