@@ -280,16 +280,31 @@ static void give_up(struct ward__guardian *g, const char *msg)
         ward__notify(g, "STATUS=%s", msg);
 }
 
-/* after_end: the dead worker's files in /dev/shm, the budget, the upload */
-static void after_end(struct ward__guardian *g)
+/* upload: the dump of the worker that ended, by on_crash, before a restart */
+static void upload(struct ward__guardian *g)
 {
-        ward__shm_cleanup(g->pid);
-        if (g->core[0]) {
-                ward__dumps_budget(g);
-                if (access(g->core, F_OK) == 0) {
-                        ward__dumps_upload(g, g->core, g->report);
-                }
+        if (g->core[0] && access(g->core, F_OK) == 0) {
+                ward__dumps_upload(g, g->core, g->report);
         }
+}
+
+/* A worker that ended leaves its files in /dev/shm and a dump over the
+ * budget: tidied once its successor runs (or the guardian stops), so the
+ * service is back a moment sooner. */
+struct leftover {
+        int pid;  /* the ended worker; 0 none */
+        int dump; /* it left a dump */
+};
+
+static void tidy(struct ward__guardian *g, struct leftover *l)
+{
+        if (l->pid > 0) {
+                ward__shm_cleanup(l->pid);
+        }
+        if (l->dump) {
+                ward__dumps_budget(g);
+        }
+        *l = (struct leftover){0, 0};
 }
 
 /* next: restart (after the back-off) or stop? 1 restart */
@@ -321,9 +336,11 @@ static int next(struct ward__guardian *g, int failed)
 /* run: the workers, one after another, until one ends for good */
 static int run(struct ward__guardian *g)
 {
+        struct leftover left = {0, 0};
         for (int first = 1;; first = 0) {
                 g->core[0] = g->report[0] = '\0';
                 int r = ward__worker_start(g);
+                tidy(g, &left);
                 if (r < 0 && first) {
                         say(g->err, g->err_size, "%s: %s", g->o.path ? g->o.path : g->o.argv[0],
                             strerror(-r));
@@ -340,10 +357,12 @@ static int run(struct ward__guardian *g)
                         ward__guardian_event(g, &ev);
                         g->status = watch(g, &failed);
                         exited_event(g, g->status);
-                        after_end(g);
+                        left = (struct leftover){g->pid, g->core[0] != '\0'};
+                        upload(g);
                         ward__worker_close(g);
                 }
                 if (g->stop_signal || !next(g, failed)) {
+                        tidy(g, &left);
                         return g->status;
                 }
         }
