@@ -80,6 +80,11 @@ struct ward__guard_msg;
  * at once), -EPIPE (the guardian is gone), -errno. Async-signal-safe. */
 int ward__guard_send_within(int fd, const struct ward__guard_msg *m, uint64_t timeout_ns);
 
+/* ward__guard_wait_readable: does fd have a record before deadline
+ * (ward_now_ns)? 0, -ETIMEDOUT, -EPIPE (hang-up without data), -errno.
+ * Async-signal-safe. */
+int ward__guard_wait_readable(int fd, uint64_t deadline);
+
 /* ward__guard_handlers_install: the note's head, the fallback fd, the crash
  * handlers for every fatal signal (SA_ONSTACK), and the calling thread's
  * alternate stack. Returns 0 or -errno. */

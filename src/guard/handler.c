@@ -16,6 +16,7 @@
 
 #include "core/guard-wire.h"
 #include "guard/guard.h"
+#include <ward/time.h>
 
 struct ward__guard ward__guard = {.fd = -1, .fallback_fd = 2};
 
@@ -25,13 +26,6 @@ static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SI
 static int gettid_(void)
 {
         return (int)syscall(SYS_gettid);
-}
-
-static uint64_t mono_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* fault_address: si_addr where the signal has one */
@@ -53,23 +47,18 @@ static uint64_t fault_address(int signo, const siginfo_t *si)
         }
 }
 
-/* await_ack: 0 ACK, -ETIMEDOUT, -EPIPE (the guardian is gone) */
+/* await_ack: 0 ACK, -ETIMEDOUT, -EPIPE (the guardian is gone); records
+ * other than ACK are passed over */
 static int await_ack(int fd, uint64_t timeout_ns)
 {
-        uint64_t deadline = mono_ns() + timeout_ns;
+        uint64_t deadline = ward_now_ns() + timeout_ns;
         for (;;) {
-                uint64_t now = mono_ns();
-                if (now >= deadline) {
-                        return -ETIMEDOUT;
+                int r = ward__guard_wait_readable(fd, deadline);
+                if (r == -ETIMEDOUT) {
+                        return r;
                 }
-                uint64_t ms = (deadline - now + 999999) / 1000000;
-                struct pollfd p = {.fd = fd, .events = POLLIN};
-                int n = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
-                if (n < 0 && errno != EINTR) {
+                if (r < 0) {
                         return -EPIPE;
-                }
-                if (n <= 0) {
-                        continue;
                 }
                 char buf[sizeof(struct ward__guard_msg) + 1];
                 ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);

@@ -11,13 +11,7 @@
 #include "core/guard-wire.h"
 #include "core/procstat.h"
 #include "guard/guard.h"
-
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include <ward/time.h>
 
 static int send_hello(int fd, uint64_t heartbeat_ns)
 {
@@ -49,32 +43,9 @@ static int send_hello(int fd, uint64_t heartbeat_ns)
         return 0;
 }
 
-/* wait_readable: fd has a record before deadline? 0, -ETIMEDOUT, -EPIPE */
-static int wait_readable(int fd, uint64_t deadline)
-{
-        for (;;) {
-                uint64_t now = now_ns();
-                if (now >= deadline) {
-                        return -ETIMEDOUT;
-                }
-                uint64_t ms = (deadline - now + 999999) / 1000000;
-                struct pollfd p = {.fd = fd, .events = POLLIN};
-                int n = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
-                if (n < 0 && errno != EINTR) {
-                        return -errno;
-                }
-                if (n > 0 && (p.revents & POLLIN)) {
-                        return 0;
-                }
-                if (n > 0) {
-                        return -EPIPE; /* HUP or ERR without data */
-                }
-        }
-}
-
 static int recv_ready(int fd, uint64_t deadline, struct ward__guard_msg *ret)
 {
-        int r = wait_readable(fd, deadline);
+        int r = ward__guard_wait_readable(fd, deadline);
         if (r < 0) {
                 return r;
         }
@@ -96,7 +67,7 @@ static int recv_ready(int fd, uint64_t deadline, struct ward__guard_msg *ret)
 int ward__guard_handshake(int fd, uint64_t heartbeat_ns, uint64_t timeout_ns,
                           uint64_t *ret_deadline, char *why, size_t n)
 {
-        uint64_t deadline = now_ns() + timeout_ns;
+        uint64_t deadline = ward_now_ns() + timeout_ns;
         int r = send_hello(fd, heartbeat_ns);
         if (r < 0) {
                 snprintf(why, n, "the guardian's socket refused HELLO: %s", strerror(-r));

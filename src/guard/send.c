@@ -9,13 +9,7 @@
 
 #include "core/guard-wire.h"
 #include "guard/guard.h"
-
-static uint64_t mono_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include <ward/time.h>
 
 static int send_errno(int e)
 {
@@ -27,7 +21,7 @@ static int send_errno(int e)
 
 int ward__guard_send_within(int fd, const struct ward__guard_msg *m, uint64_t timeout_ns)
 {
-        uint64_t deadline = mono_ns() + timeout_ns;
+        uint64_t deadline = ward_now_ns() + timeout_ns;
         for (;;) {
                 ssize_t n = send(fd, m, sizeof(*m), MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n == (ssize_t)sizeof(*m)) {
@@ -42,7 +36,7 @@ int ward__guard_send_within(int fd, const struct ward__guard_msg *m, uint64_t ti
                 if (errno != EAGAIN && errno != EWOULDBLOCK) {
                         return send_errno(errno);
                 }
-                uint64_t now = mono_ns();
+                uint64_t now = ward_now_ns();
                 if (now >= deadline) {
                         return -ETIMEDOUT;
                 }
@@ -96,4 +90,26 @@ int ward_guard_status(char *why, size_t n)
                 why[len] = '\0';
         }
         return state;
+}
+
+int ward__guard_wait_readable(int fd, uint64_t deadline)
+{
+        for (;;) {
+                uint64_t now = ward_now_ns();
+                if (now >= deadline) {
+                        return -ETIMEDOUT;
+                }
+                uint64_t ms = (deadline - now + 999999) / 1000000;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int n = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+                if (n < 0 && errno != EINTR) {
+                        return -errno;
+                }
+                if (n > 0 && (p.revents & POLLIN)) {
+                        return 0;
+                }
+                if (n > 0) {
+                        return -EPIPE; /* HUP or ERR without data */
+                }
+        }
 }
