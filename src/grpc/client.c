@@ -39,7 +39,10 @@ void ward__gclient_destroy(struct ward__gclient *g)
         }
         free(g->methods);
         free(g);
-        grpc_shutdown();
+        /* blocking: grpc_shutdown would leave gRPC's clean-up to a thread of
+         * its own, still running when a program exits right after freeing its
+         * client (LeakSanitizer's exit-time scan crashed on it) */
+        grpc_shutdown_blocking();
 }
 
 /* gclient_close: now, or once the asynchronous calls in flight (cancelled
