@@ -86,6 +86,26 @@ WARD_API int ward_rpc_call_bytes_async(ward_ipc_conn *conn, uint32_t service_id,
                                        int one_way, const void *req, size_t len,
                                        uint64_t timeout_ns, ward_rpc_bytes_fn fn, void *arg);
 
+/* ward_rpc_resolve_traced: ward_rpc_resolve, also asking whether the server
+ * takes trace contexts: *ret_traced is 1 when it does (then
+ * ward_rpc_call_bytes_traced_async may carry one to it), else 0. Errors as
+ * ward_rpc_resolve. Thread class: owner of conn. */
+WARD_API int ward_rpc_resolve_traced(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
+                                     uint64_t timeout_ns, uint32_t *ret_id, int *ret_traced);
+
+/* ward_rpc_call_bytes_traced_async: ward_rpc_call_bytes_async as a span of
+ * the calling thread's trace named service/method_name (the names the ids
+ * stand for) when tracing is on, the request carrying the span as its trace
+ * context when traced (ward_rpc_resolve_traced's answer) is 1, so the
+ * handler's span is its child. The span covers the sending. A one-way call
+ * (one_way 1) goes as ward_rpc_call_bytes_async sends it: no span, no context. Returns and
+ * errors as ward_rpc_call_bytes_async. Thread class: owner of conn. */
+WARD_API int ward_rpc_call_bytes_traced_async(ward_ipc_conn *conn, uint32_t service_id,
+                                              unsigned method, const char *service,
+                                              const char *method_name, int traced, int one_way,
+                                              const void *req, size_t len, uint64_t timeout_ns,
+                                              ward_rpc_bytes_fn fn, void *arg);
+
 WARD_END_DECLS
 
 #endif

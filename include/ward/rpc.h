@@ -294,6 +294,31 @@ WARD_API uint64_t ward_rpc_service_hash(const ProtobufCServiceDescriptor *desc);
 typedef int (*ward_service_init_fn)(ward_rpc_server *srv, const char *address);
 typedef void (*ward_service_fini_fn)(void);
 
+/* A trace context as it crosses into ward from elsewhere (a gateway's
+ * caller: W3C Trace Context's traceparent carries the same ids): the 128-bit
+ * trace id (both halves 0: none) and a span id. */
+struct ward_rpc_trace_ctx {
+        uint64_t trace_hi, trace_lo;
+        uint64_t span;
+};
+
+/* ward_rpc_span_begin: a bridge (ward gateway, ward serve --grpc) starts the
+ * span of a call that came from outside ward, named service/method: in
+ * parent's trace as a child of parent->span (parent NULL or without a trace
+ * id: a new trace). Until ward_rpc_span_end, calls this thread makes and
+ * short-circuit handlers it runs are the span's children. *ret is the new
+ * span (to hand back to the caller), *saved what ward_rpc_span_end restores.
+ * With tracing off (below INFO) nothing is recorded and *ret is all zero.
+ * Thread class: the calling thread's own state only. */
+WARD_API void ward_rpc_span_begin(const char *service, const char *method,
+                                  const struct ward_rpc_trace_ctx *parent,
+                                  struct ward_rpc_trace_ctx *ret, struct ward_rpc_trace_ctx *saved);
+
+/* ward_rpc_span_end: the span ward_rpc_span_begin started ends; saved (its
+ * *saved) is the thread's innermost span again. Same thread as the begin. */
+WARD_API void ward_rpc_span_end(const char *service, const char *method,
+                                const struct ward_rpc_trace_ctx *saved);
+
 WARD_END_DECLS
 
 #endif

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,11 +20,14 @@
 #include <grpc/support/time.h>
 
 #include <ward/error.h>
+#include <ward/rpc.h>
 
 #include "grpc/bridge.h"
 #include "grpc/codes.h"
 #include "grpc/path.h"
 #include "grpc/reflection.h"
+#include "grpc/traceparent.h"
+#include "rpc/rpc-trace.h"
 
 struct ward__gcall {
         struct ward_grpc_server *g; /* NULL once orphaned */
@@ -32,13 +36,15 @@ struct ward__gcall {
         grpc_metadata_array md;
         grpc_byte_buffer *req;
         grpc_byte_buffer *reply;
-        int cancelled;  /* RECV_CLOSE_ON_SERVER's verdict */
-        int pending;    /* batches gRPC has not completed */
-        int in_handler; /* the hosted service has not answered yet */
-        int answered;   /* the status was sent */
-        int stream;     /* a reflection stream: a response per request, until half-close */
-        int md_sent;    /* initial metadata went out */
-        int closed;     /* CLOSE completed */
+        int cancelled;        /* RECV_CLOSE_ON_SERVER's verdict */
+        int pending;          /* batches gRPC has not completed */
+        int in_handler;       /* the hosted service has not answered yet */
+        int answered;         /* the status was sent */
+        int stream;           /* a reflection stream: a response per request, until half-close */
+        int md_sent;          /* initial metadata went out */
+        int closed;           /* CLOSE completed */
+        grpc_metadata out_md; /* traceparent, sent back with the reply */
+        char traceparent[WARD__TRACEPARENT_LEN + 1]; /* its value; "" for none */
         struct ward__gtag t_new, t_recv, t_send, t_close;
 };
 
@@ -114,6 +120,21 @@ static void start(struct ward__gcall *c, const grpc_op *ops, size_t n, struct wa
         }
 }
 
+/* initial_metadata: op sends the call's initial metadata: the bridge's
+ * traceparent when the call is traced, else none. */
+static void initial_metadata(struct ward__gcall *c, grpc_op *op)
+{
+        op->op = GRPC_OP_SEND_INITIAL_METADATA;
+        c->md_sent = 1;
+        if (!c->traceparent[0]) {
+                return;
+        }
+        c->out_md.key = grpc_slice_from_static_string("traceparent");
+        c->out_md.value = grpc_slice_from_static_buffer(c->traceparent, WARD__TRACEPARENT_LEN);
+        op->data.send_initial_metadata.count = 1;
+        op->data.send_initial_metadata.metadata = &c->out_md;
+}
+
 /* answer: the reply (err 0) or the status err maps to, with message (or
  * ward's name for err) as its text. */
 static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t len,
@@ -130,8 +151,7 @@ static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t 
             message ? strnlen(message, WARD_RPC_MESSAGE_MAX) : strlen(ward__grpc_message(err)));
         memset(ops, 0, sizeof(ops));
         if (!c->md_sent) {
-                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-                c->md_sent = 1;
+                initial_metadata(c, &ops[n++]);
         }
         if (err == 0 && !(c->stream && !reply)) { /* a stream's end has no message */
                 grpc_slice s = reply ? grpc_slice_from_copied_buffer((const char *)reply, len)
@@ -244,6 +264,53 @@ static uint64_t time_left(gpr_timespec deadline)
         return (uint64_t)d.tv_sec * 1000000000u + (uint64_t)d.tv_nsec + 1;
 }
 
+/* dispatch_call: the request's bytes to the dispatch function. */
+static int dispatch_call(struct ward__gcall *c, const char *svc, const char *method, grpc_slice all)
+{
+        return c->g->dispatch(c->g->ctx, svc, method, GRPC_SLICE_START_PTR(all),
+                              GRPC_SLICE_LENGTH(all), time_left(c->details.deadline), on_reply, c);
+}
+
+/* caller_trace: the caller's trace context, from a well-formed traceparent
+ * among the call's metadata (the first one only: a second is not looked at);
+ * 0, or -1 when there is none or it is malformed. */
+static int caller_trace(const struct ward__gcall *c, struct ward__traceparent *ret)
+{
+        for (size_t i = 0; i < c->md.count; i++) {
+                const grpc_metadata *m = &c->md.metadata[i];
+                if (grpc_slice_str_cmp(m->key, "traceparent") == 0) {
+                        return ward__traceparent_parse((const char *)GRPC_SLICE_START_PTR(m->value),
+                                                       GRPC_SLICE_LENGTH(m->value), ret);
+                }
+        }
+        return -1;
+}
+
+/* dispatch_traced: dispatch_call inside the bridge's span, a child of the
+ * caller's (its traceparent) or the root of a new trace; the span goes back
+ * to the caller as the reply's traceparent. */
+static __attribute__((noinline)) int dispatch_traced(struct ward__gcall *c, const char *svc,
+                                                     const char *method, grpc_slice all)
+{
+        struct ward__traceparent tp;
+        struct ward_rpc_trace_ctx parent = {0}, span, saved;
+        char name[WARD__GRPC_NAME_MAX + 8];
+        if (caller_trace(c, &tp) == 0) {
+                parent = (struct ward_rpc_trace_ctx){tp.trace_hi, tp.trace_lo, tp.span};
+        } else {
+                tp.flags = 1; /* sampled: ward records it */
+        }
+        snprintf(name, sizeof(name), "grpc:%s", svc);
+        ward_rpc_span_begin(name, method, &parent, &span, &saved);
+        if (span.trace_hi || span.trace_lo) {
+                tp = (struct ward__traceparent){span.trace_hi, span.trace_lo, span.span, tp.flags};
+                ward__traceparent_format(&tp, c->traceparent);
+        }
+        int r = dispatch_call(c, svc, method, all);
+        ward_rpc_span_end(name, method, &saved);
+        return r;
+}
+
 /* dispatch: the request arrived: to the service its path names. */
 static void dispatch(struct ward__gcall *c)
 {
@@ -267,8 +334,8 @@ static void dispatch(struct ward__gcall *c)
                 return;
         }
         c->in_handler = 1;
-        int r = c->g->dispatch(c->g->ctx, svc, method, GRPC_SLICE_START_PTR(all),
-                               GRPC_SLICE_LENGTH(all), time_left(c->details.deadline), on_reply, c);
+        int r = ward__rpc_tracing() ? dispatch_traced(c, svc, method, all)
+                                    : dispatch_call(c, svc, method, all);
         grpc_slice_unref(all);
         if (r < 0) {
                 c->in_handler = 0;

@@ -8,6 +8,7 @@
 #include <ward/rpc-json.h>
 
 #include "rpc/rpc-internal.h"
+#include "rpc/rpc-trace.h"
 #include "rpc/wire.h"
 
 /* send_call: the header and req in one message; a reply or none (one_way).
@@ -122,30 +123,30 @@ static void on_bytes_reply(ward_ipc_conn *c, int status, const ward_ipc_msg *rep
 
 /* send_async: the header and req in one message, answered to on_bytes_reply
  * with w; in the shared pool when large, as send_call. */
-static int send_async(ward_ipc_conn *conn, const struct ward__rpc_hdr *h, const void *req,
+static int send_async(ward_ipc_conn *conn, const struct ward__rpc_req *h, const void *req,
                       size_t len, uint64_t timeout_ns, struct waiter *w)
 {
-        if (sizeof(*h) + len > WARD__RPC_INLINE_MAX) {
+        size_t hlen = ward__rpc_body_offset(h->hdr.kind);
+        if (hlen + len > WARD__RPC_INLINE_MAX) {
                 ward_ipc_buf *b;
-                int e = ward_ipc_buf_alloc(conn, sizeof(*h) + len, timeout_ns, &b);
+                int e = ward_ipc_buf_alloc(conn, hlen + len, timeout_ns, &b);
                 if (e < 0) {
                         return e;
                 }
                 uint8_t *p = ward_ipc_buf_data(b);
-                memcpy(p, h, sizeof(*h));
-                memcpy(p + sizeof(*h), req, len);
+                memcpy(p, h, hlen);
+                memcpy(p + hlen, req, len);
                 return ward_ipc_call_buf_async(conn, b, timeout_ns, on_bytes_reply, w, NULL);
         }
-        uint8_t *buf = malloc(sizeof(*h) + len + 1);
+        uint8_t *buf = malloc(hlen + len + 1);
         if (!buf) {
                 return -ENOMEM;
         }
-        memcpy(buf, h, sizeof(*h));
+        memcpy(buf, h, hlen);
         if (len) {
-                memcpy(buf + sizeof(*h), req, len);
+                memcpy(buf + hlen, req, len);
         }
-        int e =
-            ward_ipc_call_async(conn, buf, sizeof(*h) + len, timeout_ns, on_bytes_reply, w, NULL);
+        int e = ward_ipc_call_async(conn, buf, hlen + len, timeout_ns, on_bytes_reply, w, NULL);
         free(buf);
         return e;
 }
@@ -170,11 +171,73 @@ int ward_rpc_call_bytes_async(ward_ipc_conn *conn, uint32_t service_id, unsigned
                 return -ENOMEM;
         }
         *w = (struct waiter){.fn = fn, .arg = arg};
-        struct ward__rpc_hdr h = {.magic = WARD__RPC_MAGIC,
-                                  .kind = WARD__RPC_CALL,
-                                  .service = service_id,
-                                  .method = method};
+        struct ward__rpc_req h = {.hdr = {.magic = WARD__RPC_MAGIC,
+                                          .kind = WARD__RPC_CALL,
+                                          .service = service_id,
+                                          .method = method}};
         int e = send_async(conn, &h, req, len, timeout_ns, w);
+        if (e < 0) {
+                free(w);
+        }
+        return e;
+}
+
+int ward_rpc_resolve_traced(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
+                            uint64_t timeout_ns, uint32_t *ret_id, int *ret_traced)
+{
+        uint32_t caps = 0;
+        if (!conn || !service || !ret_id || !ret_traced) {
+                return -EINVAL;
+        }
+        *ret_traced = 0;
+        int e = ward__rpc_resolve_caps(conn, service, schema_hash, timeout_ns, WARD__RPC_CAP_TRACE,
+                                       ret_id, &caps);
+        *ret_traced = e == 0 && (caps & WARD__RPC_CAP_TRACE);
+        return e;
+}
+
+/* call_traced: ward_rpc_call_bytes_traced_async with tracing on: the call's
+ * span around the sending, its context in the request when the server takes
+ * it and the request still fits with it. */
+static __attribute__((noinline)) int call_traced(ward_ipc_conn *conn, uint32_t service_id,
+                                                 unsigned method, const char *service,
+                                                 const char *method_name, int traced,
+                                                 const void *req, size_t len, uint64_t timeout_ns,
+                                                 struct waiter *w)
+{
+        struct ward__rpc_tcur saved;
+        struct ward__rpc_req h = {.hdr = {.magic = WARD__RPC_MAGIC,
+                                          .kind = WARD__RPC_CALL,
+                                          .service = service_id,
+                                          .method = method}};
+        ward__rpc_call_begin(service, method_name, &h.trace, &saved);
+        if (traced && sizeof(h) + len <= ward_ipc_conn_get_max_len(conn)) {
+                h.hdr.kind = WARD__RPC_CALL_TRACED;
+        }
+        int e = send_async(conn, &h, req, len, timeout_ns, w);
+        ward__rpc_call_end(service, method_name, &saved);
+        return e;
+}
+
+int ward_rpc_call_bytes_traced_async(ward_ipc_conn *conn, uint32_t service_id, unsigned method,
+                                     const char *service, const char *method_name, int traced,
+                                     int one_way, const void *req, size_t len, uint64_t timeout_ns,
+                                     ward_rpc_bytes_fn fn, void *arg)
+{
+        if (one_way || !ward__rpc_tracing()) {
+                return ward_rpc_call_bytes_async(conn, service_id, method, one_way, req, len,
+                                                 timeout_ns, fn, arg);
+        }
+        if (!conn || (!req && len) || !fn || !service || !method_name) {
+                return -EINVAL;
+        }
+        struct waiter *w = malloc(sizeof(*w));
+        if (!w) {
+                return -ENOMEM;
+        }
+        *w = (struct waiter){.fn = fn, .arg = arg};
+        int e = call_traced(conn, service_id, method, service, method_name, traced, req, len,
+                            timeout_ns, w);
         if (e < 0) {
                 free(w);
         }

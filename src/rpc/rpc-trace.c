@@ -3,6 +3,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ward/rpc.h>
+
 #include "rpc/rpc-trace.h"
 
 static __thread struct ward__rpc_tcur cur;
@@ -85,4 +87,35 @@ void ward__rpc_serve_end(const char *service, const char *method,
 {
         WARD__TRACE(WARD_TRACE_INFO, "rpc", WARD__TRACE_SITE_SPAN_END, "%s/%s", service, method);
         cur = *saved;
+}
+
+void ward_rpc_span_begin(const char *service, const char *method,
+                         const struct ward_rpc_trace_ctx *parent, struct ward_rpc_trace_ctx *ret,
+                         struct ward_rpc_trace_ctx *saved)
+{
+        *saved = (struct ward_rpc_trace_ctx){cur.trace_hi, cur.trace_lo, cur.span};
+        *ret = (struct ward_rpc_trace_ctx){0};
+        if (!ward__rpc_tracing()) {
+                return;
+        }
+        struct ward__rpc_trace in = {0};
+        struct ward__rpc_tcur old;
+        if (parent) {
+                in.trace_hi = parent->trace_hi;
+                in.trace_lo = parent->trace_lo;
+                in.span = parent->span;
+        }
+        ward__rpc_serve_begin(service, method, &in, 0, &old);
+        *ret = (struct ward_rpc_trace_ctx){cur.trace_hi, cur.trace_lo, cur.span};
+}
+
+void ward_rpc_span_end(const char *service, const char *method,
+                       const struct ward_rpc_trace_ctx *saved)
+{
+        if (cur.trace_hi == saved->trace_hi && cur.trace_lo == saved->trace_lo &&
+            cur.span == saved->span) {
+                return; /* nothing began (tracing was off) */
+        }
+        struct ward__rpc_tcur old = {saved->trace_hi, saved->trace_lo, saved->span};
+        ward__rpc_serve_end(service, method, &old);
 }

@@ -557,7 +557,11 @@ int ward_rpc_server_call_bytes(ward_rpc_server *s, const char *service, const ch
             .bytes_arg = arg};
         ward__list_prepend(&s->calls, &k->link);
         enter(s);
-        svc->invoke(svc, (unsigned)m, in, on_done, k);
+        if (ward__rpc_tracing()) { /* a child of the caller's span (a bridge's) */
+                invoke_traced(svc, (unsigned)m, in, k, NULL, 1);
+        } else {
+                svc->invoke(svc, (unsigned)m, in, on_done, k);
+        }
         ward__arena_give(&s->arenas, arena);
         leave(s);
         return 0;

@@ -11,6 +11,8 @@
  * sleep, keeps it to one futex wake per sleep however many producers ask. */
 #include <errno.h>
 #include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,7 +145,14 @@ static void *flusher_main(void *arg)
 
 int ward__trace_flusher_start(struct ward__tracer *tr)
 {
+        /* the flusher takes none of the program's signals: started by
+         * WARD_TRACE before main blocks SIGTERM for its loop, it would
+         * otherwise be the thread a process-directed SIGTERM kills us in */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         int r = pthread_create(&tr->flusher, NULL, flusher_main, tr);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (r != 0) {
                 return -r;
         }

@@ -34,6 +34,7 @@ struct peer {
         ward_ipc_conn *conn; /* NULL until connected (again) */
         Ward__Reflect__Description *desc;
         uint32_t *ids; /* the server's id of each of desc's services */
+        int *traced;   /* whether the server takes trace contexts for it */
 };
 
 struct gateway {
@@ -51,6 +52,8 @@ static void peer_drop(struct peer *p)
         p->desc = NULL;
         free(p->ids);
         p->ids = NULL;
+        free(p->traced);
+        p->traced = NULL;
 }
 
 /* peer_connect: connect to p, learn what it hosts and the ids of those
@@ -66,11 +69,13 @@ static int peer_connect(struct peer *p)
         }
         if (r == 0) {
                 p->ids = calloc(p->desc->n_services + 1, sizeof(*p->ids));
-                r = p->ids ? 0 : -ENOMEM;
+                p->traced = calloc(p->desc->n_services + 1, sizeof(*p->traced));
+                r = p->ids && p->traced ? 0 : -ENOMEM;
         }
         for (size_t i = 0; r == 0 && i < p->desc->n_services; i++) {
                 Ward__Reflect__Service *s = p->desc->services[i];
-                r = ward_rpc_resolve(p->conn, s->name, s->schema_hash, CONNECT_TIMEOUT, &p->ids[i]);
+                r = ward_rpc_resolve_traced(p->conn, s->name, s->schema_hash, CONNECT_TIMEOUT,
+                                            &p->ids[i], &p->traced[i]);
         }
         if (r < 0) {
                 peer_drop(p);
@@ -122,8 +127,9 @@ static int to_peers(void *ctx, const char *service, const char *method, const vo
                         if (m < 0) {
                                 return -WARD_E_UNKNOWN_METHOD;
                         }
-                        return ward_rpc_call_bytes_async(
-                            p->conn, p->ids[k], (unsigned)m, s->methods[m]->one_way, req, len,
+                        return ward_rpc_call_bytes_traced_async(
+                            p->conn, p->ids[k], (unsigned)m, s->name, method, p->traced[k],
+                            s->methods[m]->one_way, req, len,
                             timeout_ns == UINT64_MAX ? DEFAULT_CALL_TIMEOUT : timeout_ns, fn, arg);
                 }
         }
