@@ -8,34 +8,15 @@ checks the answers, the status mapping, a deadline and a port with no
 server (grpc-client.c says which). Also: libward does not need libgrpc.
 Exit 0: every check passed; 1: one failed; 77: skipped (it says why).
 """
-import argparse
 import socket
 import subprocess
 import sys
 import time
 from concurrent import futures
 
-SKIP = 77
+from grpctest import setup
 
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(SKIP)
-
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--client")
-parser.add_argument("--libward")
-parser.add_argument("--py")
-parser.add_argument("--missing")
-args = parser.parse_args()
-if args.missing:
-    skip(args.missing)
-try:
-    import grpc
-except ImportError:
-    skip("no grpc module for %s: install python3-grpcio (scripts/deps.sh)" % sys.executable)
-sys.path.insert(0, args.py)
+args, grpc = setup("client", "libward")
 import calc_pb2  # noqa: E402
 
 

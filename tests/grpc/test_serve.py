@@ -7,7 +7,6 @@ port; the messages come from `protoc --python_out` of their .proto files.
 Exit 0: every check passed; 1: one failed (it says which); 77: skipped (it
 says why).
 """
-import argparse
 import os
 import random
 import shutil
@@ -18,28 +17,9 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+from grpctest import setup
 
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(SKIP)
-
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--ward")
-parser.add_argument("--lib-dir")
-parser.add_argument("--py")
-parser.add_argument("--example")
-parser.add_argument("--missing")
-args = parser.parse_args()
-if args.missing:
-    skip(args.missing)
-try:
-    import grpc
-except ImportError:
-    skip("no grpc module for %s: install python3-grpcio (scripts/deps.sh)" % sys.executable)
-sys.path.insert(0, args.py)
+args, grpc = setup("ward", "lib-dir", "example")
 import calc_pb2  # noqa: E402
 import reflection_pb2  # noqa: E402
 import slow_pb2  # noqa: E402

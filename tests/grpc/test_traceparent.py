@@ -10,7 +10,6 @@ the caller's), and the flows gateway -> server -> nested handler. The reply
 carries the bridge's traceparent back; a malformed one is ignored (a new
 trace). Exit 0: every check passed; 1: one failed; 77: skipped (it says why).
 """
-import argparse
 import json
 import os
 import random
@@ -20,31 +19,14 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
+from grpctest import setup
+
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
 TRACEPARENT = "00-%s-%s-01" % (TRACE, CALLER_SPAN)
 DIRECT_TRACE = "0af7651916cd43dd8448eb211c80319c"
 
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(SKIP)
-
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--ward")
-parser.add_argument("--lib-dir")
-parser.add_argument("--py")
-parser.add_argument("--missing")
-args = parser.parse_args()
-if args.missing:
-    skip(args.missing)
-try:
-    import grpc
-except ImportError:
-    skip("no grpc module for %s: install python3-grpcio (scripts/deps.sh)" % sys.executable)
-sys.path.insert(0, args.py)
+args, grpc = setup("ward", "lib-dir")
 import calc_pb2  # noqa: E402
 import relay_pb2  # noqa: E402
 
