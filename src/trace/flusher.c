@@ -147,9 +147,16 @@ int ward__trace_flusher_start(struct ward__tracer *tr)
 {
         /* the flusher takes none of the program's signals: started by
          * WARD_TRACE before main blocks SIGTERM for its loop, it would
-         * otherwise be the thread a process-directed SIGTERM kills us in */
+         * otherwise be the thread a process-directed SIGTERM kills us in.
+         * The signals of a fault stay open: blocked, a fault in the flusher
+         * would kill the process without running a crash handler (the
+         * guardian's, ward/guard.h) */
+        static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT};
         sigset_t all, old;
         sigfillset(&all);
+        for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+                sigdelset(&all, faults[i]);
+        }
         pthread_sigmask(SIG_SETMASK, &all, &old);
         int r = pthread_create(&tr->flusher, NULL, flusher_main, tr);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
