@@ -262,6 +262,9 @@ TEST(symbolize_split_debug)
         const char *no_dir[] = {"symbolize", report, "--debug-dir", "/nonexistent-ward", NULL};
         ASSERT_EQ(test_run_ward(no_dir, NULL, -1, out, sizeof(out)), 2);
         ASSERT_TRUE(strstr(out, "/nonexistent-ward") != NULL);
+        const char *no_report[] = {"symbolize", "/nonexistent-ward.json", "--debug-dir", dbg, NULL};
+        ASSERT_EQ(test_run_ward(no_report, NULL, -1, out, sizeof(out)), 2);
+        ASSERT_TRUE(strstr(out, "/nonexistent-ward.json") != NULL);
         const char *not_report[] = {"symbolize", src, "--debug-dir", dbg, NULL};
         ASSERT_EQ(test_run_ward(not_report, NULL, -1, out, sizeof(out)), 1);
         ASSERT_TRUE(strstr(out, "not a ward report") != NULL);

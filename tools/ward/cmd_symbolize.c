@@ -83,7 +83,7 @@ int cmd_symbolize(int argc, char **argv)
         }
         if (r < 0) {
                 fprintf(stderr, "ward symbolize: %s\n", err[0] ? err : ward_strerror(r));
-                return 1;
+                return r == -ENOENT ? 2 : 1; /* nothing to look at, as everywhere in ward */
         }
         if (res.with_id > 0 && res.found == 0) {
                 fprintf(stderr,
