@@ -15,6 +15,8 @@
 #include <ward/rpc-json.h>
 #include <ward/ward.h>
 
+#include "grpc-args.h"
+
 #include "reflect.pb-c.h"
 
 #define MAX_PEERS 32
@@ -196,28 +198,6 @@ static int parse(int argc, char **argv, struct gateway *gw)
         return 0;
 }
 
-/* readable: can path be read? If not, say which option's file is the problem. */
-static int readable(const char *option, const char *path)
-{
-        if (path && access(path, R_OK) < 0) {
-                fprintf(stderr, "ward gateway: %s %s: %s\n", option, path, strerror(errno));
-                return 0;
-        }
-        return 1;
-}
-
-/* grpc_address: [HOST:]PORT as gRPC reads it, loopback when no host is given. */
-static void grpc_address(const char *arg, char *out, size_t size)
-{
-        if (!strchr(arg, ':')) {
-                snprintf(out, size, "127.0.0.1:%s", arg);
-        } else if (arg[0] == ':') {
-                snprintf(out, size, "127.0.0.1%s", arg);
-        } else {
-                snprintf(out, size, "%s", arg);
-        }
-}
-
 static ward_grpc_server *bridge;
 
 static void stop_loop(void *loop)
@@ -254,10 +234,11 @@ static int start(ward_loop *loop, struct gateway *gw)
                         nservices += gw->peers[i].desc->n_services;
                 }
         }
-        if (!readable("--grpc-cert", gw->cert) || !readable("--grpc-key", gw->key)) {
+        if (!grpc_args_readable("ward gateway", "--grpc-cert", gw->cert) ||
+            !grpc_args_readable("ward gateway", "--grpc-key", gw->key)) {
                 return -1;
         }
-        grpc_address(gw->grpc, address, sizeof(address));
+        grpc_args_address(gw->grpc, address, sizeof(address));
         struct ward_grpc_options o = {
             .size = sizeof(o), .cert_file = gw->cert, .key_file = gw->key};
         int r = ward_grpc_server_new_dispatch(loop, address, &o, to_peers, gw, &bridge);

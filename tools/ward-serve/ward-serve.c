@@ -16,6 +16,8 @@
 #include <ward/grpc.h>
 #include <ward/ward.h>
 
+#include "grpc-args.h"
+
 #define MAX_LIBS 32
 #define GRPC_LIBRARY "libward-grpc.so.0"
 #define GRPC_GRACE_NS (10ull * 1000000000ull) /* SIGTERM: calls in flight get this long */
@@ -141,28 +143,6 @@ static int parse(int argc, char **argv, struct args *a)
         return 0;
 }
 
-/* readable: can path be read? If not, say which option's file is the problem. */
-static int readable(const char *option, const char *path)
-{
-        if (path && access(path, R_OK) < 0) {
-                fprintf(stderr, "ward serve: %s %s: %s\n", option, path, strerror(errno));
-                return 0;
-        }
-        return 1;
-}
-
-/* grpc_address: [HOST:]PORT as gRPC reads it, loopback when no host is given. */
-static void grpc_address(const char *arg, char *out, size_t size)
-{
-        if (!strchr(arg, ':')) {
-                snprintf(out, size, "127.0.0.1:%s", arg);
-        } else if (arg[0] == ':') {
-                snprintf(out, size, "127.0.0.1%s", arg);
-        } else {
-                snprintf(out, size, "%s", arg);
-        }
-}
-
 /* open_bridge: libward-grpc, from the directory libward was loaded from
  * (it is installed beside it; a RUNPATH would not do: under a sanitizer,
  * dlopen's caller is the sanitizer's runtime), else by soname. */
@@ -203,10 +183,11 @@ static int start_grpc(ward_rpc_server *srv, const struct args *a)
                         GRPC_LIBRARY);
                 return -1;
         }
-        if (!readable("--grpc-cert", a->cert) || !readable("--grpc-key", a->key)) {
+        if (!grpc_args_readable("ward serve", "--grpc-cert", a->cert) ||
+            !grpc_args_readable("ward serve", "--grpc-key", a->key)) {
                 return -1;
         }
-        grpc_address(a->grpc, address, sizeof(address));
+        grpc_args_address(a->grpc, address, sizeof(address));
         struct ward_grpc_options o = {.size = sizeof(o), .cert_file = a->cert, .key_file = a->key};
         int r = new_fn(srv, address, &o, &bridge.server);
         if (r < 0) {
