@@ -28,6 +28,7 @@
 #include <ward/core.h>
 #include <ward/error.h>
 
+#include "../common/target.h"
 #include "../ipc/stats.h"
 #include "restart.h"
 
@@ -35,13 +36,6 @@
 #define HEAP (50u << 20)
 
 enum { WARD_ROW, GCORE_ROW, ROWS };
-
-static double now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void *idle(void *arg)
 {
@@ -132,9 +126,9 @@ int main(int argc, char **argv)
                 struct ward_core_options o = {.size = sizeof(o), .dir = dir};
                 struct ward_core_result res;
                 char err[256];
-                double t0 = now_ms();
+                double t0 = bench_now_ms();
                 int r = ward_core_write(pid, &o, &res, err, sizeof(err));
-                ms[WARD_ROW][run] = now_ms() - t0;
+                ms[WARD_ROW][run] = bench_now_ms() - t0;
                 if (r < 0) {
                         fprintf(stderr, "ward bench guard: %s: %s\n", ward_strerror(r), err);
                         kill(pid, SIGKILL);
@@ -147,9 +141,9 @@ int main(int argc, char **argv)
                         snprintf(cmd, sizeof(cmd), "gcore -o %s/gcore %d >/dev/null 2>&1", dir,
                                  (int)pid);
                         snprintf(path, sizeof(path), "%s/gcore.%d", dir, (int)pid);
-                        t0 = now_ms();
+                        t0 = bench_now_ms();
                         int st = system(cmd);
-                        double t = now_ms() - t0;
+                        double t = bench_now_ms() - t0;
                         long long size = file_size(path);
                         if (st == 0 && size > 0) {
                                 ms[GCORE_ROW][run] = t;

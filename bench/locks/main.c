@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/target.h"
 #include "../ipc/stats.h"
 #include "ops.h"
 #include "scan.h"
@@ -225,7 +226,7 @@ int main(int argc, char **argv)
         for (int s = 0; s < S_COUNT; s++) {
                 b->scan_ok[s] = 1;
         }
-        pid_t target = scan_target_start(b->self);
+        pid_t target = bench_target_start(b->self);
         for (int r = 0; r < b->runs; r++) {
                 one_run(b, r, target);
         }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/target.h"
 #include "scan.h"
 
 #define THREADS 100 /* with the main thread */
@@ -63,39 +64,6 @@ void scan_target_main(void)
         }
 }
 
-pid_t scan_target_start(const char *self_exe)
-{
-        int p[2];
-        char buf[8];
-        if (pipe(p) < 0) {
-                return -1;
-        }
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(p[1], 1);
-                execl(self_exe, self_exe, "--target", (char *)NULL);
-                _exit(127);
-        }
-        close(p[1]);
-        ssize_t n = pid > 0 ? read(p[0], buf, 6) : -1;
-        close(p[0]);
-        if (n != 6) {
-                if (pid > 0) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, NULL, 0);
-                }
-                return -1;
-        }
-        return pid;
-}
-
-static double now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 double scan_time(enum scanner s, const char *bindir, pid_t pid)
 {
         char ward[4096], pidstr[16];
@@ -113,13 +81,13 @@ double scan_time(enum scanner s, const char *bindir, pid_t pid)
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         pid_t child;
         int status;
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         int r = posix_spawnp(&child, argv[s][0], &fa, NULL, argv[s], environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0 || waitpid(child, &status, 0) != child) {
                 return -1;
         }
-        double ms = now_ms() - t0;
+        double ms = bench_now_ms() - t0;
         /* ward locks: 0 (no deadlock here); eu-stack: 0 */
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ms : -1;
 }

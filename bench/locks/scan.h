@@ -14,9 +14,6 @@ extern const char *const scanner_names[S_COUNT];
  * stdout once they are); never returns. */
 void scan_target_main(void);
 
-/* scan_target_start: run self_exe as the target; its pid, or -1. */
-pid_t scan_target_start(const char *self_exe);
-
 /* scan_time: run scanner s on pid once, output discarded; milliseconds, or
  * a negative number when it could not run or failed. */
 double scan_time(enum scanner s, const char *bindir, pid_t pid);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/target.h"
 #include "../ipc/stats.h"
 
 #define MAX_RUNS 101
@@ -106,40 +107,7 @@ static void target_main(void)
         target_pause();
 }
 
-static pid_t target_start(const char *self)
-{
-        int p[2];
-        char buf[8];
-        if (pipe(p) < 0) {
-                return -1;
-        }
-        pid_t pid = fork();
-        if (pid == 0) {
-                dup2(p[1], 1);
-                execl(self, self, "--target", (char *)NULL);
-                _exit(127);
-        }
-        close(p[1]);
-        ssize_t n = pid > 0 ? read(p[0], buf, 6) : -1;
-        close(p[0]);
-        if (n != 6) {
-                if (pid > 0) {
-                        kill(pid, SIGKILL);
-                        waitpid(pid, NULL, 0);
-                }
-                return -1;
-        }
-        return pid;
-}
-
 /* ---- running the tools ---- */
-
-static double now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* run: argv with stdout to out[0..size) (NULL: /dev/null); wall ms, or -1
  * when it could not run or failed */
@@ -157,7 +125,7 @@ static double run(char *const argv[], char *out, size_t size)
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         pid_t child;
         int status = -1;
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         int r = posix_spawnp(&child, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (p[1] >= 0) {
@@ -177,7 +145,7 @@ static double run(char *const argv[], char *out, size_t size)
         if (r != 0 || waitpid(child, &status, 0) != child) {
                 return -1;
         }
-        double ms = now_ms() - t0;
+        double ms = bench_now_ms() - t0;
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? ms : -1;
 }
 
@@ -400,7 +368,7 @@ int main(int argc, char **argv)
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s", b->self);
         snprintf(b->ward, sizeof(b->ward), "%s/ward", dirname(dir));
-        pid_t target = target_start(b->self);
+        pid_t target = bench_target_start(b->self);
         if (target < 0) {
                 fprintf(stderr, "ward bench proc-stack: the target did not start\n");
                 free(b);
