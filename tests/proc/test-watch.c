@@ -21,44 +21,27 @@ TEST(tree_with_proc)
  * told once, however many rescans see its zombie */
 static void lingering_zombie(enum ward_watch_backend backend)
 {
-        static struct seen s;
-        int ctl[2], rep[2];
-        ward_loop *loop;
-        memset(&s, 0, sizeof(s));
-        ASSERT_SYS(pipe2(ctl, O_CLOEXEC));
-        ASSERT_SYS(pipe2(rep, O_CLOEXEC));
-        ASSERT_OK(ward_loop_new(&loop));
-        ward_proc *p = proc_spawn_helper("watch", rep[1], ctl[0], 0, NULL);
-        int pid = ward_proc_pid(p);
-        struct ward_watch_options o = {
-            .size = sizeof(o), .backend = backend, .pids = &pid, .n_pids = 1, .rescan_ns = 5000000};
-        ward_watch *w;
-        ASSERT_OK(ward_watch_new(loop, &o, seen_record, &s, &w));
-        send_cmd(ctl[1], 'z');
-        int z = proc_expect(rep[0], "Z");
-        int x = run_until(loop, &s, WARD_WATCH_EXIT, z);
-        ASSERT_TRUE(WIFEXITED(s.ev[x].status) && WEXITSTATUS(s.ev[x].status) == 4);
-        unsigned gen = w->gen;
-        while (w->gen < gen + 5) { /* five more looks at the zombie */
-                ASSERT_OK(ward_loop_run_once(loop, 100000000));
+        static struct watched t;
+        watched_start(&t, backend, 5000000);
+        send_cmd(t.ctl[1], 'z');
+        int z = proc_expect(t.rep[0], "Z");
+        int x = run_until(t.loop, &t.s, WARD_WATCH_EXIT, z);
+        ASSERT_TRUE(WIFEXITED(t.s.ev[x].status) && WEXITSTATUS(t.s.ev[x].status) == 4);
+        unsigned gen = t.w->gen;
+        while (t.w->gen < gen + 5) { /* five more looks at the zombie */
+                ASSERT_OK(ward_loop_run_once(t.loop, 100000000));
         }
-        ASSERT_EQ(seen_count(&s, WARD_WATCH_EXIT, z), 1);
-        ASSERT_TRUE(seen_count(&s, WARD_WATCH_FORK, z) <= 1); /* pidfd: maybe not seen alive */
-        ASSERT_EQ(ward_watch_count(w), 1);                    /* P only */
-        send_cmd(ctl[1], 'r');
-        ASSERT_EQ(proc_expect(rep[0], "reaped"), 0);
-        send_cmd(ctl[1], 'q');
-        run_until(loop, &s, WARD_WATCH_EXIT, pid);
-        ASSERT_EQ(seen_count(&s, WARD_WATCH_EXIT, z), 1);
-        ASSERT_EQ(ward_watch_count(w), 0);
-        ASSERT_OK(ward_proc_wait(p, UINT64_MAX, NULL));
-        ward_watch_free(w);
-        ward_proc_free(p);
-        ward_loop_free(loop);
-        close(ctl[0]);
-        close(ctl[1]);
-        close(rep[0]);
-        close(rep[1]);
+        ASSERT_EQ(seen_count(&t.s, WARD_WATCH_EXIT, z), 1);
+        ASSERT_TRUE(seen_count(&t.s, WARD_WATCH_FORK, z) <= 1); /* pidfd: maybe not seen alive */
+        ASSERT_EQ(ward_watch_count(t.w), 1);                    /* P only */
+        send_cmd(t.ctl[1], 'r');
+        ASSERT_EQ(proc_expect(t.rep[0], "reaped"), 0);
+        send_cmd(t.ctl[1], 'q');
+        run_until(t.loop, &t.s, WARD_WATCH_EXIT, t.pid);
+        ASSERT_EQ(seen_count(&t.s, WARD_WATCH_EXIT, z), 1);
+        ASSERT_EQ(ward_watch_count(t.w), 0);
+        ASSERT_OK(ward_proc_wait(t.p, UINT64_MAX, NULL));
+        watched_end(&t);
 }
 
 TEST(lingering_zombie_with_proc)

@@ -71,70 +71,91 @@ static inline void send_cmd(int fd, char c)
         ASSERT_EQ(write(fd, &c, 1), 1);
 }
 
+/* A watched helper: the "watch" helper process, its command and report
+ * pipes, a loop and a watcher of it (backend forced, rescan_ns for
+ * rescans) recording into s. */
+struct watched {
+        struct seen s;
+        int ctl[2], rep[2];
+        ward_loop *loop;
+        ward_proc *p;
+        int pid;
+        ward_watch *w;
+};
+
+static inline void watched_start(struct watched *t, enum ward_watch_backend backend,
+                                 uint64_t rescan_ns)
+{
+        memset(t, 0, sizeof(*t));
+        ASSERT_SYS(pipe2(t->ctl, O_CLOEXEC));
+        ASSERT_SYS(pipe2(t->rep, O_CLOEXEC));
+        ASSERT_OK(ward_loop_new(&t->loop));
+        t->p = proc_spawn_helper("watch", t->rep[1], t->ctl[0], 0, NULL);
+        t->pid = ward_proc_pid(t->p);
+        struct ward_watch_options o = {.size = sizeof(o),
+                                       .backend = backend,
+                                       .pids = &t->pid,
+                                       .n_pids = 1,
+                                       .rescan_ns = rescan_ns};
+        ASSERT_OK(ward_watch_new(t->loop, &o, seen_record, &t->s, &t->w));
+}
+
+/* watched_end: free what watched_start made (the helper has been waited for) */
+static inline void watched_end(struct watched *t)
+{
+        ward_watch_free(t->w);
+        ward_proc_free(t->p);
+        ward_loop_free(t->loop);
+        close(t->ctl[0]);
+        close(t->ctl[1]);
+        close(t->rep[0]);
+        close(t->rep[1]);
+}
+
 /* watch_tree: the helper's tree watched with backend (forced); checks that
  * fork, exec and exits are seen in order. rescan_ns: for rescans. */
 static inline void watch_tree(enum ward_watch_backend backend, uint64_t rescan_ns)
 {
-        static struct seen s;
-        int ctl[2], rep[2];
-        ward_loop *loop;
-        memset(&s, 0, sizeof(s));
-        ASSERT_SYS(pipe2(ctl, O_CLOEXEC));
-        ASSERT_SYS(pipe2(rep, O_CLOEXEC));
-        ASSERT_OK(ward_loop_new(&loop));
-        ward_proc *p = proc_spawn_helper("watch", rep[1], ctl[0], 0, NULL);
-        int pid = ward_proc_pid(p);
-        struct ward_watch_options o = {.size = sizeof(o),
-                                       .backend = backend,
-                                       .pids = &pid,
-                                       .n_pids = 1,
-                                       .rescan_ns = rescan_ns};
-        ward_watch *w;
-        ASSERT_OK(ward_watch_new(loop, &o, seen_record, &s, &w));
-        ASSERT_EQ(ward_watch_backend(w), backend);
-        ASSERT_EQ(ward_watch_count(w), 1);
+        static struct watched t;
+        watched_start(&t, backend, rescan_ns);
+        ASSERT_EQ(ward_watch_backend(t.w), backend);
+        ASSERT_EQ(ward_watch_count(t.w), 1);
 
-        send_cmd(ctl[1], 'f');
-        int c = proc_expect(rep[0], "C");
-        int fork_i = run_until(loop, &s, WARD_WATCH_FORK, c);
-        ASSERT_EQ(s.ev[fork_i].ppid, pid);
-        ASSERT_EQ(ward_watch_count(w), 2);
+        send_cmd(t.ctl[1], 'f');
+        int c = proc_expect(t.rep[0], "C");
+        int fork_i = run_until(t.loop, &t.s, WARD_WATCH_FORK, c);
+        ASSERT_EQ(t.s.ev[fork_i].ppid, t.pid);
+        ASSERT_EQ(ward_watch_count(t.w), 2);
 
-        send_cmd(ctl[1], 'e');
-        int exec_i = run_until(loop, &s, WARD_WATCH_EXEC, c);
-        ASSERT_STREQ(s.ev[exec_i].comm, "cat");
-        ASSERT_TRUE(strstr(s.exe[exec_i], "/cat") != NULL);
-        ASSERT_EQ(s.ev[exec_i].ppid, pid);
+        send_cmd(t.ctl[1], 'e');
+        int exec_i = run_until(t.loop, &t.s, WARD_WATCH_EXEC, c);
+        ASSERT_STREQ(t.s.ev[exec_i].comm, "cat");
+        ASSERT_TRUE(strstr(t.s.exe[exec_i], "/cat") != NULL);
+        ASSERT_EQ(t.s.ev[exec_i].ppid, t.pid);
 
-        send_cmd(ctl[1], 'x');
-        int exit_c = run_until(loop, &s, WARD_WATCH_EXIT, c);
-        ASSERT_STREQ(s.ev[exit_c].comm, "cat");
-        if (backend != WARD_WATCH_BACKEND_PROC || s.ev[exit_c].status != -1) {
+        send_cmd(t.ctl[1], 'x');
+        int exit_c = run_until(t.loop, &t.s, WARD_WATCH_EXIT, c);
+        ASSERT_STREQ(t.s.ev[exit_c].comm, "cat");
+        if (backend != WARD_WATCH_BACKEND_PROC || t.s.ev[exit_c].status != -1) {
                 /* the proc back-end knows it only if it saw the zombie */
-                ASSERT_TRUE(WIFEXITED(s.ev[exit_c].status) &&
-                            WEXITSTATUS(s.ev[exit_c].status) == 0);
+                ASSERT_TRUE(WIFEXITED(t.s.ev[exit_c].status) &&
+                            WEXITSTATUS(t.s.ev[exit_c].status) == 0);
         }
-        ASSERT_EQ(proc_expect(rep[0], "reaped"), 0);
+        ASSERT_EQ(proc_expect(t.rep[0], "reaped"), 0);
 
-        send_cmd(ctl[1], 'q');
-        int exit_p = run_until(loop, &s, WARD_WATCH_EXIT, pid);
+        send_cmd(t.ctl[1], 'q');
+        int exit_p = run_until(t.loop, &t.s, WARD_WATCH_EXIT, t.pid);
         /* P is our child and not reaped yet: its zombie tells the status */
-        ASSERT_TRUE(WIFEXITED(s.ev[exit_p].status) && WEXITSTATUS(s.ev[exit_p].status) == 3);
+        ASSERT_TRUE(WIFEXITED(t.s.ev[exit_p].status) && WEXITSTATUS(t.s.ev[exit_p].status) == 3);
 
         ASSERT_TRUE(fork_i < exec_i && exec_i < exit_c && exit_c < exit_p);
-        ASSERT_EQ(seen_count(&s, WARD_WATCH_EXIT, c), 1);
-        ASSERT_EQ(seen_count(&s, WARD_WATCH_FORK, c), 1);
-        ASSERT_EQ(ward_watch_count(w), 0);
+        ASSERT_EQ(seen_count(&t.s, WARD_WATCH_EXIT, c), 1);
+        ASSERT_EQ(seen_count(&t.s, WARD_WATCH_FORK, c), 1);
+        ASSERT_EQ(ward_watch_count(t.w), 0);
         struct ward_proc_status st;
-        ASSERT_OK(ward_proc_wait(p, UINT64_MAX, &st));
+        ASSERT_OK(ward_proc_wait(t.p, UINT64_MAX, &st));
         ASSERT_EQ(st.code, 3);
-        ward_watch_free(w);
-        ward_proc_free(p);
-        ward_loop_free(loop);
-        close(ctl[0]);
-        close(ctl[1]);
-        close(rep[0]);
-        close(rep[1]);
+        watched_end(&t);
 }
 
 #endif
