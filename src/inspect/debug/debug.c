@@ -32,6 +32,7 @@
 
 #include "preload/audit-format.h"
 #include <ward/debug.h>
+#include <ward/time.h>
 
 #define OPTIONS                                                                                    \
         (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |     \
@@ -444,9 +445,7 @@ static void announce(ward_debug *d)
 
 static int64_t now_ms(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (int64_t)(ward_now_ns() / 1000000);
 }
 
 int ward_debug_run(ward_debug *d, int timeout_ms)

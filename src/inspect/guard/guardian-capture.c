@@ -78,10 +78,10 @@ static void release_threads(int pid)
  * attached on the way; -ETIMEDOUT */
 static int wait_end(struct ward__guardian *g, uint64_t timeout_ns, struct ward_proc_status *st)
 {
-        uint64_t until = ward__guardian_now() + timeout_ns;
+        uint64_t until = ward_now_ns() + timeout_ns;
         for (;;) {
                 int r = ward_proc_wait(g->proc, 50 * 1000000ull, st);
-                if (r != -ETIMEDOUT || ward__guardian_now() >= until) {
+                if (r != -ETIMEDOUT || ward_now_ns() >= until) {
                         return r;
                 }
                 release_threads(g->pid);

@@ -237,8 +237,7 @@ static int on_crash_run(struct ward__guardian *g, const char *core, const char *
                 return r;
         }
         struct ward_proc_status st;
-        r = ward__wait_or_signal(g, ward_proc_pidfd(p),
-                                 ward__guardian_now() + g->o.on_crash_timeout_ns);
+        r = ward__wait_or_signal(g, ward_proc_pidfd(p), ward_now_ns() + g->o.on_crash_timeout_ns);
         if (r == 0 && ward_proc_wait(p, 0, &st) == 0) {
                 r = ward__status_of(&st);
         } else {

@@ -17,6 +17,7 @@
 
 #include <ward/guardian.h>
 #include <ward/spawn.h>
+#include <ward/time.h>
 
 /* The restart policy: back-off, burst limit and reset (guardian-policy.c). */
 struct ward__restart_policy {
@@ -76,8 +77,6 @@ void ward__guardian_event(struct ward__guardian *g, const struct ward_guardian_e
 /* ward__guardian_warn: a WARNING event with a formatted message. */
 void ward__guardian_warn(struct ward__guardian *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* ward__guardian_now: CLOCK_MONOTONIC, ns. */
-uint64_t ward__guardian_now(void);
 
 /* ward__worker_start: socketpair, the worker's environment (WARD_GUARD_FD,
  * LD_PRELOAD, WARD_LISTEN_*), ward_proc_spawn. -errno of spawn. */

@@ -69,7 +69,7 @@ int ward__wait_or_signal(struct ward__guardian *g, int fd, uint64_t deadline)
                 }
                 int ms = -1;
                 if (deadline) {
-                        uint64_t now = ward__guardian_now();
+                        uint64_t now = ward_now_ns();
                         if (now >= deadline) {
                                 return -ETIMEDOUT;
                         }

@@ -137,7 +137,7 @@ int ward__worker_start(struct ward__guardian *g)
         g->pid = ward_proc_pid(g->proc);
         g->guarded = 0;
         g->worker_ready = 0;
-        g->started_ns = ward__guardian_now();
+        g->started_ns = ward_now_ns();
         g->hello_until = g->started_ns + g->o.handshake_timeout_ns;
         g->beat_ns = g->beat_due = 0;
         return 0;
@@ -227,7 +227,7 @@ int ward__worker_hello(struct ward__guardian *g, const struct ward__guard_msg *m
         }
         g->guarded = 1;
         g->hello_until = 0;
-        g->beat_due = g->beat_ns ? ward__guardian_now() + g->beat_ns : 0;
+        g->beat_due = g->beat_ns ? ward_now_ns() + g->beat_ns : 0;
         return 0;
 }
 

@@ -21,13 +21,6 @@
 #define MS 1000000ull
 #define S 1000000000ull
 
-uint64_t ward__guardian_now(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * S + (uint64_t)ts.tv_nsec;
-}
-
 void ward__guardian_event(struct ward__guardian *g, const struct ward_guardian_event *ev)
 {
         if (g->o.event) {
@@ -153,7 +146,7 @@ static int on_record(struct ward__guardian *g, const struct ward__guard_msg *m, 
         } else if (!g->guarded) {
                 protocol_over(g, 0, "a record before its handshake");
         } else if (m->type == WARD__GUARD_BEAT) {
-                g->beat_due = g->beat_ns ? ward__guardian_now() + g->beat_ns : 0;
+                g->beat_due = g->beat_ns ? ward_now_ns() + g->beat_ns : 0;
         } else if (m->type == WARD__GUARD_STARTED) {
                 tell_ready(g);
         } else if (m->type == WARD__GUARD_CRASH) {
@@ -197,7 +190,7 @@ static int poll_timeout(const struct ward__guardian *g)
         if (!due) {
                 return -1;
         }
-        uint64_t now = ward__guardian_now();
+        uint64_t now = ward_now_ns();
         return due <= now
                    ? 0
                    : (int)((due - now + MS - 1) / MS > 60000 ? 60000 : (due - now + MS - 1) / MS);
@@ -206,7 +199,7 @@ static int poll_timeout(const struct ward__guardian *g)
 /* deadlines: 1 the worker was hung (captured, stopped; *status) */
 static int deadlines(struct ward__guardian *g, int *status)
 {
-        uint64_t now = ward__guardian_now();
+        uint64_t now = ward_now_ns();
         if (g->hello_until && now >= g->hello_until) {
                 g->hello_until = 0;
                 ward__guardian_warn(g,
@@ -310,7 +303,7 @@ static void tidy(struct ward__guardian *g, struct leftover *l)
 /* next: restart (after the back-off) or stop? 1 restart */
 static int next(struct ward__guardian *g, int failed)
 {
-        uint64_t now = ward__guardian_now(), delay = 0;
+        uint64_t now = ward_now_ns(), delay = 0;
         char msg[160];
         switch (ward__policy_next(&g->policy, failed, now - g->started_ns, now, &delay)) {
         case WARD__POLICY_DONE:
@@ -350,7 +343,7 @@ static int run(struct ward__guardian *g)
                 if (r < 0) {
                         ward__guardian_warn(g, "%s: %s", g->o.argv[0], strerror(-r));
                         g->status = 127 << 8;
-                        g->started_ns = ward__guardian_now();
+                        g->started_ns = ward_now_ns();
                 } else {
                         struct ward_guardian_event ev = {.kind = WARD_GUARDIAN_STARTED,
                                                          .pid = g->pid};
