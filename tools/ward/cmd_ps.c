@@ -8,6 +8,7 @@
 
 #include <ward/proc.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "core/buf.h"
 #include "core/json-write.h"
@@ -25,8 +26,6 @@ struct ps {
         size_t n, cap;
         int failed;
 };
-
-static const char usage[] = "usage: ward ps [--tree] [--ward] [--json]\n";
 
 static int collect(void *arg, const struct ward_proc_info *p)
 {
@@ -144,30 +143,51 @@ static int by_pid(const void *a, const void *b)
         return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+enum { OPT_TREE = 1, OPT_WARD, OPT_JSON };
+
+static const struct cli_command ps_cmd = {
+    .name = "ps",
+    .synopsis = "[--tree] [--ward] [--json]",
+    .summary = "Every process of the system, one line each, with what ward knows of it.",
+    .description = "Columns: PID PPID STAT RSS TIME COMMAND, and with --ward what ward knows of\n"
+                   "the process (traced: it writes a ward trace; locks: it has a lock registry;\n"
+                   "guarded: a ward guardian watches it).",
+    .options =
+        (const struct cli_option[]){
+            {OPT_TREE, "tree", 0, NULL, "children indented under their parents"},
+            {OPT_WARD, "ward", 0, NULL, "add the WARD column"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object per process, in an array"},
+            {0},
+        },
+    .examples = "ward ps --tree --ward",
+};
+
 int cmd_ps(int argc, char **argv)
 {
         int tree = 0, with_ward = 0, json = 0;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--tree") == 0) {
+        struct cli c;
+        cli_init(&c, &ps_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_TREE:
                         tree = 1;
-                } else if (strcmp(argv[i], "--ward") == 0) {
+                        break;
+                case OPT_WARD:
                         with_ward = 1;
-                } else if (strcmp(argv[i], "--json") == 0) {
+                        break;
+                case OPT_JSON:
                         json = 1;
-                } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 0;
-                } else {
-                        fprintf(stderr, "ward ps: unknown option '%s'\n%s", argv[i], usage);
-                        return 2;
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
         struct ps ps = {0};
         long n = ward_proc_scan(with_ward ? WARD_PROC_WARD : WARD_PROC_BASIC, collect, &ps);
         if (n < 0 || ps.failed) {
-                fprintf(stderr, "ward ps: cannot read /proc: %s\n", n < 0 ? "error" : "no memory");
                 free(ps.rows);
-                return 1;
+                return cli_error(&c, CLI_PROBLEM, "cannot read /proc: %s",
+                                 n < 0 ? strerror((int)-n) : "no memory");
         }
         qsort(ps.rows, ps.n, sizeof(*ps.rows), by_pid);
         struct ward__buf b = {0};

@@ -3,6 +3,7 @@
 #define WARD_TOOLS_COMMANDS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct ward_command {
         const char *name;
@@ -45,5 +46,11 @@ int exec_sibling(const char *prog, char **argv, char *tried, size_t tried_size);
 int sibling_library(const char *name, char *out, size_t size);
 
 extern const struct ward_command ward_commands[];
+
+/* ward_command_named: the subcommand called name, or NULL */
+const struct ward_command *ward_command_named(const char *name);
+
+/* ward_usage: what `ward --help` prints */
+void ward_usage(FILE *f);
 
 #endif
