@@ -40,7 +40,8 @@ void cli_json_string(FILE *f, const char *s)
         fputc('"', f);
 }
 
-static int verror(const struct cli *c, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int verror(const struct cli *c, int code,
+                                                        const char *fmt, va_list ap)
 {
         char msg[1024];
         vsnprintf(msg, sizeof(msg), fmt, ap);
