@@ -462,7 +462,7 @@ TEST(ward_core_command)
         char out[8192], dir[] = "/tmp/ward-core-XXXXXX", pidbuf[16], cmd[256];
         const char *help[] = {"core", "--help", NULL};
         ASSERT_EQ(test_run_ward(help, NULL, -1, out, sizeof(out)), 0);
-        ASSERT_HAS(out, "usage: ward core");
+        ASSERT_TRUE(strncmp(out, "Usage: ward core", 16) == 0);
         const char *none[] = {"core", NULL};
         ASSERT_EQ(test_run_ward(none, NULL, -1, out, sizeof(out)), 2);
         const char *bad[] = {"core", "x12", NULL};
@@ -482,7 +482,7 @@ TEST(ward_core_command)
         snprintf(pidbuf, sizeof(pidbuf), "%d", (int)t.pid);
         const char *args[] = {"core", "-o", dir, "--json", pidbuf, NULL};
         int rc = test_run_ward(args, NULL, -1, out, sizeof(out));
-        if (rc == 1 && strstr(out, "not permitted")) {
+        if (rc == 2 && (strstr(out, "ptrace") || strstr(out, "CAP_SYS_PTRACE"))) {
                 stop_target(&t);
                 SKIP("ptrace is not permitted here");
         }
@@ -496,9 +496,8 @@ TEST(ward_core_command)
         ASSERT_EQ(kill(t.pid, 0), 0);
         if (geteuid() == 0) { /* another user may not: the refusal is explained */
                 const char *other[] = {"core", "-o", "/tmp", pidbuf, NULL};
-                ASSERT_EQ(test_run_ward(other, NULL, 65534, out, sizeof(out)), 1);
-                ASSERT_HAS(out, "ptrace is not permitted");
-                ASSERT_HAS(out, "ptrace_scope");
+                ASSERT_EQ(test_run_ward(other, NULL, 65534, out, sizeof(out)), 2);
+                ASSERT_HAS(out, "belongs to user 0: run as that user or root");
                 ASSERT_EQ(kill(t.pid, 0), 0);
         }
         stop_target(&t);

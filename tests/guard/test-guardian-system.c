@@ -109,13 +109,13 @@ TEST(usage)
         char out[8192];
         const char *help[] = {"run", "--help", NULL};
         ASSERT_EQ(test_run_ward(help, NULL, -1, out, sizeof(out)), 0);
-        ASSERT_TRUE(strstr(out, "usage: ward run") != NULL);
+        ASSERT_TRUE(strncmp(out, "Usage: ward run", 15) == 0);
         const char *bad[] = {"run", "--restrat=no", "--", "true", NULL};
         ASSERT_EQ(test_run_ward(bad, NULL, -1, out, sizeof(out)), 2);
-        ASSERT_TRUE(strstr(out, "'--restrat=no'") != NULL);
+        ASSERT_TRUE(strstr(out, "unknown option '--restrat'") != NULL);
         const char *badval[] = {"run", "--burst", "5", "--", "true", NULL};
         ASSERT_EQ(test_run_ward(badval, NULL, -1, out, sizeof(out)), 2);
-        ASSERT_TRUE(strstr(out, "--burst '5'") != NULL);
+        ASSERT_TRUE(strstr(out, "'5' for --burst") != NULL);
         const char *noprog[] = {"run", "--json", NULL};
         ASSERT_EQ(test_run_ward(noprog, NULL, -1, out, sizeof(out)), 2);
         const char *missing[] = {"run", "--no-preload", "--", "/nonexistent/prog", NULL};

@@ -285,7 +285,7 @@ TEST(ward_debug_command)
 
         const char *help[] = {"debug", "--help", NULL};
         ASSERT_EQ(test_run_ward(help, NULL, -1, out, sizeof(out)), 0);
-        ASSERT_TRUE(strstr(out, "usage: ward debug"));
+        ASSERT_TRUE(strncmp(out, "Usage: ward debug", 17) == 0);
         const char *bad[] = {"debug", "-p", "12x", NULL};
         ASSERT_EQ(test_run_ward(bad, NULL, -1, out, sizeof(out)), 2);
         ASSERT_TRUE(strstr(out, "'12x'"));

@@ -1,4 +1,4 @@
-/* ward debug [--json] -- PROG ARGS... | ward debug [--json] -p PID: what
+/* ward debug [--json] [--] PROG ARGS... | ward debug [--json] -p PID: what
  * happens to a program, one line per event (--json: one object per line):
  * threads starting and ending, forks, execs, exits, signals (faults with
  * their code and address), libraries loaded and unloaded, and its stderr
@@ -17,17 +17,10 @@
 #include <ward/debug.h>
 #include <ward/stack.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "core/buf.h"
 #include "core/json-write.h"
-
-static const char usage[] =
-    "usage: ward debug [--json] -- PROG [ARGS...]\n"
-    "       ward debug [--json] -p PID\n"
-    "  one line per event: thread start/exit, fork, exec, exit, signal (with si_code and\n"
-    "  fault address), library load/unload and stderr lines (the last two for PROG only)\n"
-    "  --json  one JSON object per line: {\"event\",\"pid\",\"tid\",...}\n"
-    "  Ctrl-C detaches from PID and leaves it running\n";
 
 static ward_debug *running;
 static int interrupted;
@@ -280,67 +273,93 @@ static int on_event(void *arg, const struct ward_debug_event *ev)
         return 0;
 }
 
-static int fail(const char *what, int r, int pid)
+enum { OPT_JSON = 1, OPT_PID };
+
+static const struct cli_command debug_cmd = {
+    .name = "debug",
+    .synopsis = "[--json] [--] PROG [ARGS...]\n[--json] -p PID",
+    .summary = "Follow a program as a debugger does, and print what happens to it.",
+    .description = "One line per event: threads starting and ending, forks, execs, exits,\n"
+                   "signals (with their si_code, the fault address and the function at the\n"
+                   "pc), libraries loaded and unloaded, and the program's stderr line by line\n"
+                   "(the last two for a program ward starts). Signals are given back to the\n"
+                   "program. Everything after PROG is PROG's: ward debug PROG --flag passes\n"
+                   "--flag to PROG. Ctrl-C detaches from -p PID and leaves it running; a\n"
+                   "started program gets the Ctrl-C itself.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_JSON, "json", 0, NULL,
+             "one JSON object per line: {\"event\",\"pid\",\"tid\",...}"},
+            {OPT_PID, "pid", 'p', "PID", "follow this running process instead of starting one"},
+            {0},
+        },
+    .args = "PROG [ARGS...]",
+    .min_args = 0,
+    .max_args = -1,
+    .flags = CLI_REST_ARE_ARGS,
+    .exit_status = "the started program's exit status (128+N when signal N ended it)\n"
+                   "0  after -p PID, once detached or the process ended\n"
+                   "2  bad usage, no such process or program, not allowed to trace it, or the\n"
+                   "   tracing failed\n",
+    .examples = "ward debug -- ./app --port 8080\nward debug --json -p 4200",
+};
+
+/* start_error: why PROG could not be started, or PID not followed */
+static int start_error(const struct cli *c, const char *prog, int pid, int r)
 {
-        if (r == -EPERM || r == -EACCES) {
-                fprintf(stderr,
-                        "ward debug: %s: permission denied (another user's process, "
-                        "/proc/sys/kernel/yama/ptrace_scope, or a container without "
-                        "CAP_SYS_PTRACE)\n",
-                        what);
-        } else if (r == -EBUSY) {
-                fprintf(stderr, "ward debug: process %d is traced by a debugger already\n", pid);
-        } else if (r == -ESRCH) {
-                fprintf(stderr, "ward debug: no process %d\n", pid);
-        } else {
-                fprintf(stderr, "ward debug: %s: %s\n", what, strerror(-r));
+        if (pid && r == -EBUSY) {
+                return cli_error(c, CLI_USAGE, "process %d is traced by a debugger already", pid);
         }
-        return 2;
+        if (pid) {
+                int code = cli_process_error(c, pid, r);
+                return code == CLI_PROBLEM ? CLI_USAGE : code;
+        }
+        if (r == -EPERM) {
+                return cli_error(c, CLI_USAGE,
+                                 "%s: ptrace is not permitted here (kernel.yama.ptrace_scope=3, "
+                                 "or a container or seccomp policy without CAP_SYS_PTRACE)",
+                                 prog);
+        }
+        return cli_error(c, CLI_USAGE, "%s: %s", prog, strerror(-r));
 }
 
 int cmd_debug(int argc, char **argv)
 {
-        struct ctx c = {0};
-        int pid = 0, i = 1;
-        for (; i < argc; i++) {
-                const char *a = argv[i];
-                char *end;
-                if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 0;
-                } else if (strcmp(a, "--json") == 0) {
-                        c.json = 1;
-                } else if (strcmp(a, "-p") == 0 || strcmp(a, "--pid") == 0) {
-                        long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
-                        if (i + 1 >= argc || !*argv[i + 1] || *end || v <= 0 || v > 0x7fffffff) {
-                                fprintf(stderr, "ward debug: -p needs a process id, not '%s'\n",
-                                        i + 1 < argc ? argv[i + 1] : "");
-                                return 2;
-                        }
-                        pid = (int)v;
-                        i++;
-                } else if (strcmp(a, "--") == 0) {
-                        i++;
+        struct ctx ctx = {0};
+        int pid = 0, prog = 0;
+        struct cli c;
+        cli_init(&c, &debug_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
+                        ctx.json = c.json = 1;
                         break;
-                } else if (a[0] == '-') {
-                        fprintf(stderr, "ward debug: unknown option '%s'\n%s", a, usage);
-                        return 2;
-                } else {
-                        break; /* the program */
+                case OPT_PID:
+                        if ((pid = cli_pid(c.value)) < 0) {
+                                return cli_bad_value(&c, "--pid", c.value, "a process id");
+                        }
+                        break;
+                case CLI_ARG:
+                        if (!prog) {
+                                prog = c.i - 1;
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        if ((pid != 0) == (i < argc)) {
-                fprintf(stderr, "ward debug: %s\n%s",
-                        pid ? "-p PID or a program, not both" : "which program or process?", usage);
-                return 2;
+        if ((pid != 0) == (prog != 0)) {
+                return cli_usage_error(&c, "%s",
+                                       pid ? "-p PID or a program, not both"
+                                           : "which program (PROG) or process (-p PID)?");
         }
         ward_debug *d;
-        int r = pid ? ward_debug_attach(pid, on_event, &c, &d)
-                    : ward_debug_spawn(argv + i, NULL, on_event, &c, &d);
+        int r = pid ? ward_debug_attach(pid, on_event, &ctx, &d)
+                    : ward_debug_spawn(argv + prog, NULL, on_event, &ctx, &d);
         if (r < 0) {
-                return fail(pid ? "attach" : argv[i], r, pid);
+                return start_error(&c, pid ? NULL : argv[prog], pid, r);
         }
-        c.root = ward_debug_pid(d);
+        ctx.root = ward_debug_pid(d);
         running = d;
         struct sigaction sa = {.sa_handler = pid ? on_sigint : ignore_signal};
         sigemptyset(&sa.sa_mask);
@@ -355,8 +374,7 @@ int cmd_debug(int argc, char **argv)
         running = NULL;
         ward_debug_close(d);
         if (r < 0) {
-                fprintf(stderr, "ward debug: %s\n", strerror(-r));
-                return 2;
+                return cli_error(&c, CLI_USAGE, "%s", strerror(-r));
         }
-        return pid ? 0 : c.root_status;
+        return pid ? CLI_OK : ctx.root_status;
 }

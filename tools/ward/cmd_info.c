@@ -1,20 +1,17 @@
 /* ward info [--json] PID: everything ward_proc_info reads about a process,
  * PSS and private memory included, and what ward knows of it. Exit 2 when
- * there is no such process. */
-#include <errno.h>
+ * there is no such process or it may not be read. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <ward/error.h>
 #include <ward/proc.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "core/buf.h"
 #include "core/json-write.h"
-
-static const char usage[] = "usage: ward info [--json] PID\n";
 
 static void ward_flags(unsigned w, char *out, size_t size)
 {
@@ -109,37 +106,54 @@ static void print_json(const struct ward_proc_info *p)
         ward__buf_free(&b);
 }
 
+enum { OPT_JSON = 1 };
+
+static const struct cli_command info_cmd = {
+    .name = "info",
+    .synopsis = "[--json] PID",
+    .summary = "Everything about one process: what /proc says of it, and what ward knows.",
+    .description = "Its executable and command line, parent, process group and session, user,\n"
+                   "start time and CPU times, nice value and priority, memory (RSS, virtual\n"
+                   "size, PSS, private, swap), open file descriptors, cgroup, children and\n"
+                   "threads, and what ward knows of it (traced: it writes a ward trace; locks:\n"
+                   "it has a lock registry; guarded: a ward guardian watches it).",
+    .options =
+        (const struct cli_option[]){
+            {OPT_JSON, "json", 0, NULL, "one JSON object: {\"pid\",\"ppid\",...,\"thread_list\"}"},
+            {0},
+        },
+    .args = "PID",
+    .min_args = 1,
+    .max_args = 1,
+    .examples = "ward info 4200\nward info --json $$",
+};
+
 int cmd_info(int argc, char **argv)
 {
         int json = 0, pid = -1;
-        for (int i = 1; i < argc; i++) {
-                char *end;
-                long v;
-                if (strcmp(argv[i], "--json") == 0) {
-                        json = 1;
-                } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 0;
-                } else if (pid < 0 && (v = strtol(argv[i], &end, 10)) > 0 && !*end && v < 1 << 22) {
-                        pid = (int)v;
-                } else {
-                        fprintf(stderr, "ward info: '%s' is not a process id\n%s", argv[i], usage);
-                        return 2;
+        struct cli c;
+        cli_init(&c, &info_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
+                        json = c.json = 1;
+                        break;
+                case CLI_ARG:
+                        if ((pid = cli_pid(c.value)) < 0) {
+                                return cli_bad_value(&c, "PID", c.value, "a process id");
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
-        }
-        if (pid < 0) {
-                fputs(usage, stderr);
-                return 2;
         }
         struct ward_proc_info p;
         int r = ward_proc_info(pid, WARD_PROC_ALL, &p);
         if (r < 0) {
-                fprintf(stderr, "ward info: %d: %s\n", pid,
-                        r == -ESRCH ? "no such process" : ward_strerror(r));
                 ward_proc_info_free(&p);
-                return 2;
+                return cli_process_error(&c, pid, r);
         }
         (json ? print_json : print_text)(&p);
         ward_proc_info_free(&p);
-        return 0;
+        return CLI_OK;
 }

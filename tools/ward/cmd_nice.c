@@ -1,4 +1,4 @@
-/* ward nice PID [N] [--json]: show the nice value of process PID, or set it
+/* ward nice [--json] PID [N]: show the nice value of process PID, or set it
  * to N (-20..19) on every thread of it. Exit status: 0 done, 1 not allowed
  * (lowering it needs CAP_SYS_NICE), 2 bad usage or no such process. */
 #include <errno.h>
@@ -8,14 +8,9 @@
 
 #include <ward/spawn.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "proc_args.h"
-
-static const char usage[] = "usage: ward nice PID [N] [--json]\n"
-                            "\n"
-                            "Show the nice value of process PID, or set it to N (-20 .. 19) on "
-                            "every\nthread of it. Exit status: 0 done, 1 not allowed, 2 bad usage "
-                            "or no such\nprocess.\n";
 
 static int parse_nice(const char *s, int *n)
 {
@@ -29,49 +24,32 @@ static int parse_nice(const char *s, int *n)
         return 0;
 }
 
-int cmd_nice(int argc, char **argv)
+enum { OPT_JSON = 1 };
+
+static const struct cli_command nice_cmd = {
+    .name = "nice",
+    .synopsis = "[--json] PID [N]",
+    .summary = "Show the nice value of a process, or set it on every thread of it.",
+    .description = "Without N, prints the nice value of process PID (of its main thread). With\n"
+                   "N (-20 .. 19), sets it on every thread of the process, since setpriority(2)\n"
+                   "acts on one thread, and prints the new value and the old one.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_JSON, "json", 0, NULL, "{\"pid\",\"nice\"[,\"was\"]}"},
+            {0},
+        },
+    .args = "PID [N]",
+    .min_args = 1,
+    .max_args = 2,
+    .exit_status = "0  done\n"
+                   "1  not allowed (lowering it needs CAP_SYS_NICE; another user's process, "
+                   "root)\n"
+                   "2  bad usage, or no such process\n",
+    .examples = "ward nice 4200\nward nice 4200 10",
+};
+
+static void print_nice(int pid, int n, int set, int was, int json)
 {
-        int pid = -1, json = 0, set = 0, n = 0, was;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 0;
-                } else if (strcmp(a, "--json") == 0) {
-                        json = 1;
-                } else if (pid < 0) {
-                        if ((pid = proc_parse_pid(a)) < 0) {
-                                fprintf(stderr, "ward nice: bad pid '%s'\n%s", a, usage);
-                                return 2;
-                        }
-                } else if (!set && parse_nice(a, &n) == 0) {
-                        set = 1;
-                } else {
-                        fprintf(stderr, "ward nice: bad nice value '%s' (-20 .. 19)\n%s", a, usage);
-                        return 2;
-                }
-        }
-        if (pid < 0) {
-                fputs(usage, stderr);
-                return 2;
-        }
-        int r = ward_proc_get_nice(pid, &was);
-        if (r == 0 && set) {
-                r = ward_proc_set_nice(pid, n);
-        }
-        if (r == 0) {
-                r = ward_proc_get_nice(pid, &n);
-        }
-        if (r < 0) {
-                if (r == -EACCES || r == -EPERM) {
-                        fprintf(stderr,
-                                "ward nice: process %d: not allowed (lowering the nice value "
-                                "needs CAP_SYS_NICE; another user's process needs root)\n",
-                                pid);
-                        return 1;
-                }
-                return proc_fail("nice", pid, r);
-        }
         if (json) {
                 printf("{\"pid\":%d,\"nice\":%d", pid, n);
                 if (set) {
@@ -83,5 +61,47 @@ int cmd_nice(int argc, char **argv)
         } else {
                 printf("%d: nice %d\n", pid, n);
         }
-        return 0;
+}
+
+int cmd_nice(int argc, char **argv)
+{
+        int pid = -1, json = 0, set = 0, n = 0, was;
+        struct cli c;
+        cli_init(&c, &nice_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
+                        json = c.json = 1;
+                        break;
+                case CLI_ARG:
+                        if (c.nargs == 1 && (pid = cli_pid(c.value)) < 0) {
+                                return cli_bad_value(&c, "PID", c.value, "a process id");
+                        }
+                        if (c.nargs == 2 && parse_nice(c.value, &n) < 0) {
+                                return cli_bad_value(&c, "N", c.value, "a nice value, -20 .. 19");
+                        }
+                        set = c.nargs == 2;
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
+                }
+        }
+        int r = ward_proc_get_nice(pid, &was);
+        if (r == 0 && set) {
+                r = ward_proc_set_nice(pid, n);
+        }
+        if (r == 0) {
+                r = ward_proc_get_nice(pid, &n);
+        }
+        if (r == -EACCES || r == -EPERM) {
+                return cli_error(&c, CLI_PROBLEM,
+                                 "process %d: not allowed (lowering the nice value needs "
+                                 "CAP_SYS_NICE; another user's process needs root)",
+                                 pid);
+        }
+        if (r < 0) {
+                return cli_process_error(&c, pid, r);
+        }
+        print_nice(pid, n, set, was, json);
+        return CLI_OK;
 }

@@ -15,54 +15,16 @@
 #include <ward/error.h>
 #include <ward/guardian.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "proc_args.h"
 #include "run_events.h"
-
-static const char usage[] =
-    "usage: ward run [options] -- PROG [ARGS...]\n"
-    "\n"
-    "Run PROG under a guardian: a crash gets a core and a report in the dump\n"
-    "directory, a hang (a missed heartbeat) a core of the live process and its\n"
-    "locks; PROG is restarted by policy. Exits with PROG's status (128+N after\n"
-    "signal N).\n"
-    "\n"
-    "  --restart=no|on-failure|always  when to restart (default on-failure)\n"
-    "  --dump-dir DIR            cores and reports (default .)\n"
-    "  --max-dumps N             keep at most N dumps (default 20)\n"
-    "  --max-dump-bytes N[k|M|G] and at most that many bytes (default 1G)\n"
-    "  --full-core               also the private writable memory\n"
-    "  --on-crash CMD            run /bin/sh -c CMD with $1 the core, $2 the report\n"
-    "                            (also WARD_CORE, WARD_REPORT); failed: queued, retried\n"
-    "                            at the next start\n"
-    "  --on-crash-timeout DUR    its deadline (default 30s)\n"
-    "  --heartbeat DUR           the heartbeat deadline (default: the program's own)\n"
-    "  --handshake-timeout DUR   for the crash library's handshake (default 5s)\n"
-    "  --grace DUR               SIGTERM to SIGKILL (default 5s)\n"
-    "  --backoff MIN[,MAX]       restart delays, doubling (default 100ms,30s)\n"
-    "  --burst N/WINDOW          give up after N restarts in WINDOW (default 5/60s)\n"
-    "  --stable DUR              up this long, the back-off resets (default 60s)\n"
-    "  --listen ADDRESS          own this ward address's listening socket and hand it\n"
-    "                            to every start of PROG (WARD_LISTEN_FD)\n"
-    "  --ready=handshake|started when to tell systemd READY=1 (default handshake)\n"
-    "  --no-notify               no sd_notify even when NOTIFY_SOCKET is set\n"
-    "  --no-preload              do not preload libward-crash.so (a program that\n"
-    "                            calls ward_guard_start itself)\n"
-    "  --json                    events as JSON lines on stdout (else text on stderr)\n"
-    "\n"
-    "Durations: 250ms, 5s, 2m, 1.5 (seconds).\n";
 
 struct run_args {
         struct ward_guardian_options o;
         int json, no_preload;
         char preload[4096];
 };
-
-static int bad(const char *opt, const char *v, const char *what)
-{
-        fprintf(stderr, "ward run: bad %s '%s' (%s)\n", opt, v ? v : "", what);
-        return 2;
-}
 
 /* parse_bytes: "1048576", "512k", "100M", "2G" */
 static int parse_bytes(const char *s, uint64_t *ret)
@@ -153,122 +115,198 @@ static int parse_dur(const char *s, uint64_t *ret)
         return 0;
 }
 
-/* value_opt: one option that takes a value, into a; 0, or the exit status */
-static int value_opt(struct run_args *a, const char *name, const char *v)
+enum {
+        OPT_RESTART = 1,
+        OPT_DUMP_DIR,
+        OPT_MAX_DUMPS,
+        OPT_MAX_DUMP_BYTES,
+        OPT_FULL_CORE,
+        OPT_ON_CRASH,
+        OPT_ON_CRASH_TIMEOUT,
+        OPT_HEARTBEAT,
+        OPT_HANDSHAKE_TIMEOUT,
+        OPT_GRACE,
+        OPT_BACKOFF,
+        OPT_BURST,
+        OPT_STABLE,
+        OPT_LISTEN,
+        OPT_READY,
+        OPT_NO_NOTIFY,
+        OPT_NO_PRELOAD,
+        OPT_JSON,
+};
+
+static const struct cli_command run_cmd = {
+    .name = "run",
+    .synopsis = "[options] [--] PROG [ARGS...]",
+    .summary = "Run a program under a guardian: crash cores and reports, restarts.",
+    .description = "Runs PROG under a guardian: libward-crash.so is preloaded into it, a crash\n"
+                   "gets an ELF core and a report in the dump directory, written from outside,\n"
+                   "and a hang (a missed heartbeat) a core of the live process and its locks.\n"
+                   "PROG is restarted by policy, with a doubling back-off and a burst limit.\n"
+                   "SIGTERM and SIGINT are forwarded to it; under systemd ward run speaks\n"
+                   "sd_notify. Everything after PROG is PROG's: ward run PROG --flag passes\n"
+                   "--flag to PROG. Events are text lines on stderr, or with --json JSON lines\n"
+                   "on stdout. Durations: 250ms, 5s, 2m, 1.5 (seconds).",
+    .options =
+        (const struct cli_option[]){
+            {OPT_RESTART, "restart", 0, "no|on-failure|always",
+             "when to restart (default on-failure)"},
+            {OPT_DUMP_DIR, "dump-dir", 0, "DIR", "cores and reports (default .)"},
+            {OPT_MAX_DUMPS, "max-dumps", 0, "N", "keep at most N dumps (default 20)"},
+            {OPT_MAX_DUMP_BYTES, "max-dump-bytes", 0, "N[k|M|G]",
+             "and at most that many bytes (default 1G)"},
+            {OPT_FULL_CORE, "full-core", 0, NULL, "also the private writable memory"},
+            {OPT_ON_CRASH, "on-crash", 0, "CMD",
+             "run /bin/sh -c CMD with $1 the core, $2 the report (also WARD_CORE, "
+             "WARD_REPORT); a failed one is queued and retried at the next start"},
+            {OPT_ON_CRASH_TIMEOUT, "on-crash-timeout", 0, "DUR", "its deadline (default 30s)"},
+            {OPT_HEARTBEAT, "heartbeat", 0, "DUR",
+             "the heartbeat deadline (default: the program's own)"},
+            {OPT_HANDSHAKE_TIMEOUT, "handshake-timeout", 0, "DUR",
+             "for the crash library's handshake (default 5s)"},
+            {OPT_GRACE, "grace", 0, "DUR", "SIGTERM to SIGKILL (default 5s)"},
+            {OPT_BACKOFF, "backoff", 0, "MIN[,MAX]",
+             "restart delays, doubling (default 100ms,30s)"},
+            {OPT_BURST, "burst", 0, "N/WINDOW",
+             "give up after N restarts in WINDOW (default 5/60s)"},
+            {OPT_STABLE, "stable", 0, "DUR", "up this long, the back-off resets (default 60s)"},
+            {OPT_LISTEN, "listen", 0, "ADDRESS",
+             "own this ward address's listening socket and hand it to every start of PROG "
+             "(WARD_LISTEN_FD)"},
+            {OPT_READY, "ready", 0, "handshake|started",
+             "when to tell systemd READY=1 (default handshake)"},
+            {OPT_NO_NOTIFY, "no-notify", 0, NULL, "no sd_notify even when NOTIFY_SOCKET is set"},
+            {OPT_NO_PRELOAD, "no-preload", 0, NULL,
+             "do not preload libward-crash.so (a program that calls ward_guard_start itself)"},
+            {OPT_JSON, "json", 0, NULL, "events as JSON lines on stdout (else text on stderr)"},
+            {0},
+        },
+    .args = "PROG [ARGS...]",
+    .min_args = 1,
+    .max_args = -1,
+    .flags = CLI_REST_ARE_ARGS,
+    .exit_status = "PROG's last exit status (128+N when signal N ended it)\n"
+                   "2    bad usage, or ward run's own set-up failed (--dump-dir, --listen)\n"
+                   "126  PROG cannot be executed\n"
+                   "127  PROG was not found\n",
+    .examples = "ward run --dump-dir=/var/crash -- ./server --port 8080\n"
+                "ward run --json --restart=always --burst=3/10s ./worker",
+};
+
+/* a duration option (0 is kept as "the least", 1 ns, since 0 means the
+ * default); 0, or the exit status */
+static int duration_opt(const struct cli *c, const char *name, uint64_t *ret, const char *example)
 {
-        struct ward_guardian_options *o = &a->o;
-        if (strcmp(name, "--restart") == 0) {
-                return parse_restart(v, o) < 0 ? bad(name, v, "say no, on-failure or always") : 0;
-        } else if (strcmp(name, "--dump-dir") == 0) {
-                o->dump_dir = v;
-        } else if (strcmp(name, "--max-dumps") == 0) {
-                return parse_uint(v, &o->dump_max_count) < 0 ? bad(name, v, "a count, 1 or more")
-                                                             : 0;
-        } else if (strcmp(name, "--max-dump-bytes") == 0) {
+        if (parse_dur(c->value, ret) < 0) {
+                char what[64];
+                snprintf(what, sizeof(what), "a duration, say %s", example);
+                return cli_bad_value(c, name, c->value, what);
+        }
+        return 0;
+}
+
+/* policy_opt: an option of the restart policy and the dumps; 0, or the exit status */
+static int policy_opt(const struct cli *c, int id, struct ward_guardian_options *o)
+{
+        const char *v = c->value;
+        switch (id) {
+        case OPT_RESTART:
+                return parse_restart(v, o) < 0
+                           ? cli_bad_value(c, "--restart", v, "say no, on-failure or always")
+                           : 0;
+        case OPT_MAX_DUMPS:
+                return parse_uint(v, &o->dump_max_count) < 0
+                           ? cli_bad_value(c, "--max-dumps", v, "a count, 1 or more")
+                           : 0;
+        case OPT_MAX_DUMP_BYTES:
                 return parse_bytes(v, &o->dump_max_bytes) < 0 || o->dump_max_bytes == 0
-                           ? bad(name, v, "bytes, say 500M or 2G")
+                           ? cli_bad_value(c, "--max-dump-bytes", v, "bytes, say 500M or 2G")
                            : 0;
-        } else if (strcmp(name, "--on-crash") == 0) {
-                o->on_crash = v;
-        } else if (strcmp(name, "--on-crash-timeout") == 0) {
-                return parse_dur(v, &o->on_crash_timeout_ns) < 0 ? bad(name, v, "say 30s") : 0;
-        } else if (strcmp(name, "--heartbeat") == 0) {
-                return parse_dur(v, &o->heartbeat_ns) < 0 ? bad(name, v, "say 10s") : 0;
-        } else if (strcmp(name, "--handshake-timeout") == 0) {
-                return parse_dur(v, &o->handshake_timeout_ns) < 0 ? bad(name, v, "say 5s") : 0;
-        } else if (strcmp(name, "--grace") == 0) {
-                return parse_dur(v, &o->grace_ns) < 0 ? bad(name, v, "say 5s") : 0;
-        } else if (strcmp(name, "--stable") == 0) {
-                return parse_dur(v, &o->stable_ns) < 0 ? bad(name, v, "say 60s") : 0;
-        } else if (strcmp(name, "--backoff") == 0) {
+        case OPT_BACKOFF:
                 return parse_backoff(v, o) < 0
-                           ? bad(name, v, "say 100ms,30s: MIN[,MAX], MAX >= MIN")
+                           ? cli_bad_value(c, "--backoff", v,
+                                           "say 100ms,30s: MIN[,MAX], MAX >= MIN")
                            : 0;
-        } else if (strcmp(name, "--burst") == 0) {
-                return parse_burst(v, o) < 0 ? bad(name, v, "say 5/60s: N restarts in WINDOW") : 0;
-        } else if (strcmp(name, "--listen") == 0) {
-                o->listen = v;
-        } else if (strcmp(name, "--ready") == 0) {
+        case OPT_BURST:
+                return parse_burst(v, o) < 0
+                           ? cli_bad_value(c, "--burst", v, "say 5/60s: N restarts in WINDOW")
+                           : 0;
+        case OPT_READY:
                 if (strcmp(v, "handshake") != 0 && strcmp(v, "started") != 0) {
-                        return bad(name, v, "say handshake or started");
+                        return cli_bad_value(c, "--ready", v, "say handshake or started");
                 }
                 o->ready_at_hello = strcmp(v, "handshake") == 0;
-        } else {
+                return 0;
+        default:
                 return -1;
         }
-        return 0;
 }
 
-static const char *const with_value[] = {"--restart",   "--dump-dir",
-                                         "--max-dumps", "--max-dump-bytes",
-                                         "--on-crash",  "--on-crash-timeout",
-                                         "--heartbeat", "--handshake-timeout",
-                                         "--grace",     "--stable",
-                                         "--backoff",   "--burst",
-                                         "--listen",    "--ready",
-                                         NULL};
-
-static int takes_value(const char *name, size_t len)
+/* value_opt: one option that takes a value, into a; 0, or the exit status */
+static int value_opt(const struct cli *c, int id, struct run_args *a)
 {
-        for (int i = 0; with_value[i]; i++) {
-                if (strlen(with_value[i]) == len && strncmp(with_value[i], name, len) == 0) {
-                        return 1;
-                }
+        struct ward_guardian_options *o = &a->o;
+        switch (id) {
+        case OPT_DUMP_DIR:
+                o->dump_dir = c->value;
+                return 0;
+        case OPT_ON_CRASH:
+                o->on_crash = c->value;
+                return 0;
+        case OPT_LISTEN:
+                o->listen = c->value;
+                return 0;
+        case OPT_ON_CRASH_TIMEOUT:
+                return duration_opt(c, "--on-crash-timeout", &o->on_crash_timeout_ns, "30s");
+        case OPT_HEARTBEAT:
+                return duration_opt(c, "--heartbeat", &o->heartbeat_ns, "10s");
+        case OPT_HANDSHAKE_TIMEOUT:
+                return duration_opt(c, "--handshake-timeout", &o->handshake_timeout_ns, "5s");
+        case OPT_GRACE:
+                return duration_opt(c, "--grace", &o->grace_ns, "5s");
+        case OPT_STABLE:
+                return duration_opt(c, "--stable", &o->stable_ns, "60s");
+        default:
+                return policy_opt(c, id, o);
         }
-        return 0;
 }
 
-/* parse: the options before PROG; *prog the index of PROG. 0, 1 (help
- * printed), or 2 */
-static int parse(int argc, char **argv, struct run_args *a, int *prog)
+/* parse: the options before PROG; *prog the index of PROG. 0, or 1 + the
+ * exit status */
+static int parse(struct cli *c, struct run_args *a, int *prog)
 {
-        int i = 1;
-        for (; i < argc; i++) {
-                const char *arg = argv[i];
-                if (strcmp(arg, "--") == 0) {
-                        i++;
+        for (int r; (r = cli_next(c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
+                        a->json = c->json = 1;
                         break;
-                }
-                if (arg[0] != '-') {
-                        break; /* PROG without "--" */
-                }
-                const char *eq = strchr(arg, '=');
-                size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-                if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 1;
-                } else if (strcmp(arg, "--json") == 0) {
-                        a->json = 1;
-                } else if (strcmp(arg, "--full-core") == 0) {
+                case OPT_FULL_CORE:
                         a->o.full_core = 1;
-                } else if (strcmp(arg, "--no-notify") == 0) {
+                        break;
+                case OPT_NO_NOTIFY:
                         a->o.notify = 0;
-                } else if (strcmp(arg, "--no-preload") == 0) {
+                        break;
+                case OPT_NO_PRELOAD:
                         a->no_preload = 1;
-                } else if (takes_value(arg, len)) {
-                        char name[32];
-                        snprintf(name, sizeof(name), "%.*s", (int)len, arg);
-                        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-                        if (!v) {
-                                fprintf(stderr,
-                                        "ward run: %s needs a value (see ward run --help)\n", name);
-                                return 2;
+                        break;
+                case CLI_ARG:
+                        if (!*prog) {
+                                *prog = c->i - 1;
                         }
-                        int r = value_opt(a, name, v);
-                        if (r != 0) {
-                                return 2;
+                        break;
+                case CLI_HELP:
+                        return 1 + CLI_OK;
+                case CLI_BAD:
+                        return 1 + CLI_USAGE;
+                default: {
+                        int bad = value_opt(c, r, a);
+                        if (bad) {
+                                return 1 + bad;
                         }
-                } else {
-                        fprintf(stderr, "ward run: unknown option '%s' (see ward run --help)\n",
-                                arg);
-                        return 2;
+                }
                 }
         }
-        if (i >= argc) {
-                fprintf(stderr, "ward run: no program to run\n%s", usage);
-                return 2;
-        }
-        *prog = i;
         return 0;
 }
 
@@ -301,13 +339,26 @@ static int exit_code(int status)
         return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
 
+/* run_error: what kept the guardian from running PROG, and the exit status */
+static int run_error(const struct cli *c, int r, const char *err)
+{
+        int setup = strncmp(err, "--listen", 8) == 0 || strncmp(err, "dump directory", 14) == 0;
+        int code = setup          ? CLI_USAGE /* our own options, not the program */
+                   : r == -ENOENT ? 127
+                   : r == -EACCES || r == -ENOEXEC ? 126
+                                                   : CLI_USAGE;
+        return cli_error(c, code, "%s", err[0] ? err : ward_strerror(r));
+}
+
 int cmd_run(int argc, char **argv)
 {
         struct run_args a = {.o = {.size = sizeof(a.o), .notify = 1, .ready_at_hello = -1}};
         int prog = 0;
-        int r = parse(argc, argv, &a, &prog);
+        struct cli c;
+        cli_init(&c, &run_cmd, argc, argv);
+        int r = parse(&c, &a, &prog);
         if (r != 0) {
-                return r == 1 ? 0 : r;
+                return r - 1;
         }
         find_preload(&a);
         if (a.o.ready_at_hello < 0) {
@@ -322,13 +373,7 @@ int cmd_run(int argc, char **argv)
         char err[512] = "";
         r = ward_guardian_run(&a.o, err, sizeof(err));
         if (r < 0) {
-                fprintf(stderr, "ward run: %s\n", err[0] ? err : ward_strerror(r));
-                int setup =
-                    strncmp(err, "--listen", 8) == 0 || strncmp(err, "dump directory", 14) == 0;
-                if (setup) {
-                        return 2; /* our own options, not the program */
-                }
-                return r == -ENOENT ? 127 : r == -EACCES || r == -ENOEXEC ? 126 : 2;
+                return run_error(&c, r, err);
         }
         return exit_code(r);
 }

@@ -1,10 +1,13 @@
-/* ward stack PID [--live] [--thread TID] [--json]: every thread's stack of a
+/* ward stack [--live] [--thread TID] [--json] PID: every thread's stack of a
  * process, with function+offset, module, build-id, file:line and inlined
  * frames. By default the process is stopped (ptrace) for a consistent
  * picture, like eu-stack; --live never stops it (threads running in user
- * space then have no frames). Exit status: 0 ok, 2 bad usage or a process
- * that cannot be looked at. */
+ * space then have no frames). On a terminal, a process of many threads
+ * shows "thread K of N" on stderr while it is read. Exit status: 0 ok, 2
+ * bad usage or a process that cannot be looked at. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,37 +15,20 @@
 
 #include <ward/stack.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "core/buf.h"
 #include "core/json-write.h"
 
-static const char usage[] =
-    "usage: ward stack PID [--live] [--thread TID] [--json]\n"
-    "  every thread's stack: function+offset, module, file:line, inlined frames\n"
-    "  (default)     stop the process for a moment (ptrace), like eu-stack\n"
-    "  --live        never stop it: threads running in user space get no frames\n"
-    "  --thread TID  only that thread\n"
-    "  --json        "
-    "{\"pid\",\"mode\",\"threads\":[{\"tid\",\"name\",\"state\",\"frames\":[{\"pc\",\n"
-    "                "
-    "\"function\",\"offset\",\"module\",\"build_id\",\"file\",\"line\",\"inlined\"}]}]}\n";
+/* from this many threads on, a terminal sees the progress */
+#define PROGRESS_MIN_THREADS 8
 
 struct out {
         int json;
         int last_tid;
         struct ward__buf b;
+        size_t threads_seen, threads_total; /* total 0: no progress shown */
 };
-
-static int parse_id(const char *s, int *ret)
-{
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (!*s || *end || v <= 0 || v > 0x7fffffff) {
-                return -1;
-        }
-        *ret = (int)v;
-        return 0;
-}
 
 static void field(struct ward__buf *b, const char *key, const char *v)
 {
@@ -64,35 +50,36 @@ static const char *how_text(const struct ward_proc_thread *t)
         }
 }
 
-static void text_thread(const struct ward_proc_thread *t)
+static void text_thread(struct ward__buf *b, const struct ward_proc_thread *t)
 {
-        printf("thread %d \"%s\" %s", t->tid, t->name, ward_proc_thread_state_name(t->state));
+        ward__buf_printf(b, "thread %d \"%s\" %s", t->tid, t->name,
+                         ward_proc_thread_state_name(t->state));
         if (t->syscall >= 0) {
-                printf(", in system call %ld", t->syscall);
+                ward__buf_printf(b, ", in system call %ld", t->syscall);
         }
         if (t->how != WARD_PROC_THREAD_UNWOUND) {
-                printf(": %s", how_text(t));
+                ward__buf_printf(b, ": %s", how_text(t));
         }
-        putchar('\n');
+        ward__buf_putc(b, '\n');
 }
 
-static void text_frame(size_t i, const struct ward_stack_frame *f)
+static void text_frame(struct ward__buf *b, size_t i, const struct ward_stack_frame *f)
 {
         const char *base = strrchr(f->file, '/');
-        printf("    #%-2zu 0x%016llx %s", i, (unsigned long long)f->pc,
-               f->func[0] ? f->func : "??");
+        ward__buf_printf(b, "    #%-2zu 0x%016llx %s", i, (unsigned long long)f->pc,
+                         f->func[0] ? f->func : "??");
         if (f->inlined) {
-                printf(" [inlined]");
+                ward__buf_puts(b, " [inlined]");
         } else if (f->func[0]) {
-                printf("+0x%llx", (unsigned long long)f->func_off);
+                ward__buf_printf(b, "+0x%llx", (unsigned long long)f->func_off);
         }
         if (f->module[0]) {
-                printf(" in %s", f->module);
+                ward__buf_printf(b, " in %s", f->module);
         }
         if (f->file[0]) {
-                printf(" (%s:%d)", base ? base + 1 : f->file, f->line);
+                ward__buf_printf(b, " (%s:%d)", base ? base + 1 : f->file, f->line);
         }
-        putchar('\n');
+        ward__buf_putc(b, '\n');
 }
 
 static void json_thread_start(struct ward__buf *b, const struct ward_proc_thread *t, int first)
@@ -121,6 +108,41 @@ static void json_frame(struct ward__buf *b, size_t i, const struct ward_stack_fr
         ward__buf_printf(b, ",\"line\":%d,\"inlined\":%s}", f->line, f->inlined ? "true" : "false");
 }
 
+/* progress: "thread K of N", one line overwritten on the terminal */
+static void progress(struct out *o)
+{
+        o->threads_seen++;
+        if (o->threads_total) {
+                size_t n = o->threads_seen > o->threads_total ? o->threads_seen : o->threads_total;
+                fprintf(stderr, "\rward stack: thread %zu of %zu", o->threads_seen, n);
+                fflush(stderr);
+        }
+}
+
+static void progress_end(const struct out *o)
+{
+        if (o->threads_total) {
+                fputs("\r\033[K", stderr);
+                fflush(stderr);
+        }
+}
+
+/* count_threads: the entries of /proc/PID/task, 0 when it cannot be read */
+static size_t count_threads(int pid)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/task", pid);
+        DIR *d = opendir(path);
+        size_t n = 0;
+        for (struct dirent *e; d && (e = readdir(d));) {
+                n += e->d_name[0] != '.';
+        }
+        if (d) {
+                closedir(d);
+        }
+        return n;
+}
+
 static int on_frame(void *arg, const struct ward_proc_thread *t, size_t i,
                     const struct ward_stack_frame *f)
 {
@@ -129,109 +151,122 @@ static int on_frame(void *arg, const struct ward_proc_thread *t, size_t i,
                 if (o->json) {
                         json_thread_start(&o->b, t, o->last_tid == 0);
                 } else {
-                        text_thread(t);
+                        text_thread(&o->b, t);
                 }
                 o->last_tid = t->tid;
+                progress(o);
         }
         if (f) {
                 if (o->json) {
                         json_frame(&o->b, i, f);
                 } else {
-                        text_frame(i, f);
+                        text_frame(&o->b, i, f);
                 }
         }
         return 0;
 }
 
-/* why: what to tell a user whose process ward may not trace or read */
-static void explain_eperm(int pid)
+enum { OPT_LIVE = 1, OPT_THREAD, OPT_JSON };
+
+static const struct cli_command stack_cmd = {
+    .name = "stack",
+    .synopsis = "[--live] [--thread=TID] [--json] PID",
+    .summary = "Every thread's stack of a running process, with file:line and inlined frames.",
+    .description = "Each frame: function+offset, module, build-id, file:line, and the functions\n"
+                   "inlined at that place. By default the process is stopped for a moment with\n"
+                   "ptrace, like eu-stack, and left exactly as it was; --live never stops it, so\n"
+                   "threads running in user space then have no frames. On a terminal, a process\n"
+                   "of many threads shows \"thread K of N\" on stderr while it is read.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_LIVE, "live", 0, NULL, "never stop the process (running threads: no frames)"},
+            {OPT_THREAD, "thread", 0, "TID", "only that thread"},
+            {OPT_JSON, "json", 0, NULL,
+             "{\"pid\",\"mode\",\"threads\":[{\"tid\",\"name\",\"state\",\"frames\":[...]}]}"},
+            {0},
+        },
+    .args = "PID",
+    .min_args = 1,
+    .max_args = 1,
+    .examples = "ward stack 4200\nward stack --live --thread=4203 --json 4200",
+};
+
+/* stack_error: why the stacks of pid (thread tid, or 0) could not be read */
+static int stack_error(const struct cli *c, int pid, int tid, int r)
 {
-        char buf[16] = "";
-        FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-        if (f) {
-                if (!fgets(buf, sizeof(buf), f)) {
-                        buf[0] = '\0';
-                }
-                fclose(f);
+        if (r == -ESRCH && tid && (kill(pid, 0) == 0 || errno == EPERM)) {
+                return cli_error(c, CLI_USAGE, "process %d has no thread %d (see 'ward info %d')",
+                                 pid, tid, pid);
         }
-        buf[strcspn(buf, "\n")] = '\0';
-        fprintf(stderr,
-                "ward stack: process %d: permission denied: it belongs to another user (run as "
-                "that user or root), or ptrace is restricted (/proc/sys/kernel/yama/ptrace_scope "
-                "is %s%s), or ward runs in a container without CAP_SYS_PTRACE\n",
-                pid, buf[0] ? buf : "not present",
-                buf[0] && buf[0] != '0' ? ": only descendants or CAP_SYS_PTRACE may trace" : "");
+        if (r == -EBUSY) {
+                return cli_error(c, CLI_USAGE,
+                                 "process %d is traced by a debugger already; --live looks "
+                                 "without stopping it",
+                                 pid);
+        }
+        if (r == -EINVAL && pid == getpid()) {
+                return cli_error(c, CLI_USAGE, "ward cannot stop itself; use --live");
+        }
+        return cli_process_error(c, pid, r);
+}
+
+static int print_out(const struct cli *c, struct out *o)
+{
+        if (o->json) {
+                ward__buf_puts(&o->b, o->last_tid ? "]}]}\n" : "]}\n");
+        }
+        if (o->b.failed) {
+                ward__buf_free(&o->b);
+                return cli_error(c, CLI_PROBLEM, "out of memory");
+        }
+        fwrite(o->b.p, 1, o->b.len, stdout);
+        ward__buf_free(&o->b);
+        return CLI_OK;
 }
 
 int cmd_stack(int argc, char **argv)
 {
-        int pid = 0, tid = 0, json = 0;
+        int pid = 0, tid = 0;
         unsigned flags = WARD_PROC_STACKS_STOP;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 0;
-                } else if (strcmp(a, "--live") == 0) {
+        struct out o = {0};
+        struct cli c;
+        cli_init(&c, &stack_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_LIVE:
                         flags &= ~WARD_PROC_STACKS_STOP;
-                } else if (strcmp(a, "--json") == 0) {
-                        json = 1;
-                } else if (strcmp(a, "--thread") == 0) {
-                        if (i + 1 >= argc || parse_id(argv[i + 1], &tid) < 0) {
-                                fprintf(stderr,
-                                        "ward stack: --thread needs a thread id, not '%s'\n",
-                                        i + 1 < argc ? argv[i + 1] : "");
-                                return 2;
+                        break;
+                case OPT_JSON:
+                        o.json = c.json = 1;
+                        break;
+                case OPT_THREAD:
+                        if ((tid = cli_pid(c.value)) < 0) {
+                                return cli_bad_value(&c, "--thread", c.value, "a thread id");
                         }
-                        i++;
-                } else if (a[0] == '-') {
-                        fprintf(stderr, "ward stack: unknown option '%s'\n%s", a, usage);
-                        return 2;
-                } else if (pid || parse_id(a, &pid) < 0) {
-                        fprintf(stderr, "ward stack: '%s' is not a process id\n%s", a, usage);
-                        return 2;
+                        break;
+                case CLI_ARG:
+                        if ((pid = cli_pid(c.value)) < 0) {
+                                return cli_bad_value(&c, "PID", c.value, "a process id");
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        if (!pid) {
-                fprintf(stderr, "ward stack: which process?\n%s", usage);
-                return 2;
-        }
-        struct out o = {.json = json};
-        if (json) {
+        if (o.json) {
                 ward__buf_printf(&o.b, "{\"pid\":%d,\"mode\":\"%s\",\"threads\":[", pid,
                                  flags & WARD_PROC_STACKS_STOP ? "stop" : "live");
         }
+        if (!tid && isatty(2)) {
+                size_t n = count_threads(pid);
+                o.threads_total = n >= PROGRESS_MIN_THREADS ? n : 0;
+        }
         int r = tid ? ward_proc_stack(pid, tid, flags, on_frame, &o)
                     : ward_proc_stacks(pid, flags, on_frame, &o);
+        progress_end(&o);
         if (r < 0) {
                 ward__buf_free(&o.b);
-                if (r == -EPERM || r == -EACCES) {
-                        explain_eperm(pid);
-                } else if (r == -ESRCH && tid) {
-                        fprintf(stderr, "ward stack: process %d has no thread %d\n", pid, tid);
-                } else if (r == -ESRCH) {
-                        fprintf(stderr, "ward stack: no process %d\n", pid);
-                } else if (r == -EBUSY) {
-                        fprintf(stderr,
-                                "ward stack: process %d is traced by a debugger already; "
-                                "--live looks without stopping it\n",
-                                pid);
-                } else if (r == -EINVAL && pid == getpid()) {
-                        fprintf(stderr, "ward stack: ward cannot stop itself; use --live\n");
-                } else {
-                        fprintf(stderr, "ward stack: process %d: %s\n", pid, strerror(-r));
-                }
-                return 2;
+                return stack_error(&c, pid, tid, r);
         }
-        if (json) {
-                ward__buf_puts(&o.b, o.last_tid ? "]}]}\n" : "]}\n");
-                char *s = ward__buf_take_str(&o.b);
-                if (!s) {
-                        fprintf(stderr, "ward stack: out of memory\n");
-                        return 2;
-                }
-                fputs(s, stdout);
-                free(s);
-        }
-        return 0;
+        return print_out(&c, &o);
 }

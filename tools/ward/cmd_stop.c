@@ -1,4 +1,4 @@
-/* ward stop PID [--grace 5s] [--tree] [--json]: end a process (any, not only
+/* ward stop [--grace 5s] [--tree] [--json] PID: end a process (any, not only
  * ward's): SIGTERM, up to the grace for it to go, then SIGKILL; with --tree
  * also every process it started (its process group, and its descendants
  * found in /proc, sessions included). Through a pidfd: a signal never
@@ -11,18 +11,11 @@
 
 #include <ward/spawn.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "proc_args.h"
 
 #define DEFAULT_GRACE_NS 5000000000ull
-
-static const char usage[] =
-    "usage: ward stop PID [--grace DURATION] [--tree] [--json]\n"
-    "\n"
-    "End process PID: SIGTERM, then SIGKILL if it is still there after the grace\n"
-    "(default 5s; 250ms, 2s, 1m, 0). --tree: also every process it started (its\n"
-    "process group, its descendants, children that called setsid()). Exit status:\n"
-    "0 it ended, 1 it could not be stopped, 2 bad usage or no such process.\n";
 
 static void print_text(int pid, const struct ward_proc_status *st, uint64_t grace_ns, int tree)
 {
@@ -63,57 +56,84 @@ static void print_json(int pid, const struct ward_proc_status *st, int tree)
         printf("}\n");
 }
 
+enum { OPT_GRACE = 1, OPT_TREE, OPT_JSON };
+
+static const struct cli_command stop_cmd = {
+    .name = "stop",
+    .synopsis = "[--grace=DURATION] [--tree] [--json] PID",
+    .summary = "End a process (any process, not only ward's), and with --tree all it started.",
+    .description = "Sends SIGTERM to process PID, then SIGKILL if it is still there after the\n"
+                   "grace, through a pidfd: a signal never reaches a later process that got the\n"
+                   "same pid. Prints how it ended: \"exited N\", \"ended by SIGTERM\", \"killed\n"
+                   "(SIGKILL) after the 5s grace\". Refuses pid 1 and ward itself.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_GRACE, "grace", 0, "DURATION",
+             "how long SIGTERM has before SIGKILL (default 5s; 250ms, 1m, 0)"},
+            {OPT_TREE, "tree", 0, NULL,
+             "also every process it started: its process group, its descendants, children "
+             "that called setsid()"},
+            {OPT_JSON, "json", 0, NULL,
+             "{\"pid\",\"ended\",\"code\"|\"signal\",\"killed\",\"others\"}"},
+            {0},
+        },
+    .args = "PID",
+    .min_args = 1,
+    .max_args = 1,
+    .exit_status = "0  it ended\n"
+                   "1  it could not be stopped (still there after SIGKILL)\n"
+                   "2  bad usage, no such process, or not allowed to signal it\n",
+    .examples = "ward stop 4200\nward stop --tree --grace=1s 4300",
+};
+
 int cmd_stop(int argc, char **argv)
 {
         int pid = -1, tree = 0, json = 0;
         uint64_t grace = DEFAULT_GRACE_NS;
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 0;
-                } else if (strcmp(a, "--tree") == 0) {
-                        tree = 1;
-                } else if (strcmp(a, "--json") == 0) {
-                        json = 1;
-                } else if (strcmp(a, "--grace") == 0 || strncmp(a, "--grace=", 8) == 0) {
-                        const char *v = a[7] == '=' ? a + 8 : (i + 1 < argc ? argv[++i] : NULL);
-                        if (!v || proc_parse_duration(v, &grace) < 0) {
-                                fprintf(stderr, "ward stop: bad grace '%s' (say 5s, 250ms, 1m)\n",
-                                        v ? v : "");
-                                return 2;
+        struct cli c;
+        cli_init(&c, &stop_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_GRACE:
+                        if (proc_parse_duration(c.value, &grace) < 0) {
+                                return cli_bad_value(&c, "--grace", c.value,
+                                                     "a duration, say 5s, 250ms or 1m");
                         }
-                } else if (pid < 0 && (pid = proc_parse_pid(a)) > 0) {
-                        continue;
-                } else {
-                        fprintf(stderr, "ward stop: unexpected '%s'\n%s", a, usage);
-                        return 2;
+                        break;
+                case OPT_TREE:
+                        tree = 1;
+                        break;
+                case OPT_JSON:
+                        json = c.json = 1;
+                        break;
+                case CLI_ARG:
+                        if ((pid = cli_pid(c.value)) < 0) {
+                                return cli_bad_value(&c, "PID", c.value, "a process id");
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        if (pid < 0) {
-                fputs(usage, stderr);
-                return 2;
-        }
         if (pid == 1 || pid == getpid()) {
-                fprintf(stderr, "ward stop: refusing to stop process %d (%s)\n", pid,
-                        pid == 1 ? "init" : "ward itself");
-                return 2;
+                return cli_usage_error(&c, "refusing to stop process %d (%s)", pid,
+                                       pid == 1 ? "init" : "ward itself");
         }
         ward_proc *p;
         struct ward_proc_status st;
         int r = ward_proc_open(pid, &p);
         if (r < 0) {
-                return proc_fail("stop", pid, r);
+                return proc_signal_error(&c, pid, r);
         }
         r = tree ? ward_proc_stop_tree(p, grace, 0, &st) : ward_proc_stop(p, grace, &st);
         ward_proc_free(p);
         if (r < 0) {
-                return proc_fail("stop", pid, r);
+                return proc_signal_error(&c, pid, r);
         }
         if (json) {
                 print_json(pid, &st, tree);
         } else {
                 print_text(pid, &st, grace, tree);
         }
-        return 0;
+        return CLI_OK;
 }

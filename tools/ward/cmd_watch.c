@@ -1,4 +1,4 @@
-/* ward watch [--exec] [--pid PID]... [--backend connector|pidfd|proc] [--json]:
+/* ward watch [--exec] [--pid=PID]... [--backend=connector|pidfd|proc] [--json]:
  * process events as they happen, one line each: forks, execs, exits (with
  * their status) and name changes, of every process or of the given ones and
  * what they start. With --pid it ends when they all ended; else at SIGINT or
@@ -14,23 +14,13 @@
 #include <ward/loop.h>
 #include <ward/watch.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "core/buf.h"
 #include "core/json-write.h"
 #include "proc_args.h"
 
 #define MAX_PIDS 64
-
-static const char usage[] =
-    "usage: ward watch [--exec] [--pid PID]... [--backend connector|pidfd|proc] [--json]\n"
-    "\n"
-    "Process events as they happen: fork, exec, exit (with its status), comm (a new\n"
-    "name). Of every process, or with --pid of those processes and what they\n"
-    "start (then it ends when they all ended; else at ^C). --exec: exec events\n"
-    "only. --backend: the kernel's process connector (needs CAP_NET_ADMIN), pidfds\n"
-    "(with --pid) or /proc rescans; the default is the first that works. --json:\n"
-    "one JSON object per line, the first one {\"kind\":\"watching\",...}.\n"
-    "Exit status: 0 done, 1 the watcher failed, 2 bad usage or no such process.\n";
 
 struct watch_cmd {
         int json;
@@ -172,29 +162,90 @@ static int parse_backend(const char *s)
         return -1;
 }
 
-static int start_error(int r, const int *pids, size_t n, int backend)
+static int start_error(const struct cli *cli, int r, const int *pids, size_t n, int backend)
 {
         if (r == -ESRCH) {
                 for (size_t i = 0; i < n; i++) { /* which one */
                         if (kill(pids[i], 0) < 0 && errno == ESRCH) {
-                                fprintf(stderr, "ward watch: process %d: no such process\n",
-                                        pids[i]);
-                                return 2;
+                                return cli_process_error(cli, pids[i], -ESRCH);
                         }
                 }
-                fprintf(stderr, "ward watch: a process ended before it could be watched\n");
-                return 2;
+                return cli_error(cli, CLI_USAGE, "a process ended before it could be watched");
         }
         if (r == -EINVAL && backend == WARD_WATCH_BACKEND_PIDFD && n == 0) {
-                fprintf(stderr, "ward watch: the pidfd back-end needs --pid\n");
-                return 2;
+                return cli_usage_error(cli, "the pidfd back-end needs --pid");
         }
         if (r == -EPERM && backend == WARD_WATCH_BACKEND_CONNECTOR) {
-                fprintf(stderr, "ward watch: the process connector needs CAP_NET_ADMIN\n");
-                return 1;
+                return cli_error(cli, CLI_PROBLEM,
+                                 "the process connector needs CAP_NET_ADMIN (--backend=proc "
+                                 "does without)");
         }
-        fprintf(stderr, "ward watch: %s\n", strerror(-r));
-        return 1;
+        return cli_error(cli, CLI_PROBLEM, "%s", strerror(-r));
+}
+
+enum { OPT_EXEC = 1, OPT_PID, OPT_BACKEND, OPT_JSON };
+
+static const struct cli_command watch_cmd = {
+    .name = "watch",
+    .synopsis = "[--exec] [--pid=PID]... [--backend=connector|pidfd|proc] [--json]",
+    .summary = "Process events as they happen: forks, execs, exits and new names.",
+    .description = "One line per event: \"fork PID <- PARENT comm\", \"exec PID comm /path\",\n"
+                   "\"exit PID comm exited N\" or \"killed by SIGNAL\", \"comm PID newname\", and\n"
+                   "\"lost events\" when the kernel dropped some (what follows was read from\n"
+                   "/proc, marked \"(rescan)\"). Of every process, or with --pid of those\n"
+                   "processes and what they start; then it ends when they all ended, else at\n"
+                   "Ctrl-C (SIGINT) or SIGTERM.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_EXEC, "exec", 0, NULL, "exec events only"},
+            {OPT_PID, "pid", 0, "PID", "watch this process and what it starts (repeatable)"},
+            {OPT_BACKEND, "backend", 0, "NAME",
+             "how events are learned: connector (the kernel's process connector, needs "
+             "CAP_NET_ADMIN), pidfd (needs --pid) or proc (rescans); default: the first "
+             "that works"},
+            {OPT_JSON, "json", 0, NULL,
+             "one object per line, the first {\"kind\":\"watching\",\"backend\",\"pids\"}"},
+            {0},
+        },
+    .exit_status = "0  done: every watched process ended, or Ctrl-C\n"
+                   "1  the watcher failed\n"
+                   "2  bad usage, or no such process\n",
+    .examples = "ward watch --pid=4200\nward watch --exec --json",
+};
+
+/* parse: the options into c and o; 0, or 1 + the exit status */
+static int parse(struct cli *cli, struct watch_cmd *c, struct ward_watch_options *o, int *pids)
+{
+        for (int r; (r = cli_next(cli)) != CLI_END;) {
+                int pid, b;
+                switch (r) {
+                case OPT_JSON:
+                        c->json = cli->json = 1;
+                        break;
+                case OPT_EXEC:
+                        o->kinds = WARD_WATCH_EXEC;
+                        break;
+                case OPT_PID:
+                        if ((pid = cli_pid(cli->value)) < 0) {
+                                return 1 + cli_bad_value(cli, "--pid", cli->value, "a process id");
+                        }
+                        if (o->n_pids == MAX_PIDS) {
+                                return 1 + cli_usage_error(cli, "more than %d --pid", MAX_PIDS);
+                        }
+                        pids[o->n_pids++] = pid;
+                        break;
+                case OPT_BACKEND:
+                        if ((b = parse_backend(cli->value)) < 0) {
+                                return 1 + cli_bad_value(cli, "--backend", cli->value,
+                                                         "say connector, pidfd or proc");
+                        }
+                        o->backend = (uint32_t)b;
+                        break;
+                default:
+                        return 1 + (r == CLI_HELP ? CLI_OK : CLI_USAGE);
+                }
+        }
+        return 0;
 }
 
 int cmd_watch(int argc, char **argv)
@@ -202,39 +253,11 @@ int cmd_watch(int argc, char **argv)
         struct watch_cmd c = {0};
         int pids[MAX_PIDS];
         struct ward_watch_options o = {.size = sizeof(o)};
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-                        fputs(usage, stdout);
-                        return 0;
-                } else if (strcmp(a, "--json") == 0) {
-                        c.json = 1;
-                } else if (strcmp(a, "--exec") == 0) {
-                        o.kinds = WARD_WATCH_EXEC;
-                } else if (strcmp(a, "--pid") == 0 || strncmp(a, "--pid=", 6) == 0) {
-                        const char *v = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
-                        int pid = proc_parse_pid(v);
-                        if (pid < 0 || o.n_pids == MAX_PIDS) {
-                                fprintf(stderr, "ward watch: bad pid '%s'%s\n", v ? v : "",
-                                        pid < 0 ? "" : " (too many)");
-                                return 2;
-                        }
-                        pids[o.n_pids++] = pid;
-                } else if (strcmp(a, "--backend") == 0 || strncmp(a, "--backend=", 10) == 0) {
-                        const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
-                        int b = parse_backend(v);
-                        if (b < 0) {
-                                fprintf(stderr,
-                                        "ward watch: unknown back-end '%s' (connector, pidfd, "
-                                        "proc)\n",
-                                        v ? v : "");
-                                return 2;
-                        }
-                        o.backend = (uint32_t)b;
-                } else {
-                        fprintf(stderr, "ward watch: unexpected '%s'\n%s", a, usage);
-                        return 2;
-                }
+        struct cli cli;
+        cli_init(&cli, &watch_cmd, argc, argv);
+        int r = parse(&cli, &c, &o, pids);
+        if (r) {
+                return r - 1;
         }
         o.pids = o.n_pids ? pids : NULL;
         c.given = o.n_pids > 0;
@@ -247,7 +270,7 @@ int cmd_watch(int argc, char **argv)
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         sigprocmask(SIG_BLOCK, &mask, NULL);
-        int r = ward_loop_new(&c.loop);
+        r = ward_loop_new(&c.loop);
         if (r == 0) {
                 ward_loop_add_signal(c.loop, SIGINT, on_signal, &c, NULL);
                 ward_loop_add_signal(c.loop, SIGTERM, on_signal, &c, NULL);
@@ -255,7 +278,7 @@ int cmd_watch(int argc, char **argv)
         }
         if (r < 0) {
                 ward_loop_free(c.loop);
-                return start_error(r, pids, o.n_pids, (int)o.backend);
+                return start_error(&cli, r, pids, o.n_pids, (int)o.backend);
         }
         print_start(&c, pids, o.n_pids);
         /* with --pid, until everything watched ended (whether its exit was
@@ -266,8 +289,7 @@ int cmd_watch(int argc, char **argv)
         ward_watch_free(c.w);
         ward_loop_free(c.loop);
         if (r < 0) {
-                fprintf(stderr, "ward watch: %s\n", strerror(-r));
-                return 1;
+                return cli_error(&cli, CLI_PROBLEM, "%s", strerror(-r));
         }
-        return 0;
+        return CLI_OK;
 }

@@ -1,24 +1,13 @@
-/* Arguments and messages of ward stop, nice and watch: see proc_args.h. */
+/* Arguments and messages of ward stop, nice, watch and run: see proc_args.h. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <ward/error.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proc_args.h"
-
-int proc_parse_pid(const char *s)
-{
-        char *end;
-        if (!s || *s < '0' || *s > '9') {
-                return -1;
-        }
-        errno = 0;
-        long v = strtol(s, &end, 10);
-        return !errno && !*end && v > 0 && v <= (1L << 22) ? (int)v : -1;
-}
 
 int proc_parse_duration(const char *s, uint64_t *ret_ns)
 {
@@ -59,13 +48,24 @@ const char *proc_signal_name(int sig, char *buf, int size)
         return buf;
 }
 
-int proc_fail(const char *cmd, int pid, int err)
+int proc_signal_error(const struct cli *c, int pid, int err)
 {
-        const char *why = err == -ESRCH                     ? "no such process"
-                          : err == -EPERM || err == -EACCES ? "permission denied"
-                          : err == -ETIMEDOUT               ? "still there after SIGKILL (stuck "
-                                                              "in the kernel?)"
-                                                            : ward_strerror(err);
-        fprintf(stderr, "ward %s: process %d: %s\n", cmd, pid, why);
-        return err == -ESRCH ? 2 : 1;
+        struct stat st;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d", pid);
+        if ((err == -EPERM || err == -EACCES) && stat(path, &st) == 0 && st.st_uid != geteuid()) {
+                return cli_error(c, CLI_USAGE,
+                                 "process %d: not allowed to signal it: it belongs to user %u "
+                                 "(run as that user or root)",
+                                 pid, (unsigned)st.st_uid);
+        }
+        if (err == -EPERM || err == -EACCES) {
+                return cli_error(c, CLI_USAGE, "process %d: not allowed to signal it", pid);
+        }
+        if (err == -ETIMEDOUT) {
+                return cli_error(c, CLI_PROBLEM,
+                                 "process %d: still there after SIGKILL (stuck in the kernel?)",
+                                 pid);
+        }
+        return cli_process_error(c, pid, err);
 }
