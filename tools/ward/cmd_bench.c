@@ -7,7 +7,8 @@
 #include "cli.h"
 #include "commands.h"
 
-/* run_benchmark: exec ward-bench-NAME with the arguments (argv[0] NAME) */
+/* run_benchmark: exec ward-bench-NAME with the arguments (argv[0] NAME);
+ * CLI_USAGE when it is not there (a build without the benchmarks) */
 static int run_benchmark(int argc, char **argv)
 {
         char prog[64], why[512];
@@ -16,7 +17,7 @@ static int run_benchmark(int argc, char **argv)
         cli_init(&c, &cmd, argc, argv);
         snprintf(prog, sizeof(prog), "ward-bench-%s", argv[0]);
         exec_sibling(prog, argv, why, sizeof(why));
-        return cli_error(&c, CLI_PROBLEM,
+        return cli_error(&c, CLI_USAGE,
                          "cannot run benchmark '%s': %s (built with -DWARD_BENCH=ON?)", argv[0],
                          why);
 }

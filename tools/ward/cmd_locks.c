@@ -24,8 +24,7 @@ enum { OPT_JSON = 1, OPT_VERBOSE, OPT_ALL, OPT_HELD, OPT_REPORT, OPT_NO_STACKS }
 static const struct cli_command locks_cmd = {
     .name = "locks",
     .synopsis = "[--json] [-v] [-a] [-e] [--report] [--no-stacks] PID",
-    .summary = "The locks of a live process, who holds what its blocked threads wait for, "
-               "and any deadlock.",
+    .summary = "The locks of a live process: who holds what its threads wait for; deadlocks.",
     .description = "Reads the registry of the process's instrumented locks (ward_mutex, or any\n"
                    "pthread lock under libward-locks.so) and scans its blocked threads: which\n"
                    "mutex, rwlock, condition variable or futex each waits on, who holds it, and\n"
