@@ -94,6 +94,7 @@ echo "== bad addresses: the accepted forms"
 run 2 "$WARD" call /tmp/x.sock calc.Calculator.Add && has "$T/err" "unix:/path/to.sock"
 run 2 "$WARD" list ux-test && has "$T/err" "@abstract-name"
 run 2 "$WARD" list @ward-test-cli-a-nobody && has "$T/err" "nothing listens"
+run 2 "$WARD" call grpc:127.0.0.1:1 calc.Calculator.Add && has "$T/err" "is a gRPC address"
 run 2 "$WARD" serve --listen /tmp/x.sock --load "$LIB/libcalc.so" && has "$T/err" "unix:/path/to.sock"
 
 echo "== a handler's own text reaches ward call"

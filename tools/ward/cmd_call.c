@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "reflect.pb-c.h"
+#include "rpc_address.h"
 
 #define DEFAULT_TIMEOUT_NS 30000000000ull
 
@@ -320,7 +321,7 @@ int cmd_call(int argc, char **argv)
         }
         int r = ward_ipc_connect(o.address, NULL, &conn);
         if (r < 0) {
-                return cli_address_error(&c, o.address, r);
+                return rpc_address_error(&c, o.address, r);
         }
         r = ward_rpc_describe(conn, o.timeout_ns, &d);
         if (r < 0) {

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "reflect.pb-c.h"
+#include "rpc_address.h"
 
 #define TIMEOUT_NS 5000000000ull
 
@@ -186,7 +187,7 @@ int cmd_list(int argc, char **argv)
         Ward__Reflect__Description *d = NULL;
         int r = ward_ipc_connect(address, NULL, &conn);
         if (r < 0) {
-                return cli_address_error(&c, address, r);
+                return rpc_address_error(&c, address, r);
         }
         r = ward_rpc_describe(conn, TIMEOUT_NS, &d);
         ward_ipc_conn_close(conn);
