@@ -16,10 +16,9 @@
 #include <ward/grpc.h>
 #include <ward/ward.h>
 
-#include "reflect.pb-c.h"
-
 #include "cli.h"
 #include "grpc-args.h"
+#include "libraries.h"
 
 #define MAX_LIBS 32
 #define GRPC_LIBRARY "libward-grpc.so.0"
@@ -43,14 +42,6 @@ struct bridge {
 
 static struct bridge bridge;
 
-/* A library loaded, and the services it added (for the error of a second
- * library that adds one of them again). */
-struct loaded {
-        void *handle;
-        ward_service_fini_fn fini;
-        char services[512];
-};
-
 static struct cli cli;
 
 static void stop_loop(void *loop)
@@ -70,109 +61,6 @@ static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg
         } else {
                 ward_loop_stop(loop);
         }
-}
-
-/* already_loaded: the index of the library whose handle is h, or -1 */
-static int already_loaded(const struct loaded *loaded, int n, const void *h)
-{
-        for (int i = 0; i < n; i++) {
-                if (loaded[i].handle == h) {
-                        return i;
-                }
-        }
-        return -1;
-}
-
-/* hosted_by: which earlier library hosts service name, or -1 */
-static int hosted_by(const struct loaded *loaded, int n, const char *name)
-{
-        size_t len = strlen(name);
-        for (int i = 0; i < n; i++) {
-                for (const char *p = strstr(loaded[i].services, name); p; p = strstr(p + 1, name)) {
-                        if ((p == loaded[i].services || p[-1] == ' ') &&
-                            (p[len] == ' ' || p[len] == '\0')) {
-                                return i;
-                        }
-                }
-        }
-        return -1;
-}
-
-/* note_services: the services of srv that no earlier library hosts are
- * library k's */
-static void note_services(ward_rpc_server *srv, struct loaded *loaded, int k)
-{
-        struct Ward__Reflect__Description *d = NULL;
-        if (ward_rpc_server_describe(srv, &d) < 0) {
-                return;
-        }
-        size_t used = 0;
-        for (size_t i = 0; i < d->n_services; i++) {
-                const char *name = d->services[i]->name;
-                size_t room = sizeof(loaded[k].services) - used;
-                if (hosted_by(loaded, k, name) < 0 && strlen(name) + 2 < room) {
-                        used += (size_t)snprintf(loaded[k].services + used, room, "%s%s",
-                                                 used ? " " : "", name);
-                }
-        }
-        protobuf_c_message_free_unpacked(&d->base, NULL);
-}
-
-/* init_failed: library k's ward_service_init returned r; -EEXIST is a
- * service an earlier library hosts */
-static int init_failed(const struct args *a, const struct loaded *loaded, int k, int r)
-{
-        if (r != -EEXIST) {
-                return cli_error(&cli, CLI_PROBLEM, "--load %s: %s() failed: %s", a->libs[k],
-                                 WARD_SERVICE_INIT, ward_strerror(r));
-        }
-        char earlier[1024] = "";
-        size_t used = 0;
-        for (int i = 0; i < k && used < sizeof(earlier); i++) {
-                if (loaded[i].services[0]) {
-                        used += (size_t)snprintf(earlier + used, sizeof(earlier) - used,
-                                                 "%s%s hosts %s", used ? "; " : "", a->libs[i],
-                                                 loaded[i].services);
-                }
-        }
-        return cli_error(&cli, CLI_USAGE,
-                         "--load %s: a service it adds is already hosted here (%s): one "
-                         "ward serve hosts each service once",
-                         a->libs[k], earlier[0] ? earlier : "by an earlier library");
-}
-
-/* load_one: dlopen library k and run its ward_service_init; 0 or the exit
- * status after saying why not */
-static int load_one(const struct args *a, int k, ward_rpc_server *srv, struct loaded *loaded)
-{
-        const char *path = a->libs[k];
-        void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!h) {
-                return cli_error(&cli, CLI_PROBLEM, "--load %s: %s", path, dlerror());
-        }
-        int twice = already_loaded(loaded, k, h);
-        if (twice >= 0) {
-                dlclose(h);
-                return cli_error(&cli, CLI_USAGE,
-                                 "--load %s: the same library as --load %s (loaded twice; "
-                                 "load each library once)",
-                                 path, a->libs[twice]);
-        }
-        struct loaded *out = &loaded[k];
-        out->handle = h;
-        ward_service_init_fn init = (ward_service_init_fn)dlsym(h, WARD_SERVICE_INIT);
-        out->fini = (ward_service_fini_fn)dlsym(h, WARD_SERVICE_FINI);
-        if (!init) {
-                return cli_error(&cli, CLI_PROBLEM,
-                                 "--load %s: no %s() in it (not a ward service library?)", path,
-                                 WARD_SERVICE_INIT);
-        }
-        int r = init(srv, a->address);
-        if (r < 0) {
-                return init_failed(a, loaded, k, r);
-        }
-        note_services(srv, loaded, k);
-        return 0;
 }
 
 enum { OPT_LISTEN = 1, OPT_LOAD, OPT_GRPC, OPT_GRPC_CERT, OPT_GRPC_KEY };
@@ -316,10 +204,11 @@ static int start_grpc(ward_rpc_server *srv, const struct args *a)
         return 0;
 }
 
-static int serve(ward_loop *loop, ward_rpc_server *srv, const struct args *a, struct loaded *loaded)
+static int serve(ward_loop *loop, ward_rpc_server *srv, const struct args *a,
+                 struct serve_library *loaded)
 {
         for (int i = 0; i < a->nlibs; i++) {
-                int rc = load_one(a, i, srv, loaded);
+                int rc = serve_library_load(&cli, a->libs, i, srv, a->address, loaded);
                 if (rc != 0) {
                         return rc;
                 }
@@ -340,7 +229,7 @@ static int serve(ward_loop *loop, ward_rpc_server *srv, const struct args *a, st
 int main(int argc, char **argv)
 {
         struct args a = {0};
-        struct loaded loaded[MAX_LIBS] = {0};
+        struct serve_library loaded[MAX_LIBS] = {0};
         int rc = 1;
         ward_loop *loop = NULL;
         ward_rpc_server *srv = NULL;
@@ -377,17 +266,9 @@ int main(int argc, char **argv)
         if (bridge.server) { /* before the services it calls go */
                 bridge.server = bridge.free(bridge.server);
         }
-        for (int i = a.nlibs - 1; i >= 0; i--) {
-                if (loaded[i].handle && loaded[i].fini) {
-                        loaded[i].fini();
-                }
-        }
+        serve_libraries_fini(loaded, a.nlibs);
         ward_rpc_server_free(srv);
-        for (int i = a.nlibs - 1; i >= 0; i--) {
-                if (loaded[i].handle) {
-                        dlclose(loaded[i].handle);
-                }
-        }
+        serve_libraries_close(loaded, a.nlibs);
         ward_loop_free(loop);
         return rc;
 }
