@@ -167,14 +167,16 @@ static void *open_bridge(void)
         return dlopen(GRPC_LIBRARY, RTLD_NOW | RTLD_LOCAL);
 }
 
-/* start_grpc: load libward-grpc and serve srv's services on a->grpc. */
+/* start_grpc: load libward-grpc and serve srv's services on a->grpc; 0, or
+ * the exit status after saying why not (CLI_USAGE: a certificate or key file
+ * that cannot be read). */
 static int start_grpc(ward_rpc_server *srv, const struct args *a)
 {
         char address[512];
         bridge.handle = open_bridge();
         if (!bridge.handle) {
                 cli_error(&cli, CLI_PROBLEM, "--grpc needs %s: %s", GRPC_LIBRARY, dlerror());
-                return -1;
+                return CLI_PROBLEM;
         }
         ward_grpc_server_new_fn new_fn =
             (ward_grpc_server_new_fn)dlsym(bridge.handle, "ward_grpc_server_new");
@@ -186,18 +188,18 @@ static int start_grpc(ward_rpc_server *srv, const struct args *a)
         if (!new_fn || !port_fn || !bridge.free || !bridge.shutdown) {
                 cli_error(&cli, CLI_PROBLEM, "%s lacks the ward_grpc_server functions",
                           GRPC_LIBRARY);
-                return -1;
+                return CLI_PROBLEM;
         }
         if (!grpc_args_readable("ward serve", "--grpc-cert", a->cert) ||
             !grpc_args_readable("ward serve", "--grpc-key", a->key)) {
-                return -1;
+                return CLI_USAGE;
         }
         grpc_args_address(a->grpc, address, sizeof(address));
         struct ward_grpc_options o = {.size = sizeof(o), .cert_file = a->cert, .key_file = a->key};
         int r = new_fn(srv, address, &o, &bridge.server);
         if (r < 0) {
                 cli_error(&cli, CLI_PROBLEM, "--grpc %s: %s", address, ward_strerror(r));
-                return -1;
+                return CLI_PROBLEM;
         }
         printf("ward serve: gRPC (%s) on port %d\n", a->cert ? "TLS" : "plaintext",
                port_fn(bridge.server));
@@ -213,8 +215,9 @@ static int serve(ward_loop *loop, ward_rpc_server *srv, const struct args *a,
                         return rc;
                 }
         }
-        if (a->grpc && start_grpc(srv, a) < 0) {
-                return 1;
+        int rc = a->grpc ? start_grpc(srv, a) : 0;
+        if (rc != 0) {
+                return rc;
         }
         printf("ward serve: %d librar%s on %s\n", a->nlibs, a->nlibs == 1 ? "y" : "ies",
                a->address);
