@@ -28,7 +28,9 @@
 #include <ward/ward.h>
 
 #include "../ipc/stats.h"
+#include "args.h"
 #include "calc-service.h"
+#include "progress.h"
 #include "rpc/remote.h"
 
 #define MAX_RUNS 64
@@ -328,32 +330,59 @@ static double run(struct client *c, ward_rpc_client *stubs, int calls, uint64_t 
         return stats_median_u64(lat, (size_t)calls) / 1000.0;
 }
 
+enum { OPT_CALLS = 1, OPT_RUNS, OPT_JSON, OPT_QUICK };
+
+static const struct cli_command grpc_cmd = {
+    .name = "bench grpc",
+    .synopsis = "[--calls=N] [--runs=N] [--json] [--quick]",
+    .summary = "A gRPC client calling through ward's bridge next to a plain gRPC server.",
+    .description = "A gRPC C-core client calls calc.Calculator/Add (unary) on ward serve --grpc\n"
+                   "and on a plain C-core server answering it, and through ward's generated\n"
+                   "stubs over a grpc: address. Median round trip over runs.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_CALLS, "calls", 0, "N", "calls per run and row (default 2000; 200 with --quick)"},
+            {OPT_RUNS, "runs", 0, "N", "runs (default 5; 3 with --quick)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the table"},
+            {OPT_QUICK, "quick", 0, NULL, "fewer calls and runs (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench grpc --calls 10000",
+};
+
+/* parse: -1 to go on, else the exit status (after --help or an error) */
 static int parse(int argc, char **argv, int *calls, int *runs, int *json)
 {
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
+        long n_calls = 0, n_runs = 0;
+        int quick = 0;
+        struct cli c;
+        cli_init(&c, &grpc_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
                         *json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
-                        *calls = 200;
-                        *runs = 3;
-                } else if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc) {
-                        *calls = atoi(argv[++i]);
-                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        *runs = atoi(argv[++i]);
-                } else {
-                        fprintf(stderr,
-                                "ward bench grpc: unknown option '%s'\n"
-                                "usage: ward bench grpc [--calls N] [--runs N] [--json] "
-                                "[--quick]\n",
-                                argv[i]);
-                        return -1;
+                        break;
+                case OPT_QUICK:
+                        quick = 1;
+                        break;
+                case OPT_CALLS:
+                        if (bench_count(&c, "--calls", 1, 10000000, &n_calls) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &n_runs) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        if (*calls < 1 || *runs < 1 || *runs > MAX_RUNS) {
-                fprintf(stderr, "ward bench grpc: --calls >= 1, --runs 1..%d\n", MAX_RUNS);
-                return -1;
-        }
-        return 0;
+        *calls = n_calls ? (int)n_calls : quick ? 200 : 2000;
+        *runs = n_runs ? (int)n_runs : quick ? 3 : 5;
+        return -1;
 }
 
 static void report(const double med[ROWS], int calls, int runs, int json)
@@ -391,11 +420,12 @@ int main(int argc, char **argv)
         struct client c[2];
         ward_rpc_client *stubs = NULL;
         double per_run[ROWS][MAX_RUNS], med[ROWS];
-        if (parse(argc, argv, &calls, &runs, &json) < 0) {
-                return 2;
+        int rc = parse(argc, argv, &calls, &runs, &json);
+        if (rc >= 0) {
+                return rc;
         }
         uint64_t *lat = malloc(sizeof(*lat) * (size_t)calls);
-        int rc = lat ? 0 : 1;
+        rc = lat ? 0 : 1;
         for (int m = 0; rc == 0 && m < 2; m++) {
                 pid[m] = start(m, &port[m]);
                 rc = pid[m] > 0 ? 0 : 1;
@@ -409,10 +439,13 @@ int main(int argc, char **argv)
         }
         for (int r = 0; rc == 0 && r < runs; r++) {
                 for (int m = 0; rc == 0 && m < ROWS; m++) {
+                        bench_progress("ward bench grpc", names[m], (unsigned)r + 1,
+                                       (unsigned)runs);
                         per_run[m][r] = run(&c[m < 2 ? m : 1], m == 2 ? stubs : NULL, calls, lat);
                         rc = per_run[m][r] < 0 ? 1 : 0;
                 }
         }
+        bench_progress_done();
         ward_rpc_client_free(stubs);
         if (rc == 0) {
                 for (int m = 0; m < ROWS; m++) {

@@ -30,6 +30,8 @@
 
 #include "../common/target.h"
 #include "../ipc/stats.h"
+#include "args.h"
+#include "progress.h"
 #include "restart.h"
 
 #define MAX_RUNS 32
@@ -95,24 +97,61 @@ static double median(double *v, int n)
         return k ? stats_median_double(ok, (size_t)k) : -1;
 }
 
+enum { OPT_RUNS = 1, OPT_JSON, OPT_QUICK };
+
+static const struct cli_command guard_cmd = {
+    .name = "bench guard",
+    .synopsis = "[--runs=N] [--json] [--quick]",
+    .summary = "The guardian's capture of a process next to gdb's gcore; restarts.",
+    .description = "Rows: ward-core (ward_core_write of a 4-thread process with a 50 MB heap)\n"
+                   "next to gcore on the same process, time and size; then a guarded worker's\n"
+                   "crash to its restarted main(), with and without the capture in between.\n"
+                   "Medians over runs.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_RUNS, "runs", 0, "N", "runs, 1 to 32 (default 5; 1 with --quick)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the table"},
+            {OPT_QUICK, "quick", 0, NULL, "one run (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench guard --runs 9",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
+static int parse_args(int argc, char **argv, int *runs, int *json)
+{
+        long n = 0;
+        int quick = 0;
+        struct cli c;
+        cli_init(&c, &guard_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
+                        *json = 1;
+                        break;
+                case OPT_QUICK:
+                        quick = 1;
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &n) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
+                }
+        }
+        *runs = n ? (int)n : quick ? 1 : 5;
+        return -1;
+}
+
 int main(int argc, char **argv)
 {
         int runs = 5, json = 0;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
-                        json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
-                        runs = 1;
-                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        runs = atoi(argv[++i]);
-                } else {
-                        runs = -1;
-                        break;
-                }
-        }
-        if (runs < 1 || runs > MAX_RUNS) {
-                fprintf(stderr, "usage: ward bench guard [--runs N] [--json] [--quick]\n");
-                return 2;
+        int rc = parse_args(argc, argv, &runs, &json);
+        if (rc >= 0) {
+                return rc;
         }
         char dir[] = "/tmp/ward-bench-guard-XXXXXX", cmd[512], path[256];
         pid_t pid = start_target();
@@ -126,10 +165,13 @@ int main(int argc, char **argv)
                 struct ward_core_options o = {.size = sizeof(o), .dir = dir};
                 struct ward_core_result res;
                 char err[256];
+                bench_progress("ward bench guard", "ward-core and gcore", (unsigned)run + 1,
+                               (unsigned)runs);
                 double t0 = bench_now_ms();
                 int r = ward_core_write(pid, &o, &res, err, sizeof(err));
                 ms[WARD_ROW][run] = bench_now_ms() - t0;
                 if (r < 0) {
+                        bench_progress_done();
                         fprintf(stderr, "ward bench guard: %s: %s\n", ward_strerror(r), err);
                         kill(pid, SIGKILL);
                         return 1;
@@ -152,6 +194,7 @@ int main(int argc, char **argv)
                         unlink(path);
                 }
         }
+        bench_progress_done();
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         struct restart_rows rr;

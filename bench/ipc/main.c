@@ -2,7 +2,7 @@
  * cache-line spin, shared memory with copies) and its peers (zeromq, nng).
  *
  * Usage: ward bench ipc [--sizes LIST] [--runs N] [--mechanisms LIST] [--json]
- *                       [--quick]
+ *                       [--quick] (--help tells more)
  *
  * Run r measures every mechanism at every size, sizes outer and mechanisms
  * inner, before run r+1 starts, so that machine noise hits all mechanisms
@@ -15,7 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cell.h"
+#include "progress.h"
 #include "report.h"
 #include "stats.h"
 
@@ -50,17 +52,6 @@ struct cell_log {
         double *med, *p99;
         unsigned n;
 };
-
-static void usage(FILE *f)
-{
-        fprintf(f, "usage: ward bench ipc [--sizes 64,1024,8192,65536,1048576] [--runs N]\n"
-                   "                      [--mechanisms a,b,...] [--json] [--quick]\n"
-                   "mechanisms:");
-        for (size_t i = 0; i < NMECHS; i++) {
-                fprintf(f, " %s", all_mechs[i]->name);
-        }
-        fprintf(f, "\n");
-}
 
 /* parse_size: bytes, with an optional k or m suffix (binary units). */
 static int parse_size(const char *s, size_t *ret)
@@ -104,7 +95,6 @@ static int parse_mechanisms(char *list, struct opts *o)
                         i++;
                 }
                 if (i == NMECHS) {
-                        fprintf(stderr, "ward-bench-ipc: no mechanism '%s'\n", tok);
                         return -EINVAL;
                 }
                 o->use[i] = 1;
@@ -112,19 +102,35 @@ static int parse_mechanisms(char *list, struct opts *o)
         return 0;
 }
 
-static int parse_runs(const char *s, struct opts *o)
-{
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || *end || v < 1 || v > MAX_RUNS) {
-                return -EINVAL;
-        }
-        o->runs = (unsigned)v;
-        o->runs_set = 1;
-        return 0;
-}
+enum { OPT_SIZES = 1, OPT_RUNS, OPT_MECHANISMS, OPT_JSON, OPT_QUICK };
 
-/* parse_args: returns 0, 1 for --help, or -EINVAL. */
+static const struct cli_command ipc_cmd = {
+    .name = "bench ipc",
+    .synopsis = "[--sizes=LIST] [--runs=N] [--mechanisms=LIST] [--json] [--quick]",
+    .summary = "Round-trip time of ward IPC against its floors and its peers.",
+    .description =
+        "Run r measures every mechanism at every size before run r+1 starts, so that\n"
+        "machine noise hits all alike; each cell gets fresh processes. Reported per\n"
+        "mechanism and size: the median over runs of each run's median and p99.\n"
+        "\n"
+        "Mechanisms: floor-pipe, floor-spin, floor-shm (the floors), ward-block,\n"
+        "ward-spin, ward-zerocopy-block, ward-zerocopy-spin, zeromq, nng. The spin rows\n"
+        "need two idle CPUs.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_SIZES, "sizes", 0, "LIST",
+             "payload sizes, with k or m suffixes (default 64,1024,8192,65536,1048576)"},
+            {OPT_RUNS, "runs", 0, "N", "runs (default 5; 1 with --quick)"},
+            {OPT_MECHANISMS, "mechanisms", 0, "LIST", "only these mechanisms (comma-separated)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the tables"},
+            {OPT_QUICK, "quick", 0, NULL, "a tenth of the round trips (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench ipc --sizes 64,64k --mechanisms floor-pipe,ward-block",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
         static const size_t defaults[] = {64, 1024, 8192, 65536, 1048576};
@@ -134,42 +140,48 @@ static int parse_args(int argc, char **argv, struct opts *o)
         for (size_t i = 0; i < NMECHS; i++) {
                 o->use[i] = 1;
         }
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                char *val = i + 1 < argc ? argv[i + 1] : NULL;
-                int r = 0;
-                if (!strcmp(a, "--json")) {
+        char list[1024];
+        long runs;
+        struct cli c;
+        cli_init(&c, &ipc_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                snprintf(list, sizeof(list), "%s", c.value ? c.value : "");
+                switch (r) {
+                case OPT_JSON:
                         o->json = 1;
-                        continue;
-                }
-                if (!strcmp(a, "--quick")) {
+                        break;
+                case OPT_QUICK:
                         o->quick = 1;
-                        continue;
+                        break;
+                case OPT_SIZES:
+                        if (parse_sizes(list, o) < 0) {
+                                return cli_bad_value(&c, "--sizes", c.value,
+                                                     "sizes in bytes, 1 to 256m, k and m "
+                                                     "suffixes, comma-separated");
+                        }
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &runs) != 0) {
+                                return CLI_USAGE;
+                        }
+                        o->runs = (unsigned)runs;
+                        o->runs_set = 1;
+                        break;
+                case OPT_MECHANISMS:
+                        if (parse_mechanisms(list, o) < 0) {
+                                return cli_bad_value(&c, "--mechanisms", c.value,
+                                                     "names from 'ward bench ipc --help', "
+                                                     "comma-separated");
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
-                if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-                        return 1;
-                }
-                if (strcmp(a, "--sizes") && strcmp(a, "--runs") && strcmp(a, "--mechanisms")) {
-                        fprintf(stderr, "ward-bench-ipc: unknown option '%s'\n", a);
-                        return -EINVAL;
-                }
-                if (val && !strcmp(a, "--sizes")) {
-                        r = parse_sizes(val, o);
-                } else if (val && !strcmp(a, "--runs")) {
-                        r = parse_runs(val, o);
-                } else if (val) {
-                        r = parse_mechanisms(val, o);
-                }
-                if (!val || r < 0) {
-                        fprintf(stderr, "ward-bench-ipc: %s needs a valid value\n", a);
-                        return -EINVAL;
-                }
-                i++;
         }
         if (o->quick && !o->runs_set) {
                 o->runs = 1;
         }
-        return 0;
+        return -1;
 }
 
 /* Enough round trips that a run of everything takes a few seconds: small
@@ -229,6 +241,7 @@ static void record(const struct opts *o, struct cell_log *log, size_t m, size_t 
         l->med[l->n] = res->median_ns;
         l->p99[l->n++] = res->p99_ns;
         if (res->truncated) {
+                bench_progress_done();
                 fprintf(stderr, "ward-bench-ipc: %s at %zu B: time cap hit after %u round trips\n",
                         all_mechs[m]->name, o->sizes[s], res->samples);
         }
@@ -240,7 +253,6 @@ static unsigned run_all(const struct opts *o, struct cell_log *log)
         unsigned cell = 0, failed = 0, cells = count_cells(o);
         uint64_t deadline = now_ns() + o->runs * (o->quick ? QUICK_BUDGET_PER_RUN : BUDGET_PER_RUN);
         for (unsigned run = 0; run < o->runs; run++) {
-                uint64_t t0 = now_ns();
                 for (size_t s = 0; s < o->nsizes; s++) {
                         struct cell_params p = params_for(o->sizes[s], o->quick);
                         for (size_t m = 0; m < NMECHS; m++) {
@@ -248,6 +260,10 @@ static unsigned run_all(const struct opts *o, struct cell_log *log)
                                         continue;
                                 }
                                 struct cell_result res;
+                                char row[96];
+                                snprintf(row, sizeof(row), "%s at %zu B", all_mechs[m]->name,
+                                         o->sizes[s]);
+                                bench_progress("ward bench ipc", row, run + 1, o->runs);
                                 cap_cell(&p, deadline, cells - cell);
                                 if (cell_run(all_mechs[m], o->sizes[s], cell++, &p, &res) < 0) {
                                         failed++;
@@ -256,11 +272,8 @@ static unsigned run_all(const struct opts *o, struct cell_log *log)
                                 record(o, log, m, s, &res);
                         }
                 }
-                if (isatty(STDERR_FILENO)) {
-                        fprintf(stderr, "ward-bench-ipc: run %u/%u done in %.1f s\n", run + 1,
-                                o->runs, (double)(now_ns() - t0) / 1e9);
-                }
         }
+        bench_progress_done();
         return failed;
 }
 
@@ -328,9 +341,8 @@ int main(int argc, char **argv)
 {
         struct opts o = {0};
         int r = parse_args(argc, argv, &o);
-        if (r != 0) {
-                usage(r > 0 ? stdout : stderr);
-                return r > 0 ? 0 : 2;
+        if (r >= 0) {
+                return r;
         }
         warn_if_busy();
         signal(SIGPIPE, SIG_IGN); /* a dead peer shows as EPIPE, not as a dead client */

@@ -19,7 +19,9 @@
 
 #include "../common/target.h"
 #include "../ipc/stats.h"
+#include "args.h"
 #include "ops.h"
+#include "progress.h"
 #include "scan.h"
 
 #define MAX_RUNS 64
@@ -34,25 +36,62 @@ struct bench {
         int scan_ok[S_COUNT];
 };
 
+enum { OPT_RUNS = 1, OPT_OPS, OPT_JSON, OPT_QUICK };
+
+static const struct cli_command locks_cmd = {
+    .name = "bench locks",
+    .synopsis = "[--runs=N] [--ops=N] [--json] [--quick]",
+    .summary = "Instrumented locks against pthread; ward locks against eu-stack.",
+    .description = "Rows: pthread, ward (statistics), ward-order (statistics and lock-order\n"
+                   "checking) and preload (pthread code under libward-locks.so), uncontended,\n"
+                   "contended by two threads and nested A->B, each in a fresh process; then how\n"
+                   "long ward locks takes on a 100-thread process with 50 threads blocked, next\n"
+                   "to eu-stack on the same process. Interleaved in each run; medians over runs.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_RUNS, "runs", 0, "N", "runs, 1 to 64 (default 7; 1 with --quick)"},
+            {OPT_OPS, "ops", 0, "N",
+             "lock and unlock pairs per measurement, at least 1000 (default 2000000)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the table"},
+            {OPT_QUICK, "quick", 0, NULL, "one run of 200000 operations (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench locks --runs 3 --ops 500000",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(int argc, char **argv, struct bench *b)
 {
-        b->runs = 7;
-        b->ops = 2000000;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
+        long runs = 0, ops = 0;
+        int quick = 0;
+        struct cli c;
+        cli_init(&c, &locks_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
                         b->json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
-                        b->runs = 1;
-                        b->ops = 200000;
-                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        b->runs = atoi(argv[++i]);
-                } else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc) {
-                        b->ops = atol(argv[++i]);
-                } else {
-                        return -1;
+                        break;
+                case OPT_QUICK:
+                        quick = 1;
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &runs) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                case OPT_OPS:
+                        if (bench_count(&c, "--ops", 1000, 1000000000, &ops) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        return b->runs >= 1 && b->runs <= MAX_RUNS && b->ops >= 1000 ? 0 : -1;
+        b->runs = runs ? (int)runs : quick ? 1 : 7;
+        b->ops = ops ? ops : quick ? 200000 : 2000000;
+        return -1;
 }
 
 /* worker: one measurement in a fresh process (preload: under the shim) */
@@ -182,6 +221,11 @@ static void one_run(struct bench *b, int r, pid_t target)
         for (int c = 0; c < C_COUNT; c++) {
                 for (int v = 0; v < V_COUNT; v++) {
                         if (b->ok[v][c]) {
+                                char row[64];
+                                snprintf(row, sizeof(row), "%s, %s", variant_names[v],
+                                         case_names[c]);
+                                bench_progress("ward bench locks", row, (unsigned)r + 1,
+                                               (unsigned)b->runs);
                                 double ns = worker(b, (enum variant)v, (enum lock_case)c);
                                 b->ok[v][c] = ns > 0;
                                 b->ns[v][c][r] = ns;
@@ -190,6 +234,8 @@ static void one_run(struct bench *b, int r, pid_t target)
         }
         for (int s = 0; s < S_COUNT && target > 0; s++) {
                 if (b->scan_ok[s]) {
+                        bench_progress("ward bench locks", scanner_names[s], (unsigned)r + 1,
+                                       (unsigned)b->runs);
                         double ms = scan_time((enum scanner)s, b->bindir, target);
                         b->scan_ok[s] = ms > 0;
                         b->ms[s][r] = ms;
@@ -209,10 +255,14 @@ int main(int argc, char **argv)
                 scan_target_main();
         }
         struct bench *b = calloc(1, sizeof(*b));
-        if (!b || parse_args(argc, argv, b) < 0) {
-                fprintf(stderr,
-                        "usage: ward bench locks [--runs N] [--ops N] [--json] [--quick]\n");
-                return 2;
+        if (!b) {
+                fprintf(stderr, "ward bench locks: out of memory\n");
+                return 1;
+        }
+        int rc = parse_args(argc, argv, b);
+        if (rc >= 0) {
+                free(b);
+                return rc;
         }
         ssize_t n = readlink("/proc/self/exe", b->self, sizeof(b->self) - 1);
         b->self[n > 0 ? n : 0] = '\0';
@@ -230,6 +280,7 @@ int main(int argc, char **argv)
         for (int r = 0; r < b->runs; r++) {
                 one_run(b, r, target);
         }
+        bench_progress_done();
         if (target > 0) {
                 kill(target, SIGKILL);
                 waitpid(target, NULL, 0);

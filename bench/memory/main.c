@@ -23,7 +23,9 @@
 #include <ward/ward.h>
 
 #include "../ipc/stats.h"
+#include "args.h"
 #include "calc.pb-c.h"
+#include "progress.h"
 #include "store.pb-c.h"
 
 #define MAX_RUNS 64
@@ -393,22 +395,50 @@ static int find_programs(struct bench *b)
         return 0;
 }
 
+enum { OPT_RUNS = 1, OPT_JSON };
+
+static const struct cli_command memory_cmd = {
+    .name = "bench memory",
+    .synopsis = "[--runs=N] [--json]",
+    .summary = "Two services as two processes against both loaded into one ward serve, in PSS.",
+    .description =
+        "Starts calc-server and store-server (the examples), then ward serve with\n"
+        "libcalc.so and libstore.so, calls each service once, and reads the PSS of the\n"
+        "service processes from /proc/PID/smaps_rollup. The setups alternate within each\n"
+        "run; the report gives medians over runs. Needs the examples built.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_RUNS, "runs", 0, "N", "runs (default 3)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the table"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench memory --runs 5",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(struct bench *b, int argc, char **argv)
 {
+        long runs;
+        struct cli c;
         b->runs = 3;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        b->runs = atoi(argv[++i]);
-                        if (b->runs < 1 || b->runs > MAX_RUNS) {
-                                return -1;
+        cli_init(&c, &memory_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &runs) != 0) {
+                                return CLI_USAGE;
                         }
-                } else if (strcmp(argv[i], "--json") == 0) {
+                        b->runs = (int)runs;
+                        break;
+                case OPT_JSON:
                         b->json = 1;
-                } else {
-                        return -1;
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        return 0;
+        return -1;
 }
 
 static double median(struct bench *b, int series)
@@ -443,20 +473,23 @@ static void report(struct bench *b)
 int main(int argc, char **argv)
 {
         static struct bench b;
-        if (parse_args(&b, argc, argv) < 0) {
-                fprintf(stderr, "usage: ward bench memory [--runs N] [--json]\n");
-                return 2;
+        int rc = parse_args(&b, argc, argv);
+        if (rc >= 0) {
+                return rc;
         }
         if (find_programs(&b) < 0) {
                 return 1;
         }
         for (int run = 0; run < b.runs; run++) {
+                bench_progress("ward bench memory", NULL, (unsigned)run + 1, (unsigned)b.runs);
                 if (run_separate(&b, run) < 0 || run_cohosted(&b, run) < 0) {
+                        bench_progress_done();
                         fprintf(stderr, "ward bench memory: run %d failed\n", run + 1);
                         kill_children();
                         return 1;
                 }
         }
+        bench_progress_done();
         report(&b);
         return 0;
 }

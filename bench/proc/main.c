@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "../ipc/stats.h"
+#include "args.h"
 #include "parts.h"
+#include "progress.h"
 #include "ps.h"
 
 #define MAX_RUNS 64
@@ -34,27 +36,61 @@ struct bench {
         double ps[PS_ROWS][MAX_RUNS];
 };
 
+enum { OPT_RUNS = 1, OPT_PROCS, OPT_JSON, OPT_QUICK };
+
+static const struct cli_command proc_cmd = {
+    .name = "bench proc",
+    .synopsis = "[--runs=N] [--procs=N] [--json] [--quick]",
+    .summary = "The process tools next to the tools people use for the same job.",
+    .description = "ps: ward ps over N processes (the benchmark starts them) next to procps' ps\n"
+                   "and a python3 psutil loop reading the same fields (target: ward ps <= 0.5x\n"
+                   "ps). Then ward bench proc-stack (ward stack next to eu-stack) and ward bench\n"
+                   "proc-watch (ward_watch next to a bare pidfd). Medians over runs.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_RUNS, "runs", 0, "N", "runs, 1 to 64 (default 7; 1 with --quick)"},
+            {OPT_PROCS, "procs", 0, "N",
+             "processes ward ps lists, 1 to 4000 (default 1000; 100 with --quick)"},
+            {OPT_JSON, "json", 0, NULL,
+             "one JSON object on stdout: rows, and targets read as ratio <= limit"},
+            {OPT_QUICK, "quick", 0, NULL, "one short run (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench proc --procs 2000 --json",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(int argc, char **argv, struct bench *b)
 {
-        b->runs = 7;
-        b->procs = 1000;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
+        long runs = 0, procs = 0;
+        struct cli c;
+        cli_init(&c, &proc_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
                         b->json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
+                        break;
+                case OPT_QUICK:
                         b->quick = 1;
-                        b->runs = 1;
-                        b->procs = 100;
-                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        b->runs = atoi(argv[++i]);
-                } else if (strcmp(argv[i], "--procs") == 0 && i + 1 < argc) {
-                        b->procs = atoi(argv[++i]);
-                } else {
-                        return -1;
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &runs) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                case OPT_PROCS:
+                        if (bench_count(&c, "--procs", 1, MAX_PROCS, &procs) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        return b->runs >= 1 && b->runs <= MAX_RUNS && b->procs >= 1 && b->procs <= MAX_PROCS ? 0
-                                                                                             : -1;
+        b->runs = runs ? (int)runs : b->quick ? 1 : 7;
+        b->procs = procs ? (int)procs : b->quick ? 100 : 1000;
+        return -1;
 }
 
 /* median: of the runs that measured (-1 when none did) */
@@ -102,10 +138,9 @@ static void report(const struct bench *b)
 int main(int argc, char **argv)
 {
         static struct bench b;
-        if (parse_args(argc, argv, &b) < 0) {
-                fprintf(stderr,
-                        "usage: ward bench proc [--runs N] [--procs N] [--json] [--quick]\n");
-                return 2;
+        int rc = parse_args(argc, argv, &b);
+        if (rc >= 0) {
+                return rc;
         }
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -123,11 +158,13 @@ int main(int argc, char **argv)
         int failed = 0;
         for (int run = 0; run < b.runs && !failed; run++) {
                 double ms[PS_ROWS];
+                bench_progress("ward bench proc", "ps", (unsigned)run + 1, (unsigned)b.runs);
                 failed = ps_bench_run(b.ward, ms) < 0;
                 for (int r = 0; r < PS_ROWS; r++) {
                         b.ps[r][run] = ms[r];
                 }
         }
+        bench_progress_done();
         ps_bench_stop_sleepers(pids, b.procs);
         free(pids);
         if (failed) {

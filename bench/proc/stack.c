@@ -25,6 +25,8 @@
 
 #include "../common/target.h"
 #include "../ipc/stats.h"
+#include "args.h"
+#include "progress.h"
 
 #define MAX_RUNS 101
 #define LIMIT 0.7
@@ -336,6 +338,54 @@ static void print_table(const struct bench *b)
         }
 }
 
+enum { OPT_RUNS = 1, OPT_JSON, OPT_QUICK };
+
+static const struct cli_command stack_cmd = {
+    .name = "bench proc-stack",
+    .synopsis = "[--runs=N] [--json] [--quick]",
+    .summary = "ward stack, stopping and live, against eu-stack on a 4-thread process.",
+    .description = "The whole command each time (ward stack PID, ward stack --live PID,\n"
+                   "eu-stack -s -p PID) on a target with debug info; the frames they name are\n"
+                   "compared first. Medians over runs; target: ward <= 0.7x eu-stack -s.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_RUNS, "runs", 0, "N", "runs (default 11; 1 with --quick)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the table"},
+            {OPT_QUICK, "quick", 0, NULL, "one run (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench proc-stack --runs 21",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
+static int parse_args(int argc, char **argv, struct bench *b)
+{
+        long runs = 0;
+        int quick = 0;
+        struct cli c;
+        cli_init(&c, &stack_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
+                        b->json = 1;
+                        break;
+                case OPT_QUICK:
+                        quick = 1;
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &runs) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
+                }
+        }
+        b->runs = runs ? (int)runs : quick ? 1 : 11;
+        return -1;
+}
+
 int main(int argc, char **argv)
 {
         if (argc == 2 && strcmp(argv[1], "--target") == 0) {
@@ -345,23 +395,10 @@ int main(int argc, char **argv)
         if (!b) {
                 return 1;
         }
-        b->runs = 11;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
-                        b->json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
-                        b->runs = 1;
-                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        b->runs = atoi(argv[++i]);
-                } else {
-                        b->runs = 0;
-                        break;
-                }
-        }
-        if (b->runs < 1 || b->runs > MAX_RUNS) {
-                fprintf(stderr, "usage: ward bench proc-stack [--runs N] [--quick] [--json]\n");
+        int rc = parse_args(argc, argv, b);
+        if (rc >= 0) {
                 free(b);
-                return 2;
+                return rc;
         }
         ssize_t n = readlink("/proc/self/exe", b->self, sizeof(b->self) - 1);
         b->self[n > 0 ? n : 0] = '\0';
@@ -381,11 +418,14 @@ int main(int argc, char **argv)
         for (int r = 0; r < b->runs; r++) {
                 for (int t = 0; t < T_COUNT; t++) {
                         if (b->ok[t]) {
+                                bench_progress("ward bench proc-stack", tool_names[t],
+                                               (unsigned)r + 1, (unsigned)b->runs);
                                 b->ms[t][r] = run_tool((enum tool)t, b->ward, target, NULL, 0);
                                 b->ok[t] = b->ms[t][r] > 0;
                         }
                 }
         }
+        bench_progress_done();
         kill(target, SIGKILL);
         waitpid(target, NULL, 0);
         if (b->json) {

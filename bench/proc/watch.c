@@ -10,7 +10,7 @@
  * pidfd's of the same exits. No timing is asserted anywhere: the numbers are
  * for people to read (`ward bench proc-watch`).
  *
- * usage: ward-bench-proc-watch [--runs N] [--exits N] [--json] [--quick] */
+ * usage: ward bench proc-watch [--runs N] [--exits N] [--json] [--quick] */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +29,8 @@
 #include <ward/watch.h>
 
 #include "../ipc/stats.h"
+#include "args.h"
+#include "progress.h"
 
 #define MAX_RUNS 50
 #define MAX_EXITS 10000
@@ -290,33 +292,69 @@ static void print_table(const struct result *res, int runs, int exits)
         }
 }
 
-static int parse_count(const char *s, int max)
+enum { OPT_RUNS = 1, OPT_EXITS, OPT_JSON, OPT_QUICK };
+
+static const struct cli_command watch_cmd = {
+    .name = "bench proc-watch",
+    .synopsis = "[--runs=N] [--exits=N] [--json] [--quick]",
+    .summary = "Exit-to-event latency of ward_watch next to a bare pidfd and poll().",
+    .description = "The same exits are seen by ward_watch (connector, pidfd and proc back-ends)\n"
+                   "and by a bare pidfd + poll(); back-ends interleaved in each run, medians over\n"
+                   "runs. The connector needs CAP_NET_ADMIN; proc rescans every 100 ms and is\n"
+                   "shown for scale. Target: ward_watch <= 1.5x pidfd+poll.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_RUNS, "runs", 0, "N", "runs, 1 to 50 (default 5; 1 with --quick)"},
+            {OPT_EXITS, "exits", 0, "N",
+             "exits per run, 1 to 10000 (default 200; 30 with --quick)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the table"},
+            {OPT_QUICK, "quick", 0, NULL, "one short run (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench proc-watch --exits 1000",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
+static int parse_args(int argc, char **argv, int *runs, int *exits, int *json)
 {
-        char *end;
-        long v = s ? strtol(s, &end, 10) : 0;
-        return s && !*end && v > 0 && v <= max ? (int)v : -1;
+        long n_runs = 0, n_exits = 0;
+        int quick = 0;
+        struct cli c;
+        cli_init(&c, &watch_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
+                        *json = 1;
+                        break;
+                case OPT_QUICK:
+                        quick = 1;
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &n_runs) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                case OPT_EXITS:
+                        if (bench_count(&c, "--exits", 1, MAX_EXITS, &n_exits) != 0) {
+                                return CLI_USAGE;
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
+                }
+        }
+        *runs = n_runs ? (int)n_runs : quick ? 1 : 5;
+        *exits = n_exits ? (int)n_exits : quick ? 30 : 200;
+        return -1;
 }
 
 int main(int argc, char **argv)
 {
         int runs = 5, exits = 200, json = 0;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
-                        json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
-                        runs = 1;
-                        exits = 30;
-                } else if (strcmp(argv[i], "--runs") == 0 &&
-                           (runs = parse_count(i + 1 < argc ? argv[++i] : NULL, MAX_RUNS)) > 0) {
-                        continue;
-                } else if (strcmp(argv[i], "--exits") == 0 &&
-                           (exits = parse_count(i + 1 < argc ? argv[++i] : NULL, MAX_EXITS)) > 0) {
-                        continue;
-                } else {
-                        fprintf(stderr, "usage: ward-bench-proc-watch [--runs N] [--exits N] "
-                                        "[--json] [--quick]\n");
-                        return 2;
-                }
+        int rc = parse_args(argc, argv, &runs, &exits, &json);
+        if (rc >= 0) {
+                return rc;
         }
         volatile uint64_t *exit_ns =
             mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -331,6 +369,8 @@ int main(int argc, char **argv)
         for (int r = 0; r < runs; r++) { /* back-ends interleaved: noise hits them alike */
                 for (int b = 0; b < B_COUNT; b++) {
                         int n = b == B_PROC ? (exits / 10 > 5 ? exits / 10 : 5) : exits;
+                        bench_progress("ward bench proc-watch", backend_names[b], (unsigned)r + 1,
+                                       (unsigned)runs);
                         if (res[b].ok && run_backend(b, n, exit_ns, &res[b].watch_us[r],
                                                      &res[b].pidfd_us[r]) < 0) {
                                 res[b].ok = 0;
@@ -342,6 +382,7 @@ int main(int argc, char **argv)
                         }
                 }
         }
+        bench_progress_done();
         if (json) {
                 print_json(res, runs);
         } else {

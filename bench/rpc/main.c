@@ -18,7 +18,9 @@
 #include <ward/ward.h>
 
 #include "../ipc/stats.h"
+#include "args.h"
 #include "calc-service.h"
+#include "progress.h"
 #include "rpc/arena.h"
 
 #define MAX_SIZES 16
@@ -227,30 +229,64 @@ static int parse_sizes(struct bench *b, const char *list)
         return b->nsizes > 0 ? 0 : -1;
 }
 
+enum { OPT_SIZES = 1, OPT_RUNS, OPT_JSON, OPT_QUICK };
+
+static const struct cli_command rpc_cmd = {
+    .name = "bench rpc",
+    .synopsis = "[--sizes=LIST] [--runs=N] [--json] [--quick]",
+    .summary = "Typed calls against raw IPC; short-circuit calls against a direct call.",
+    .description = "Rows, interleaved in each run: rpc-block (a typed call to another process),\n"
+                   "ipc-block (raw ward IPC of the same payload), rpc-shortcircuit (a call to a\n"
+                   "server in the same process), direct (the same pack and unpack as a function\n"
+                   "call), rpc-block-traced (rpc-block with tracing on in both processes). Each\n"
+                   "cell is the median over runs of each run's median round trip.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_SIZES, "sizes", 0, "LIST",
+             "payload sizes in bytes, comma-separated (default 64,1024,8192,65536,1048576)"},
+            {OPT_RUNS, "runs", 0, "N", "runs, 1 to 64 (default 5; 1 with --quick)"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object on stdout instead of the table"},
+            {OPT_QUICK, "quick", 0, NULL, "fewer round trips and one run (a smoke test)"},
+            {0},
+        },
+    .exit_status = BENCH_EXIT_STATUS,
+    .examples = "ward bench rpc --sizes 64,65536 --runs 3",
+};
+
+/* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(struct bench *b, int argc, char **argv)
 {
+        long runs = 0;
+        struct cli c;
         parse_sizes(b, "64,1024,8192,65536,1048576");
         b->runs = 5;
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--sizes") == 0 && i + 1 < argc) {
-                        if (parse_sizes(b, argv[++i]) < 0) {
-                                return -1;
+        cli_init(&c, &rpc_cmd, argc, argv);
+        for (int r; (r = cli_next(&c)) != CLI_END;) {
+                switch (r) {
+                case OPT_SIZES:
+                        if (parse_sizes(b, c.value) < 0) {
+                                return cli_bad_value(&c, "--sizes", c.value,
+                                                     "sizes in bytes, 1 to 8388608, "
+                                                     "comma-separated, at most 16");
                         }
-                } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-                        b->runs = atoi(argv[++i]);
-                        if (b->runs < 1 || b->runs > 64) {
-                                return -1;
+                        break;
+                case OPT_RUNS:
+                        if (bench_count(&c, "--runs", 1, 64, &runs) != 0) {
+                                return CLI_USAGE;
                         }
-                } else if (strcmp(argv[i], "--json") == 0) {
+                        break;
+                case OPT_JSON:
                         b->json = 1;
-                } else if (strcmp(argv[i], "--quick") == 0) {
+                        break;
+                case OPT_QUICK:
                         b->quick = 1;
-                        b->runs = 1;
-                } else {
-                        return -1;
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        return 0;
+        b->runs = runs ? (int)runs : b->quick ? 1 : 5;
+        return -1;
 }
 
 static double median_over_runs(struct bench *b, int m, int s)
@@ -341,7 +377,13 @@ static int run_all(struct bench *b)
         for (int r = 0; r < b->runs; r++) {
                 for (int s = 0; s < b->nsizes; s++) {
                         for (int m = 0; m < NMECH; m++) {
+                                char row[96];
+                                snprintf(row, sizeof(row), "%s at %zu B", mech_names[m],
+                                         b->sizes[s]);
+                                bench_progress("ward bench rpc", row, (unsigned)r + 1,
+                                               (unsigned)b->runs);
                                 if (measure(b, m, b->sizes[s], &b->med[m][s][r]) < 0) {
+                                        bench_progress_done();
                                         fprintf(stderr, "ward bench rpc: %s failed at %zu B\n",
                                                 mech_names[m], b->sizes[s]);
                                         return -1;
@@ -349,6 +391,7 @@ static int run_all(struct bench *b)
                         }
                 }
         }
+        bench_progress_done();
         return 0;
 }
 
@@ -405,10 +448,9 @@ int main(int argc, char **argv)
         char rpc_addr[64], ipc_addr[64], local_addr[64], traced_addr[64], traced_ipc[64];
         char trace_dir[] = "/tmp/ward-bench-rpc-trace-XXXXXX";
         struct ward_ipc_options o;
-        if (parse_args(&b, argc, argv) < 0) {
-                fprintf(stderr, "usage: ward bench rpc [--sizes LIST] [--runs N] [--json] "
-                                "[--quick]\n");
-                return 2;
+        int rc = parse_args(&b, argc, argv);
+        if (rc >= 0) {
+                return rc;
         }
         ward_ipc_options_init(&o);
         o.wait = WARD_IPC_WAIT_BLOCK;

@@ -101,7 +101,8 @@ TEST(failures_say_why)
         char out[4096];
         const char *div0[] = {addr, "calc.Calculator.Div", "{\"a\": 1, \"b\": 0}", NULL};
         ASSERT_EQ(ward_call(NULL, out, sizeof(out), div0), 1);
-        ASSERT_TRUE(strstr(out, "handler error") != NULL);
+        ASSERT_TRUE(strstr(out, "calc.Calculator.Div failed: ") != NULL);
+        ASSERT_TRUE(strstr(out, "handler error: division by zero") != NULL);
         const char *method[] = {addr, "calc.Calculator.Nope", NULL};
         ASSERT_EQ(ward_call(NULL, out, sizeof(out), method), 2);
         ASSERT_TRUE(strstr(out, "no method 'Nope'") != NULL);
@@ -118,7 +119,8 @@ TEST(failures_say_why)
         ASSERT_EQ(ward_call(NULL, out, sizeof(out), type), 2);
         ASSERT_TRUE(strstr(out, "field 'a' of calc.BinaryOp") != NULL);
         const char *nobody[] = {"@ward-rpc-test-nobody-here", "calc.Calculator.Add", NULL};
-        ASSERT_EQ(ward_call(NULL, out, sizeof(out), nobody), 1);
+        ASSERT_EQ(ward_call(NULL, out, sizeof(out), nobody), 2);
+        ASSERT_TRUE(strstr(out, "nothing listens at") != NULL);
         kill(server, SIGTERM);
         waitpid(server, NULL, 0);
 }

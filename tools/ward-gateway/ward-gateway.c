@@ -15,6 +15,7 @@
 #include <ward/rpc-json.h>
 #include <ward/ward.h>
 
+#include "cli.h"
 #include "grpc-args.h"
 
 #include "reflect.pb-c.h"
@@ -24,10 +25,6 @@
 #define CONNECT_TIMEOUT (2 * SECOND)       /* describing and resolving a peer */
 #define DEFAULT_CALL_TIMEOUT (30 * SECOND) /* a gRPC call without a deadline */
 #define GRACE_NS (10 * SECOND)             /* SIGTERM: calls in flight get this long */
-
-#define USAGE                                                                                      \
-        "usage: ward gateway --grpc [HOST:]PORT --to ADDRESS [--to ADDRESS ...]\n"                 \
-        "                    [--grpc-cert CERT.pem --grpc-key KEY.pem]\n"
 
 /* A ward server calls go to: its connection and what it hosts. */
 struct peer {
@@ -152,50 +149,85 @@ static size_t describe_peers(void *ctx, const struct Ward__Reflect__Description 
         return n;
 }
 
-/* slot: where the value of option o goes; NULL for an unknown option. */
-static const char **slot(struct gateway *gw, const char *o)
+static struct cli cli;
+
+enum { OPT_GRPC = 1, OPT_TO, OPT_GRPC_CERT, OPT_GRPC_KEY };
+
+static const struct cli_command gateway_cmd = {
+    .name = "gateway",
+    .synopsis = "--grpc=[HOST:]PORT --to=ADDRESS [--to=ADDRESS ...] "
+                "[--grpc-cert=CERT.pem --grpc-key=KEY.pem]",
+    .summary = "Answer gRPC calls with the services of other ward processes.",
+    .description = "Each gRPC call goes to the first --to address whose server hosts its service\n"
+                   "(learned from ward's reflection), as a ward call with the request's bytes\n"
+                   "unchanged, timed out at the gRPC call's deadline. An address that does not\n"
+                   "answer yet is tried again at each call. gRPC server reflection lists what the\n"
+                   "reachable servers host. SIGTERM or SIGINT stops it once the calls in flight\n"
+                   "are done. See docs/grpc.md.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_GRPC, "grpc", 0, "[HOST:]PORT",
+             "serve gRPC there (loopback without HOST; port 0: any)"},
+            {OPT_TO, "to", 0, "ADDRESS", "a ward server to call (repeat for more)"},
+            {OPT_GRPC_CERT, "grpc-cert", 0, "CERT.pem", "TLS certificate"},
+            {OPT_GRPC_KEY, "grpc-key", 0, "KEY.pem", "TLS private key"},
+            {0},
+        },
+    .exit_status = "0  stopped by SIGTERM or SIGINT\n"
+                   "1  gRPC could not start, or the loop failed\n"
+                   "2  bad usage: an option missing or given twice\n",
+    .examples = "ward gateway --grpc 50051 --to @calc --to unix:/run/app/store.sock",
+};
+
+/* once: an option that takes one value; the second is an error naming both */
+static int once(const char **slot, const char *option)
 {
-        if (strcmp(o, "--grpc") == 0) {
-                return &gw->grpc;
+        if (*slot) {
+                cli_usage_error(&cli, "%s given twice ('%s', then '%s'): one is allowed", option,
+                                *slot, cli.value);
+                return -1;
         }
-        if (strcmp(o, "--grpc-cert") == 0) {
-                return &gw->cert;
-        }
-        if (strcmp(o, "--grpc-key") == 0) {
-                return &gw->key;
-        }
-        if (strcmp(o, "--to") == 0 && gw->npeers < MAX_PEERS) {
-                return &gw->peers[gw->npeers++].address;
-        }
-        return NULL;
+        *slot = cli.value;
+        return 0;
 }
 
-/* parse: the command line into gw; 0, or -1 after saying what is wrong. */
+/* parse: the command line into gw; -1 to go on, else the exit status */
 static int parse(int argc, char **argv, struct gateway *gw)
 {
-        for (int i = 1; i < argc; i++) {
-                const char **to = slot(gw, argv[i]);
-                if (!to) {
-                        fprintf(stderr,
-                                "ward gateway: unknown option '%s' (or more than %d --to)\n",
-                                argv[i], MAX_PEERS);
-                        return -1;
+        cli_init(&cli, &gateway_cmd, argc, argv);
+        for (int r; (r = cli_next(&cli)) != CLI_END;) {
+                int bad = 0;
+                switch (r) {
+                case OPT_GRPC:
+                        bad = once(&gw->grpc, "--grpc");
+                        break;
+                case OPT_GRPC_CERT:
+                        bad = once(&gw->cert, "--grpc-cert");
+                        break;
+                case OPT_GRPC_KEY:
+                        bad = once(&gw->key, "--grpc-key");
+                        break;
+                case OPT_TO:
+                        if (gw->npeers == MAX_PEERS) {
+                                return cli_usage_error(&cli, "at most %d --to", MAX_PEERS);
+                        }
+                        gw->peers[gw->npeers++].address = cli.value;
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
-                if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-                        fprintf(stderr, "ward gateway: %s needs a value\n", argv[i]);
-                        return -1;
+                if (bad) {
+                        return CLI_USAGE;
                 }
-                *to = argv[++i];
         }
         if (!gw->grpc || gw->npeers == 0) {
-                fprintf(stderr, "ward gateway: --grpc [HOST:]PORT and --to ADDRESS are required\n");
-                return -1;
+                return cli_usage_error(&cli, "%s is required",
+                                       gw->grpc ? "--to ADDRESS" : "--grpc [HOST:]PORT");
         }
         if (!gw->cert != !gw->key) {
-                fprintf(stderr, "ward gateway: --grpc-cert and --grpc-key go together\n");
-                return -1;
+                return cli_usage_error(&cli, "--grpc-cert and --grpc-key go together");
         }
-        return 0;
+        return -1;
 }
 
 static ward_grpc_server *bridge;
@@ -219,7 +251,8 @@ static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg
         }
 }
 
-/* start: the peers (those not up yet are tried again at each call), then gRPC. */
+/* start: the peers (those not up yet are tried again at each call), then
+ * gRPC. 0, or the exit status after saying why not. */
 static int start(ward_loop *loop, struct gateway *gw)
 {
         char address[512];
@@ -227,24 +260,27 @@ static int start(ward_loop *loop, struct gateway *gw)
         for (int i = 0; i < gw->npeers; i++) {
                 gw->peers[i].loop = loop;
                 int r = peer_connect(&gw->peers[i]);
+                if (r == -EINVAL || r == -ENAMETOOLONG) {
+                        return cli_address_error(&cli, gw->peers[i].address, r);
+                }
                 if (r < 0) {
-                        fprintf(stderr, "ward gateway: %s: %s (tried again at each call)\n",
-                                gw->peers[i].address, ward_strerror(r));
+                        cli_error(&cli, 0, "--to %s: %s (tried again at each call)",
+                                  gw->peers[i].address, ward_strerror(r));
                 } else {
                         nservices += gw->peers[i].desc->n_services;
                 }
         }
         if (!grpc_args_readable("ward gateway", "--grpc-cert", gw->cert) ||
             !grpc_args_readable("ward gateway", "--grpc-key", gw->key)) {
-                return -1;
+                return CLI_USAGE;
         }
         grpc_args_address(gw->grpc, address, sizeof(address));
         struct ward_grpc_options o = {
             .size = sizeof(o), .cert_file = gw->cert, .key_file = gw->key};
         int r = ward_grpc_server_new_dispatch(loop, address, &o, to_peers, gw, &bridge);
         if (r < 0) {
-                fprintf(stderr, "ward gateway: --grpc %s: %s\n", address, ward_strerror(r));
-                return -1;
+                cli_error(&cli, CLI_PROBLEM, "--grpc %s: %s", address, ward_strerror(r));
+                return CLI_PROBLEM;
         }
         ward_grpc_server_set_describe(bridge, describe_peers, gw);
         printf("ward gateway: gRPC (%s) on port %d\n", gw->cert ? "TLS" : "plaintext",
@@ -260,14 +296,11 @@ int main(int argc, char **argv)
         static struct gateway gw;
         ward_loop *loop = NULL;
         int rc = 1;
-        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                fputs(USAGE, stdout);
-                return 0;
+        rc = parse(argc, argv, &gw);
+        if (rc >= 0) {
+                return rc;
         }
-        if (parse(argc, argv, &gw) < 0) {
-                fputs(USAGE, stderr);
-                return 2;
-        }
+        rc = CLI_PROBLEM;
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
@@ -282,10 +315,10 @@ int main(int argc, char **argv)
                 r = ward_loop_add_signal(loop, SIGINT, on_stop, NULL, NULL);
         }
         if (r < 0) {
-                fprintf(stderr, "ward gateway: %s\n", ward_strerror(r));
-        } else if (start(loop, &gw) == 0) {
+                cli_error(&cli, CLI_PROBLEM, "%s", ward_strerror(r));
+        } else if ((rc = start(loop, &gw)) == 0) {
                 r = ward_loop_run(loop);
-                rc = r < 0 ? 1 : 0;
+                rc = r < 0 ? CLI_PROBLEM : CLI_OK;
         }
         bridge = ward_grpc_server_free(bridge);
         for (int i = 0; i < gw.npeers; i++) {

@@ -16,15 +16,13 @@
 #include <ward/grpc.h>
 #include <ward/ward.h>
 
+#include "cli.h"
 #include "grpc-args.h"
+#include "libraries.h"
 
 #define MAX_LIBS 32
 #define GRPC_LIBRARY "libward-grpc.so.0"
 #define GRPC_GRACE_NS (10ull * 1000000000ull) /* SIGTERM: calls in flight get this long */
-
-#define USAGE                                                                                      \
-        "usage: ward serve --listen ADDRESS --load LIB.so [--load ...]\n"                          \
-        "                  [--grpc [HOST:]PORT [--grpc-cert CERT.pem --grpc-key KEY.pem]]\n"
 
 struct args {
         const char *address;
@@ -44,10 +42,7 @@ struct bridge {
 
 static struct bridge bridge;
 
-struct loaded {
-        void *handle;
-        ward_service_fini_fn fini;
-};
+static struct cli cli;
 
 static void stop_loop(void *loop)
 {
@@ -68,79 +63,89 @@ static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg
         }
 }
 
-static int load_one(const char *path, ward_rpc_server *srv, const char *address, struct loaded *out)
+enum { OPT_LISTEN = 1, OPT_LOAD, OPT_GRPC, OPT_GRPC_CERT, OPT_GRPC_KEY };
+
+static const struct cli_command serve_cmd = {
+    .name = "serve",
+    .synopsis = "--listen=ADDRESS --load=LIB.so [--load=LIB.so ...]\n"
+                "--listen=ADDRESS --load=LIB.so --grpc=[HOST:]PORT "
+                "[--grpc-cert=CERT.pem --grpc-key=KEY.pem]",
+    .summary = "Host the services of several shared libraries in one process, on one address.",
+    .description = "Each library exports ward_service_init(), which adds its services to the\n"
+                   "server; calls between services of one ward serve are short-circuited (no\n"
+                   "copy, no socket). With --grpc the same services also answer gRPC clients\n"
+                   "(plaintext, or TLS with --grpc-cert and --grpc-key). SIGTERM or SIGINT stops\n"
+                   "it once the gRPC calls in flight are done. See docs/rpc.md and docs/grpc.md.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_LISTEN, "listen", 0, "ADDRESS",
+             "where to serve: unix:/path/to.sock or @abstract-name (once)"},
+            {OPT_LOAD, "load", 0, "LIB.so", "a service library to host (repeat for more)"},
+            {OPT_GRPC, "grpc", 0, "[HOST:]PORT",
+             "also serve gRPC there (loopback without HOST; port 0: any)"},
+            {OPT_GRPC_CERT, "grpc-cert", 0, "CERT.pem", "TLS certificate for --grpc"},
+            {OPT_GRPC_KEY, "grpc-key", 0, "KEY.pem", "TLS private key for --grpc"},
+            {0},
+        },
+    .exit_status = "0  stopped by SIGTERM or SIGINT\n"
+                   "1  a library failed to load or to start, or the server failed\n"
+                   "2  bad usage: an option missing or given twice, the same service twice\n",
+    .examples = "ward serve --listen @app --load ./libcalc.so --load ./libstore.so\n"
+                "ward serve --listen @app --load ./libcalc.so --grpc 50051",
+};
+
+/* once: an option that takes one value; the second is an error naming both */
+static int once(const char **slot, const char *option)
 {
-        out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!out->handle) {
-                fprintf(stderr, "ward serve: %s\n", dlerror());
+        if (*slot) {
+                cli_usage_error(&cli, "%s given twice ('%s', then '%s'): one is allowed", option,
+                                *slot, cli.value);
                 return -1;
         }
-        ward_service_init_fn init = (ward_service_init_fn)dlsym(out->handle, WARD_SERVICE_INIT);
-        out->fini = (ward_service_fini_fn)dlsym(out->handle, WARD_SERVICE_FINI);
-        if (!init) {
-                fprintf(stderr, "ward serve: %s has no %s()\n", path, WARD_SERVICE_INIT);
-                return -1;
-        }
-        int r = init(srv, address);
-        if (r < 0) {
-                fprintf(stderr, "ward serve: %s: %s() failed: %s\n", path, WARD_SERVICE_INIT,
-                        ward_strerror(r));
-                return -1;
-        }
+        *slot = cli.value;
         return 0;
 }
 
-/* slot: where the value of option o goes; NULL for an unknown option. */
-static const char **slot(struct args *a, const char *o)
-{
-        if (strcmp(o, "--listen") == 0) {
-                return &a->address;
-        }
-        if (strcmp(o, "--grpc") == 0) {
-                return &a->grpc;
-        }
-        if (strcmp(o, "--grpc-cert") == 0) {
-                return &a->cert;
-        }
-        if (strcmp(o, "--grpc-key") == 0) {
-                return &a->key;
-        }
-        if (strcmp(o, "--load") == 0) {
-                return &a->libs[a->nlibs];
-        }
-        return NULL;
-}
-
-/* parse: the command line into a; 0, or -1 after saying what is wrong. */
+/* parse: the command line into a; -1 to go on, else the exit status */
 static int parse(int argc, char **argv, struct args *a)
 {
-        for (int i = 1; i < argc; i++) {
-                const char *o = argv[i];
-                const char **to = slot(a, o);
-                if (!to) {
-                        fprintf(stderr, "ward serve: unknown option '%s'\n", o);
-                        return -1;
+        cli_init(&cli, &serve_cmd, argc, argv);
+        for (int r; (r = cli_next(&cli)) != CLI_END;) {
+                int bad = 0;
+                switch (r) {
+                case OPT_LISTEN:
+                        bad = once(&a->address, "--listen");
+                        break;
+                case OPT_GRPC:
+                        bad = once(&a->grpc, "--grpc");
+                        break;
+                case OPT_GRPC_CERT:
+                        bad = once(&a->cert, "--grpc-cert");
+                        break;
+                case OPT_GRPC_KEY:
+                        bad = once(&a->key, "--grpc-key");
+                        break;
+                case OPT_LOAD:
+                        if (a->nlibs == MAX_LIBS) {
+                                return cli_usage_error(&cli, "at most %d --load", MAX_LIBS);
+                        }
+                        a->libs[a->nlibs++] = cli.value;
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
-                if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-                        fprintf(stderr, "ward serve: %s needs a value\n", o);
-                        return -1;
+                if (bad) {
+                        return CLI_USAGE;
                 }
-                if (to == &a->libs[a->nlibs] && ++a->nlibs == MAX_LIBS) {
-                        fprintf(stderr, "ward serve: at most %d --load\n", MAX_LIBS - 1);
-                        return -1;
-                }
-                *to = argv[++i];
         }
         if (!a->address || a->nlibs == 0) {
-                fprintf(stderr, "ward serve: --listen ADDRESS and --load LIB.so are required\n");
-                return -1;
+                return cli_usage_error(&cli, "%s is required",
+                                       a->address ? "--load LIB.so" : "--listen ADDRESS");
         }
         if ((a->cert || a->key) && !(a->cert && a->key && a->grpc)) {
-                fprintf(stderr,
-                        "ward serve: --grpc-cert and --grpc-key go together, with --grpc\n");
-                return -1;
+                return cli_usage_error(&cli, "--grpc-cert and --grpc-key go together, with --grpc");
         }
-        return 0;
+        return -1;
 }
 
 /* open_bridge: libward-grpc, from the directory libward was loaded from
@@ -162,14 +167,16 @@ static void *open_bridge(void)
         return dlopen(GRPC_LIBRARY, RTLD_NOW | RTLD_LOCAL);
 }
 
-/* start_grpc: load libward-grpc and serve srv's services on a->grpc. */
+/* start_grpc: load libward-grpc and serve srv's services on a->grpc; 0, or
+ * the exit status after saying why not (CLI_USAGE: a certificate or key file
+ * that cannot be read). */
 static int start_grpc(ward_rpc_server *srv, const struct args *a)
 {
         char address[512];
         bridge.handle = open_bridge();
         if (!bridge.handle) {
-                fprintf(stderr, "ward serve: --grpc needs %s: %s\n", GRPC_LIBRARY, dlerror());
-                return -1;
+                cli_error(&cli, CLI_PROBLEM, "--grpc needs %s: %s", GRPC_LIBRARY, dlerror());
+                return CLI_PROBLEM;
         }
         ward_grpc_server_new_fn new_fn =
             (ward_grpc_server_new_fn)dlsym(bridge.handle, "ward_grpc_server_new");
@@ -179,61 +186,61 @@ static int start_grpc(ward_rpc_server *srv, const struct args *a)
         bridge.shutdown =
             (ward_grpc_server_shutdown_fn)dlsym(bridge.handle, "ward_grpc_server_shutdown");
         if (!new_fn || !port_fn || !bridge.free || !bridge.shutdown) {
-                fprintf(stderr, "ward serve: %s lacks the ward_grpc_server functions\n",
-                        GRPC_LIBRARY);
-                return -1;
+                cli_error(&cli, CLI_PROBLEM, "%s lacks the ward_grpc_server functions",
+                          GRPC_LIBRARY);
+                return CLI_PROBLEM;
         }
         if (!grpc_args_readable("ward serve", "--grpc-cert", a->cert) ||
             !grpc_args_readable("ward serve", "--grpc-key", a->key)) {
-                return -1;
+                return CLI_USAGE;
         }
         grpc_args_address(a->grpc, address, sizeof(address));
         struct ward_grpc_options o = {.size = sizeof(o), .cert_file = a->cert, .key_file = a->key};
         int r = new_fn(srv, address, &o, &bridge.server);
         if (r < 0) {
-                fprintf(stderr, "ward serve: --grpc %s: %s\n", address, ward_strerror(r));
-                return -1;
+                cli_error(&cli, CLI_PROBLEM, "--grpc %s: %s", address, ward_strerror(r));
+                return CLI_PROBLEM;
         }
         printf("ward serve: gRPC (%s) on port %d\n", a->cert ? "TLS" : "plaintext",
                port_fn(bridge.server));
         return 0;
 }
 
-static int serve(ward_loop *loop, ward_rpc_server *srv, const struct args *a, struct loaded *loaded)
+static int serve(ward_loop *loop, ward_rpc_server *srv, const struct args *a,
+                 struct serve_library *loaded)
 {
         for (int i = 0; i < a->nlibs; i++) {
-                if (load_one(a->libs[i], srv, a->address, &loaded[i]) < 0) {
-                        return 1;
+                int rc = serve_library_load(&cli, a->libs, i, srv, a->address, loaded);
+                if (rc != 0) {
+                        return rc;
                 }
         }
-        if (a->grpc && start_grpc(srv, a) < 0) {
-                return 1;
+        int rc = a->grpc ? start_grpc(srv, a) : 0;
+        if (rc != 0) {
+                return rc;
         }
         printf("ward serve: %d librar%s on %s\n", a->nlibs, a->nlibs == 1 ? "y" : "ies",
                a->address);
         fflush(stdout);
         int r = ward_loop_run(loop);
         if (r < 0) {
-                fprintf(stderr, "ward serve: %s\n", ward_strerror(r));
+                cli_error(&cli, CLI_PROBLEM, "%s", ward_strerror(r));
         }
-        return r < 0 ? 1 : 0;
+        return r < 0 ? CLI_PROBLEM : CLI_OK;
 }
 
 int main(int argc, char **argv)
 {
         struct args a = {0};
-        struct loaded loaded[MAX_LIBS] = {0};
+        struct serve_library loaded[MAX_LIBS] = {0};
         int rc = 1;
         ward_loop *loop = NULL;
         ward_rpc_server *srv = NULL;
-        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                fputs(USAGE, stdout);
-                return 0;
+        rc = parse(argc, argv, &a);
+        if (rc >= 0) {
+                return rc;
         }
-        if (parse(argc, argv, &a) < 0) {
-                fputs(USAGE, stderr);
-                return 2;
-        }
+        rc = CLI_PROBLEM;
         sigset_t set;
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
@@ -250,24 +257,21 @@ int main(int argc, char **argv)
                 r = ward_rpc_server_new(loop, a.address, NULL, &srv);
         }
         if (r < 0) {
-                fprintf(stderr, "ward serve: %s: %s\n", a.address, ward_strerror(r));
+                if (r == -EINVAL || r == -ENAMETOOLONG) {
+                        rc = cli_address_error(&cli, a.address, r);
+                } else {
+                        cli_error(&cli, CLI_PROBLEM, "--listen %s: %s", a.address,
+                                  ward_strerror(r));
+                }
         } else {
                 rc = serve(loop, srv, &a, loaded);
         }
         if (bridge.server) { /* before the services it calls go */
                 bridge.server = bridge.free(bridge.server);
         }
-        for (int i = a.nlibs - 1; i >= 0; i--) {
-                if (loaded[i].handle && loaded[i].fini) {
-                        loaded[i].fini();
-                }
-        }
+        serve_libraries_fini(loaded, a.nlibs);
         ward_rpc_server_free(srv);
-        for (int i = a.nlibs - 1; i >= 0; i--) {
-                if (loaded[i].handle) {
-                        dlclose(loaded[i].handle);
-                }
-        }
+        serve_libraries_close(loaded, a.nlibs);
         ward_loop_free(loop);
         return rc;
 }

@@ -2,7 +2,8 @@
  * of a live process (its instrumented locks' registry, merged with a scan of
  * its blocked threads), who holds what the blocked threads wait for, their
  * stacks, and any deadlock (a cycle still there ~100 ms later). Never stops
- * the process. Exit status: 0 no deadlock, 1 deadlock, 2 error. */
+ * the process. Exit status: 0 no deadlock, 1 deadlock, 2 bad usage or no
+ * process to look at. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,45 +11,84 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "cli-caps.h"
+#include "cli.h"
 #include "commands.h"
 #include "inspect/stack/symbol.h"
 #include "locks.h"
 
 #define CONFIRM_NS 100000000
 
-static const char usage[] =
-    "usage: ward locks [--json] [-v] [-a|--all] [-e|--held] [--report] [--no-stacks] PID\n";
+enum { OPT_JSON = 1, OPT_VERBOSE, OPT_ALL, OPT_HELD, OPT_REPORT, OPT_NO_STACKS };
 
-static int parse(int argc, char **argv, struct locks_opts *o)
+static const struct cli_command locks_cmd = {
+    .name = "locks",
+    .synopsis = "[--json] [-v] [-a] [-e] [--report] [--no-stacks] PID",
+    .summary = "The locks of a live process: who holds what its threads wait for; deadlocks.",
+    .description = "Reads the registry of the process's instrumented locks (ward_mutex, or any\n"
+                   "pthread lock under libward-locks.so) and scans its blocked threads: which\n"
+                   "mutex, rwlock, condition variable or futex each waits on, who holds it, and\n"
+                   "their stacks. A cycle of waits still there ~100 ms later is a deadlock. The\n"
+                   "process is never stopped.",
+    .options =
+        (const struct cli_option[]){
+            {OPT_JSON, "json", 0, NULL, "one JSON object instead of text"},
+            {OPT_VERBOSE, "verbose", 'v', NULL, "also the threads that wait for nothing"},
+            {OPT_ALL, "all", 'a', NULL, "also the global mutexes and rwlocks a thread holds"},
+            {OPT_HELD, "held", 'e', NULL, "only the registry's locks that are held"},
+            {OPT_REPORT, "report", 0, NULL, "the contention top list of the instrumented locks"},
+            {OPT_NO_STACKS, "no-stacks", 0, NULL, "no stacks (faster; no debug info read)"},
+            {0},
+        },
+    .args = "PID",
+    .min_args = 1,
+    .max_args = 1,
+    .exit_status = "0  no deadlock\n"
+                   "1  a deadlock\n"
+                   "2  bad usage, no such process, or no permission to look\n",
+    .examples = "ward locks 4242\n"
+                "ward locks --json --no-stacks 4242",
+};
+
+/* parse: the options into o; -1 to go on, else the exit status */
+static int parse(int argc, char **argv, struct cli *c, struct locks_opts *o)
 {
         *o = (struct locks_opts){.pid = -1, .stacks = 1};
-        for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                char *end;
-                if (strcmp(a, "--json") == 0) {
+        cli_init(c, &locks_cmd, argc, argv);
+        for (int r; (r = cli_next(c)) != CLI_END;) {
+                switch (r) {
+                case OPT_JSON:
                         o->json = 1;
-                } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-                        o->verbose = 1;
-                } else if (strcmp(a, "-a") == 0 || strcmp(a, "--all") == 0) {
-                        o->all = 1;
-                } else if (strcmp(a, "-e") == 0 || strcmp(a, "--held") == 0) {
-                        o->held = 1;
-                } else if (strcmp(a, "--report") == 0) {
-                        o->report = 1;
-                } else if (strcmp(a, "--no-stacks") == 0) {
-                        o->stacks = 0;
-                } else if (o->pid < 0 && (o->pid = (int)strtol(a, &end, 10)) > 0 && !*end) {
-                        continue;
-                } else {
-                        o->pid = -1;
                         break;
+                case OPT_VERBOSE:
+                        o->verbose = 1;
+                        break;
+                case OPT_ALL:
+                        o->all = 1;
+                        break;
+                case OPT_HELD:
+                        o->held = 1;
+                        break;
+                case OPT_REPORT:
+                        o->report = 1;
+                        break;
+                case OPT_NO_STACKS:
+                        o->stacks = 0;
+                        break;
+                case CLI_ARG:
+                        if ((o->pid = cli_pid(c->value)) < 0) {
+                                return cli_bad_value(c, "PID", c->value,
+                                                     "a process id (see 'ward ps')");
+                        }
+                        break;
+                default:
+                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
         }
-        if (o->pid <= 0) {
-                fputs(usage, stderr);
-                return -1;
+        if (o->report && o->json) {
+                return cli_usage_error(c, "--report is text only; --json has the same counts");
         }
-        return 0;
+        return -1;
 }
 
 int locks_in_cycle(const struct locks_ctx *c, int tid)
@@ -246,26 +286,18 @@ static void held_globals(struct locks_ctx *c)
         free(g);
 }
 
-static int scan_error(int pid, int r)
-{
-        fprintf(stderr, "ward locks: process %d: %s\n", pid,
-                r == -ESRCH                   ? "no such process"
-                : r == -EACCES || r == -EPERM ? "permission denied (another user's process? run "
-                                                "as its user or root)"
-                                              : strerror(-r));
-        return 2;
-}
-
 int cmd_locks(int argc, char **argv)
 {
         struct locks_ctx c = {0};
         struct ward_lock_scan second;
-        if (parse(argc, argv, &c.o) < 0) {
-                return 2;
+        struct cli cli;
+        int r = parse(argc, argv, &cli, &c.o);
+        if (r >= 0) {
+                return r;
         }
-        int r = ward_lock_scan(c.o.pid, &c.scan);
+        r = ward_lock_scan(c.o.pid, &c.scan);
         if (r < 0) {
-                return scan_error(c.o.pid, r);
+                return cli_process_error_caps(&cli, c.o.pid, r);
         }
         c.reg_status = ward_lock_registry_read(c.o.pid, &c.reg);
         if (c.scan.cycle) { /* confirm: a deadlock does not move */
@@ -298,5 +330,5 @@ int cmd_locks(int argc, char **argv)
         free(c.globals);
         ward_lock_registry_free(&c.reg);
         ward_lock_scan_free(&c.scan);
-        return c.deadlock ? 1 : 0;
+        return c.deadlock ? CLI_PROBLEM : CLI_OK;
 }

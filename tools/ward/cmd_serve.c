@@ -1,15 +1,16 @@
 /* ward serve: runs ward-serve (tools/ward-serve), the service host, which
- * links libward only: a process hosting services maps no libdw or libelf. */
-#include <stdio.h>
-
+ * links libward only: a process hosting services maps no libdw or libelf.
+ * ward-serve parses the options itself (its --help is `ward serve --help`). */
+#include "cli.h"
 #include "commands.h"
 
 int cmd_serve(int argc, char **argv)
 {
         char why[512];
-        (void)argc;
+        struct cli_command cmd = {.name = "serve"};
+        struct cli c;
+        cli_init(&c, &cmd, argc, argv);
         argv[0] = "ward-serve";
         exec_sibling("ward-serve", argv, why, sizeof(why));
-        fprintf(stderr, "ward serve: cannot run the service host: %s\n", why);
-        return 1;
+        return cli_error(&c, CLI_PROBLEM, "cannot run the service host: %s", why);
 }

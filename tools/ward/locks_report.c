@@ -1,6 +1,6 @@
 /* ward locks --report: the contention top list of a process's instrumented
- * locks — the article's advice: the locks with the most contentions are the
- * bottleneck. Sorted by contentions, then total wait. */
+ * locks: a lock that threads often find taken is where they queue, so the
+ * most contended ones come first. Sorted by contentions, then total wait. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
