@@ -206,7 +206,10 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 static int helper_end(struct helper *h)
 {
         int st;
-        ASSERT_EQ(write(h->go, "x", 1), 1);
+        signal(SIGPIPE, SIG_IGN); /* a helper that was killed reads nothing */
+        if (write(h->go, "x", 1) != 1) {
+                ASSERT_EQ(errno, EPIPE);
+        }
         ASSERT_EQ(waitpid(h->pid, &st, 0), h->pid);
         close(h->go);
         close(h->report);
