@@ -10,6 +10,7 @@
 #include <ward/guardian.h>
 #include <ward/lock-inspect.h>
 #include <ward/proc.h>
+#include <ward/shm.h>
 #include <ward/spawn.h>
 #include <ward/stack.h>
 #include <ward/symbolize.h>

@@ -267,7 +267,10 @@ void ward_trace_stop(void)
 {
         pthread_mutex_lock(&start_lock);
         struct ward__tracer *tr = ward__tracer;
-        if (!tr) {
+        /* A child made without fork() (a raw clone) still sees its parent's
+         * tracer: the rings and the buffers file are the parent's to flush
+         * and remove, never the child's. */
+        if (!tr || tr->pid != getpid()) {
                 pthread_mutex_unlock(&start_lock);
                 return;
         }

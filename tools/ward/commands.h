@@ -32,6 +32,7 @@ int cmd_trace_level(int argc, char **argv);
 int cmd_trace_recover(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_nice(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 

@@ -20,6 +20,7 @@ const struct ward_command ward_commands[] = {
     {"watch", "process events as they happen", cmd_watch},
     {"stop", "end a process (and its tree)", cmd_stop},
     {"nice", "show or set a process's nice value", cmd_nice},
+    {"clean", "list and remove the shared-memory files of dead ward processes", cmd_clean},
     {"serve", "host services from shared libraries", cmd_serve},
     {"gateway", "gRPC calls to services of other ward processes", cmd_gateway},
     {"list", "the services and methods a ward server hosts", cmd_list},
