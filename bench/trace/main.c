@@ -6,7 +6,11 @@
  *
  *   ward bench trace [--runs N] [--events N] [--paced-runs N] [--seconds S]
  *                    [--rates M,M,...] [--buffer-size BYTES]
- *                    [--flush-interval-ms MS] [--only cost|paced] [--json] [--quick]
+ *                    [--flush-interval-ms MS] [--only cost|paced|merge] [--json] [--quick]
+ *
+ * The cost rows end with `merge`: ward trace merge reading a trace of
+ * --events events back as text, next to babeltrace2 reading ward's CTF
+ * export of the same events (--only merge: those two rows alone).
  */
 #include <libgen.h>
 #include <limits.h>
@@ -59,6 +63,8 @@ static int parse_option(int argc, char **argv, int *i, struct bench *b)
                 b->cfg.buffer_size = (size_t)atol(v);
         } else if (strcmp(a, "--flush-interval-ms") == 0) {
                 b->cfg.flush_interval_ns = (uint64_t)(atof(v) * 1e6);
+        } else if (strcmp(a, "--only") == 0 && !strcmp(v, "merge")) {
+                b->only = ONLY_MERGE;
         } else if (strcmp(a, "--only") == 0 && (!strcmp(v, "cost") || !strcmp(v, "paced"))) {
                 b->only = v[0] == 'c' ? ONLY_COST : ONLY_PACED;
         } else {
@@ -100,7 +106,7 @@ static int parse_args(int argc, char **argv, struct bench *b)
 
 static void run_cost(struct bench *b, int r)
 {
-        for (int t = 0; t < 2; t++) {
+        for (int t = 0; t < 2 && b->only != ONLY_MERGE; t++) {
                 for (int m = 0; m < M_COUNT; m++) { /* interleaved: noise hits all */
                         if (!b->ok[m][t]) {
                                 continue;
@@ -111,7 +117,9 @@ static void run_cost(struct bench *b, int r)
                         b->lost[m][t] += res.lost;
                 }
         }
-        b->merge[r] = measure_merge(b->events, b->tmpdir, b->bindir);
+        struct merge_result mr = measure_merge(b->events, b->tmpdir, b->bindir);
+        b->merge[r] = mr.ward;
+        b->babeltrace2[r] = mr.babeltrace2;
 }
 
 static void run_paced(struct bench *b, int r)
@@ -139,7 +147,7 @@ int main(int argc, char **argv)
         if (!b || parse_args(argc, argv, b) < 0) {
                 fprintf(stderr, "usage: ward bench trace [--runs N] [--events N] [--paced-runs N] "
                                 "[--seconds S] [--rates M,M,...] [--buffer-size BYTES] "
-                                "[--flush-interval-ms MS] [--only cost|paced] [--json] "
+                                "[--flush-interval-ms MS] [--only cost|paced|merge] [--json] "
                                 "[--quick]\n");
                 return 2;
         }
@@ -152,19 +160,20 @@ int main(int argc, char **argv)
                 return 1;
         }
         for (int m = 0; m < M_COUNT; m++) {
-                b->ok[m][0] = b->ok[m][1] = b->only != ONLY_PACED;
+                b->ok[m][0] = b->ok[m][1] = b->only == ONLY_ALL || b->only == ONLY_COST;
         }
         for (int m = 0; m < P_COUNT; m++) {
-                b->paced_ok[m] = b->only != ONLY_COST;
+                b->paced_ok[m] = b->only == ONLY_ALL || b->only == ONLY_PACED;
         }
         for (int r = 0; r < b->runs && b->only != ONLY_PACED; r++) {
                 run_cost(b, r);
         }
-        for (int r = 0; r < b->paced_runs && b->only != ONLY_COST; r++) {
+        for (int r = 0; r < b->paced_runs && b->paced_ok[P_WARD]; r++) {
                 run_paced(b, r);
         }
-        int failed =
-            b->only == ONLY_PACED ? !b->paced_ok[P_WARD] : !b->ok[M_WARD][0] || !b->ok[M_FLOOR][0];
+        int failed = b->only == ONLY_PACED   ? !b->paced_ok[P_WARD]
+                     : b->only == ONLY_MERGE ? b->merge[0] <= 0
+                                             : !b->ok[M_WARD][0] || !b->ok[M_FLOOR][0];
         failed |= b->only == ONLY_ALL && !b->paced_ok[P_WARD];
         if (b->json) {
                 print_json(b);

@@ -218,9 +218,20 @@ static struct result measure_lttng(int threads, long events, const char *tmpdir,
         return r;
 }
 
-double measure_merge(long events, const char *tmpdir, const char *bindir)
+/* timed: events per second of a shell command over events events; 0 when it
+ * fails */
+static double timed(const char *cmd, long events)
 {
-        char dir[4200], cmd[9000];
+        uint64_t t0 = now_ns();
+        int r = system(cmd);
+        double secs = (double)(now_ns() - t0) / 1e9;
+        return r == 0 && secs > 0 ? (double)events / secs : 0;
+}
+
+struct merge_result measure_merge(long events, const char *tmpdir, const char *bindir)
+{
+        struct merge_result res = {0};
+        char dir[4200], cmd[17000];
         snprintf(dir, sizeof(dir), "%s/merge", tmpdir);
         pid_t pid = fork();
         if (pid == 0) {
@@ -237,17 +248,23 @@ double measure_merge(long events, const char *tmpdir, const char *bindir)
         }
         int st;
         if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
-                return 0;
+                return res;
         }
-        snprintf(cmd, sizeof(cmd), "%s/ward trace merge -o /dev/null %s", bindir, dir);
-        uint64_t t0 = now_ns();
-        int r = system(cmd);
-        double secs = (double)(now_ns() - t0) / 1e9;
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        if (system(cmd) != 0 || r != 0) {
-                return 0;
+        /* both write text to a file of the same directory (the page cache) */
+        snprintf(cmd, sizeof(cmd), "%s/ward trace merge -o %s/merge.txt %s", bindir, tmpdir, dir);
+        res.ward = timed(cmd, events);
+        snprintf(cmd, sizeof(cmd),
+                 "command -v babeltrace2 >/dev/null && %s/ward trace merge --ctf %s/ctf %s", bindir,
+                 tmpdir, dir);
+        if (system(cmd) == 0) {
+                snprintf(cmd, sizeof(cmd), "babeltrace2 %s/ctf > %s/merge.txt", tmpdir, tmpdir);
+                res.babeltrace2 = timed(cmd, events);
         }
-        return (double)events / secs;
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s/ctf %s/merge.txt", dir, tmpdir, tmpdir);
+        if (system(cmd) != 0) {
+                res.ward = 0;
+        }
+        return res;
 }
 
 struct result measure(enum method m, int threads, long events, const char *tmpdir,

@@ -22,8 +22,15 @@ struct result {
 struct result measure(enum method m, int threads, long events, const char *tmpdir,
                       const char *bindir);
 
-/* measure_merge: events per second `ward trace merge` decodes, formats and
- * writes (to /dev/null) from a trace of events events; 0 on failure. */
-double measure_merge(long events, const char *tmpdir, const char *bindir);
+/* What reading one trace back as text costs: events per second `ward trace
+ * merge` decodes, formats and writes to a file, and babeltrace2 does the
+ * same from ward's CTF export of the same events (0: not measured). */
+struct merge_result {
+        double ward, babeltrace2;
+};
+
+/* measure_merge: a trace of events events of one thread, read back by both;
+ * ward 0 on failure, babeltrace2 0 when it is missing or failed. */
+struct merge_result measure_merge(long events, const char *tmpdir, const char *bindir);
 
 #endif

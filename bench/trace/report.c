@@ -28,11 +28,27 @@ static double median(struct bench *b, int m, int t)
         return stats_median_double(v, (size_t)b->runs);
 }
 
-static double merge_median(struct bench *b)
+static double runs_median(struct bench *b, const double *runs)
 {
         double v[MAX_RUNS];
-        memcpy(v, b->merge, sizeof(double) * (size_t)b->runs);
+        memcpy(v, runs, sizeof(double) * (size_t)b->runs);
         return stats_median_double(v, (size_t)b->runs);
+}
+
+static double merge_median(struct bench *b)
+{
+        return runs_median(b, b->merge);
+}
+
+/* babeltrace2_median: 0 unless every run measured it */
+static double babeltrace2_median(struct bench *b)
+{
+        for (int r = 0; r < b->runs; r++) {
+                if (b->babeltrace2[r] <= 0) {
+                        return 0;
+                }
+        }
+        return runs_median(b, b->babeltrace2);
 }
 
 /* paced_median: over the runs of method m at rate k with t + 1 threads. The
@@ -122,9 +138,20 @@ static int paced_targets(struct bench *b, struct target *ts, int n)
         return n;
 }
 
+/* merge_targets: ward trace merge >= 5x babeltrace2's events per second,
+ * read as ward's time over babeltrace2's <= 0.2 */
+static int merge_targets(struct bench *b, struct target *ts, int n)
+{
+        double w = merge_median(b), bt = babeltrace2_median(b);
+        if (b->only == ONLY_PACED || w <= 0 || bt <= 0) {
+                return n;
+        }
+        return add(ts, n, bt / w, 0.2, "ward merge / babeltrace2, text of 1 thread");
+}
+
 static int targets(struct bench *b, struct target *ts)
 {
-        return paced_targets(b, ts, cost_targets(b, ts, 0));
+        return merge_targets(b, ts, paced_targets(b, ts, cost_targets(b, ts, 0)));
 }
 
 static void json_cost(struct bench *b, int *first)
@@ -145,6 +172,11 @@ static void json_cost(struct bench *b, int *first)
                 printf("%s{\"method\":\"merge\",\"threads\":1,\"events_per_s_median\":%.0f}",
                        *first ? "" : ",", merge_median(b));
                 *first = 0;
+                if (babeltrace2_median(b) > 0) {
+                        printf(",{\"method\":\"babeltrace2\",\"threads\":1,"
+                               "\"events_per_s_median\":%.0f}",
+                               babeltrace2_median(b));
+                }
         }
 }
 
@@ -190,7 +222,7 @@ void print_json(struct bench *b)
         printf("]}\n");
 }
 
-static void table_cost(struct bench *b)
+static void table_methods(struct bench *b)
 {
         printf("ward bench trace: %ld events per thread, median of %d runs, ns per event\n\n",
                b->events, b->runs);
@@ -206,9 +238,25 @@ static void table_cost(struct bench *b)
                 }
                 printf(" %10llu\n", (unsigned long long)(b->lost[m][0] + b->lost[m][1]));
         }
-        printf("\nward trace merge (decode, format, write text): %.2f million events/s\n",
-               merge_median(b) / 1e6);
-        if (!b->ok[M_LTTNG][0]) {
+}
+
+static void table_cost(struct bench *b)
+{
+        if (b->only == ONLY_MERGE) {
+                printf("ward bench trace: median of %d runs\n", b->runs);
+        } else {
+                table_methods(b);
+        }
+        printf("\nreading %ld events of 1 thread back as text into a file, million events/s:\n",
+               b->events);
+        printf("  %-34s %8.2f\n", "merge (ward trace merge)", merge_median(b) / 1e6);
+        if (babeltrace2_median(b) > 0) {
+                printf("  %-34s %8.2f\n", "babeltrace2 (ward's CTF export)",
+                       babeltrace2_median(b) / 1e6);
+        } else {
+                printf("  babeltrace2: not measured (not installed, or it failed)\n");
+        }
+        if (!b->ok[M_LTTNG][0] && b->only != ONLY_MERGE) {
                 printf("lttng-tracef: not measured (LTTng-UST or lttng-tools missing, or the "
                        "session daemon could not start)\n");
         }
@@ -255,7 +303,7 @@ void print_table(struct bench *b)
         if (b->only != ONLY_PACED) {
                 table_cost(b);
         }
-        if (b->only != ONLY_COST) {
+        if (b->only == ONLY_ALL || b->only == ONLY_PACED) {
                 table_paced(b);
         }
         printf("\ntargets (each: ratio <= limit, from medians in this run):\n");

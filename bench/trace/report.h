@@ -12,7 +12,7 @@
 #define MAX_RUNS 64
 #define MAX_RATES 8
 
-enum { ONLY_ALL, ONLY_COST, ONLY_PACED };
+enum { ONLY_ALL, ONLY_COST, ONLY_PACED, ONLY_MERGE };
 
 struct bench {
         int runs, paced_runs, json, only;
@@ -24,7 +24,8 @@ struct bench {
         char tmpdir[64], bindir[PATH_MAX];
         double ns[M_COUNT][2][MAX_RUNS];
         uint64_t lost[M_COUNT][2];
-        double merge[MAX_RUNS]; /* events per second */
+        double merge[MAX_RUNS];       /* events per second, ward trace merge */
+        double babeltrace2[MAX_RUNS]; /* the same from its CTF export; 0: not measured */
         int ok[M_COUNT][2];
         struct paced_result paced[P_COUNT][MAX_RATES][2][MAX_RUNS];
         int paced_ok[P_COUNT];

@@ -17,7 +17,7 @@ methods = {r["method"] for r in rows}
 for m in ("floor", "ward", "ward-disabled", "fprintf", "snprintf", "ward-paced"):
     assert m in methods, (m, methods)
 for r in rows:
-    if r["method"] == "merge":
+    if r["method"] in ("merge", "babeltrace2"):
         assert r["events_per_s_median"] > 0, r
         continue
     assert r["threads"] in (1, 2), r
@@ -35,6 +35,8 @@ for t in targets:
 for n in ("ward / floor, 1 thread", "lost fraction, ward, 10 M/s, 1 thread",
           "lost fraction, ward, 10 M/s, 2 threads"):
     assert n in names, (n, names)
+if "babeltrace2" in methods:
+    assert "ward merge / babeltrace2, text of 1 thread" in names, names
 print("smoke: %d rows, %d targets" % (len(rows), len(targets)))
 '
 else

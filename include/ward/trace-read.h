@@ -53,10 +53,40 @@ WARD_API int ward_trace_merge_open(char *const *paths, int n, ward_trace_error_f
 
 /* ward_trace_merge_write_text: every record as a text line on out:
  *   <ns>-<tid> : [<pid> <level>] <message>       (lost events: *** N events lost ***)
+ *   <ns>-<tid> : [<pid> <level> <category>] <message>   (events with a category)
  * after, for files of several hosts only, a first line starting with "# ".
  * Returns 0 or -EIO (out failed). A damaged file ends early: the records
  * before the damage are written and the error goes to on_error. */
 WARD_API int ward_trace_merge_write_text(ward_trace_merge *m, FILE *out);
+
+/* How text lines show time (ward_trace_merge_write_text_as). */
+enum ward_trace_time {
+        WARD_TRACE_TIME_MONO = 0, /* <ns>-<tid> : ...  the merge's clock in ns, as written */
+        WARD_TRACE_TIME_WALL = 1, /* 2026-12-04T17:33:43.123456789Z <tid> : ...  UTC, from
+                                   * each file's CLOCK_REALTIME anchor */
+        WARD_TRACE_TIME_DELTA = 2 /* 0.000152334 +0.000001234 <tid> : ...  seconds since the
+                                   * first event, then since the previous one */
+};
+
+/* ward_trace_parse_time: "mono", "wall" or "delta" as enum ward_trace_time,
+ * or -EINVAL for anything else (NULL included). Any thread. */
+WARD_API int ward_trace_parse_time(const char *s);
+
+/* ward_trace_merge_write_text_as: ward_trace_merge_write_text with the time
+ * column in the form time (enum ward_trace_time; -EINVAL for another
+ * value); the rest of each line is the same. Returns 0, -EINVAL or -EIO. */
+WARD_API int ward_trace_merge_write_text_as(ward_trace_merge *m, FILE *out, int time);
+
+/* How far a merge has read: bytes of its files read so far of all of them,
+ * and records merged. */
+typedef void ward_trace_progress_fn(void *arg, uint64_t bytes_done, uint64_t bytes_total,
+                                    uint64_t records);
+
+/* ward_trace_merge_on_progress: have the writers call fn (arg) every 65536
+ * records and once at the end (bytes_done == bytes_total), from the thread
+ * that writes. fn NULL: no more calls. */
+WARD_API void ward_trace_merge_on_progress(ward_trace_merge *m, ward_trace_progress_fn *fn,
+                                           void *arg);
 
 /* ward_trace_merge_write_chrome: every record as one Chrome/Perfetto
  * trace-event JSON object on out: instants ("i"), span begin/end ("B"/"E"),

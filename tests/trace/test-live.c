@@ -79,7 +79,11 @@ TEST(recover_gets_the_events_of_a_killed_process)
         char shm[64];
         snprintf(shm, sizeof(shm), "/dev/shm/ward-trace.%d", (int)pid);
         ASSERT_TRUE(access(shm, F_OK) != 0);         /* recovered without --keep: removed */
-        ASSERT_EQ(ward(out, sizeof(out), files), 1); /* nothing left to recover */
+        ASSERT_EQ(ward(out, sizeof(out), files), 2); /* nothing left to recover */
+        ASSERT_TRUE(strstr(out, "no such process") != NULL);
+        const char *json[] = {"trace", "recover", "--json", pidtext, NULL};
+        ASSERT_EQ(ward(out, sizeof(out), json), 2); /* the error as JSON */
+        ASSERT_TRUE(strstr(out, "{\"error\":\"no such process") == out);
         remove_dir(sub);
         remove_dir(dir);
 }
@@ -100,6 +104,9 @@ TEST(tail_shows_a_live_process_without_stopping_it)
         waitpid(killer, NULL, 0);
         waitpid(pid, NULL, 0);
         ASSERT_TRUE(strstr(out, "event 49 of the child") != NULL);
+        char exited[64]; /* tail says the process ended, and ends with status 0 */
+        snprintf(exited, sizeof(exited), "ward trace tail: process %d exited\n", (int)pid);
+        ASSERT_TRUE(strstr(out, exited) != NULL);
         char shm[64];
         snprintf(shm, sizeof(shm), "/dev/shm/ward-trace.%d", (int)pid);
         unlink(shm);
@@ -123,8 +130,15 @@ TEST(level_changes_a_running_process)
                 ASSERT_EQ(read(lp[0], &c, 1), 1);
         }
         ASSERT_EQ(c, '0' + WARD_TRACE_DEBUG);
+        const char *json[] = {"trace", "level", "--json", pidtext, NULL};
+        ASSERT_EQ(ward(out, sizeof(out), json), 0);
+        char want[64];
+        snprintf(want, sizeof(want), "{\"pid\":%d,\"level\":\"debug\"}\n", (int)pid);
+        ASSERT_STREQ(out, want);
         const char *bad[] = {"trace", "level", pidtext, "loud", NULL};
         ASSERT_EQ(ward(out, sizeof(out), bad), 2);
+        ASSERT_TRUE(strstr(out, "ward trace level: bad value 'loud' for LEVEL") == out);
+        ASSERT_TRUE(strstr(out, "off, error, warn, info, debug, verbose") != NULL);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         char shm[64];

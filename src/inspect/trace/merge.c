@@ -26,6 +26,9 @@ struct ward_trace_merge {
         size_t *hosts; /* a source of each distinct boot id */
         ward_trace_error_fn *on_error;
         void *arg;
+        ward_trace_progress_fn *on_progress;
+        void *progress_arg;
+        uint64_t records, total_bytes;
 };
 
 void ward__trace_merge_error(struct ward_trace_merge *m, const char *fmt, ...)
@@ -171,10 +174,7 @@ static int advance(struct ward_trace_merge *m, size_t s)
         return r > 0;
 }
 
-/* realtime_shift: what takes f's CLOCK_MONOTONIC times to CLOCK_REALTIME:
- * the anchor taken when the file was opened (version 2), else the process's
- * at tracing start. */
-static int64_t realtime_shift(const struct ward__trace_file_hdr *h)
+int64_t ward__trace_file_wall_shift(const struct ward__trace_file_hdr *h)
 {
         if (h->anchor_mono || h->anchor_real) {
                 return (int64_t)(h->anchor_real - h->anchor_mono);
@@ -206,7 +206,7 @@ static int decide_clock(struct ward_trace_merge *m)
         uint64_t base = UINT64_MAX;
         for (size_t i = 0; i < m->n; i++) {
                 const struct ward__trace_file_hdr *h = ward__trace_tfile_hdr(m->src[i].f);
-                m->src[i].shift = m->clock.realtime ? realtime_shift(h) : 0;
+                m->src[i].shift = m->clock.realtime ? ward__trace_file_wall_shift(h) : 0;
                 uint64_t t = shifted(h->ns_base, m->src[i].shift);
                 base = t < base ? t : base;
         }
@@ -262,9 +262,33 @@ int ward_trace_merge_open(char *const *paths, int n, ward_trace_error_fn *on_err
         return 0;
 }
 
+void ward_trace_merge_on_progress(struct ward_trace_merge *m, ward_trace_progress_fn *fn, void *arg)
+{
+        m->on_progress = fn;
+        m->progress_arg = arg;
+        m->total_bytes = 0;
+        for (size_t i = 0; i < m->n; i++) {
+                m->total_bytes += ward__trace_tfile_size(m->src[i].f);
+        }
+}
+
+static void progress(struct ward_trace_merge *m)
+{
+        uint64_t done = 0;
+        for (size_t i = 0; i < m->n; i++) {
+                done += ward__trace_tfile_read(m->src[i].f);
+        }
+        m->on_progress(m->progress_arg, m->nheap ? done : m->total_bytes, m->total_bytes,
+                       m->records);
+}
+
 int ward__trace_merge_next(struct ward_trace_merge *m, struct ward__trace_mev *ret)
 {
         if (m->nheap == 0) {
+                if (m->on_progress) {
+                        progress(m);
+                        m->on_progress = NULL; /* the end is said once */
+                }
                 return 0;
         }
         size_t s = m->heap[0];
@@ -274,7 +298,12 @@ int ward__trace_merge_next(struct ward_trace_merge *m, struct ward__trace_mev *r
         if (!advance(m, s)) {
                 m->heap[0] = m->heap[--m->nheap];
         }
-        sift_down(m, 0);
+        if (m->nheap > 1) { /* one stream left (or one file): nothing to sort */
+                sift_down(m, 0);
+        }
+        if (++m->records % 65536 == 0 && m->on_progress) {
+                progress(m);
+        }
         return 1;
 }
 

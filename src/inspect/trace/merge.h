@@ -40,6 +40,11 @@ const struct ward__trace_merge_clock *ward__trace_merge_get_clock(const struct w
 const struct ward__trace_file_hdr *ward__trace_merge_host(const struct ward_trace_merge *m,
                                                           unsigned i);
 
+/* ward__trace_file_wall_shift: what takes the CLOCK_MONOTONIC times of a
+ * file with header h to CLOCK_REALTIME: its anchor taken when the file was
+ * opened (version 2), else the process's at tracing start. */
+int64_t ward__trace_file_wall_shift(const struct ward__trace_file_hdr *h);
+
 /* ward__trace_merge_error: report a message through the merge's on_error. */
 void ward__trace_merge_error(struct ward_trace_merge *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

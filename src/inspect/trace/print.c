@@ -217,54 +217,183 @@ static char parse_spec(const char **f, char *spec, size_t *speclen)
         return conv;
 }
 
-int ward__trace_format_message(const struct ward__trace_site_info *site, const uint8_t *args,
-                               size_t len, struct ward__buf *out)
+/* Formats are compiled once per SITE record into a list of operations, so
+ * that printing many events of a site neither parses its format again nor
+ * calls printf for the common conversions. */
+enum { OP_LIT, OP_SHOW, OP_ARG };
+
+struct ward__trace_op {
+        uint8_t kind;
+        char conv;       /* OP_ARG: the conversion letter */
+        uint8_t speclen; /* OP_SHOW, OP_ARG: bytes of spec */
+        uint8_t fast;    /* OP_ARG: the spec is just '%' and the letter */
+        uint32_t len;    /* OP_LIT: bytes at lit */
+        const char *lit; /* OP_LIT: into the format (or a constant) */
+        char spec[40];   /* as parse_spec made it */
+};
+
+/* compile: c->ops from c->info.fmt. -ENOMEM. */
+static int compile(struct ward__trace_csite *c)
 {
-        const uint8_t *p = args, *end = args + len;
-        unsigned used = 0;
-        int truncated = 0;
-        for (const char *f = site->fmt; *f;) {
+        size_t pcts = 0;
+        for (const char *f = c->info.fmt; (f = strchr(f, '%')); f++) {
+                pcts++;
+        }
+        c->nops = 0;
+        c->ops = malloc((2 * pcts + 1) * sizeof(*c->ops));
+        if (!c->ops) {
+                return -ENOMEM;
+        }
+        for (const char *f = c->info.fmt; *f;) {
                 const char *pct = strchr(f, '%');
                 size_t lit = pct ? (size_t)(pct - f) : strlen(f);
-                ward__buf_put(out, f, lit);
+                if (lit) {
+                        c->ops[c->nops++] =
+                            (struct ward__trace_op){.kind = OP_LIT, .lit = f, .len = (uint32_t)lit};
+                }
                 if (!pct) {
                         break;
                 }
                 f = pct + 1;
-                char spec[40];
+                struct ward__trace_op *op = &c->ops[c->nops++];
                 size_t speclen;
-                char conv = parse_spec(&f, spec, &speclen);
-                struct arg a;
+                char conv = parse_spec(&f, op->spec, &speclen);
+                op->speclen = (uint8_t)speclen;
+                op->conv = conv;
                 if (conv == '%') {
-                        ward__buf_putc(out, '%');
+                        *op = (struct ward__trace_op){.kind = OP_LIT, .lit = "%", .len = 1};
                 } else if (!conv || !strchr("diouxXcfFeEgGaAsp", conv)) {
-                        ward__buf_put(out, spec, speclen); /* %n, %*d, ...: shown, not run */
+                        op->kind = OP_SHOW; /* %n, %*d, ...: shown, not run */
+                } else {
+                        op->kind = OP_ARG;
+                        op->fast = speclen == 2 && strchr("diuxXcsp", conv);
+                }
+        }
+        return 0;
+}
+
+int ward__trace_csite_init(struct ward__trace_csite *c, const uint8_t *rec, size_t len)
+{
+        c->ops = NULL;
+        c->nops = 0;
+        int r = ward__trace_parse_site(rec, len, &c->info);
+        return r < 0 ? r : compile(c);
+}
+
+void ward__trace_csite_free(struct ward__trace_csite *c)
+{
+        free(c->ops);
+        c->ops = NULL;
+}
+
+/* put_u64: v in decimal */
+static void put_u64(struct ward__buf *out, uint64_t v)
+{
+        char d[20];
+        size_t i = sizeof(d);
+        do {
+                d[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        ward__trace_put(out, d + i, sizeof(d) - i);
+}
+
+static void put_hex(struct ward__buf *out, uint64_t v, const char *digits)
+{
+        char d[16];
+        size_t i = sizeof(d);
+        do {
+                d[--i] = digits[v & 15];
+                v >>= 4;
+        } while (v);
+        ward__trace_put(out, d + i, sizeof(d) - i);
+}
+
+/* put_fast: a conversion without flags, width or precision, printed as
+ * put_conversion would, without printf. */
+static void put_fast(struct ward__buf *out, char conv, const struct arg *a)
+{
+        int is_int = a->type != WARD__TRACE_T_STR && a->type != WARD__TRACE_T_F64;
+        if (conv == 's' && a->type == WARD__TRACE_T_STR) {
+                const char *nul = memchr(a->s, 0, a->len);
+                ward__trace_put(out, a->s, nul ? (size_t)(nul - a->s) : a->len);
+        } else if (!is_int || conv == 's') {
+                char spec[3] = {'%', conv, 0};
+                put_conversion(out, spec, 2, conv, a);
+        } else if (conv == 'd' || conv == 'i') {
+                int64_t v = (int64_t)a->bits;
+                if (v < 0) {
+                        ward__trace_putc(out, '-');
+                }
+                put_u64(out, v < 0 ? 0 - a->bits : a->bits);
+        } else if (conv == 'u') {
+                put_u64(out, a->bits);
+        } else if (conv == 'c') {
+                ward__trace_putc(out, (uint8_t)a->bits);
+        } else {
+                if (conv == 'p') {
+                        ward__trace_put(out, "0x", 2);
+                }
+                put_hex(out, a->bits, conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef");
+        }
+}
+
+/* put_extra: an argument the format has no conversion for */
+static void put_extra(struct ward__buf *out, const struct arg *a)
+{
+        ward__buf_puts(out, " ");
+        if (a->type == WARD__TRACE_T_STR) {
+                put_fast(out, 's', a);
+        } else if (a->type == WARD__TRACE_T_F64) {
+                put_conversion(out, "%g", 2, 'g', a);
+        } else {
+                put_fast(out, 'd', a);
+        }
+}
+
+int ward__trace_format_compiled(const struct ward__trace_csite *c, const uint8_t *args, size_t len,
+                                struct ward__buf *out)
+{
+        const uint8_t *p = args, *end = args + len;
+        const struct ward__trace_site_info *site = &c->info;
+        unsigned used = 0;
+        struct arg a;
+        for (size_t i = 0; i < c->nops; i++) {
+                const struct ward__trace_op *op = &c->ops[i];
+                if (op->kind == OP_LIT) {
+                        ward__trace_put(out, op->lit, op->len);
+                } else if (op->kind == OP_SHOW) {
+                        ward__trace_put(out, op->spec, op->speclen);
                 } else if (used >= site->nargs) {
                         ward__buf_puts(out, "<missing>");
                 } else if (next_arg(site->types[used++], &p, end, &a) < 0) {
-                        truncated = 1;
-                        break;
+                        return -EBADMSG;
+                } else if (op->fast) {
+                        put_fast(out, op->conv, &a);
                 } else {
-                        put_conversion(out, spec, speclen, conv, &a);
+                        put_conversion(out, op->spec, op->speclen, op->conv, &a);
                 }
         }
-        for (struct arg a; !truncated && used < site->nargs; used++) { /* extra arguments */
+        for (; used < site->nargs; used++) { /* extra arguments */
                 if (next_arg(site->types[used], &p, end, &a) < 0) {
-                        truncated = 1;
-                        break;
+                        return -EBADMSG;
                 }
-                ward__buf_puts(out, " ");
-                put_conversion(out,
-                               a.type == WARD__TRACE_T_STR   ? "%s"
-                               : a.type == WARD__TRACE_T_F64 ? "%g"
-                                                             : "%d",
-                               2,
-                               a.type == WARD__TRACE_T_STR   ? 's'
-                               : a.type == WARD__TRACE_T_F64 ? 'g'
-                                                             : 'd',
-                               &a);
+                put_extra(out, &a);
         }
-        return truncated ? -EBADMSG : 0;
+        return 0;
+}
+
+int ward__trace_format_message(const struct ward__trace_site_info *site, const uint8_t *args,
+                               size_t len, struct ward__buf *out)
+{
+        struct ward__trace_csite c = {.info = *site};
+        if (compile(&c) < 0) {
+                out->failed = 1;
+                return -ENOMEM;
+        }
+        int r = ward__trace_format_compiled(&c, args, len, out);
+        ward__trace_csite_free(&c);
+        return r;
 }
 
 const char *ward__trace_level_name(unsigned level)
@@ -296,7 +425,7 @@ static void escape_controls(struct ward__buf *out, size_t start)
         for (size_t k = 0; k < n; k++) {
                 uint8_t c = tail[k];
                 if (c >= 0x20 || c == '\t') {
-                        ward__buf_putc(out, (char)c);
+                        ward__trace_putc(out, (char)c);
                 } else if (c == '\n' || c == '\r') {
                         ward__buf_puts(out, c == '\n' ? "\\n" : "\\r");
                 } else {
@@ -306,34 +435,61 @@ static void escape_controls(struct ward__buf *out, size_t start)
         free(tail);
 }
 
-void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, uint32_t tid,
-                              const uint8_t *site, size_t site_len, const uint8_t *rec, size_t len)
+void ward__trace_print_body(struct ward__buf *out, uint32_t pid,
+                            const struct ward__trace_csite *site, const uint8_t *rec, size_t len)
 {
         struct ward__trace_rec h;
-        struct ward__trace_site_info info;
         memcpy(&h, rec, sizeof(h));
-        ward__buf_printf(out, "%" PRIu64 "-%" PRIu32 " : ", ns, tid);
+        ward__trace_putc(out, '[');
+        put_u64(out, pid);
         if (h.kind == WARD__TRACE_REC_LOST && len >= 24) {
                 uint64_t n;
                 memcpy(&n, rec + 16, 8);
-                ward__buf_printf(out, "[%" PRIu32 "] *** %" PRIu64 " events lost ***\n", pid, n);
+                ward__buf_puts(out, "] *** ");
+                put_u64(out, n);
+                ward__buf_puts(out, " events lost ***\n");
                 return;
         }
-        if (!site || ward__trace_parse_site(site, site_len, &info) < 0) {
-                ward__buf_printf(out, "[%" PRIu32 "] <event of unknown site %" PRIu32 ">\n", pid,
-                                 h.site);
+        if (!site) {
+                ward__buf_printf(out, "] <event of unknown site %" PRIu32 ">\n", h.site);
                 return;
         }
-        ward__buf_printf(out, "[%" PRIu32 " %s] %s", pid, ward__trace_level_name(info.level),
-                         WARD__TRACE_SITE_OPENS_SPAN(info.kind)   ? "begin "
-                         : info.kind == WARD__TRACE_SITE_SPAN_END ? "end "
-                                                                  : "");
+        const struct ward__trace_site_info *info = &site->info;
+        ward__trace_putc(out, ' ');
+        ward__buf_puts(out, ward__trace_level_name(info->level));
         size_t start = out->len;
-        if (ward__trace_format_message(&info, rec + sizeof(h), len - sizeof(h), out) < 0) {
+        if (info->category[0]) { /* as the JSON and CTF exports name it */
+                ward__trace_putc(out, ' ');
+                ward__buf_puts(out, info->category);
+        }
+        ward__buf_puts(out, WARD__TRACE_SITE_OPENS_SPAN(info->kind)   ? "] begin "
+                            : info->kind == WARD__TRACE_SITE_SPAN_END ? "] end "
+                                                                      : "] ");
+        if (ward__trace_format_compiled(site, rec + sizeof(h), len - sizeof(h), out) < 0) {
                 ward__buf_puts(out, " <truncated arguments>");
         }
         escape_controls(out, start);
-        ward__buf_putc(out, '\n');
+        ward__trace_putc(out, '\n');
+}
+
+void ward__trace_print_time_tid(struct ward__buf *out, uint64_t ns, uint32_t tid)
+{
+        put_u64(out, ns);
+        ward__trace_putc(out, '-');
+        put_u64(out, tid);
+        ward__trace_put(out, " : ", 3);
+}
+
+void ward__trace_print_record(struct ward__buf *out, uint64_t ns, uint32_t pid, uint32_t tid,
+                              const uint8_t *site, size_t site_len, const uint8_t *rec, size_t len)
+{
+        struct ward__trace_csite c;
+        int ok = site && ward__trace_csite_init(&c, site, site_len) == 0;
+        ward__trace_print_time_tid(out, ns, tid);
+        ward__trace_print_body(out, pid, ok ? &c : NULL, rec, len);
+        if (site) {
+                ward__trace_csite_free(&c);
+        }
 }
 
 struct line {
@@ -369,7 +525,7 @@ void ward__trace_sort_lines(struct ward__buf *lines)
         qsort(v, n, sizeof(*v), by_ns);
         struct ward__buf sorted = {0};
         for (size_t i = 0; i < n; i++) {
-                ward__buf_put(&sorted, lines->p + v[i].off, v[i].len);
+                ward__trace_put(&sorted, lines->p + v[i].off, v[i].len);
         }
         free(v);
         if (!sorted.failed) {

@@ -332,3 +332,13 @@ const char *ward__trace_tfile_path(const struct ward__trace_tfile *f)
 {
         return f->path;
 }
+
+size_t ward__trace_tfile_read(const struct ward__trace_tfile *f)
+{
+        return f->done ? f->size : f->pos;
+}
+
+size_t ward__trace_tfile_size(const struct ward__trace_tfile *f)
+{
+        return f->size;
+}

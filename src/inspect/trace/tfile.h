@@ -51,6 +51,11 @@ int ward__trace_tfile_next(struct ward__trace_tfile *f, struct ward__trace_fev *
  * read is always in time order. */
 uint64_t ward__trace_tfile_fixed_times(const struct ward__trace_tfile *f);
 
+/* ward__trace_tfile_read: bytes of the file read so far (the read-ahead
+ * included); ward__trace_tfile_size: its size. */
+size_t ward__trace_tfile_read(const struct ward__trace_tfile *f);
+size_t ward__trace_tfile_size(const struct ward__trace_tfile *f);
+
 /* ward__trace_tfile_path: the path the file was opened by. */
 const char *ward__trace_tfile_path(const struct ward__trace_tfile *f);
 
