@@ -111,6 +111,6 @@ if [ -e "$libdir/libward-grpc.so.0" ]; then
 	grep -q 'gRPC (plaintext) on port [1-9]' "$out" || fail "ward serve --grpc did not start"
 	grep -q "$libdir/libward-grpc.so" "/proc/${pids[-1]}/maps" ||
 		fail "ward serve --grpc did not load the installed libward-grpc"
-	"$prefix/bin/ward" gateway --help | grep -q -- '--to ADDRESS' || fail "no installed ward gateway"
+	"$prefix/bin/ward" gateway --help | grep -Eq -- '--to[= ]ADDRESS' || fail "no installed ward gateway"
 	echo "installed ward serve --grpc: ok"
 fi
