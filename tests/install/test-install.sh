@@ -4,7 +4,9 @@
 # loadable plugin and a small libward-inspect tool built out of tree against
 # it, once with pkg-config and once with find_package(ward), and run: the
 # client calls the server, the installed `ward serve` hosts the plugin (and
-# maps no libdw), the tool scans the server.
+# maps no libdw), the tool scans the server. Then the example project of
+# docs/project.md (examples/project) the same two ways, and the man pages and
+# bash completion: installed, rendering, completing the installed ward.
 #   test-install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
@@ -115,7 +117,18 @@ if [ -e "$libdir/libward-grpc.so.0" ]; then
 	echo "installed ward serve --grpc: ok"
 fi
 
-# 5. the man pages (made from --help by man/ward-man.sh) and the bash
+# 5. the example project of docs/project.md, both ways
+greet=$tmp/greet-cmake
+cmake -S "$src/examples/project" -B "$greet" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$greet" >/dev/null
+[ "$("$greet/greet" you)" = "hello, you" ] || fail "examples/project (find_package): greet"
+"$greet/whois" $$ | grep -q "^$$ " || fail "examples/project (find_package): whois"
+sh "$src/examples/project/build-with-pkg-config.sh" "$tmp/greet-pc" >/dev/null
+[ "$(LD_LIBRARY_PATH=$libdir "$tmp/greet-pc/greet")" = "hello, ward" ] ||
+	fail "examples/project (pkg-config): greet"
+echo "examples/project: ok"
+
+# 6. the man pages (made from --help by man/ward-man.sh) and the bash
 # completion are installed, every page renders without a warning, and the
 # installed completion completes the installed ward
 man1=$prefix/share/man/man1
