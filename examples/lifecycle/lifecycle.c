@@ -6,12 +6,13 @@
  *     hands its result to the loop with ward_loop_post, which any thread may
  *     call. WARD_TRACE and ward_mutex work from any thread.
  *   - Who frees what: a received message is ward's (copy what you keep); a
- *     reply is ward's until ward_ipc_msg_release; what is posted is freed by
- *     the callback that receives it; whoever made an object frees it, the
+ *     reply is ward's until ward_ipc_msg_release; what is posted belongs to
+ *     the loop thread from then on; whoever made an object frees it, the
  *     loop last.
- *   - fork: in the child, the parent's loop and connections answer -ECHILD
- *     and are left alone; new ones work; tracing starts again by itself, and
- *     the lock registry is a file of the child's own.
+ *   - fork: in the child, the parent's loop and connections answer -ECHILD;
+ *     closing a connection there lets go of the child's copy only; new
+ *     objects work; tracing starts again by itself, and the lock registry is
+ *     a file of the child's own.
  * Exits 0 when every rule held. */
 #include <dirent.h>
 #include <errno.h>
@@ -37,8 +38,8 @@ static void on_request(ward_ipc_conn *c, const ward_ipc_msg *m, void *arg)
         ward_ipc_reply(c, ward_ipc_msg_call_id(m), 0, ward_ipc_msg_data(m), ward_ipc_msg_len(m));
 }
 
-/* What the worker hands to the loop thread: the callback that gets it frees
- * it, and takes over the connection in it. */
+/* What the worker hands to the loop thread with ward_loop_post: from then on
+ * the loop thread's, with the connection in it. run() made it and frees it. */
 struct result {
         ward_loop *loop;
         const char *address;
@@ -107,6 +108,7 @@ static int child_check(ward_loop *loop, ward_ipc_conn *conn)
         bad += ward_loop_run_once(loop, 0) != -ECHILD;
         bad += ward_loop_post(loop, on_result, NULL) != -ECHILD;
         bad += ward_ipc_send(conn, "x", 1) != -ECHILD;
+        ward_ipc_conn_close(conn); /* the child's copy only: no goodbye to the peer */
         ward_loop *mine = NULL;
         bad += ward_loop_new(&mine) != 0;
         ward_loop_free(mine);
@@ -118,9 +120,18 @@ static int child_check(ward_loop *loop, ward_ipc_conn *conn)
         return bad;
 }
 
-/* fork_check: fork, run child_check in the child; 0 when it held, 1 when
- * not, -errno when fork failed */
-static int fork_check(ward_loop *loop, ward_ipc_conn *conn)
+/* parent_check: after the child closed its copy and ended, the parent's
+ * connection is still there, on both sides; returns how many rules did not
+ * hold */
+static int parent_check(ward_loop *loop, ward_ipc_server *server, ward_ipc_conn *conn)
+{
+        ward_loop_run_once(loop, 10000000); /* a goodbye would arrive here */
+        return (ward_ipc_server_count(server) != 1) + (ward_ipc_conn_get_error(conn) != 0);
+}
+
+/* fork_check: fork, run child_check in the child and parent_check here; 0
+ * when they held, 1 when not, -errno when fork failed */
+static int fork_check(ward_loop *loop, ward_ipc_server *server, ward_ipc_conn *conn)
 {
         fflush(NULL); /* what stdio holds would be written twice */
         pid_t pid = fork();
@@ -135,7 +146,8 @@ static int fork_check(ward_loop *loop, ward_ipc_conn *conn)
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+        int child_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        return child_ok && parent_check(loop, server, conn) == 0 ? 0 : 1;
 }
 
 /* remove_dir: the trace directory and the files in it */
@@ -183,12 +195,12 @@ static int run(void)
         }
         if (r == 0) {
                 printf("worker: %d calls answered on its own connection\n", got->calls);
-                r = fork_check(loop, got->conn);
-                printf("fork: the child's rules %s\n", r == 0 ? "held" : "did not hold");
+                r = fork_check(loop, server, got->conn);
+                printf("fork: the rules %s\n", r == 0 ? "held" : "did not hold");
                 printf("server: %d requests\n", requests); /* counted on this thread */
         }
-        if (got) {
-                ward_ipc_conn_close(got->conn); /* the loop thread's now */
+        if (res) {
+                ward_ipc_conn_close(res->conn); /* the worker has ended: ours */
         }
         free(res);
         ward_ipc_server_free(server);
