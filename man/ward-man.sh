@@ -100,10 +100,15 @@ man_page() {
 	local upper
 	upper=$(tr '[:lower:]' '[:upper:]' <<<"$page")
 	# and the help's other headings ("Exit status:", "Subcommands:"), which
-	# help2man makes subsections of the one before, are sections of their own
+	# help2man makes subsections of the one before, are sections of their own;
+	# examples are one command a line, not a paragraph to fill
 	sed -e "s/^\.TH WARD /.TH $upper /" \
 		-e "/^\.SH NAME/{n;s/^ward \\\\- /$page \\\\- /;}" \
-		-e 's/^\.SS "\([^"]*\):"$/.SH "\U\1"/' "$tmp/$page.1" >"$out/$page.1"
+		-e 's/^\.SS "\([^"]*\):"$/.SH "\U\1"/' "$tmp/$page.1" |
+		awk '/^\.S[HS] / { if (ex) print ".fi"; ex = ($0 == ".SH EXAMPLES") }
+			{ print }
+			ex && /^\.IP$/ { print ".nf" }
+			END { if (ex) print ".fi" }' >"$out/$page.1"
 	[ -s "$out/$page.1" ] || failed+=("$page: empty page")
 }
 
