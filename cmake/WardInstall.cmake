@@ -86,4 +86,5 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "protobuf-c-compiler, libprotobuf-c-dev, pkg-config")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion") # loads share/bash-completion/completions/ward
 include(CPack)
