@@ -11,10 +11,10 @@
 #
 # Every --help must exit 0 and print its help on stdout (tools/common/cli.h):
 # one that fails stops the build, naming the command. --pending names those
-# (CMD, or CMD-SUB for a group's subcommand) whose --help is known not to do
-# so yet: they get no page and a warning instead. --skip names those not built
-# here (patterns: "bench-*", the benchmarks of a -DWARD_BENCH=OFF build): no
-# page, no warning.
+# (CMD, or CMD-SUB for a group's subcommand; shell patterns such as
+# "trace-*") whose --help is known not to do so yet: they get no page and a
+# warning instead. --skip names those not built here ("bench-*", the
+# benchmarks of a -DWARD_BENCH=OFF build): no page, no warning.
 set -euo pipefail
 
 ward=$1
@@ -122,10 +122,10 @@ refs() {
 	echo
 }
 
-# skipped KEY: KEY (CMD or CMD-SUB) matches a pattern of --skip
-skipped() {
+# matches KEY PATTERNS: KEY (CMD or CMD-SUB) matches one of PATTERNS
+matches() {
 	local pat pats
-	read -ra pats <<<"$skip" # no glob expansion of the patterns
+	read -ra pats <<<"$2" # no glob expansion of the patterns
 	for pat in "${pats[@]}"; do
 		# shellcheck disable=SC2053
 		[[ $1 == $pat ]] && return 0
@@ -133,13 +133,18 @@ skipped() {
 	return 1
 }
 
+# skipped KEY: KEY is not built here (--skip)
+skipped() {
+	matches "$1" "$skip"
+}
+
 # not_made PAGE WHY: a pending command warns, any other fails the build
 not_made() {
-	local key=${1#ward-}
-	case "$pending" in
-	*" $key "*) warned+=("$1: $2") ;;
-	*) failed+=("$1: $2") ;;
-	esac
+	if matches "${1#ward-}" "$pending"; then
+		warned+=("$1: $2")
+	else
+		failed+=("$1: $2")
+	fi
 }
 
 why=""
