@@ -1,6 +1,8 @@
 # Installing ward: the two libraries with sonames, the public headers (and the
 # generated ones they need), ward.proto, the ward command and its service host,
-# the preload library, pkg-config files and a CMake package:
+# the preload library, the man pages (share/man/man1, made by man/), the bash
+# completion (share/bash-completion/completions/ward), pkg-config files and a
+# CMake package:
 #   find_package(ward) -> ward::ward, ward::inspect, ward::grpc (when built),
 #   ward_rpc_generate()
 # Installed programs find the libraries through a relative RUNPATH.
@@ -45,6 +47,15 @@ install(FILES ${PROJECT_BINARY_DIR}/src/ward.pb-c.h ${PROJECT_BINARY_DIR}/src/re
   ${PROJECT_SOURCE_DIR}/src/rpc/ward.proto ${PROJECT_SOURCE_DIR}/src/rpc/reflect.proto
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ward)
 
+# The man pages man/ made in the build tree, and the completion, where
+# bash-completion looks for it when `ward` is first completed.
+if(TARGET man)
+  install(DIRECTORY ${WARD_MAN_DIR}/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+    FILES_MATCHING PATTERN "ward*.1")
+endif()
+install(FILES ${PROJECT_SOURCE_DIR}/tools/ward/completion/ward.bash
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME ward)
+
 # pkg-config: relocatable (prefix found from the .pc file's own place)
 file(RELATIVE_PATH WARD_PC_TO_PREFIX /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 string(REGEX REPLACE "/$" "" WARD_PC_TO_PREFIX "${WARD_PC_TO_PREFIX}")
@@ -75,4 +86,5 @@ set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "protobuf-c-compiler, libprotobuf-c-dev, pkg-config")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion") # loads share/bash-completion/completions/ward
 include(CPack)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ward's build, tests and benchmarks need.
 # Idempotent: does nothing when everything is present.
+# help2man makes the man pages from `ward CMD --help` at build time; groff-base
+# and man-db render them and bash-completion loads the completion (tests/install).
 set -euo pipefail
 
 pkgs=(
@@ -9,6 +11,7 @@ pkgs=(
 	libzmq3-dev libnng-dev
 	lttng-tools liblttng-ust-dev babeltrace2 python3 python3-psutil procps
 	libgrpc-dev protobuf-compiler python3-grpcio python3-protobuf
+	help2man groff-base man-db bash-completion
 )
 
 missing=()

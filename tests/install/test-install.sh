@@ -4,7 +4,9 @@
 # loadable plugin and a small libward-inspect tool built out of tree against
 # it, once with pkg-config and once with find_package(ward), and run: the
 # client calls the server, the installed `ward serve` hosts the plugin (and
-# maps no libdw), the tool scans the server.
+# maps no libdw), the tool scans the server. Then the example project of
+# docs/project.md (examples/project) the same two ways, and the man pages and
+# bash completion: installed, rendering, completing the installed ward.
 #   test-install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
@@ -114,3 +116,53 @@ if [ -e "$libdir/libward-grpc.so.0" ]; then
 	"$prefix/bin/ward" gateway --help | grep -Eq -- '--to[= ]ADDRESS' || fail "no installed ward gateway"
 	echo "installed ward serve --grpc: ok"
 fi
+
+# 5. the example project of docs/project.md, both ways
+greet=$tmp/greet-cmake
+cmake -S "$src/examples/project" -B "$greet" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$greet" >/dev/null
+[ "$("$greet/greet" you)" = "hello, you" ] || fail "examples/project (find_package): greet"
+"$greet/whois" $$ | grep -q "^$$ " || fail "examples/project (find_package): whois"
+sh "$src/examples/project/build-with-pkg-config.sh" "$tmp/greet-pc" >/dev/null
+[ "$(LD_LIBRARY_PATH=$libdir "$tmp/greet-pc/greet")" = "hello, ward" ] ||
+	fail "examples/project (pkg-config): greet"
+echo "examples/project: ok"
+
+# 6. the man pages (made from --help by man/ward-man.sh) and the bash
+# completion are installed, every page renders without a warning, and the
+# installed completion completes the installed ward
+man1=$prefix/share/man/man1
+pages=(ward ward-ps)
+[ -d "$build/share/man/man1" ] || pages=() # configured with -DWARD_MAN=OFF
+for page in "${pages[@]}"; do
+	[ -s "$man1/$page.1" ] || fail "no $page.1 installed"
+	out=$(MANWIDTH=80 man -l "$man1/$page.1" 2>"$tmp/man.err") || fail "man -l $page.1 failed"
+	[ ! -s "$tmp/man.err" ] || fail "man -l $page.1: $(cat "$tmp/man.err")"
+	grep -q '^SYNOPSIS' <<<"$out" || fail "$page.1 has no SYNOPSIS"
+	grep -q '^EXIT STATUS' <<<"$out" || fail "$page.1 has no EXIT STATUS"
+done
+grep -q '^ward-ps - ' <<<"$(MANWIDTH=80 man -l "$man1/ward-ps.1" | sed -n '/^NAME/{n;s/^ *//;p}')" ||
+	fail "ward-ps.1 is not named ward-ps"
+for built in "$build"/share/man/man1/ward*.1; do
+	[ -e "$built" ] || continue
+	page=$(basename "$built")
+	cmp -s "$built" "$man1/$page" || fail "$page is not installed"
+	# -Wbreak: "cannot adjust line" is how a long token looks, not an error
+	groff -man -Tutf8 -z -Wbreak "$man1/$page" 2>"$tmp/groff.err" || fail "groff fails on $page"
+	[ ! -s "$tmp/groff.err" ] || fail "groff warns on $page: $(head -3 "$tmp/groff.err")"
+done
+completion=$prefix/share/bash-completion/completions/ward
+[ -s "$completion" ] || fail "no bash completion installed"
+rc=0
+bash "$src/tests/install/test-completion.sh" "$prefix/bin/ward" "$completion" >"$tmp/compl.out" || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] ||
+	fail "the installed completion does not complete the installed ward: $(cat "$tmp/compl.out")"
+# a Debian package built here (make package) carries them too
+for deb in "$build"/ward_*.deb; do
+	[ -e "$deb" ] || continue
+	contents=$(dpkg-deb -c "$deb")
+	grep -q 'usr/share/man/man1/ward-ps.1$' <<<"$contents" || fail "$deb has no man pages"
+	grep -q 'usr/share/bash-completion/completions/ward$' <<<"$contents" ||
+		fail "$deb has no bash completion"
+done
+echo "man pages and completion: ok"
