@@ -8,7 +8,8 @@
  *   demo-app: path NAME CALLS MEDIAN_NS
  *   demo-app: servers FIRST_PID LAST_PID restarts N slowest_ns NS failed N
  *   demo-app: done
- * then waits for SIGTERM or SIGINT and exits 0 (1 if a call failed). */
+ * then waits for SIGTERM or SIGINT and exits 0 (1 if a call failed). A
+ * signal during the calls ends them early. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@ static struct {
         uint32_t first_pid, last_pid;
         unsigned restarts, failed;
         uint64_t slowest;
+        ward_loop *loop;
+        int stop; /* SIGTERM or SIGINT came */
 } app;
 
 static void add_sample(enum path p, uint64_t ns)
@@ -167,7 +170,10 @@ static int connect_all(const char *platform, const char *frames)
 static void run(unsigned long calls)
 {
         WARD_TRACE(WARD_TRACE_INFO, "app: %lu rounds", calls);
-        for (unsigned long i = 0; i < calls; i++) {
+        for (unsigned long i = 0; i < calls && !app.stop; i++) {
+                if (i % 16 == 0) {
+                        ward_loop_run_once(app.loop, 0); /* a signal stops the work */
+                }
                 read_sensor(0, (uint32_t)(i % DEMO_SENSORS));
                 read_sensor(1, (uint32_t)(i % DEMO_SENSORS));
                 if (i % 8 == 0) {
@@ -192,6 +198,7 @@ static void run(unsigned long calls)
 static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg)
 {
         (void)si, (void)arg;
+        app.stop = 1;
         ward_loop_stop(ward_source_get_loop(s));
 }
 
@@ -218,8 +225,9 @@ int main(int argc, char **argv)
                 r = connect_all(argv[1], argv[2]);
         }
         if (r >= 0) {
+                app.loop = loop;
                 run(strtoul(argv[3], NULL, 10));
-                r = ward_loop_run(loop); /* until ward-demo has looked at us */
+                r = app.stop ? 0 : ward_loop_run(loop); /* until ward-demo has looked at us */
         }
         if (r < 0) {
                 fprintf(stderr, "demo-app: %s\n", ward_strerror(r));

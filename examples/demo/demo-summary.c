@@ -12,7 +12,7 @@ static const struct {
 } paths[] = {
     {"short-circuit", "short-circuit", "demo.Monitor -> demo.Sensors inside ward serve: no socket"},
     {"shm", "shared memory", "demo-app -> demo.Sensors.Latest in ward serve: the ring"},
-    {"shm-2-hops", "shm, 2 hops", "demo-app -> demo.Sensors.Read -> demo.Hal in demo-hal"},
+    {"shm-2-hops", "shm, 2 hops", "demo-app -> demo.Sensors.Read -> demo.Hal (hal.bus: see 4.)"},
     {"zero-copy", "zero-copy", "demo-app <- a 256 KiB frame demo-hal built in its pool"},
 };
 
@@ -77,8 +77,8 @@ static void print_crash(const struct demo *d)
 static void print_trace(const struct demo *d)
 {
         heading(3, "The trace of every process, merged");
-        printf("%ld events of %ld processes, merged by time (ward trace merge):\n", d->trace_events,
-               d->trace_processes);
+        printf("%ld events of %ld processes (the crashed ward serve's too), merged by time:\n",
+               d->trace_events, d->trace_processes);
         printf("  text    %s\n", d->trace_text);
         printf("  JSON    %s (%.1f MiB%s)\n", d->trace_json,
                (double)d->trace_json_bytes / (1024.0 * 1024.0),

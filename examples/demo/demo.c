@@ -55,6 +55,7 @@ void demo_problem(struct demo *d, const char *fmt, ...)
 }
 
 enum { OPT_DIR = 1, OPT_CALLS, OPT_CRASH_AFTER, OPT_JSON };
+enum { HELP_SHOWN = -1 }; /* parse: --help was printed */
 
 static const struct cli_command demo_cmd = {
     .name = "demo",
@@ -106,6 +107,8 @@ static int count(const char *s, unsigned long *out)
         return 0;
 }
 
+/* parse: the options, where the programs are, the run directory prepared;
+ * 0, HELP_SHOWN, or an exit status (the error printed) */
 static int parse(struct demo *d, int argc, char **argv)
 {
         struct cli c;
@@ -130,7 +133,7 @@ static int parse(struct demo *d, int argc, char **argv)
                         d->json = 1;
                         break;
                 default:
-                        return r == CLI_HELP ? -CLI_OK - 1 : CLI_USAGE;
+                        return r == CLI_HELP ? HELP_SHOWN : CLI_USAGE;
                 }
         }
         if (!d->crash_after) {
@@ -375,7 +378,7 @@ int main(int argc, char **argv)
         };
         int r = parse(&d, argc, argv);
         if (r != 0) {
-                return r < 0 ? CLI_OK : r;
+                return r == HELP_SHOWN ? CLI_OK : r;
         }
         struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits end */
         sigaction(SIGINT, &sa, NULL);
@@ -395,7 +398,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ward-demo: interrupted: everything it started is stopped\n");
                 return 130;
         }
-        if (d.crash.report[0] && demo_look_trace(&d) < 0) {
+        if (d.hal_pid && demo_look_trace(&d) < 0) {
                 demo_problem(&d, "ward trace merge of %s failed (see %s/ward.log)", d.trace_dir,
                              d.dir);
         }
