@@ -16,6 +16,7 @@
 
 #include <ward/time.h>
 
+#include "core/json-parse.h"
 #include "demo-common.h"
 #include "demo.h"
 
@@ -208,20 +209,30 @@ void demo_stop_all(struct demo *d)
 
 int demo_json_field(const char *line, const char *key, char *out, size_t size)
 {
-        char k[64];
-        snprintf(k, sizeof(k), "\"%s\":", key);
-        const char *p = strstr(line, k);
-        if (!p) {
-                return -ENOENT;
+        struct ward__json_doc *doc = NULL;
+        const struct ward__json *root = NULL, *k;
+        char err[128];
+        int r = -ENOENT;
+        out[0] = '\0';
+        /* what the guardian says crosses a process boundary: parsed, checked */
+        if (ward__json_parse(line, strlen(line), &doc, &root, err, sizeof(err)) < 0) {
+                return -EINVAL;
         }
-        p += strlen(k);
-        int quoted = *p == '"';
-        p += quoted;
-        size_t n = quoted ? strcspn(p, "\"") : strcspn(p, ",}");
-        if (n >= size) {
-                return -ENAMETOOLONG;
+        for (k = root->type == WARD__JSON_OBJECT ? root->kids : NULL; k; k = k->next) {
+                if (k->key_len != strlen(key) || memcmp(k->key, key, k->key_len) != 0) {
+                        continue;
+                }
+                if (k->type != WARD__JSON_STRING && k->type != WARD__JSON_NUMBER) {
+                        r = -EINVAL;
+                } else if (k->len >= size || memchr(k->text, '\0', k->len)) {
+                        r = -ENAMETOOLONG;
+                } else {
+                        memcpy(out, k->text, k->len);
+                        out[k->len] = '\0';
+                        r = 0;
+                }
+                break;
         }
-        memcpy(out, p, n);
-        out[n] = '\0';
-        return 0;
+        ward__json_doc_free(doc);
+        return r;
 }

@@ -104,7 +104,9 @@ const char *demo_proc_until(struct demo *d, int which, const char *prefix, uint6
 /* SIGTERM, read to the end, reap (SIGKILL after the grace); the exit status */
 int demo_proc_stop(struct demo *d, int which);
 void demo_stop_all(struct demo *d);
-/* json_field: the string (or number, as text) of "key" in a JSON line */
+/* demo_json_field: the string (or number, as text) of member key of the
+ * JSON object line: 0, -ENOENT (no such member), -EINVAL (not an object, or
+ * the member is neither), -ENAMETOOLONG (it does not fit out) */
 int demo_json_field(const char *line, const char *key, char *out, size_t size);
 
 /* demo-look.c: run `ward ARGS...` (NULL-terminated; stderr into
