@@ -340,6 +340,9 @@ static void look(struct demo *d)
         if (d->failed) {
                 demo_problem(d, "%u calls of the app failed", d->failed);
         }
+        if (d->restarts != 1) {
+                demo_problem(d, "the app saw %u restarts of ward serve, not 1", d->restarts);
+        }
 }
 
 /* stop: everything, then what they leave */
