@@ -234,8 +234,9 @@ static void check_json(char *out)
         ward__json_doc_free(doc);
 }
 
-/* our_processes: processes whose command line names the demo's addresses */
-static int our_processes(int demo_pid)
+/* our_processes: processes whose command line names the demo's addresses
+ * (the guardians and their workers); their pids into pids (may be NULL) */
+static int our_processes(int demo_pid, int *pids, int max)
 {
         char want[64], path[300], cmd[4096];
         int n = 0;
@@ -252,7 +253,12 @@ static int our_processes(int demo_pid)
                 for (ssize_t i = 0; i < len; i++) {
                         cmd[i] = cmd[i] ? cmd[i] : ' ';
                 }
-                n += len > 0 && (cmd[len] = '\0', strstr(cmd, want) != NULL);
+                if (len > 0 && (cmd[len] = '\0', strstr(cmd, want) != NULL)) {
+                        if (pids && n < max) {
+                                pids[n] = atoi(e->d_name);
+                        }
+                        n++;
+                }
         }
         if (d) {
                 closedir(d);
@@ -313,15 +319,19 @@ TEST(interrupted_demo_stops_everything)
         while (fgets(line, sizeof(line), f) && !strstr(line, "[3/5]")) {
                 fputs(line, stderr);
         }
-        ASSERT_TRUE(our_processes(pid) >= 3); /* the app is calling */
-        ASSERT_EQ(kill(pid, SIGINT), 0);      /* ^C, to ward-demo alone */
+        int pids[16], n = our_processes(pid, pids, 16);
+        ASSERT_TRUE(n >= 3);             /* the app is calling */
+        ASSERT_EQ(kill(pid, SIGINT), 0); /* ^C, to ward-demo alone */
         while (fgets(line, sizeof(line), f)) {
                 fputs(line, stderr);
         }
         fclose(f);
         ASSERT_EQ(waitpid(pid, &st, 0), pid);
         ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 130);
-        ASSERT_EQ(our_processes(pid), 0);
+        ASSERT_EQ(our_processes(pid, NULL, 0), 0);
+        for (int i = 0; i < n && i < 16; i++) {
+                no_shm_of(pids[i]);
+        }
         char cmd[160];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", idir);
         ASSERT_EQ(system(cmd), 0);
