@@ -28,7 +28,10 @@ install: build
 package: build
 	cd $(BUILD) && cpack -G DEB
 
-demo: build
+# make demo: builds what ward-demo runs (not the tests and benchmarks), then runs it
+demo: deps
+	cmake -S . -B $(BUILD) -DWARD_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target ward-demo
 	$(BUILD)/bin/ward-demo
 
 test: deps format-check test-normal test-asan test-tsan fuzz
