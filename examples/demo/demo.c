@@ -59,6 +59,7 @@ enum { HELP_SHOWN = -1 }; /* parse: --help was printed */
 
 static const struct cli_command demo_cmd = {
     .name = "demo",
+    .program = "ward-demo",
     .synopsis = "[--dir DIR] [--calls N] [--crash-after N] [--json]",
     .summary = "ward as a whole: the program ward-demo, which `make demo` runs.",
     .description =

@@ -173,6 +173,24 @@ TEST(json_errors)
         ASSERT_TRUE(strstr(err, "\"command\":\"ward test\",\"exit\":2}\n") != NULL);
 }
 
+TEST(json_seen_after_an_option_value)
+{
+        char err[1024];
+        struct cli_command run_cmd = cmd;
+        run_cmd.flags = CLI_REST_ARE_ARGS;
+        run_cmd.max_args = -1;
+        char *argv[] = {"test", "--dir", "/tmp", "--bogus", "--json", NULL};
+        struct result r = run(&run_cmd, argv, err, sizeof(err));
+        ASSERT_EQ(r.json, 1);
+        ASSERT_EQ(r.status, CLI_BAD);
+        ASSERT_TRUE(strncmp(err, "{\"error\":", 9) == 0);
+
+        char *argv2[] = {"test", "-d", "x", "prog", "--json", NULL}; /* PROG's --json */
+        r = run(&run_cmd, argv2, err, sizeof(err));
+        ASSERT_EQ(r.json, 0);
+        ASSERT_EQ(r.status, 0);
+}
+
 TEST(rest_are_args)
 {
         char err[1024];

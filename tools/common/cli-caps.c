@@ -104,16 +104,3 @@ int cli_caps_reason(int pid, char *buf, size_t size)
                  names);
         return 1;
 }
-
-int cli_process_error_caps(const struct cli *c, int pid, int err)
-{
-        char why[512];
-        if (err == -EPERM || err == -EACCES) {
-                cli_eperm_reason(pid, why, sizeof(why));
-                if (strcmp(why, "permission denied") == 0 &&
-                    cli_caps_reason(pid, why, sizeof(why))) {
-                        return cli_error(c, CLI_USAGE, "process %d: %s", pid, why);
-                }
-        }
-        return cli_process_error(c, pid, err);
-}

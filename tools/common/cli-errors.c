@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli-caps.h"
 #include "cli.h"
 
 #define CAP_SYS_PTRACE_BIT 19
@@ -72,9 +73,9 @@ void cli_eperm_reason(int pid, char *buf, size_t size)
         int other_user = stat(path, &st) == 0 && st.st_uid != geteuid();
         if (tracer > 0 && tracer != getpid()) {
                 snprintf(buf, size,
-                         "process %d is already traced by process %lld (a debugger?); only one "
-                         "tracer at a time",
-                         pid, tracer);
+                         "already traced by process %lld (a debugger?); only one tracer at a "
+                         "time",
+                         tracer);
         } else if (scope == 3) {
                 snprintf(buf, size,
                          "ptrace is disabled on this machine "
@@ -84,12 +85,9 @@ void cli_eperm_reason(int pid, char *buf, size_t size)
                          "this root lacks CAP_SYS_PTRACE (a container? give it that "
                          "capability, e.g. docker run --cap-add=SYS_PTRACE)");
         } else if (!same_user_namespace(pid)) {
-                snprintf(buf, size,
-                         "process %d is in another user namespace (a container?): run ward "
-                         "inside it",
-                         pid);
+                snprintf(buf, size, "in another user namespace (a container?): run ward inside it");
         } else if (other_user && geteuid() != 0) {
-                snprintf(buf, size, "process %d belongs to user %u: run as that user or root", pid,
+                snprintf(buf, size, "belongs to user %u: run as that user or root",
                          (unsigned)st.st_uid);
         } else if (scope == 2 && geteuid() != 0) {
                 snprintf(buf, size,
@@ -99,7 +97,7 @@ void cli_eperm_reason(int pid, char *buf, size_t size)
                 snprintf(buf, size,
                          "kernel.yama.ptrace_scope=1: only a parent may attach; run as root, or "
                          "sysctl kernel.yama.ptrace_scope=0");
-        } else {
+        } else if (!cli_caps_reason(pid, buf, size)) {
                 snprintf(buf, size, "permission denied");
         }
 }

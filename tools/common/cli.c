@@ -10,15 +10,41 @@ static const char standard_exit_status[] =
     "1  what was looked at has a problem (a deadlock, a crash, a failed call)\n"
     "2  bad usage, or nothing to look at (no such process, file or address)\n";
 
+static const struct cli_option *by_name(const struct cli_command *cmd, const char *name,
+                                        size_t len);
+static const struct cli_option *by_letter(const struct cli_command *cmd, char letter);
+
+/* takes_next: does option token tok (no '=' value, no attached value) take
+ * the next token as its value? */
+static int takes_next(const struct cli_command *cmd, const char *tok)
+{
+        if (tok[1] == '-') {
+                const struct cli_option *o = by_name(cmd, tok + 2, strlen(tok + 2));
+                return !strchr(tok, '=') && o && o->value;
+        }
+        for (const char *p = tok + 1; *p; p++) {
+                const struct cli_option *o = by_letter(cmd, *p);
+                if (!o) {
+                        return 0;
+                }
+                if (o->value) {
+                        return p[1] == '\0'; /* -dVALUE carries its value */
+                }
+        }
+        return 0;
+}
+
 void cli_init(struct cli *c, const struct cli_command *cmd, int argc, char **argv)
 {
         *c = (struct cli){.cmd = cmd, .argc = argc, .argv = argv, .i = 1};
         for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-                if (strcmp(argv[i], "--json") == 0) {
+                const char *tok = argv[i];
+                if (strcmp(tok, "--json") == 0) {
                         c->json = 1;
-                }
-                if ((cmd->flags & CLI_REST_ARE_ARGS) && argv[i][0] != '-') {
-                        break;
+                } else if (tok[0] == '-' && tok[1] != '\0' && takes_next(cmd, tok)) {
+                        i++; /* its value, whatever it looks like */
+                } else if ((cmd->flags & CLI_REST_ARE_ARGS) && tok[0] != '-') {
+                        break; /* PROG: its arguments are not ours */
                 }
         }
 }
@@ -45,17 +71,18 @@ __attribute__((format(printf, 3, 0))) static int verror(const struct cli *c, int
 {
         char msg[1024];
         vsnprintf(msg, sizeof(msg), fmt, ap);
-        const char *name = c && c->cmd ? c->cmd->name : "";
+        char cmd[128] = "ward";
+        if (c && c->cmd) {
+                cli_title(c->cmd, cmd, sizeof(cmd));
+        }
         if (c && c->json) {
-                char cmd[128];
-                snprintf(cmd, sizeof(cmd), "ward%s%s", name[0] ? " " : "", name);
                 fputs("{\"error\":", stderr);
                 cli_json_string(stderr, msg);
                 fputs(",\"command\":", stderr);
                 cli_json_string(stderr, cmd);
                 fprintf(stderr, ",\"exit\":%d}\n", code);
         } else {
-                fprintf(stderr, "ward%s%s: %s\n", name[0] ? " " : "", name, msg);
+                fprintf(stderr, "%s: %s\n", cmd, msg);
         }
         return code;
 }
@@ -76,7 +103,9 @@ int cli_usage_error(const struct cli *c, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return cli_error(c, CLI_USAGE, "%s (see 'ward %s --help')", msg, c->cmd->name);
+        char title[128];
+        cli_title(c->cmd, title, sizeof(title));
+        return cli_error(c, CLI_USAGE, "%s (see '%s --help')", msg, title);
 }
 
 int cli_bad_value(const struct cli *c, const char *option, const char *value, const char *what)
@@ -128,14 +157,26 @@ static void indented(const char *text, const char *indent, FILE *f)
         }
 }
 
+void cli_title(const struct cli_command *cmd, char *buf, size_t size)
+{
+        if (cmd->program) {
+                snprintf(buf, size, "%s", cmd->program);
+        } else {
+                snprintf(buf, size, "ward%s%s", cmd->name && cmd->name[0] ? " " : "",
+                         cmd->name ? cmd->name : "");
+        }
+}
+
 void cli_help(const struct cli_command *cmd, FILE *f)
 {
+        char title[128];
+        cli_title(cmd, title, sizeof(title));
         const char *p = cmd->synopsis;
         const char *first = "Usage:";
         do {
                 const char *nl = strchr(p, '\n');
                 size_t len = nl ? (size_t)(nl - p) : strlen(p);
-                fprintf(f, "%-6s ward %s %.*s\n", first, cmd->name, (int)len, p);
+                fprintf(f, "%-6s %s %.*s\n", first, title, (int)len, p);
                 first = "  or:";
                 p += len + (nl ? 1 : 0);
         } while (*p);

@@ -62,7 +62,13 @@ struct cli_command {
         unsigned flags;                   /* CLI_REST_ARE_ARGS */
         const char *exit_status;          /* NULL: the standard three lines */
         const char *examples;             /* lines, or NULL */
+        const char *program;              /* a program of its own ("ward-demo"),
+                                           * or NULL: "ward NAME" */
 };
+
+/* cli_title: how cmd is called in its help and errors: "ward locks", or its
+ * program's name */
+void cli_title(const struct cli_command *cmd, char *buf, size_t size);
 
 struct cli {
         const struct cli_command *cmd;

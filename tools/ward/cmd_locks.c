@@ -11,7 +11,6 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include "cli-caps.h"
 #include "cli.h"
 #include "commands.h"
 #include "inspect/stack/symbol.h"
@@ -297,7 +296,7 @@ int cmd_locks(int argc, char **argv)
         }
         r = ward_lock_scan(c.o.pid, &c.scan);
         if (r < 0) {
-                return cli_process_error_caps(&cli, c.o.pid, r);
+                return cli_process_error(&cli, c.o.pid, r);
         }
         c.reg_status = ward_lock_registry_read(c.o.pid, &c.reg);
         if (c.scan.cycle) { /* confirm: a deadlock does not move */
