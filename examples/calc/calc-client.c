@@ -42,8 +42,10 @@ int main(int argc, char **argv)
         if (r == 0) {
                 printf("%lld / %lld = %lld\n", (long long)op.a, (long long)op.b,
                        (long long)((Calc__Result *)out)->value);
-        } else {
-                printf("%lld / %lld: %s\n", (long long)op.a, (long long)op.b, ward_strerror(r));
+        } else { /* with the handler's own text, when it gave one (ward_rpc_fail) */
+                const char *why = ward_rpc_client_last_message(client);
+                printf("%lld / %lld: %s%s%s\n", (long long)op.a, (long long)op.b, ward_strerror(r),
+                       why[0] ? ": " : "", why);
         }
         protobuf_c_message_free_unpacked(out, NULL);
         ward_rpc_client_free(client);

@@ -159,8 +159,11 @@ WARD_API int ward_rpc_client_last_error(ward_rpc_client *c);
 WARD_API int ward_rpc_client_attach(ward_rpc_client *c, ward_loop *loop);
 
 /* ward_rpc_client_last_message: the status message that came with the last
- * call that finished on a grpc: client ("" when none, and always for other
- * clients): what the remote server said about its error. Owned by the
+ * call that finished ("" when none): on a grpc: client what the remote
+ * server said about its error; on a ward address the text the handler
+ * failed the call with (ward_rpc_fail, at most WARD_RPC_MESSAGE_MAX - 1
+ * bytes; another process's bytes: print with care), over a socket or
+ * short-circuited. Servers before ward_rpc_fail send none. Owned by the
  * client; valid until its next call or ward_rpc_client_free().
  * Thread class: owner-thread. */
 WARD_API const char *ward_rpc_client_last_message(ward_rpc_client *c);

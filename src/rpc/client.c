@@ -38,7 +38,9 @@ struct ward_rpc_client {
         int dead;  /* freed while depth > 0: the last leave() frees */
         const struct ward__rpc_remote_ops *remote; /* a grpc: address (remote.h), else NULL */
         void *remote_ctx;
-        char *remote_msg;       /* the last call's status message (WARD_RPC_MESSAGE_MAX) */
+        char *remote_msg;       /* the last call's status message (WARD_RPC_MESSAGE_MAX): a
+                                 * grpc: client's, made with it; else a handler's text,
+                                 * made at the first (note_message) */
         ward_loop *remote_loop; /* ward_rpc_client_attach's: stub calls are asynchronous */
 };
 
@@ -137,6 +139,37 @@ static struct ward__rpc_hdr call_hdr(ward_rpc_client *c, unsigned method)
                                       .method = method};
 }
 
+/* note_message: the text a handler failed the last call with (ward_rpc_fail;
+ * text[0..len), another process's bytes, at most WARD_RPC_MESSAGE_MAX - 1 of
+ * them kept), or none (text NULL): what ward_rpc_client_last_message says.
+ * Its buffer is made at the first text; without memory the text is lost. */
+static void note_message(ward_rpc_client *c, const void *text, size_t len)
+{
+        if (!text || !len) {
+                if (c->remote_msg) {
+                        c->remote_msg[0] = '\0';
+                }
+                return;
+        }
+        if (!c->remote_msg && !(c->remote_msg = calloc(1, WARD_RPC_MESSAGE_MAX))) {
+                return;
+        }
+        len = len < WARD_RPC_MESSAGE_MAX - 1 ? len : WARD_RPC_MESSAGE_MAX - 1;
+        memcpy(c->remote_msg, text, len);
+        c->remote_msg[len] = '\0';
+}
+
+/* note_reply_message: a reply's body as the handler's text when the call
+ * failed in the handler (the body of other replies is no text) */
+static void note_reply_message(ward_rpc_client *c, int err, const ward_ipc_msg *reply)
+{
+        if (err == -WARD_E_HANDLER_ERROR && reply) {
+                note_message(c, ward_ipc_msg_data(reply), ward_ipc_msg_len(reply));
+        } else {
+                note_message(c, NULL, 0);
+        }
+}
+
 /* call_sync_hdr: send hdr and input, wait, decode into *ret_output,
  * allocated in out_arena (or with malloc when NULL). Returns 0 or the error
  * (see ward_rpc_call). */
@@ -154,6 +187,7 @@ static int call_sync_hdr(ward_rpc_client *c, const struct ward__rpc_hdr *h, unsi
                 return e;
         }
         int err = ward__rpc_peer_error(ward_ipc_msg_status(reply));
+        note_reply_message(c, err, reply);
         struct ward__arena *scratch = ward__arena_take(&c->arenas);
         if (err == 0 && scratch) {
                 *ret_output = ward__rpc_unpack(m->output, reply, 0, scratch, out_arena);
@@ -335,6 +369,9 @@ int ward_rpc_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *i
         }
         int err;
         enter(c); /* replies dispatched while we wait may run closures that free c */
+        if (!c->remote) {
+                note_message(c, NULL, 0);
+        }
         if (c->remote) {
                 err = call_grpc(c, method, input, timeout_ns, ret_output);
         } else if (c->local) {
@@ -360,6 +397,7 @@ static void on_async_reply(ward_ipc_conn *conn, int ipc_err, const ward_ipc_msg 
         }
         const ProtobufCMethodDescriptor *m = &c->desc->methods[p->method];
         int err = ipc_err < 0 ? ipc_err : ward__rpc_peer_error(ward_ipc_msg_status(reply));
+        note_reply_message(c, err, ipc_err < 0 ? NULL : reply);
         struct ward__arena *arena = ward__arena_take(&c->arenas);
         if (err == 0) {
                 out = arena ? ward__rpc_unpack(m->output, reply, 0, arena, arena) : NULL;
@@ -436,6 +474,8 @@ static void on_local_answer(const ProtobufCMessage *out, void *arg)
                 return;
         }
         lc->client->last_error = lc->err;
+        const char *text = out ? NULL : ward__rpc_server_local_message(lc->client->local);
+        note_message(lc->client, text, text ? strnlen(text, WARD_RPC_MESSAGE_MAX) : 0);
         if (lc->closure) {
                 ward_rpc_client *c = lc->client;
                 enter(c); /* the closure may free the client */
@@ -539,6 +579,7 @@ static void invoke_body(ward_rpc_client *c, unsigned method, const ProtobufCMess
                 invoke_grpc(c, method, input, closure, closure_data);
                 return;
         }
+        note_message(c, NULL, 0);
         if (c->local && method < c->desc->n_methods) {
                 invoke_local(c, method, input, closure, closure_data);
                 return;

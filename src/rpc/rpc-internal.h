@@ -94,6 +94,11 @@ int ward__rpc_server_invoke_local(ward_rpc_server *s, const ProtobufCServiceDesc
                                   uint64_t hash, unsigned method, const ProtobufCMessage *input,
                                   ProtobufCClosure closure, void *closure_data, int give_output);
 
+/* ward__rpc_server_local_message: inside the closure a short-circuit call
+ * of s is answered through, the text the handler failed it with
+ * (ward_rpc_fail), else NULL. Valid while that closure runs. */
+const char *ward__rpc_server_local_message(ward_rpc_server *s);
+
 /* ward__rpc_server_loop: the loop a server runs on. */
 ward_loop *ward__rpc_server_loop(ward_rpc_server *s);
 

@@ -24,6 +24,7 @@ struct ward_rpc_server {
         struct call *spare;        /* one freed call kept: most servers have one at a time */
         int depth;                 /* handlers of ours on the stack */
         int dead;                  /* freed while depth > 0: the last leave() frees */
+        const char *local_message; /* ward_rpc_fail's, while a short-circuit closure runs */
 };
 
 static void really_free(ward_rpc_server *s);
@@ -154,7 +155,9 @@ static void answer_local(struct call *k, const ProtobufCMessage *out)
                             k->method->output, k->give_output ? NULL : &arena->alloc, len, buf);
                 }
         }
+        k->srv->local_message = copy ? NULL : k->message;
         k->local(copy, k->local_data);
+        k->srv->local_message = NULL;
         ward__arena_give(&k->srv->arenas, arena);
 }
 
@@ -466,6 +469,11 @@ int ward_rpc_caller(void *closure_data, struct ward_ipc_peer *ret)
         }
         *ret = k->peer;
         return 0;
+}
+
+const char *ward__rpc_server_local_message(ward_rpc_server *s)
+{
+        return s ? s->local_message : NULL;
 }
 
 ward_loop *ward__rpc_server_loop(ward_rpc_server *s)

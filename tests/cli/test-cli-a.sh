@@ -142,6 +142,20 @@ done
 run 1 "$WARD" locks --no-stacks "$DL" && has "$T/out" "DEADLOCK"
 run 1 "$WARD" locks --json --no-stacks "$DL" && json "$T/out" && has "$T/out" '"deadlock":true'
 
+echo "== a benchmark's progress: on a terminal only"
+if [ -x "$BIN/ward-bench-proc-watch" ]; then
+        run 0 "$WARD" bench proc-watch --quick --exits=5 --json && json "$T/out"
+        if grep -q "run 1 of" "$T/err"; then
+                fail "progress written to a stderr that is not a terminal"
+        fi
+        if command -v script >/dev/null 2>&1; then
+                # script(1) gives the benchmark a terminal
+                script -qec "'$WARD' bench proc-watch --quick --exits=5 --json" /dev/null \
+                        >"$T/out" 2>"$T/err"
+                has "$T/out" "run 1 of 1"
+        fi
+fi
+
 if [ "$FAILS" -ne 0 ]; then
         echo "$FAILS failure(s)"
         exit 1
