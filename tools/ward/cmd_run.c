@@ -320,8 +320,13 @@ static void find_preload(struct run_args *a)
                 a->o.preload = a->preload;
                 return;
         }
-        fprintf(stderr, "ward run: no libward-crash.so next to ward (lib/, or lib/ward once "
-                        "installed): crashes are not captured, only exits restarted\n");
+        /* a warning as the guardian's own are: under --json a JSON line */
+        struct ward_guardian_event ev = {
+            .kind = WARD_GUARDIAN_WARNING,
+            .message = "no libward-crash.so next to ward (lib/, or lib/ward once installed): "
+                       "crashes are not captured, only exits restarted",
+        };
+        run_print_event(&a->json, &ev);
 }
 
 /* a reader of the events that went away must not end the guardian (and
