@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ static pid_t start_target(void)
         ASSERT_TRUE(pid >= 0);
         if (pid == 0) {
                 close(ready[0]);
+                prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with a test that failed */
                 for (int i = 0; i < THREADS; i++) {
                         pthread_t t;
                         if (pthread_create(&t, NULL, wait_forever, NULL) != 0) {
@@ -94,9 +96,12 @@ TEST(progress_on_a_terminal)
         char want[64];
         pid_t target = start_target();
         ASSERT_EQ(stack_on_pty(target, out, sizeof(out)), 0);
-        snprintf(want, sizeof(want), "\rward stack: thread 1 of %d", THREADS + 1);
-        ASSERT_TRUE(strstr(out, want) != NULL);
-        snprintf(want, sizeof(want), "\rward stack: thread %d of %d", THREADS + 1, THREADS + 1);
+        /* N: the threads in /proc (a sanitizer's runtime may add its own) */
+        const char *first = strstr(out, "\rward stack: thread 1 of ");
+        ASSERT_TRUE(first != NULL);
+        int n = atoi(first + strlen("\rward stack: thread 1 of "));
+        ASSERT_TRUE(n >= THREADS + 1);
+        snprintf(want, sizeof(want), "\rward stack: thread %d of %d", n, n);
         ASSERT_TRUE(strstr(out, want) != NULL);
         ASSERT_TRUE(strchr(out, '\n') == NULL);       /* one line, overwritten */
         ASSERT_TRUE(strstr(out, "\r\033[K") != NULL); /* and cleared at the end */

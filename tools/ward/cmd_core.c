@@ -57,8 +57,7 @@ static const struct cli_command core_cmd = {
         (const struct cli_option[]){
             {OPT_DIR, "output", 'o', "DIR", "where they go (default: the current directory)"},
             {OPT_FULL, "full", 0, NULL, "also the private writable memory"},
-            {OPT_JSON, "json", 0, NULL,
-             "{\"pid\",\"core\",\"report\",\"report_json\",\"core_size\",\"threads\"}"},
+            {OPT_JSON, "json", 0, NULL, "the result as one JSON object"},
             {0},
         },
     .args = "PID",

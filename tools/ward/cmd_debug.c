@@ -288,9 +288,8 @@ static const struct cli_command debug_cmd = {
                    "started program gets the Ctrl-C itself.",
     .options =
         (const struct cli_option[]){
-            {OPT_JSON, "json", 0, NULL,
-             "one JSON object per line: {\"event\",\"pid\",\"tid\",...}"},
-            {OPT_PID, "pid", 'p', "PID", "follow this running process instead of starting one"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object per event, one per line"},
+            {OPT_PID, "pid", 'p', "PID", "follow this running process"},
             {0},
         },
     .args = "PROG [ARGS...]",

@@ -147,7 +147,11 @@ static const struct cli_command run_cmd = {
                    "SIGTERM and SIGINT are forwarded to it; under systemd ward run speaks\n"
                    "sd_notify. Everything after PROG is PROG's: ward run PROG --flag passes\n"
                    "--flag to PROG. Events are text lines on stderr, or with --json JSON lines\n"
-                   "on stdout. Durations: 250ms, 5s, 2m, 1.5 (seconds).",
+                   "on stdout. Durations: 250ms, 5s, 2m, 1.5 (seconds).\n"
+                   "\n"
+                   "The --on-crash command also gets the paths in WARD_CORE and WARD_REPORT, runs\n"
+                   "in the dump directory, and is stopped after --on-crash-timeout; one that\n"
+                   "failed is queued and run again at the next start.",
     .options =
         (const struct cli_option[]){
             {OPT_RESTART, "restart", 0, "no|on-failure|always",
@@ -158,8 +162,7 @@ static const struct cli_command run_cmd = {
              "and at most that many bytes (default 1G)"},
             {OPT_FULL_CORE, "full-core", 0, NULL, "also the private writable memory"},
             {OPT_ON_CRASH, "on-crash", 0, "CMD",
-             "run /bin/sh -c CMD with $1 the core, $2 the report (also WARD_CORE, "
-             "WARD_REPORT); a failed one is queued and retried at the next start"},
+             "after a crash: sh -c CMD, $1 the core, $2 the report"},
             {OPT_ON_CRASH_TIMEOUT, "on-crash-timeout", 0, "DUR", "its deadline (default 30s)"},
             {OPT_HEARTBEAT, "heartbeat", 0, "DUR",
              "the heartbeat deadline (default: the program's own)"},
@@ -171,14 +174,12 @@ static const struct cli_command run_cmd = {
             {OPT_BURST, "burst", 0, "N/WINDOW",
              "give up after N restarts in WINDOW (default 5/60s)"},
             {OPT_STABLE, "stable", 0, "DUR", "up this long, the back-off resets (default 60s)"},
-            {OPT_LISTEN, "listen", 0, "ADDRESS",
-             "own this ward address's listening socket and hand it to every start of PROG "
-             "(WARD_LISTEN_FD)"},
+            {OPT_LISTEN, "listen", 0, "ADDRESS", "own its socket, given to PROG (WARD_LISTEN_FD)"},
             {OPT_READY, "ready", 0, "handshake|started",
              "when to tell systemd READY=1 (default handshake)"},
             {OPT_NO_NOTIFY, "no-notify", 0, NULL, "no sd_notify even when NOTIFY_SOCKET is set"},
             {OPT_NO_PRELOAD, "no-preload", 0, NULL,
-             "do not preload libward-crash.so (a program that calls ward_guard_start itself)"},
+             "no libward-crash.so (PROG calls ward_guard_start)"},
             {OPT_JSON, "json", 0, NULL, "events as JSON lines on stdout (else text on stderr)"},
             {0},
         },
@@ -319,8 +320,13 @@ static void find_preload(struct run_args *a)
                 a->o.preload = a->preload;
                 return;
         }
-        fprintf(stderr, "ward run: no libward-crash.so next to ward (lib/, or lib/ward once "
-                        "installed): crashes are not captured, only exits restarted\n");
+        /* a warning as the guardian's own are: under --json a JSON line */
+        struct ward_guardian_event ev = {
+            .kind = WARD_GUARDIAN_WARNING,
+            .message = "no libward-crash.so next to ward (lib/, or lib/ward once installed): "
+                       "crashes are not captured, only exits restarted",
+        };
+        run_print_event(&a->json, &ev);
 }
 
 /* a reader of the events that went away must not end the guardian (and

@@ -181,8 +181,7 @@ static const struct cli_command stack_cmd = {
         (const struct cli_option[]){
             {OPT_LIVE, "live", 0, NULL, "never stop the process (running threads: no frames)"},
             {OPT_THREAD, "thread", 0, "TID", "only that thread"},
-            {OPT_JSON, "json", 0, NULL,
-             "{\"pid\",\"mode\",\"threads\":[{\"tid\",\"name\",\"state\",\"frames\":[...]}]}"},
+            {OPT_JSON, "json", 0, NULL, "the threads and their frames as one JSON object"},
             {0},
         },
     .args = "PID",

@@ -65,16 +65,14 @@ static const struct cli_command stop_cmd = {
     .description = "Sends SIGTERM to process PID, then SIGKILL if it is still there after the\n"
                    "grace, through a pidfd: a signal never reaches a later process that got the\n"
                    "same pid. Prints how it ended: \"exited N\", \"ended by SIGTERM\", \"killed\n"
-                   "(SIGKILL) after the 5s grace\". Refuses pid 1 and ward itself.",
+                   "(SIGKILL) after the 5s grace\". Refuses pid 1 and ward itself. With --tree\n"
+                   "it also ends every process PID started: its process group, its descendants\n"
+                   "in /proc, and children that called setsid().",
     .options =
         (const struct cli_option[]){
-            {OPT_GRACE, "grace", 0, "DURATION",
-             "how long SIGTERM has before SIGKILL (default 5s; 250ms, 1m, 0)"},
-            {OPT_TREE, "tree", 0, NULL,
-             "also every process it started: its process group, its descendants, children "
-             "that called setsid()"},
-            {OPT_JSON, "json", 0, NULL,
-             "{\"pid\",\"ended\",\"code\"|\"signal\",\"killed\",\"others\"}"},
+            {OPT_GRACE, "grace", 0, "DURATION", "SIGTERM to SIGKILL (default 5s; 250ms, 1m, 0)"},
+            {OPT_TREE, "tree", 0, NULL, "also every process it started"},
+            {OPT_JSON, "json", 0, NULL, "how it ended, as one JSON object"},
             {0},
         },
     .args = "PID",

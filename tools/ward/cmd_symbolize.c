@@ -27,7 +27,7 @@ static const struct cli_command symbolize_cmd = {
     .options =
         (const struct cli_option[]){
             {OPT_DEBUG_DIR, "debug-dir", 0, "DIR", "where the debug files are (needed)"},
-            {OPT_JSON, "json", 0, NULL, "the frames as JSON: {\"threads\":[{\"frames\":[...]}]}"},
+            {OPT_JSON, "json", 0, NULL, "the frames as one JSON object"},
             {0},
         },
     .args = "REPORT",

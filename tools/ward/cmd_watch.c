@@ -187,24 +187,27 @@ enum { OPT_EXEC = 1, OPT_PID, OPT_BACKEND, OPT_JSON };
 
 static const struct cli_command watch_cmd = {
     .name = "watch",
-    .synopsis = "[--exec] [--pid=PID]... [--backend=connector|pidfd|proc] [--json]",
+    .synopsis = "[--exec] [--pid=PID]... [--backend=NAME] [--json]",
     .summary = "Process events as they happen: forks, execs, exits and new names.",
     .description = "One line per event: \"fork PID <- PARENT comm\", \"exec PID comm /path\",\n"
                    "\"exit PID comm exited N\" or \"killed by SIGNAL\", \"comm PID newname\", and\n"
                    "\"lost events\" when the kernel dropped some (what follows was read from\n"
                    "/proc, marked \"(rescan)\"). Of every process, or with --pid of those\n"
                    "processes and what they start; then it ends when they all ended, else at\n"
-                   "Ctrl-C (SIGINT) or SIGTERM.",
+                   "Ctrl-C (SIGINT) or SIGTERM.\n"
+                   "\n"
+                   "--backend says how the events are learned: from the kernel's process\n"
+                   "connector (it needs CAP_NET_ADMIN), from a pidfd per watched process (with\n"
+                   "--pid), or by rescanning /proc; by default the first of these that works.\n"
+                   "Under --json the first line is\n"
+                   "{\"kind\":\"watching\",\"backend\":...,\"pids\":[...]}.",
     .options =
         (const struct cli_option[]){
             {OPT_EXEC, "exec", 0, NULL, "exec events only"},
             {OPT_PID, "pid", 0, "PID", "watch this process and what it starts (repeatable)"},
             {OPT_BACKEND, "backend", 0, "NAME",
-             "how events are learned: connector (the kernel's process connector, needs "
-             "CAP_NET_ADMIN), pidfd (needs --pid) or proc (rescans); default: the first "
-             "that works"},
-            {OPT_JSON, "json", 0, NULL,
-             "one object per line, the first {\"kind\":\"watching\",\"backend\",\"pids\"}"},
+             "connector, pidfd or proc; default: any that works"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object per event, one per line"},
             {0},
         },
     .exit_status = "0  done: every watched process ended, or Ctrl-C\n"
