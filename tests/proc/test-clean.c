@@ -24,6 +24,7 @@
 #include <ward/shm.h>
 #include <ward/trace.h>
 
+#include "core/json-parse.h"
 #include "core/procstat.h"
 #include "inspect/proc/shm.h"
 #include "lock/layout.h"
@@ -378,6 +379,14 @@ TEST(killed_files_listed_then_removed)
         assert_says(out, "\"name\":\"ward-trace.%d\"", pid);
         ASSERT_TRUE(strstr(out, "\"action\":\"removed\"") != NULL);
         ASSERT_TRUE(strstr(out, "\"removed\":2,") != NULL);
+        struct ward__json_doc *doc;
+        const struct ward__json *root;
+        char err[128];
+        if (ward__json_parse(out, strlen(out), &doc, &root, err, sizeof(err)) != 0) {
+                TEST_FAIL("not JSON (%s):\n%s", err, out);
+        }
+        ASSERT_EQ(root->type, WARD__JSON_OBJECT);
+        ward__json_doc_free(doc);
         ASSERT_TRUE(!shm_exists("trace", pid));
         ASSERT_TRUE(!shm_exists("locks", pid));
 }
@@ -596,6 +605,14 @@ TEST(command_usage)
         const char *bad_opt[] = {"clean", "--bogus", NULL};
         ASSERT_EQ(test_run_ward(bad_opt, NULL, -1, out, sizeof(out)), 2);
         ASSERT_TRUE(strstr(out, "--bogus") != NULL);
+        if (geteuid() == 0) { /* as another user: --all-users is root's */
+                const char *all[] = {"clean", "--all-users", "-n", NULL};
+                ASSERT_EQ(test_run_ward(all, NULL, 65534, out, sizeof(out)), 2);
+                ASSERT_TRUE(strstr(out, "--all-users") != NULL);
+                const char *mine[] = {"clean", "-n", "--json", NULL};
+                ASSERT_EQ(test_run_ward(mine, NULL, 65534, out, sizeof(out)), 0);
+                ASSERT_TRUE(strstr(out, "\"files\":[]") != NULL); /* root's are not its own */
+        }
 }
 
 TEST_MAIN()
