@@ -1,7 +1,8 @@
 /* Fuzz the trace exporters with any bytes as a trace file: whatever
  * `ward trace merge` accepts, it must write in a form its readers take. The
  * Chrome JSON must parse (ward's strict JSON parser: UTF-8, escapes, depth),
- * and the text lines must come out in time order. The CTF export is checked
+ * and the text lines must come out in time order (as ns, and in the
+ * --time=delta form, as seconds since the first event). The CTF export is checked
  * with babeltrace2 itself over the corpus by tests/trace/test-export.c. */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,13 +51,40 @@ static void check_json(const char *path)
         free(text);
 }
 
-static void check_text_order(const char *path)
+static int write_delta(ward_trace_merge *m, FILE *out)
+{
+        return ward_trace_merge_write_text_as(m, out, WARD_TRACE_TIME_DELTA);
+}
+
+/* first_field: a line's time, ns or (delta) seconds as ns */
+static unsigned long long first_field(const char *p, int delta)
+{
+        char *end;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (delta) {
+                if (*end != '.' || strspn(end + 1, "0123456789") != 9 || end[10] != ' ' ||
+                    end[11] != '+') {
+                        fprintf(stderr, "not a delta time: %.40s\n", p);
+                        abort();
+                }
+                v = v * 1000000000ull + strtoull(end + 1, NULL, 10);
+        }
+        return v;
+}
+
+static void check_text_order(const char *path, int delta)
 {
         size_t len = 0;
-        char *text = export(path, ward_trace_merge_write_text, &len);
+        char *text = export(path, delta ? write_delta : ward_trace_merge_write_text, &len);
         unsigned long long last = 0;
         for (char *p = text; p && p < text + len; p = strchr(p, '\n') + 1) {
-                unsigned long long ns = strtoull(p, NULL, 10);
+                if (*p == '#') { /* files of several hosts: the clock's note */
+                        if (!strchr(p, '\n')) {
+                                break;
+                        }
+                        continue;
+                }
+                unsigned long long ns = first_field(p, delta);
                 if (ns < last) {
                         fprintf(stderr, "out of time order: %llu after %llu\n", ns, last);
                         abort();
@@ -81,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         }
         check_json(path);
-        check_text_order(path);
+        check_text_order(path, 0);
+        check_text_order(path, 1);
         return 0;
 }

@@ -141,8 +141,8 @@ WARD_API const char *ward_trace_reader_path(const ward_trace_reader *r);
  * or -EBADMSG when the file holds none that is valid. */
 WARD_API int ward_trace_reader_level(const ward_trace_reader *r);
 
-/* ward_trace_reader_set_level: change the running process's level; it takes
- * effect at its next event. Errors: -EINVAL (not a level), -EBADF (opened
+/* ward_trace_reader_set_level: change the running process's level; its
+ * flusher picks it up within 20 ms. Errors: -EINVAL (not a level), -EBADF (opened
  * without WARD_TRACE_READER_WRITABLE). */
 WARD_API int ward_trace_reader_set_level(ward_trace_reader *r, int level);
 

@@ -112,6 +112,31 @@ TEST(tail_shows_a_live_process_without_stopping_it)
         unlink(shm);
 }
 
+TEST(tail_json_is_one_object_a_line_and_says_the_exit)
+{
+        char out[1 << 16], pidtext[16], exited[64];
+        pid_t pid = traced_child(5, -1);
+        snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
+        pid_t killer = fork();
+        if (killer == 0) {
+                sleep_ms(300);
+                kill(pid, SIGKILL);
+                _exit(0);
+        }
+        const char *args[] = {"trace", "tail", "--all", "--json", pidtext, NULL};
+        ASSERT_EQ(ward(out, sizeof(out), args), 0);
+        waitpid(killer, NULL, 0);
+        waitpid(pid, NULL, 0);
+        ASSERT_TRUE(strstr(out, "{\"ns\":") == out);
+        ASSERT_TRUE(strstr(out, "event 4 of the child\"}\n") != NULL);
+        snprintf(exited, sizeof(exited), "\n{\"exited\":%d}\n", (int)pid);
+        ASSERT_TRUE(strlen(out) > strlen(exited));
+        ASSERT_STREQ(out + strlen(out) - strlen(exited), exited); /* the last line */
+        char shm[64];
+        snprintf(shm, sizeof(shm), "/dev/shm/ward-trace.%d", (int)pid);
+        unlink(shm);
+}
+
 TEST(level_changes_a_running_process)
 {
         char out[256], pidtext[16];

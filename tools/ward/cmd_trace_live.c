@@ -131,7 +131,7 @@ static const struct cli_command level_cmd = {
     .summary = "Show or set a running process's trace level.",
     .description = "Without LEVEL, prints the process's level now (\"PID LEVEL\"). With LEVEL,\n"
                    "sets it through the process's shared trace buffers and prints the level it\n"
-                   "has afterwards; the process picks the new level up at its next event.\n"
+                   "has afterwards; the process picks the new level up within 20 ms.\n"
                    "An event is recorded when its level is at most the current one; off records\n"
                    "nothing.",
     .options =

@@ -105,7 +105,7 @@ static const struct cli_command merge_cmd = {
     .exit_status = "0  every file was merged\n"
                    "1  a file or record could not be read (the rest was merged), or OUT could "
                    "not be written\n"
-                   "2  bad usage, or a FILE or DIR that does not exist\n",
+                   "2  bad usage, or a FILE or DIR that does not exist or may not be read\n",
     .examples = "ward trace merge /tmp/traces\n"
                 "ward trace merge --time=wall app.trace.4242 app.trace.4243\n"
                 "ward trace merge --chrome -o trace.json /tmp/traces\n"
@@ -164,13 +164,17 @@ static int parse(struct cli *c, int argc, char **argv, struct merge_opts *o)
         return CLI_OK;
 }
 
-/* check_paths: every path exists (else the first missing one is named, 2) */
+/* check_paths: every path exists and may be read (else the first that does
+ * not is named: nothing to look at, 2) */
 static int check_paths(const struct cli *c, const struct merge_opts *o)
 {
         struct stat st;
         for (int i = 0; i < o->npaths; i++) {
                 if (stat(o->paths[i], &st) < 0) {
                         return cli_file_error(c, o->paths[i], -errno);
+                }
+                if (access(o->paths[i], S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK) < 0) {
+                        return cli_error(c, CLI_USAGE, "%s: %s", o->paths[i], strerror(errno));
                 }
         }
         return CLI_OK;

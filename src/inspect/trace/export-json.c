@@ -9,6 +9,7 @@
 #include "core/json-write.h"
 #include "inspect/trace/merge.h"
 #include "inspect/trace/print.h"
+#include "inspect/trace/sites.h"
 
 /* Threads already named with an "M" record. */
 struct seen {
@@ -107,7 +108,7 @@ static void put_rpc_args(struct ward__buf *b, const struct ward__trace_rpc_span 
 }
 
 static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, uint64_t base,
-                      struct ward__buf *msg)
+                      struct ward__buf *msg, struct ward__trace_sites *sites)
 {
         static const char *const phase[] = {"i", "B", "E", "C"};
         struct ward__trace_site_info site;
@@ -115,13 +116,19 @@ static void put_event(struct ward__buf *b, const struct ward__trace_mev *e, uint
         struct ward__trace_rec h;
         memcpy(&h, e->ev.rec, sizeof(h));
         msg->len = 0;
-        int ok = e->ev.kind == WARD__TRACE_REC_EVENT &&
-                 ward__trace_parse_site(e->ev.site, e->ev.site_len, &site) == 0;
+        const struct ward__trace_csite *cs =
+            e->ev.kind == WARD__TRACE_REC_EVENT
+                ? ward__trace_sites_get(sites, e->ev.site, e->ev.site_len)
+                : NULL;
+        int ok = cs != NULL;
+        if (ok) {
+                site = cs->info;
+        }
         const uint8_t *args = e->ev.rec + sizeof(h);
         size_t args_len = e->ev.len - sizeof(h);
         int is_rpc = ok && ward__trace_parse_rpc_span(&site, args, args_len, &rpc) == 0;
         if (ok) {
-                ward__trace_format_message(&site, args, args_len, msg);
+                ward__trace_format_compiled(cs, args, args_len, msg);
         } else {
                 uint64_t n = 0;
                 memcpy(&n, e->ev.rec + 16, e->ev.len >= 24 ? 8 : 0);
@@ -196,6 +203,7 @@ int ward_trace_merge_write_chrome(struct ward_trace_merge *m, FILE *out)
         struct ward__trace_mev e;
         struct ward__buf b = {0}, msg = {0};
         struct seen threads = {0};
+        struct ward__trace_sites sites = {0}; /* each site's format compiled once */
         const struct ward__trace_merge_clock *c = ward__trace_merge_get_clock(m);
         uint64_t base = c->realtime ? c->base : 0;
         int first = 1;
@@ -209,11 +217,12 @@ int ward_trace_merge_write_chrome(struct ward_trace_merge *m, FILE *out)
                 if (seen_add(&threads, (uint64_t)e.file->pid << 32 | e.file->tid)) {
                         put_names(&b, e.file);
                 }
-                put_event(&b, &e, base, &msg);
+                put_event(&b, &e, base, &msg, &sites);
                 fwrite(b.p, 1, b.len, out);
         }
         fputs("\n]}\n", out);
         free(threads.keys);
+        ward__trace_sites_free(&sites);
         int failed = b.failed || ferror(out);
         ward__buf_free(&b);
         ward__buf_free(&msg);

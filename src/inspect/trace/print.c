@@ -286,15 +286,27 @@ void ward__trace_csite_free(struct ward__trace_csite *c)
         c->ops = NULL;
 }
 
-/* put_u64: v in decimal */
+/* put_u64: v in decimal, two digits a division */
 static void put_u64(struct ward__buf *out, uint64_t v)
 {
+        static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                    "25262728293031323334353637383940414243444546474849"
+                                    "50515253545556575859606162636465666768697071727374"
+                                    "75767778798081828384858687888990919293949596979899";
         char d[20];
         size_t i = sizeof(d);
-        do {
-                d[--i] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v);
+        while (v >= 100) {
+                unsigned r = (unsigned)(v % 100);
+                v /= 100;
+                i -= 2;
+                memcpy(d + i, pairs + 2 * r, 2);
+        }
+        if (v >= 10) {
+                i -= 2;
+                memcpy(d + i, pairs + 2 * v, 2);
+        } else {
+                d[--i] = (char)('0' + v);
+        }
         ward__trace_put(out, d + i, sizeof(d) - i);
 }
 
