@@ -41,6 +41,12 @@ int cmd_help(int argc, char **argv)
                 fprintf(stderr, "ward help: no subcommand '%s' (see 'ward help')\n", argv[1]);
                 return CLI_USAGE;
         }
-        char *help_argv[] = {argv[1], "--help", NULL};
-        return c->run(2, help_argv);
+        char *help_argv[8]; /* ward help trace merge: ward trace merge --help */
+        int n = 0;
+        for (int i = 1; i < argc && n < 6; i++) {
+                help_argv[n++] = argv[i];
+        }
+        help_argv[n++] = "--help";
+        help_argv[n] = NULL;
+        return c->run(n, help_argv);
 }
