@@ -156,7 +156,7 @@ static const struct cli_command ps_cmd = {
         (const struct cli_option[]){
             {OPT_TREE, "tree", 0, NULL, "children indented under their parents"},
             {OPT_WARD, "ward", 0, NULL, "add the WARD column"},
-            {OPT_JSON, "json", 0, NULL, "one JSON object per process, in an array"},
+            {OPT_JSON, "json", 0, NULL, "one JSON object per process, a line each"},
             {0},
         },
     .examples = "ward ps --tree --ward",
