@@ -123,6 +123,16 @@ int cli_pid(const char *s)
         return *end || v < 1 || v > (1 << 22) ? -1 : (int)v;
 }
 
+int cli_arg_pid(const struct cli *c, int *pid)
+{
+        int v = cli_pid(c->value);
+        if (v < 0) {
+                return cli_bad_value(c, "PID", c->value, "a process id, as ward ps lists them");
+        }
+        *pid = v;
+        return 0;
+}
+
 /* help */
 
 static void help_option(const struct cli_option *o, FILE *f)

@@ -113,6 +113,10 @@ int cli_bad_value(const struct cli *c, const char *option, const char *value, co
 /* cli_pid: a pid (1 .. 2^22) from s, or -1 */
 int cli_pid(const char *s);
 
+/* cli_arg_pid: the argument c->value as a pid into *pid: 0, or CLI_USAGE
+ * after naming it ("bad value 'abc' for PID") */
+int cli_arg_pid(const struct cli *c, int *pid);
+
 /* cli_process_error: why the command cannot act on process pid (err:
  * -errno): no such process (see ward ps), the real reason for a permission
  * error (another user's process, yama ptrace_scope, no CAP_SYS_PTRACE in a

@@ -205,8 +205,8 @@ int cmd_clean(int argc, char **argv)
                         o.flags |= WARD_SHM_ALL_USERS;
                         break;
                 case CLI_ARG:
-                        if ((pids[n_pids] = cli_pid(c.value)) < 0) {
-                                return cli_bad_value(&c, "PID", c.value, "a process id");
+                        if (cli_arg_pid(&c, &pids[n_pids]) != 0) {
+                                return CLI_USAGE;
                         }
                         n_pids++;
                         break;

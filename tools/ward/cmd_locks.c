@@ -75,9 +75,8 @@ static int parse(int argc, char **argv, struct cli *c, struct locks_opts *o)
                         o->stacks = 0;
                         break;
                 case CLI_ARG:
-                        if ((o->pid = cli_pid(c->value)) < 0) {
-                                return cli_bad_value(c, "PID", c->value,
-                                                     "a process id (see 'ward ps')");
+                        if (cli_arg_pid(c, &o->pid) != 0) {
+                                return CLI_USAGE;
                         }
                         break;
                 default:

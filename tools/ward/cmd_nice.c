@@ -74,8 +74,8 @@ int cmd_nice(int argc, char **argv)
                         json = c.json = 1;
                         break;
                 case CLI_ARG:
-                        if (c.nargs == 1 && (pid = cli_pid(c.value)) < 0) {
-                                return cli_bad_value(&c, "PID", c.value, "a process id");
+                        if (c.nargs == 1 && cli_arg_pid(&c, &pid) != 0) {
+                                return CLI_USAGE;
                         }
                         if (c.nargs == 2 && parse_nice(c.value, &n) < 0) {
                                 return cli_bad_value(&c, "N", c.value, "a nice value, -20 .. 19");

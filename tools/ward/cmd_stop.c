@@ -105,8 +105,8 @@ int cmd_stop(int argc, char **argv)
                         json = c.json = 1;
                         break;
                 case CLI_ARG:
-                        if ((pid = cli_pid(c.value)) < 0) {
-                                return cli_bad_value(&c, "PID", c.value, "a process id");
+                        if (cli_arg_pid(&c, &pid) != 0) {
+                                return CLI_USAGE;
                         }
                         break;
                 default:

@@ -81,8 +81,8 @@ int cmd_trace_tail(int argc, char **argv)
                         all = 1;
                 } else if (r == OPT_JSON) {
                         json = 1;
-                } else if (r == CLI_ARG && (pid = cli_pid(c.value)) < 0) {
-                        return cli_bad_value(&c, "PID", c.value, "a process id (see 'ward ps')");
+                } else if (r == CLI_ARG && cli_arg_pid(&c, &pid) != 0) {
+                        return CLI_USAGE;
                 } else if (r != CLI_ARG) {
                         return r == CLI_HELP ? CLI_OK : CLI_USAGE;
                 }
@@ -156,9 +156,8 @@ int cmd_trace_level(int argc, char **argv)
                 if (r == OPT_JSON) {
                         json = 1;
                 } else if (r == CLI_ARG && c.nargs == 1) {
-                        if ((pid = cli_pid(c.value)) < 0) {
-                                return cli_bad_value(&c, "PID", c.value,
-                                                     "a process id (see 'ward ps')");
+                        if (cli_arg_pid(&c, &pid) != 0) {
+                                return CLI_USAGE;
                         }
                 } else if (r == CLI_ARG) {
                         if ((level = ward_trace_parse_level(c.value)) < 0) {
