@@ -6,7 +6,7 @@
 # library or service loaded twice, and --json output and JSON errors that
 # parse. Real processes: calc-server, ward serve, examples/locks/deadlock.
 #
-#   test-cli-a.sh BIN_DIR LIB_DIR
+#   services.sh BIN_DIR LIB_DIR
 set -u
 BIN=$1
 LIB=$2
@@ -16,8 +16,8 @@ if [ ! -x "$PY" ]; then
         echo "SKIP: no $PY to check the JSON"
         exit 77
 fi
-T=$(mktemp -d /tmp/ward-test-cli-a.XXXXXX)
-ADDR="@ward-test-cli-a-$$"
+T=$(mktemp -d /tmp/ward-test-cli-services.XXXXXX)
+ADDR="@ward-test-cli-services-$$"
 PIDS=""
 cleanup() {
         for p in $PIDS; do
@@ -93,7 +93,7 @@ run 2 "$WARD" locks 4000000 && has "$T/err" "no such process 4000000"
 echo "== bad addresses: the accepted forms"
 run 2 "$WARD" call /tmp/x.sock calc.Calculator.Add && has "$T/err" "unix:/path/to.sock"
 run 2 "$WARD" list ux-test && has "$T/err" "@abstract-name"
-run 2 "$WARD" list @ward-test-cli-a-nobody && has "$T/err" "nothing listens"
+run 2 "$WARD" list @ward-test-cli-services-nobody && has "$T/err" "nothing listens"
 run 2 "$WARD" call grpc:127.0.0.1:1 calc.Calculator.Add && has "$T/err" "is a gRPC address"
 run 2 "$WARD" serve --listen /tmp/x.sock --load "$LIB/libcalc.so" && has "$T/err" "unix:/path/to.sock"
 
