@@ -3,8 +3,10 @@
  * gRPC call's way from arrival to its status).
  *
  * One rule keeps the threads apart: the completion-queue thread only waits
- * for events and posts each to the rpc server's loop (ward_loop_post); every
- * state below is read and written on that loop's thread only. */
+ * for events and hands them to the rpc server's loop (ward_loop_post, several
+ * events in one post); every state below is read and written on that loop's
+ * thread only, but for the completion-queue thread's own hold (struct
+ * ward__gbatch). */
 #ifndef WARD_GRPC_BRIDGE_H
 #define WARD_GRPC_BRIDGE_H
 
@@ -30,15 +32,33 @@ enum ward__gtag_kind {
 };
 
 /* A completion-queue tag: what completed, for which call, and how. Aligned
- * to 4 at least: the low bit of its address carries the event's success
- * from the completion-queue thread to the loop, the next one marks a NEW
- * tag (so that thread knows it without reading the tag). */
+ * to 8: the low bit of its address carries the event's success from the
+ * completion-queue thread to the loop, the next one marks a NEW tag (so that
+ * thread knows it without reading the tag), the third an event that may wait
+ * (WARD__GTAG_LAZY_BIT). */
 #define WARD__GTAG_NEW_BIT 2u
+/* An event the loop need not see at once (a call arrived: its request comes
+ * next; a unary call's reply went; a call is over): the completion-queue
+ * thread holds it until an event that cannot wait, or for at most
+ * WARD__GRPC_HOLD_US, and hands them over together. One loop wake-up per
+ * call instead of four. */
+#define WARD__GTAG_LAZY_BIT 4u
+#define WARD__GTAG_BITS 7u
+#define WARD__GRPC_HOLD_US 1000
 struct ward__gtag {
-        enum ward__gtag_kind kind;
+        _Alignas(8) enum ward__gtag_kind kind;
         int ok; /* the event's success (set on the loop thread) */
         struct ward__gcall *call;
         struct ward_grpc_server *server; /* for WARD__GTAG_SHUTDOWN */
+};
+
+/* Events on their way to the loop, in the order they completed, each a tag
+ * with its bits (the success in bit 0). Filled by the completion-queue
+ * thread, posted whole, run and freed on the loop thread. */
+#define WARD__GBATCH_MAX 64
+struct ward__gbatch {
+        size_t n;
+        void *tags[WARD__GBATCH_MAX];
 };
 
 struct ward_grpc_server {
@@ -63,6 +83,8 @@ struct ward_grpc_server {
         struct ward__gcall *waiting; /* the call slot grpc_server_request_call fills next */
         atomic_uint handoff;         /* released before a slot goes to gRPC, acquired as it comes
                                       * back on the completion-queue thread */
+        struct ward__gbatch *held;   /* the completion-queue thread's: events not handed over yet */
+        gpr_timespec held_until;     /* when they go even without an event that cannot wait */
 };
 
 /* ward__gcall_request: ask gRPC for the next call (a new slot in

@@ -86,8 +86,8 @@ int ward__gcall_request(struct ward_grpc_server *g)
         /* what the completion-queue thread will read of c was written before this */
         atomic_fetch_add_explicit(&g->handoff, 1, memory_order_release);
         if (grpc_server_request_call(g->server, &c->call, &c->details, &c->md, g->cq, g->cq,
-                                     (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT)) !=
-            GRPC_CALL_OK) {
+                                     (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT |
+                                              WARD__GTAG_LAZY_BIT)) != GRPC_CALL_OK) {
                 call_free(c);
                 return -ENOMEM;
         }
@@ -110,10 +110,14 @@ static void release(struct ward__gcall *c)
         call_free(c);
 }
 
-/* start: a batch of ops on the call, completing with tag t. */
-static void start(struct ward__gcall *c, const grpc_op *ops, size_t n, struct ward__gtag *t)
+/* start: a batch of ops on the call, completing with tag t; lazy: its
+ * completion may wait for the next event the loop must see
+ * (WARD__GTAG_LAZY_BIT). */
+static void start(struct ward__gcall *c, const grpc_op *ops, size_t n, struct ward__gtag *t,
+                  int lazy)
 {
-        if (grpc_call_start_batch(c->call, ops, n, t, NULL) == GRPC_CALL_OK) {
+        void *tag = (void *)((uintptr_t)t | (lazy ? WARD__GTAG_LAZY_BIT : 0));
+        if (grpc_call_start_batch(c->call, ops, n, tag, NULL) == GRPC_CALL_OK) {
                 c->pending++;
         } else {
                 grpc_call_cancel(c->call, NULL);
@@ -164,7 +168,7 @@ static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t 
         ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
         ops[n].data.send_status_from_server.status = ward__grpc_code(err);
         ops[n++].data.send_status_from_server.status_details = &text;
-        start(c, ops, n, &c->t_send);
+        start(c, ops, n, &c->t_send, !c->stream); /* a stream's next request waits for it */
         grpc_slice_unref(text);
 }
 
@@ -220,7 +224,7 @@ static void reflect_step(struct ward__gcall *c)
         }
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n++].data.send_message.send_message = c->reply;
-        start(c, ops, n, &c->t_send);
+        start(c, ops, n, &c->t_send, 0);
 }
 
 /* recv_next: ask for the stream's next request. */
@@ -230,7 +234,7 @@ static void recv_next(struct ward__gcall *c)
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
         op.data.recv_message.recv_message = &c->req;
-        start(c, &op, 1, &c->t_recv);
+        start(c, &op, 1, &c->t_recv, 0);
 }
 
 /* on_reply: the hosted service answered (ward_rpc_bytes_fn). */
@@ -366,7 +370,7 @@ static void arrived(struct ward__gcall *c, int ok)
 
 void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag)
 {
-        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)tag & ~(uintptr_t)3);
+        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)tag & ~(uintptr_t)WARD__GTAG_BITS);
         struct ward__gcall *c =
             (struct ward__gcall *)((char *)t - offsetof(struct ward__gcall, t_new));
         grpc_op op;
@@ -374,11 +378,11 @@ void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag)
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
         op.data.recv_message.recv_message = &c->req;
-        start(c, &op, 1, &c->t_recv);
+        start(c, &op, 1, &c->t_recv, 0);
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
         op.data.recv_close_on_server.cancelled = &c->cancelled;
-        start(c, &op, 1, &c->t_close);
+        start(c, &op, 1, &c->t_close, 1);
 }
 
 void ward__gcall_event(struct ward__gtag *t)

@@ -14,13 +14,13 @@
 
 #define DEFAULT_MAX_REQUEST (4u << 20)
 
-_Static_assert(_Alignof(struct ward__gtag) >= 4, "a tag's low two bits carry flags");
+_Static_assert(_Alignof(struct ward__gtag) >= 8, "a tag's low three bits carry flags");
 
 /* on_event: a completion-queue event, now on the loop thread: the tag, with
  * the event's success in its low bit (tags are aligned). */
 static void on_event(void *arg)
 {
-        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)arg & ~(uintptr_t)3);
+        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)arg & ~(uintptr_t)WARD__GTAG_BITS);
         t->ok = (int)((uintptr_t)arg & 1);
         if (t->kind != WARD__GTAG_SHUTDOWN) {
                 ward__gcall_event(t);
@@ -36,29 +36,81 @@ static void on_event(void *arg)
         }
 }
 
-/* cq_thread: wait for events and post each to the loop, until the queue is
+/* on_batch: the events of one post, in the order they completed. */
+static void on_batch(void *arg)
+{
+        struct ward__gbatch *b = arg;
+        for (size_t i = 0; i < b->n; i++) {
+                on_event(b->tags[i]);
+        }
+        free(b);
+}
+
+/* post: fn(arg) to the loop. A post that finds no memory is tried again: an
+ * event must not be lost, or its call would never end. */
+static void post(struct ward_grpc_server *g, ward_defer_fn fn, void *arg)
+{
+        while (ward_loop_post(g->loop, fn, arg) == -ENOMEM) {
+                nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        }
+}
+
+/* flush: the held events to the loop, in one post. */
+static void flush(struct ward_grpc_server *g)
+{
+        if (g->held) {
+                post(g, on_batch, g->held);
+                g->held = NULL;
+        }
+}
+
+/* hold: t joins the held events (allocating a batch, and starting the time
+ * they may wait, for the first); without memory for a batch, t goes on its
+ * own, after what is held. */
+static void hold(struct ward_grpc_server *g, void *t)
+{
+        if (g->held && g->held->n == WARD__GBATCH_MAX) {
+                flush(g);
+        }
+        if (!g->held) {
+                g->held = malloc(sizeof(*g->held));
+                if (!g->held) {
+                        post(g, on_event, t);
+                        return;
+                }
+                g->held->n = 0;
+                g->held_until =
+                    gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                 gpr_time_from_micros(WARD__GRPC_HOLD_US, GPR_TIMESPAN));
+        }
+        g->held->tags[g->held->n++] = t;
+}
+
+/* cq_thread: wait for events and hand them to the loop, until the queue is
  * shut down. It touches a tag's memory (the loop thread owns it) only for a
  * call that just arrived (ward__gcall_arrived_cq); the success rides in the
- * pointer's low bit. A post that finds no memory is
- * tried again: the event must not be lost, or its call would never end. */
+ * pointer's low bit. An event that may wait (WARD__GTAG_LAZY_BIT) is held;
+ * the next one that cannot, or the hold's end, takes it to the loop. */
 static void *cq_thread(void *arg)
 {
         struct ward_grpc_server *g = arg;
         for (;;) {
-                grpc_event ev =
-                    grpc_completion_queue_next(g->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                gpr_timespec until = g->held ? g->held_until : gpr_inf_future(GPR_CLOCK_MONOTONIC);
+                grpc_event ev = grpc_completion_queue_next(g->cq, until, NULL);
                 if (ev.type == GRPC_QUEUE_SHUTDOWN) {
+                        flush(g);
                         return NULL;
                 }
-                if (ev.type != GRPC_OP_COMPLETE) {
+                if (ev.type != GRPC_OP_COMPLETE) { /* GRPC_QUEUE_TIMEOUT: the hold is over */
+                        flush(g);
                         continue;
                 }
                 if (((uintptr_t)ev.tag & WARD__GTAG_NEW_BIT) && ev.success) {
                         ward__gcall_arrived_cq(g, ev.tag);
                 }
-                void *t = (void *)((uintptr_t)ev.tag | (ev.success ? 1u : 0u));
-                while (ward_loop_post(g->loop, on_event, t) == -ENOMEM) {
-                        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+                hold(g, (void *)((uintptr_t)ev.tag | (ev.success ? 1u : 0u)));
+                if (!((uintptr_t)ev.tag & WARD__GTAG_LAZY_BIT)) {
+                        flush(g);
                 }
         }
 }
