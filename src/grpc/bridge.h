@@ -17,6 +17,8 @@
 
 #include <ward/grpc.h>
 
+#include "grpc/path.h"
+
 struct ward__gcall;
 
 /* Descriptions one reflection answer is made from, at most. */
@@ -57,8 +59,26 @@ struct ward__gtag {
  * thread, posted whole, run and freed on the loop thread. */
 #define WARD__GBATCH_MAX 64
 struct ward__gbatch {
+        struct ward_grpc_server *g;
         size_t n;
         void *tags[WARD__GBATCH_MAX];
+};
+
+/* Methods registered with gRPC when the server starts, at most (the rest,
+ * and the methods of services added later, arrive as generic calls). */
+#define WARD__GRPC_MAX_METHODS 64
+
+/* A method registered with gRPC (ward_grpc_server_new: the methods the rpc
+ * server hosts when the bridge starts). Its calls arrive with their request
+ * (one completion-queue event instead of two), and their later batches
+ * complete on the bridge's call queue, which nobody waits on: sending the
+ * reply from the loop wakes no other thread. */
+struct ward__gmethod {
+        void *rm;                               /* grpc_server_register_method's */
+        char path[2 * WARD__GRPC_NAME_MAX + 3]; /* /pkg.Service/Method */
+        char svc[WARD__GRPC_NAME_MAX + 1];
+        char method[WARD__GRPC_NAME_MAX + 1];
+        struct ward__gcall *waiting; /* the slot gRPC fills with its next call */
 };
 
 struct ward_grpc_server {
@@ -80,16 +100,30 @@ struct ward_grpc_server {
         ward_source *grace; /* cancels what is left when the grace time is up */
         ward_defer_fn done; /* ward_grpc_server_shutdown's */
         void *done_arg;
-        struct ward__gcall *waiting; /* the call slot grpc_server_request_call fills next */
-        atomic_uint handoff;         /* released before a slot goes to gRPC, acquired as it comes
-                                      * back on the completion-queue thread */
-        struct ward__gbatch *held;   /* the completion-queue thread's: events not handed over yet */
-        gpr_timespec held_until;     /* when they go even without an event that cannot wait */
+        struct ward__gcall *waiting;   /* the call slot grpc_server_request_call fills next */
+        atomic_uint handoff;           /* released before a slot goes to gRPC, acquired as it comes
+                                        * back on the completion-queue thread */
+        struct ward__gmethod *methods; /* registered, n_methods of them */
+        size_t n_methods;
+        grpc_completion_queue *call_cq; /* non-polling: the registered calls' batches; NULL: none */
+        unsigned open;                  /* registered calls gRPC still has */
+        int in_batch;                   /* events are being handled: no harvest from inside */
+        ward_source *harvest;           /* looks at call_cq while calls are open, then and again */
+        uint64_t harvest_ns;            /* its next wait: 1 ms, doubling to 64 ms while idle */
+        int harvest_armed;
+        struct ward__gbatch *held; /* the completion-queue thread's: events not handed over yet */
+        gpr_timespec held_until;   /* when they go even without an event that cannot wait */
 };
 
-/* ward__gcall_request: ask gRPC for the next call (a new slot in
+/* ward__gcall_request: ask gRPC for the next call of registered method m
+ * (a new slot in m->waiting), or for the next generic call (m NULL: in
  * g->waiting). Returns 0 or -ENOMEM. Loop thread. */
-int ward__gcall_request(struct ward_grpc_server *g);
+int ward__gcall_request(struct ward_grpc_server *g, struct ward__gmethod *m);
+
+/* ward__grpc_harvest: take the completed events of the registered calls'
+ * queue (call_cq) and handle them, then arm the harvest timer while calls
+ * are open. Loop thread, outside the handling of events (g->in_batch). */
+void ward__grpc_harvest(struct ward_grpc_server *g);
 
 /* ward__gcall_arrived_cq: on the completion-queue thread, a NEW tag that
  * succeeded: start the batches that receive the request and the call's end,

@@ -31,8 +31,10 @@
 
 struct ward__gcall {
         struct ward_grpc_server *g; /* NULL once orphaned */
+        struct ward__gmethod *m;    /* a registered method's call; NULL: a generic call */
         grpc_call *call;
-        grpc_call_details details;
+        grpc_call_details details; /* a generic call's */
+        gpr_timespec deadline;     /* a registered call's */
         grpc_metadata_array md;
         grpc_byte_buffer *req;
         grpc_byte_buffer *reply;
@@ -43,6 +45,7 @@ struct ward__gcall {
         int stream;           /* a reflection stream: a response per request, until half-close */
         int md_sent;          /* initial metadata went out */
         int closed;           /* CLOSE completed */
+        int counted;          /* in g->open */
         grpc_metadata out_md; /* traceparent, sent back with the reply */
         char traceparent[WARD__TRACEPARENT_LEN + 1]; /* its value; "" for none */
         struct ward__gtag t_new, t_recv, t_send, t_close;
@@ -69,13 +72,29 @@ void ward__gcall_drop(struct ward__gcall *c)
         call_free(c);
 }
 
-int ward__gcall_request(struct ward_grpc_server *g)
+/* request_slot: hand c to gRPC for the next call of c->m, or the next
+ * generic call. A registered call comes with its request: its NEW event
+ * must reach the loop at once. */
+static grpc_call_error request_slot(struct ward_grpc_server *g, struct ward__gcall *c)
+{
+        if (c->m) {
+                return grpc_server_request_registered_call(
+                    g->server, c->m->rm, &c->call, &c->deadline, &c->md, &c->req, g->call_cq, g->cq,
+                    (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT));
+        }
+        return grpc_server_request_call(
+            g->server, &c->call, &c->details, &c->md, g->cq, g->cq,
+            (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT | WARD__GTAG_LAZY_BIT));
+}
+
+int ward__gcall_request(struct ward_grpc_server *g, struct ward__gmethod *m)
 {
         struct ward__gcall *c = calloc(1, sizeof(*c));
         if (!c) {
                 return -ENOMEM;
         }
         c->g = g;
+        c->m = m;
         grpc_call_details_init(&c->details);
         grpc_metadata_array_init(&c->md);
         c->t_new = (struct ward__gtag){.kind = WARD__GTAG_NEW, .call = c};
@@ -85,13 +104,15 @@ int ward__gcall_request(struct ward_grpc_server *g)
         c->pending = 1; /* before gRPC has it: the completion-queue thread adds to it */
         /* what the completion-queue thread will read of c was written before this */
         atomic_fetch_add_explicit(&g->handoff, 1, memory_order_release);
-        if (grpc_server_request_call(g->server, &c->call, &c->details, &c->md, g->cq, g->cq,
-                                     (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT |
-                                              WARD__GTAG_LAZY_BIT)) != GRPC_CALL_OK) {
+        if (request_slot(g, c) != GRPC_CALL_OK) {
                 call_free(c);
                 return -ENOMEM;
         }
-        g->waiting = c;
+        if (m) {
+                m->waiting = c;
+        } else {
+                g->waiting = c;
+        }
         return 0;
 }
 
@@ -100,6 +121,10 @@ static void release(struct ward__gcall *c)
 {
         if (c->pending > 0 || !c->closed) {
                 return;
+        }
+        if (c->counted) {
+                c->counted = 0;
+                c->g->open--;
         }
         if (c->in_handler) {
                 grpc_call_unref(c->call); /* orphaned: the handler's answer frees c */
@@ -241,13 +266,17 @@ static void recv_next(struct ward__gcall *c)
 static void on_reply(void *arg, int err, const uint8_t *reply, size_t len, const char *message)
 {
         struct ward__gcall *c = arg;
+        struct ward_grpc_server *g = c->g;
         c->in_handler = 0;
-        if (!c->g) {
+        if (!g) {
                 call_free(c); /* orphaned: the gRPC call is gone */
                 return;
         }
         answer(c, err, reply, len, message);
         release(c);
+        if (!g->in_batch) { /* a later answer: its reply went, take the events */
+                ward__grpc_harvest(g);
+        }
 }
 
 /* time_left: nanoseconds until deadline, UINT64_MAX for none, at least 1. */
@@ -271,8 +300,9 @@ static uint64_t time_left(gpr_timespec deadline)
 /* dispatch_call: the request's bytes to the dispatch function. */
 static int dispatch_call(struct ward__gcall *c, const char *svc, const char *method, grpc_slice all)
 {
+        gpr_timespec deadline = c->m ? c->deadline : c->details.deadline;
         return c->g->dispatch(c->g->ctx, svc, method, GRPC_SLICE_START_PTR(all),
-                              GRPC_SLICE_LENGTH(all), time_left(c->details.deadline), on_reply, c);
+                              GRPC_SLICE_LENGTH(all), time_left(deadline), on_reply, c);
 }
 
 /* caller_trace: the caller's trace context, from a well-formed traceparent
@@ -318,14 +348,18 @@ static __attribute__((noinline)) int dispatch_traced(struct ward__gcall *c, cons
 /* dispatch: the request arrived: to the service its path names. */
 static void dispatch(struct ward__gcall *c)
 {
-        char svc[WARD__GRPC_NAME_MAX + 1], method[WARD__GRPC_NAME_MAX + 1];
+        char names[2][WARD__GRPC_NAME_MAX + 1];
+        const char *svc = names[0], *method = names[1];
         const grpc_slice *path = &c->details.method;
-        if (ward__grpc_split_path((const char *)GRPC_SLICE_START_PTR(*path),
-                                  GRPC_SLICE_LENGTH(*path), svc, method) < 0) {
+        if (c->m) {
+                svc = c->m->svc;
+                method = c->m->method;
+        } else if (ward__grpc_split_path((const char *)GRPC_SLICE_START_PTR(*path),
+                                         GRPC_SLICE_LENGTH(*path), names[0], names[1]) < 0) {
                 answer(c, -WARD_E_UNKNOWN_METHOD, NULL, 0, "not a /package.Service/Method path");
                 return;
         }
-        if (c->g->describe &&
+        if (!c->m && c->g->describe &&
             (strcmp(svc, WARD__GRPC_REFLECTION_V1) == 0 ||
              strcmp(svc, WARD__GRPC_REFLECTION_V1ALPHA) == 0) &&
             strcmp(method, WARD__GRPC_REFLECTION_METHOD) == 0) {
@@ -352,7 +386,9 @@ static void dispatch(struct ward__gcall *c)
 static void arrived(struct ward__gcall *c, int ok)
 {
         struct ward_grpc_server *g = c->g;
-        if (g->waiting == c) {
+        if (c->m && c->m->waiting == c) {
+                c->m->waiting = NULL;
+        } else if (g->waiting == c) {
                 g->waiting = NULL;
         }
         if (!ok) { /* the server is shutting down */
@@ -360,10 +396,20 @@ static void arrived(struct ward__gcall *c, int ok)
                 return;
         }
         if (!g->shutting_down) {
-                ward__gcall_request(g); /* without memory: no more calls, this one still ends */
+                /* without memory: no more calls (of c->m), this one still ends */
+                ward__gcall_request(g, c->m);
         }
-        if (c->pending == 0) { /* gRPC refused both batches: nothing will complete */
+        if (c->m) {
+                c->counted = 1;
+                g->open++;
+        }
+        if (c->pending == 0) { /* gRPC refused the batches: nothing will complete */
                 c->closed = 1;
+                release(c);
+                return;
+        }
+        if (c->m) {
+                dispatch(c); /* the request came with the call */
                 release(c);
         }
 }
@@ -375,10 +421,12 @@ void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag)
             (struct ward__gcall *)((char *)t - offsetof(struct ward__gcall, t_new));
         grpc_op op;
         (void)atomic_load_explicit(&g->handoff, memory_order_acquire);
-        memset(&op, 0, sizeof(op));
-        op.op = GRPC_OP_RECV_MESSAGE;
-        op.data.recv_message.recv_message = &c->req;
-        start(c, &op, 1, &c->t_recv, 0);
+        if (!c->m) { /* a registered call's request came with it */
+                memset(&op, 0, sizeof(op));
+                op.op = GRPC_OP_RECV_MESSAGE;
+                op.data.recv_message.recv_message = &c->req;
+                start(c, &op, 1, &c->t_recv, 0);
+        }
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
         op.data.recv_close_on_server.cancelled = &c->cancelled;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,14 +37,82 @@ static void on_event(void *arg)
         }
 }
 
-/* on_batch: the events of one post, in the order they completed. */
+#define HARVEST_FIRST_NS 1000000ull /* the harvest timer's first wait, */
+#define HARVEST_MAX_NS 64000000ull  /* doubling to this while it finds nothing */
+
+static void on_harvest_timer(ward_source *s, uint64_t expirations, void *arg);
+
+/* take_call_events: handle what completed on call_cq; how many. */
+static unsigned take_call_events(struct ward_grpc_server *g)
+{
+        unsigned n = 0;
+        g->in_batch = 1;
+        for (;;) {
+                grpc_event ev =
+                    grpc_completion_queue_next(g->call_cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+                if (ev.type != GRPC_OP_COMPLETE) {
+                        break;
+                }
+                on_event((void *)((uintptr_t)ev.tag | (ev.success ? 1u : 0u)));
+                n++;
+        }
+        g->in_batch = 0;
+        return n;
+}
+
+/* arm_harvest: while registered calls are open, look at call_cq again
+ * later: what completes there without the loop's doing (a call cancelled
+ * by its client or deadline, a reply too large to go at once) wakes nobody. */
+static void arm_harvest(struct ward_grpc_server *g)
+{
+        if (g->open == 0 || g->harvest_armed) {
+                return;
+        }
+        if (!g->harvest) {
+                if (ward_loop_add_timer(g->loop, g->harvest_ns, 0, on_harvest_timer, g,
+                                        &g->harvest) < 0) {
+                        return; /* no timer: the next call's events take them */
+                }
+        } else if (ward_source_set_timer(g->harvest, g->harvest_ns, 0) < 0) {
+                return;
+        }
+        g->harvest_armed = 1;
+}
+
+void ward__grpc_harvest(struct ward_grpc_server *g)
+{
+        if (g->call_cq && !g->in_batch) {
+                take_call_events(g);
+                arm_harvest(g);
+        }
+}
+
+static void on_harvest_timer(ward_source *s, uint64_t expirations, void *arg)
+{
+        struct ward_grpc_server *g = arg;
+        (void)s, (void)expirations;
+        g->harvest_armed = 0;
+        if (take_call_events(g) > 0) {
+                g->harvest_ns = HARVEST_FIRST_NS;
+        } else if (g->harvest_ns < HARVEST_MAX_NS) {
+                g->harvest_ns *= 2;
+        }
+        arm_harvest(g);
+}
+
+/* on_batch: the events of one post, in the order they completed, then what
+ * their handling completed on call_cq (a reply sent from the loop). */
 static void on_batch(void *arg)
 {
         struct ward__gbatch *b = arg;
+        struct ward_grpc_server *g = b->g;
+        g->in_batch = 1;
         for (size_t i = 0; i < b->n; i++) {
                 on_event(b->tags[i]);
         }
+        g->in_batch = 0;
         free(b);
+        ward__grpc_harvest(g);
 }
 
 /* post: fn(arg) to the loop. A post that finds no memory is tried again: an
@@ -65,19 +134,18 @@ static void flush(struct ward_grpc_server *g)
 }
 
 /* hold: t joins the held events (allocating a batch, and starting the time
- * they may wait, for the first); without memory for a batch, t goes on its
- * own, after what is held. */
+ * they may wait, for the first; a batch that finds no memory is tried again,
+ * as a post is). */
 static void hold(struct ward_grpc_server *g, void *t)
 {
         if (g->held && g->held->n == WARD__GBATCH_MAX) {
                 flush(g);
         }
         if (!g->held) {
-                g->held = malloc(sizeof(*g->held));
-                if (!g->held) {
-                        post(g, on_event, t);
-                        return;
+                while (!(g->held = malloc(sizeof(*g->held)))) {
+                        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
                 }
+                g->held->g = g;
                 g->held->n = 0;
                 g->held_until =
                     gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
@@ -131,9 +199,55 @@ static int start_thread(struct ward_grpc_server *g)
         return 0;
 }
 
-/* listen_on: create gRPC's server, bound to address. */
+/* add_method: register svc/method with gRPC, its request read with the
+ * call. Leaves it out when the names do not fit (it stays a generic call). */
+static void add_method(struct ward_grpc_server *g, const char *svc, const char *method)
+{
+        struct ward__gmethod *m = &g->methods[g->n_methods];
+        if (strlen(svc) > WARD__GRPC_NAME_MAX || strlen(method) > WARD__GRPC_NAME_MAX) {
+                return;
+        }
+        strcpy(m->svc, svc);
+        strcpy(m->method, method);
+        snprintf(m->path, sizeof(m->path), "/%s/%s", svc, method);
+        m->rm = grpc_server_register_method(g->server, m->path, NULL,
+                                            GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+        if (m->rm) {
+                g->n_methods++;
+        }
+}
+
+/* register_methods: the methods srv hosts now, at most
+ * WARD__GRPC_MAX_METHODS, registered with gRPC (before it starts), with
+ * the queue their calls' batches complete on. Without memory, none: every
+ * call is then a generic one. */
+static void register_methods(struct ward_grpc_server *g, ward_rpc_server *srv)
+{
+        struct Ward__Reflect__Description *d = NULL;
+        grpc_completion_queue_attributes attr = {.version = 1,
+                                                 .cq_completion_type = GRPC_CQ_NEXT,
+                                                 .cq_polling_type = GRPC_CQ_NON_POLLING};
+        if (ward_rpc_server_describe(srv, &d) < 0) {
+                return;
+        }
+        g->methods = calloc(WARD__GRPC_MAX_METHODS, sizeof(*g->methods));
+        g->call_cq = g->methods ? grpc_completion_queue_create(
+                                      grpc_completion_queue_factory_lookup(&attr), &attr, NULL)
+                                : NULL;
+        for (size_t i = 0; g->call_cq && i < d->n_services; i++) {
+                const Ward__Reflect__Service *svc = d->services[i];
+                for (size_t k = 0; k < svc->n_methods && g->n_methods < WARD__GRPC_MAX_METHODS;
+                     k++) {
+                        add_method(g, svc->name, svc->methods[k]->name);
+                }
+        }
+        protobuf_c_message_free_unpacked(&d->base, NULL);
+}
+
+/* listen_on: create gRPC's server, bound to address; with srv, its methods
+ * registered. */
 static int listen_on(struct ward_grpc_server *g, const char *address,
-                     const struct ward_grpc_options *o)
+                     const struct ward_grpc_options *o, ward_rpc_server *srv)
 {
         grpc_arg arg = {.type = GRPC_ARG_INTEGER,
                         .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
@@ -156,9 +270,16 @@ static int listen_on(struct ward_grpc_server *g, const char *address,
         if (g->port <= 0) {
                 return -EADDRNOTAVAIL;
         }
+        if (srv) {
+                register_methods(g, srv);
+        }
         grpc_server_start(g->server);
         return 0;
 }
+
+static int server_new(ward_loop *loop, const char *address, const struct ward_grpc_options *opts,
+                      ward_grpc_dispatch_fn dispatch, void *ctx, ward_rpc_server *srv,
+                      ward_grpc_server **ret);
 
 /* to_rpc_server: the dispatch of ward_grpc_server_new: the services srv hosts. */
 static int to_rpc_server(void *ctx, const char *service, const char *method, const void *req,
@@ -191,7 +312,7 @@ int ward_grpc_server_new(ward_rpc_server *srv, const char *address,
         if (!loop || !ret) {
                 return -EINVAL;
         }
-        int r = ward_grpc_server_new_dispatch(loop, address, opts, to_rpc_server, srv, ret);
+        int r = server_new(loop, address, opts, to_rpc_server, srv, srv, ret);
         if (r == 0) {
                 (*ret)->rpc = srv;
                 ward_grpc_server_set_describe(*ret, describe_rpc, *ret);
@@ -210,6 +331,15 @@ void ward_grpc_server_set_describe(ward_grpc_server *g, ward_grpc_describe_fn fn
 int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
                                   const struct ward_grpc_options *opts,
                                   ward_grpc_dispatch_fn dispatch, void *ctx, ward_grpc_server **ret)
+{
+        return server_new(loop, address, opts, dispatch, ctx, NULL, ret);
+}
+
+/* server_new: ward_grpc_server_new_dispatch, with the methods srv hosts
+ * registered when srv is given. */
+static int server_new(ward_loop *loop, const char *address, const struct ward_grpc_options *opts,
+                      ward_grpc_dispatch_fn dispatch, void *ctx, ward_rpc_server *srv,
+                      ward_grpc_server **ret)
 {
         struct ward_grpc_options o = {.size = sizeof(o)};
         if (!loop || !address || !dispatch || !ret ||
@@ -231,12 +361,16 @@ int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
         g->ctx = ctx;
         g->loop = loop;
         g->shutdown_tag = (struct ward__gtag){.kind = WARD__GTAG_SHUTDOWN, .server = g};
-        int r = listen_on(g, address, &o);
+        g->harvest_ns = HARVEST_FIRST_NS;
+        int r = listen_on(g, address, &o, srv);
         if (r == 0) {
                 r = start_thread(g);
         }
         if (r == 0) {
-                r = ward__gcall_request(g);
+                r = ward__gcall_request(g, NULL);
+        }
+        for (size_t i = 0; r == 0 && i < g->n_methods; i++) {
+                r = ward__gcall_request(g, &g->methods[i]);
         }
         if (r < 0) {
                 ward_grpc_server_free(g);
@@ -278,8 +412,24 @@ void ward_grpc_server_shutdown(ward_grpc_server *g, uint64_t grace_ns, ward_defe
 static void drain(struct ward_grpc_server *g)
 {
         while (!g->shutdown_seen) {
+                ward__grpc_harvest(g); /* the cancelled calls' ends, timer or not */
                 if (ward_loop_run_once(g->loop, 100000000ull) < 0) {
                         break;
+                }
+        }
+}
+
+/* drain_call_cq: the registered calls' last events (gRPC has let go of
+ * every call by now), then that queue's end. */
+static void drain_call_cq(struct ward_grpc_server *g)
+{
+        take_call_events(g);
+        grpc_completion_queue_shutdown(g->call_cq);
+        for (;;) {
+                grpc_event ev = grpc_completion_queue_next(
+                    g->call_cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                if (ev.type == GRPC_QUEUE_SHUTDOWN) {
+                        return;
                 }
         }
 }
@@ -322,8 +472,14 @@ ward_grpc_server *ward_grpc_server_free(ward_grpc_server *g)
                 }
         }
         g->grace = ward_source_free(g->grace);
+        g->harvest = ward_source_free(g->harvest);
         if (g->waiting) {
                 ward__gcall_drop(g->waiting);
+        }
+        for (size_t i = 0; i < g->n_methods; i++) {
+                if (g->methods[i].waiting) {
+                        ward__gcall_drop(g->methods[i].waiting);
+                }
         }
         if (g->server) {
                 grpc_server_destroy(g->server);
@@ -331,6 +487,11 @@ ward_grpc_server *ward_grpc_server_free(ward_grpc_server *g)
         if (g->cq) {
                 grpc_completion_queue_destroy(g->cq);
         }
+        if (g->call_cq) {
+                drain_call_cq(g);
+                grpc_completion_queue_destroy(g->call_cq);
+        }
+        free(g->methods);
         grpc_shutdown();
         if (g->cached) {
                 protobuf_c_message_free_unpacked(&g->cached->base, NULL);
