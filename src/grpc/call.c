@@ -45,6 +45,7 @@ struct ward__gcall {
         int stream;           /* a reflection stream: a response per request, until half-close */
         int md_sent;          /* initial metadata went out */
         int closed;           /* CLOSE completed */
+        int close_asked;      /* RECV_CLOSE_ON_SERVER was started */
         int counted;          /* in g->open */
         grpc_metadata out_md; /* traceparent, sent back with the reply */
         char traceparent[WARD__TRACEPARENT_LEN + 1]; /* its value; "" for none */
@@ -146,7 +147,27 @@ static void start(struct ward__gcall *c, const grpc_op *ops, size_t n, struct wa
                 c->pending++;
         } else {
                 grpc_call_cancel(c->call, NULL);
+                if (t == &c->t_close) {
+                        c->closed = 1; /* nothing will say so */
+                }
         }
+}
+
+/* close_op: op asks for the call's end (RECV_CLOSE_ON_SERVER). */
+static void close_op(struct ward__gcall *c, grpc_op *op)
+{
+        memset(op, 0, sizeof(*op));
+        op->op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        op->data.recv_close_on_server.cancelled = &c->cancelled;
+        c->close_asked = 1;
+}
+
+/* ask_close: a batch that asks for the call's end alone. */
+static void ask_close(struct ward__gcall *c)
+{
+        grpc_op op;
+        close_op(c, &op);
+        start(c, &op, 1, &c->t_close, 1);
 }
 
 /* initial_metadata: op sends the call's initial metadata: the bridge's
@@ -169,8 +190,9 @@ static void initial_metadata(struct ward__gcall *c, grpc_op *op)
 static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t len,
                    const char *message)
 {
-        grpc_op ops[3];
+        grpc_op ops[4];
         size_t n = 0;
+        struct ward__gtag *t = &c->t_send;
         if (c->answered || c->closed) {
                 return;
         }
@@ -193,7 +215,11 @@ static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t 
         ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
         ops[n].data.send_status_from_server.status = ward__grpc_code(err);
         ops[n++].data.send_status_from_server.status_details = &text;
-        start(c, ops, n, &c->t_send, !c->stream); /* a stream's next request waits for it */
+        if (!c->close_asked) { /* a registered call answered at once: one batch, as plain */
+                close_op(c, &ops[n++]);
+                t = &c->t_close;
+        }
+        start(c, ops, n, t, !c->stream); /* a stream's next request waits for it */
         grpc_slice_unref(text);
 }
 
@@ -399,19 +425,20 @@ static void arrived(struct ward__gcall *c, int ok)
                 /* without memory: no more calls (of c->m), this one still ends */
                 ward__gcall_request(g, c->m);
         }
-        if (c->m) {
-                c->counted = 1;
-                g->open++;
-        }
-        if (c->pending == 0) { /* gRPC refused the batches: nothing will complete */
-                c->closed = 1;
-                release(c);
+        if (!c->m) {
+                if (c->pending == 0) { /* gRPC refused both batches: nothing will complete */
+                        c->closed = 1;
+                        release(c);
+                }
                 return;
         }
-        if (c->m) {
-                dispatch(c); /* the request came with the call */
-                release(c);
+        c->counted = 1;
+        g->open++;
+        dispatch(c); /* the request came with the call */
+        if (!c->close_asked) {
+                ask_close(c); /* the handler answers later: a cancel must reach us */
         }
+        release(c);
 }
 
 void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag)
@@ -421,16 +448,14 @@ void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag)
             (struct ward__gcall *)((char *)t - offsetof(struct ward__gcall, t_new));
         grpc_op op;
         (void)atomic_load_explicit(&g->handoff, memory_order_acquire);
-        if (!c->m) { /* a registered call's request came with it */
-                memset(&op, 0, sizeof(op));
-                op.op = GRPC_OP_RECV_MESSAGE;
-                op.data.recv_message.recv_message = &c->req;
-                start(c, &op, 1, &c->t_recv, 0);
+        if (c->m) { /* its request came with it; the loop asks for its end */
+                return;
         }
         memset(&op, 0, sizeof(op));
-        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-        op.data.recv_close_on_server.cancelled = &c->cancelled;
-        start(c, &op, 1, &c->t_close, 1);
+        op.op = GRPC_OP_RECV_MESSAGE;
+        op.data.recv_message.recv_message = &c->req;
+        start(c, &op, 1, &c->t_recv, 0);
+        ask_close(c);
 }
 
 void ward__gcall_event(struct ward__gtag *t)
