@@ -421,11 +421,10 @@ static void arrived(struct ward__gcall *c, int ok)
                 call_free(c);
                 return;
         }
-        if (!g->shutting_down) {
-                /* without memory: no more calls (of c->m), this one still ends */
-                ward__gcall_request(g, c->m);
-        }
         if (!c->m) {
+                if (!g->shutting_down) {
+                        ward__gcall_request(g, NULL); /* without memory: no more calls */
+                }
                 if (c->pending == 0) { /* gRPC refused both batches: nothing will complete */
                         c->closed = 1;
                         release(c);
@@ -437,6 +436,9 @@ static void arrived(struct ward__gcall *c, int ok)
         dispatch(c); /* the request came with the call */
         if (!c->close_asked) {
                 ask_close(c); /* the handler answers later: a cancel must reach us */
+        }
+        if (!g->shutting_down) { /* the next slot once the reply went: off its way */
+                ward__gcall_request(g, c->m);
         }
         release(c);
 }
