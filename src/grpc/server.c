@@ -419,17 +419,22 @@ static void drain(struct ward_grpc_server *g)
         }
 }
 
-/* drain_call_cq: the registered calls' last events (gRPC has let go of
- * every call by now), then that queue's end. */
+/* drain_call_cq: the registered calls' last events (normally none: gRPC
+ * has let go of every call, cancelled or not, by now), then that queue's
+ * end. */
 static void drain_call_cq(struct ward_grpc_server *g)
 {
-        take_call_events(g);
         grpc_completion_queue_shutdown(g->call_cq);
         for (;;) {
                 grpc_event ev = grpc_completion_queue_next(
                     g->call_cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
                 if (ev.type == GRPC_QUEUE_SHUTDOWN) {
                         return;
+                }
+                if (ev.type == GRPC_OP_COMPLETE) {
+                        g->in_batch = 1;
+                        on_event((void *)((uintptr_t)ev.tag | (ev.success ? 1u : 0u)));
+                        g->in_batch = 0;
                 }
         }
 }
@@ -471,6 +476,9 @@ ward_grpc_server *ward_grpc_server_free(ward_grpc_server *g)
                         drain_here(g);
                 }
         }
+        if (g->call_cq) {
+                drain_call_cq(g); /* before the server goes: these events end calls */
+        }
         g->grace = ward_source_free(g->grace);
         g->harvest = ward_source_free(g->harvest);
         if (g->waiting) {
@@ -488,7 +496,6 @@ ward_grpc_server *ward_grpc_server_free(ward_grpc_server *g)
                 grpc_completion_queue_destroy(g->cq);
         }
         if (g->call_cq) {
-                drain_call_cq(g);
                 grpc_completion_queue_destroy(g->call_cq);
         }
         free(g->methods);
