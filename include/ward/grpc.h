@@ -46,7 +46,9 @@ struct ward_grpc_options {
 
 /* ward_grpc_server_new: answer gRPC calls on address ("HOST:PORT", as gRPC
  * reads it: "127.0.0.1:0" picks a free port) with the services of srv, whose
- * loop the calls are handed to. srv must outlive the bridge. Errors:
+ * loop the calls are handed to. srv must outlive the bridge. The methods srv
+ * hosts now are registered with gRPC (their calls take the shortest way to
+ * the loop); services added later are answered too, as generic calls. Errors:
  * -EINVAL (bad arguments or options), -EADDRNOTAVAIL (gRPC could not bind
  * address), -ENOENT/-EACCES/-EFBIG (the certificate or key file), -ENOMEM,
  * -errno of pthread_create or the loop.

@@ -31,8 +31,10 @@
 
 struct ward__gcall {
         struct ward_grpc_server *g; /* NULL once orphaned */
+        struct ward__gmethod *m;    /* a registered method's call; NULL: a generic call */
         grpc_call *call;
-        grpc_call_details details;
+        grpc_call_details details; /* a generic call's */
+        gpr_timespec deadline;     /* a registered call's */
         grpc_metadata_array md;
         grpc_byte_buffer *req;
         grpc_byte_buffer *reply;
@@ -43,6 +45,8 @@ struct ward__gcall {
         int stream;           /* a reflection stream: a response per request, until half-close */
         int md_sent;          /* initial metadata went out */
         int closed;           /* CLOSE completed */
+        int close_asked;      /* RECV_CLOSE_ON_SERVER was started */
+        int counted;          /* in g->open */
         grpc_metadata out_md; /* traceparent, sent back with the reply */
         char traceparent[WARD__TRACEPARENT_LEN + 1]; /* its value; "" for none */
         struct ward__gtag t_new, t_recv, t_send, t_close;
@@ -69,13 +73,29 @@ void ward__gcall_drop(struct ward__gcall *c)
         call_free(c);
 }
 
-int ward__gcall_request(struct ward_grpc_server *g)
+/* request_slot: hand c to gRPC for the next call of c->m, or the next
+ * generic call. A registered call comes with its request: its NEW event
+ * must reach the loop at once. */
+static grpc_call_error request_slot(struct ward_grpc_server *g, struct ward__gcall *c)
+{
+        if (c->m) {
+                return grpc_server_request_registered_call(
+                    g->server, c->m->rm, &c->call, &c->deadline, &c->md, &c->req, g->call_cq, g->cq,
+                    (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT));
+        }
+        return grpc_server_request_call(
+            g->server, &c->call, &c->details, &c->md, g->cq, g->cq,
+            (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT | WARD__GTAG_LAZY_BIT));
+}
+
+int ward__gcall_request(struct ward_grpc_server *g, struct ward__gmethod *m)
 {
         struct ward__gcall *c = calloc(1, sizeof(*c));
         if (!c) {
                 return -ENOMEM;
         }
         c->g = g;
+        c->m = m;
         grpc_call_details_init(&c->details);
         grpc_metadata_array_init(&c->md);
         c->t_new = (struct ward__gtag){.kind = WARD__GTAG_NEW, .call = c};
@@ -85,13 +105,15 @@ int ward__gcall_request(struct ward_grpc_server *g)
         c->pending = 1; /* before gRPC has it: the completion-queue thread adds to it */
         /* what the completion-queue thread will read of c was written before this */
         atomic_fetch_add_explicit(&g->handoff, 1, memory_order_release);
-        if (grpc_server_request_call(g->server, &c->call, &c->details, &c->md, g->cq, g->cq,
-                                     (void *)((uintptr_t)&c->t_new | WARD__GTAG_NEW_BIT)) !=
-            GRPC_CALL_OK) {
+        if (request_slot(g, c) != GRPC_CALL_OK) {
                 call_free(c);
                 return -ENOMEM;
         }
-        g->waiting = c;
+        if (m) {
+                m->waiting = c;
+        } else {
+                g->waiting = c;
+        }
         return 0;
 }
 
@@ -100,6 +122,10 @@ static void release(struct ward__gcall *c)
 {
         if (c->pending > 0 || !c->closed) {
                 return;
+        }
+        if (c->counted) {
+                c->counted = 0;
+                c->g->open--;
         }
         if (c->in_handler) {
                 grpc_call_unref(c->call); /* orphaned: the handler's answer frees c */
@@ -110,14 +136,38 @@ static void release(struct ward__gcall *c)
         call_free(c);
 }
 
-/* start: a batch of ops on the call, completing with tag t. */
-static void start(struct ward__gcall *c, const grpc_op *ops, size_t n, struct ward__gtag *t)
+/* start: a batch of ops on the call, completing with tag t; lazy: its
+ * completion may wait for the next event the loop must see
+ * (WARD__GTAG_LAZY_BIT). */
+static void start(struct ward__gcall *c, const grpc_op *ops, size_t n, struct ward__gtag *t,
+                  int lazy)
 {
-        if (grpc_call_start_batch(c->call, ops, n, t, NULL) == GRPC_CALL_OK) {
+        void *tag = (void *)((uintptr_t)t | (lazy ? WARD__GTAG_LAZY_BIT : 0));
+        if (grpc_call_start_batch(c->call, ops, n, tag, NULL) == GRPC_CALL_OK) {
                 c->pending++;
         } else {
                 grpc_call_cancel(c->call, NULL);
+                if (t == &c->t_close) {
+                        c->closed = 1; /* nothing will say so */
+                }
         }
+}
+
+/* close_op: op asks for the call's end (RECV_CLOSE_ON_SERVER). */
+static void close_op(struct ward__gcall *c, grpc_op *op)
+{
+        memset(op, 0, sizeof(*op));
+        op->op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        op->data.recv_close_on_server.cancelled = &c->cancelled;
+        c->close_asked = 1;
+}
+
+/* ask_close: a batch that asks for the call's end alone. */
+static void ask_close(struct ward__gcall *c)
+{
+        grpc_op op;
+        close_op(c, &op);
+        start(c, &op, 1, &c->t_close, 1);
 }
 
 /* initial_metadata: op sends the call's initial metadata: the bridge's
@@ -140,8 +190,9 @@ static void initial_metadata(struct ward__gcall *c, grpc_op *op)
 static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t len,
                    const char *message)
 {
-        grpc_op ops[3];
+        grpc_op ops[4];
         size_t n = 0;
+        struct ward__gtag *t = &c->t_send;
         if (c->answered || c->closed) {
                 return;
         }
@@ -164,7 +215,11 @@ static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t 
         ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
         ops[n].data.send_status_from_server.status = ward__grpc_code(err);
         ops[n++].data.send_status_from_server.status_details = &text;
-        start(c, ops, n, &c->t_send);
+        if (!c->close_asked) { /* a registered call answered at once: one batch, as plain */
+                close_op(c, &ops[n++]);
+                t = &c->t_close;
+        }
+        start(c, ops, n, t, !c->stream); /* a stream's next request waits for it */
         grpc_slice_unref(text);
 }
 
@@ -220,7 +275,7 @@ static void reflect_step(struct ward__gcall *c)
         }
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n++].data.send_message.send_message = c->reply;
-        start(c, ops, n, &c->t_send);
+        start(c, ops, n, &c->t_send, 0);
 }
 
 /* recv_next: ask for the stream's next request. */
@@ -230,20 +285,24 @@ static void recv_next(struct ward__gcall *c)
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
         op.data.recv_message.recv_message = &c->req;
-        start(c, &op, 1, &c->t_recv);
+        start(c, &op, 1, &c->t_recv, 0);
 }
 
 /* on_reply: the hosted service answered (ward_rpc_bytes_fn). */
 static void on_reply(void *arg, int err, const uint8_t *reply, size_t len, const char *message)
 {
         struct ward__gcall *c = arg;
+        struct ward_grpc_server *g = c->g;
         c->in_handler = 0;
-        if (!c->g) {
+        if (!g) {
                 call_free(c); /* orphaned: the gRPC call is gone */
                 return;
         }
         answer(c, err, reply, len, message);
         release(c);
+        if (!g->in_batch) { /* a later answer: its reply went, take the events */
+                ward__grpc_harvest(g);
+        }
 }
 
 /* time_left: nanoseconds until deadline, UINT64_MAX for none, at least 1. */
@@ -267,8 +326,9 @@ static uint64_t time_left(gpr_timespec deadline)
 /* dispatch_call: the request's bytes to the dispatch function. */
 static int dispatch_call(struct ward__gcall *c, const char *svc, const char *method, grpc_slice all)
 {
+        gpr_timespec deadline = c->m ? c->deadline : c->details.deadline;
         return c->g->dispatch(c->g->ctx, svc, method, GRPC_SLICE_START_PTR(all),
-                              GRPC_SLICE_LENGTH(all), time_left(c->details.deadline), on_reply, c);
+                              GRPC_SLICE_LENGTH(all), time_left(deadline), on_reply, c);
 }
 
 /* caller_trace: the caller's trace context, from a well-formed traceparent
@@ -314,14 +374,18 @@ static __attribute__((noinline)) int dispatch_traced(struct ward__gcall *c, cons
 /* dispatch: the request arrived: to the service its path names. */
 static void dispatch(struct ward__gcall *c)
 {
-        char svc[WARD__GRPC_NAME_MAX + 1], method[WARD__GRPC_NAME_MAX + 1];
+        char names[2][WARD__GRPC_NAME_MAX + 1];
+        const char *svc = names[0], *method = names[1];
         const grpc_slice *path = &c->details.method;
-        if (ward__grpc_split_path((const char *)GRPC_SLICE_START_PTR(*path),
-                                  GRPC_SLICE_LENGTH(*path), svc, method) < 0) {
+        if (c->m) {
+                svc = c->m->svc;
+                method = c->m->method;
+        } else if (ward__grpc_split_path((const char *)GRPC_SLICE_START_PTR(*path),
+                                         GRPC_SLICE_LENGTH(*path), names[0], names[1]) < 0) {
                 answer(c, -WARD_E_UNKNOWN_METHOD, NULL, 0, "not a /package.Service/Method path");
                 return;
         }
-        if (c->g->describe &&
+        if (!c->m && c->g->describe &&
             (strcmp(svc, WARD__GRPC_REFLECTION_V1) == 0 ||
              strcmp(svc, WARD__GRPC_REFLECTION_V1ALPHA) == 0) &&
             strcmp(method, WARD__GRPC_REFLECTION_METHOD) == 0) {
@@ -348,37 +412,52 @@ static void dispatch(struct ward__gcall *c)
 static void arrived(struct ward__gcall *c, int ok)
 {
         struct ward_grpc_server *g = c->g;
-        if (g->waiting == c) {
+        if (c->m && c->m->waiting == c) {
+                c->m->waiting = NULL;
+        } else if (g->waiting == c) {
                 g->waiting = NULL;
         }
         if (!ok) { /* the server is shutting down */
                 call_free(c);
                 return;
         }
-        if (!g->shutting_down) {
-                ward__gcall_request(g); /* without memory: no more calls, this one still ends */
+        if (!c->m) {
+                if (!g->shutting_down) {
+                        ward__gcall_request(g, NULL); /* without memory: no more calls */
+                }
+                if (c->pending == 0) { /* gRPC refused both batches: nothing will complete */
+                        c->closed = 1;
+                        release(c);
+                }
+                return;
         }
-        if (c->pending == 0) { /* gRPC refused both batches: nothing will complete */
-                c->closed = 1;
-                release(c);
+        c->counted = 1;
+        g->open++;
+        dispatch(c); /* the request came with the call */
+        if (!c->close_asked) {
+                ask_close(c); /* the handler answers later: a cancel must reach us */
         }
+        if (!g->shutting_down) { /* the next slot once the reply went: off its way */
+                ward__gcall_request(g, c->m);
+        }
+        release(c);
 }
 
 void ward__gcall_arrived_cq(struct ward_grpc_server *g, void *tag)
 {
-        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)tag & ~(uintptr_t)3);
+        struct ward__gtag *t = (struct ward__gtag *)((uintptr_t)tag & ~(uintptr_t)WARD__GTAG_BITS);
         struct ward__gcall *c =
             (struct ward__gcall *)((char *)t - offsetof(struct ward__gcall, t_new));
         grpc_op op;
         (void)atomic_load_explicit(&g->handoff, memory_order_acquire);
+        if (c->m) { /* its request came with it; the loop asks for its end */
+                return;
+        }
         memset(&op, 0, sizeof(op));
         op.op = GRPC_OP_RECV_MESSAGE;
         op.data.recv_message.recv_message = &c->req;
-        start(c, &op, 1, &c->t_recv);
-        memset(&op, 0, sizeof(op));
-        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-        op.data.recv_close_on_server.cancelled = &c->cancelled;
-        start(c, &op, 1, &c->t_close);
+        start(c, &op, 1, &c->t_recv, 0);
+        ask_close(c);
 }
 
 void ward__gcall_event(struct ward__gtag *t)

@@ -173,6 +173,19 @@ def check_deadline(s):
         assert r.value == 3, r
 
 
+def check_late_answers(s):
+    """Calls whose deadline passes while their handler runs (their end reaches
+    the bridge without any other call to carry it), then the handlers answer
+    into calls gRPC has closed: the answers go nowhere, the host goes on."""
+    with s.channel() as ch:
+        for i in range(5):
+            expect_error(lambda: sleep(ch)(slow_pb2.Nap(ms=300, value=i), timeout=0.05),
+                         grpc.StatusCode.DEADLINE_EXCEEDED)
+        time.sleep(0.6)  # the handlers have answered by now
+        r = add(ch)(calc_pb2.BinaryOp(a=2, b=3), timeout=30)
+        assert r.value == 5, r
+
+
 def check_unimplemented(s):
     with s.channel() as ch:
         for path in ("/calc.Calculator/Mul", "/calc.Nothing/Add", "/no-slash", "/a/b/c"):
@@ -350,7 +363,7 @@ def main():
     s = Serve()
     tmp = tempfile.mkdtemp(prefix="ward-grpc-test-")
     checks = [check_add, check_handler_error, check_bad_request, check_deadline,
-              check_unimplemented, check_oneway, check_too_large, check_concurrent,
+              check_late_answers, check_unimplemented, check_oneway, check_too_large, check_concurrent,
               check_garbage, check_reflection, check_maps_only_with_grpc]
     try:
         for check in checks:
