@@ -5,7 +5,7 @@
  *   ward-trace.PID  its trace buffers (ward/trace.h; the header holds the
  *                   owner's pid and start time)
  *   ward-locks.PID  its lock registry (ward/lock.h; the same two fields)
- *   ward-guard.PID  a name reserved for the guardian (no header)
+ *   ward-guard.PID  the guardian's mark on its worker PID (judged by change time)
  * A process that exits normally removes its own (docs/proc.md, "Cleaning
  * up"); one that is killed leaves them behind.
  *

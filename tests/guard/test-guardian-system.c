@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <ward/proc.h>
+
 #include "guard/guardian-util.h"
 #include "test-run.h"
 
@@ -151,6 +153,29 @@ TEST(sigterm_forwarded_status_passed)
         int restarts;
         ASSERT_EQ(grun_wait(&r, "restarting", &restarts), 7);
         ASSERT_EQ(restarts, 0);
+}
+
+/* a worker under ward run shows as guarded while its guardian lives; the
+ * guardian's mark goes with the worker */
+TEST(worker_shows_guarded)
+{
+        const char *args[] = {"--", WARD_GUARDIAN_WORKER, "term", "0", NULL};
+        struct grun r = {0};
+        grun_start(&r, args, NULL);
+        long pid = json_int(grun_until(&r, "ready"), "pid");
+        ASSERT_TRUE(pid > 0);
+        struct ward_proc_info info;
+        ASSERT_EQ(ward_proc_info((int)pid, WARD_PROC_WARD, &info), 0);
+        ASSERT_TRUE(info.ward & WARD_PROC_GUARDED);
+        ward_proc_info_free(&info);
+        ASSERT_EQ(ward_proc_info(getpid(), WARD_PROC_WARD, &info), 0);
+        ASSERT_EQ(info.ward & WARD_PROC_GUARDED, 0u);
+        ward_proc_info_free(&info);
+        ASSERT_EQ(kill(r.pid, SIGTERM), 0);
+        ASSERT_EQ(grun_wait(&r, NULL, NULL), 0);
+        char mark[64];
+        snprintf(mark, sizeof(mark), "/dev/shm/ward-guard.%ld", pid);
+        ASSERT_TRUE(access(mark, F_OK) < 0);
 }
 
 TEST(sigint_stubborn_worker_killed_after_grace)

@@ -13,6 +13,7 @@
 
 #include "core/guard-wire.h"
 #include "core/procstat.h"
+#include "inspect/guard/guard-mark.h"
 #include "inspect/guard/guardian-internal.h"
 
 extern char **environ;
@@ -135,6 +136,7 @@ int ward__worker_start(struct ward__guardian *g)
         }
         g->sock = sv[0];
         g->pid = ward_proc_pid(g->proc);
+        ward__guard_mark_write(g->pid); /* optional: `ward ps` says "guarded" */
         g->guarded = 0;
         g->worker_ready = 0;
         g->started_ns = ward_now_ns();

@@ -16,6 +16,7 @@
 #include <ward/proc.h>
 
 #include "core/procstat.h"
+#include "inspect/guard/guard-mark.h"
 #include "inspect/proc/info.h"
 #include "inspect/proc/parse.h"
 #include "lock/layout.h"
@@ -305,9 +306,9 @@ static int read_children(int dirfd, struct ward_proc_info *p)
         return r;
 }
 
-/* ward_file: whether ward's /dev/shm file name (of kind "trace", "locks",
- * "guard") exists for pid and, when start_off is nonzero, names start_ticks
- * at that offset (a stale file of an earlier pid does not count). */
+/* ward_file: whether ward's /dev/shm file name (of kind "trace", "locks")
+ * exists for pid and, when start_off is nonzero, names start_ticks at that
+ * offset (a stale file of an earlier pid does not count). */
 static int ward_file(const char *kind, int pid, size_t start_off, uint64_t start_ticks)
 {
         char path[64];
@@ -332,7 +333,7 @@ int ward__proc_ward_flags(int pid, uint64_t start_ticks)
             ward_file("locks", pid, offsetof(struct ward__lockreg_header, start_time), start_ticks)
                 ? WARD_PROC_LOCKS
                 : 0;
-        flags |= ward_file("guard", pid, 0, start_ticks) ? WARD_PROC_GUARDED : 0;
+        flags |= ward__guard_mark_valid(pid, start_ticks) ? WARD_PROC_GUARDED : 0;
         return flags;
 }
 
