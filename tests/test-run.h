@@ -52,4 +52,19 @@ static inline int test_run_ward(const char *const *args, const char *stdin_text,
         return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* test_ward_runs_as: can uid run the ward command of this build? (a build
+ * tree inside a directory only its owner may enter cannot be) */
+static inline int test_ward_runs_as(int uid)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0) {
+                        _exit(1);
+                }
+                _exit(access(WARD_BIN_DIR "/ward", X_OK) == 0 ? 0 : 1);
+        }
+        int st;
+        return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 #endif
