@@ -16,7 +16,9 @@
  *                     where the crashing thread's siginfo_t and ucontext_t
  *                     are in the worker's memory (the guardian reads them
  *                     with process_vm_readv; never trusts them further)
- *   guardian ACK      captured (or given up): the worker may die now
+ *   guardian ACK      captured (or given up): the worker may die now;
+ *                     value: WARD__GUARD_ACK_CORE when the guardian wrote a
+ *                     core (the worker then leaves the kernel none of its own)
  * Anything else, or a record out of this order, ends the conversation. */
 #ifndef WARD_CORE_GUARD_WIRE_H
 #define WARD_CORE_GUARD_WIRE_H
@@ -26,6 +28,8 @@
 
 #define WARD__GUARD_MAGIC 0x64726177u /* "ward" */
 #define WARD__GUARD_VERSION 1u
+/* ACK's value bit: the guardian wrote the worker's core */
+#define WARD__GUARD_ACK_CORE 1u
 
 /* The environment variable naming the worker's end of the pair (a decimal
  * fd the worker inherits); the worker removes it from its environment. */
@@ -54,7 +58,7 @@ struct ward__guard_msg {
         uint64_t addr;          /* CRASH: si_addr */
         uint64_t siginfo_addr;  /* CRASH: &siginfo_t in the worker */
         uint64_t ucontext_addr; /* CRASH: &ucontext_t in the worker */
-        uint64_t value;         /* HELLO, READY: heartbeat ns; BEAT: sequence */
+        uint64_t value;         /* HELLO, READY: heartbeat ns; BEAT: sequence; ACK: bits */
 };
 
 /* ward__guard_msg_make: a record of type t from pid, the other fields zero. */

@@ -2,7 +2,9 @@
  * crashing thread reports; any other waits until the process dies. With a
  * guardian: CRASH with where the siginfo and ucontext are, then wait for
  * ACK. Without (or when it is gone): the note. Then the default action,
- * and the signal again, so the process ends by it. */
+ * and the signal again, so the process ends by it; when the ACK says the
+ * guardian wrote a core, the process is made non-dumpable first, so the
+ * kernel writes (or pipes to core_pattern's helper) no second one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -47,9 +49,9 @@ static uint64_t fault_address(int signo, const siginfo_t *si)
         }
 }
 
-/* await_ack: 0 ACK, -ETIMEDOUT, -EPIPE (the guardian is gone); records
- * other than ACK are passed over */
-static int await_ack(int fd, uint64_t timeout_ns)
+/* await_ack: 0 ACK (its value in *value), -ETIMEDOUT, -EPIPE (the guardian
+ * is gone); records other than ACK are passed over */
+static int await_ack(int fd, uint64_t timeout_ns, uint64_t *value)
 {
         uint64_t deadline = ward_now_ns() + timeout_ns;
         for (;;) {
@@ -68,13 +70,15 @@ static int await_ack(int fd, uint64_t timeout_ns)
                 struct ward__guard_msg m;
                 if (got > 0 && ward__guard_msg_check(buf, (size_t)got, &m) == 0 &&
                     m.type == WARD__GUARD_ACK) {
+                        *value = m.value;
                         return 0;
                 }
         }
 }
 
-/* report: tell the guardian; NULL when it acknowledged, else the note's reason */
-static const char *report(int tid, int signo, siginfo_t *si, void *uc)
+/* report: tell the guardian; NULL when it acknowledged (*ack its value),
+ * else the note's reason */
+static const char *report(int tid, int signo, siginfo_t *si, void *uc, uint64_t *ack)
 {
         int fd = ward__guard.fd;
         if (__atomic_load_n(&ward__guard.state, __ATOMIC_ACQUIRE) != WARD_GUARD_ON || fd < 0) {
@@ -104,7 +108,7 @@ static const char *report(int tid, int signo, siginfo_t *si, void *uc)
         if (sent < 0) {
                 return "the guardian is gone (its socket refused the crash report)";
         }
-        int r = await_ack(fd, ward__guard.ack_timeout_ns);
+        int r = await_ack(fd, ward__guard.ack_timeout_ns, ack);
         if (r == -ETIMEDOUT) {
                 return "the guardian did not acknowledge the crash in time";
         }
@@ -159,9 +163,14 @@ static void on_crash(int signo, siginfo_t *si, void *uc)
                 errno = saved;
                 return;
         }
-        const char *reason = report(tid, signo, si, uc);
+        uint64_t ack = 0;
+        const char *reason = report(tid, signo, si, uc, &ack);
         if (reason) {
                 ward__guard_note_write(signo, si->si_code, fault_address(signo, si), tid, reason);
+        } else if (ack & WARD__GUARD_ACK_CORE) {
+                /* the guardian has the core: none from the kernel (no time
+                 * spent writing or piping one before the process is gone) */
+                prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
         die(tid, signo);
         errno = saved;

@@ -140,7 +140,7 @@ int ward__capture_crash(struct ward__guardian *g, const struct ward__guard_msg *
                 ward__guardian_warn(g, "capture of worker %d failed: %s", g->pid,
                                     err[0] ? err : strerror(-r));
         }
-        ward__worker_send(g, WARD__GUARD_ACK, 0);
+        ward__worker_send(g, WARD__GUARD_ACK, r == 0 ? WARD__GUARD_ACK_CORE : 0);
         struct ward_guardian_event ev = {.kind = WARD_GUARDIAN_CRASHED,
                                          .pid = g->pid,
                                          .signo = m->signo,

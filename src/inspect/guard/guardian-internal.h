@@ -9,6 +9,8 @@
 
 /* at most this many systemd sockets (LISTEN_FDS) are handed on to a worker */
 #define WARD__GUARDIAN_SYSTEMD_FDS_MAX 16
+/* at most this many ended workers wait for their tidying (guardian.c) */
+#define WARD__GUARDIAN_LEFT_MAX 4
 
 #include <stddef.h>
 #include <stdint.h>
@@ -68,7 +70,11 @@ struct ward__guardian {
         int worker_ready;     /* this worker said it is ready */
         int told_ready;       /* READY=1 sent to systemd (once) */
         int status;           /* the last worker's wait status */
-        char core[4096];      /* its dump's core and report, "" none */
+        /* what ended workers left, tidied once the next one handshook */
+        int left_pids[WARD__GUARDIAN_LEFT_MAX]; /* their /dev/shm files */
+        int n_left;
+        int left_dump;   /* one left a dump: the dump budget is due */
+        char core[4096]; /* its dump's core and report, "" none */
         char report[4096];
 };
 

@@ -15,6 +15,7 @@
 #include "core/procstat.h"
 #include "inspect/guard/guard-mark.h"
 #include "inspect/guard/guardian-internal.h"
+#include "inspect/proc/spawn-internal.h"
 
 extern char **environ;
 
@@ -127,7 +128,9 @@ int ward__worker_start(struct ward__guardian *g)
                                              .envp = env,
                                              .keep_fds = keep,
                                              .n_keep_fds = nkeep};
-        int r = env ? ward_proc_spawn(&so, &g->proc) : -ENOMEM;
+        /* vfork-style: the guardian's heap and mappings, grown by captures,
+         * are neither copied nor torn down on the way to the worker's exec */
+        int r = env ? ward__proc_spawn(&so, 1, &g->proc) : -ENOMEM;
         env_free(env);
         close(sv[1]);
         if (r < 0) {

@@ -219,11 +219,46 @@ static int deadlines(struct ward__guardian *g, int *status)
         return 0;
 }
 
+/* A worker that ended leaves its files in /dev/shm and a dump over the
+ * budget. Both are tidied once its successor has handshaken (or will not:
+ * its handshake deadline passed, it closed its end), or when no successor
+ * comes: the successor's start, from exec to its handshake, has the
+ * machine to itself, and the service is back a moment sooner. */
+static void tidy(struct ward__guardian *g)
+{
+        for (int i = 0; i < g->n_left; i++) {
+                ward__shm_cleanup(g->left_pids[i]);
+        }
+        if (g->left_dump) {
+                ward__dumps_budget(g);
+        }
+        g->n_left = g->left_dump = 0;
+}
+
+/* leave: the worker pid ended (with a dump): tidied later */
+static void leave(struct ward__guardian *g, int pid, int dump)
+{
+        if (g->n_left == WARD__GUARDIAN_LEFT_MAX) {
+                tidy(g); /* successors that end before they handshake */
+        }
+        g->left_pids[g->n_left++] = pid;
+        g->left_dump |= dump;
+}
+
+/* tidy_due: is there something to tidy, and is the worker past its start? */
+static int tidy_due(const struct ward__guardian *g)
+{
+        return (g->n_left > 0 || g->left_dump) && (g->guarded || !g->hello_until);
+}
+
 /* watch: guard the worker until it ended and was reaped; its wait status */
 static int watch(struct ward__guardian *g, int *failed)
 {
         int status = 0;
         for (;;) {
+                if (tidy_due(g)) {
+                        tidy(g);
+                }
                 if (ward__signals_take(g)) {
                         struct ward_proc_status st;
                         if (ward_proc_stop(g->proc, g->o.grace_ns, &st) == 0) {
@@ -281,25 +316,6 @@ static void upload(struct ward__guardian *g)
         }
 }
 
-/* A worker that ended leaves its files in /dev/shm and a dump over the
- * budget: tidied once its successor runs (or the guardian stops), so the
- * service is back a moment sooner. */
-struct leftover {
-        int pid;  /* the ended worker; 0 none */
-        int dump; /* it left a dump */
-};
-
-static void tidy(struct ward__guardian *g, struct leftover *l)
-{
-        if (l->pid > 0) {
-                ward__shm_cleanup(l->pid);
-        }
-        if (l->dump) {
-                ward__dumps_budget(g);
-        }
-        *l = (struct leftover){0, 0};
-}
-
 /* next: restart (after the back-off) or stop? 1 restart */
 static int next(struct ward__guardian *g, int failed)
 {
@@ -329,11 +345,12 @@ static int next(struct ward__guardian *g, int failed)
 /* run: the workers, one after another, until one ends for good */
 static int run(struct ward__guardian *g)
 {
-        struct leftover left = {0, 0};
         for (int first = 1;; first = 0) {
                 g->core[0] = g->report[0] = '\0';
                 int r = ward__worker_start(g);
-                tidy(g, &left);
+                if (r < 0) {
+                        tidy(g); /* no successor: now */
+                }
                 if (r < 0 && first) {
                         say(g->err, g->err_size, "%s: %s", g->o.path ? g->o.path : g->o.argv[0],
                             strerror(-r));
@@ -350,12 +367,12 @@ static int run(struct ward__guardian *g)
                         ward__guardian_event(g, &ev);
                         g->status = watch(g, &failed);
                         exited_event(g, g->status);
-                        left = (struct leftover){g->pid, g->core[0] != '\0'};
+                        leave(g, g->pid, g->core[0] != '\0');
                         upload(g);
                         ward__worker_close(g);
                 }
                 if (g->stop_signal || !next(g, failed)) {
-                        tidy(g, &left);
+                        tidy(g);
                         return g->status;
                 }
         }

@@ -3,16 +3,27 @@
  * pipe, so the caller gets the exec's errno and no process is left behind;
  * an empty pipe at EOF means the program runs. Between clone and exec the
  * child calls only async-signal-safe functions (it is a copy of a process
- * that may have had other threads). */
+ * that may have had other threads).
+ *
+ * ward__proc_spawn(..., shared_vm) starts the child vfork-style instead, as
+ * posix_spawn does: CLONE_VM | CLONE_VFORK on a stack of its own, so no
+ * page table is copied at the clone and none torn down at the exec (what a
+ * process with a large heap pays for each spawn), and the caller's thread
+ * waits until the exec. The child then writes only its own stack and the
+ * kernel's state (its signal handlers, mask and fds are its own: no
+ * CLONE_SIGHAND, no CLONE_FILES), with every signal blocked until the
+ * handlers it would inherit are back to the default. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,6 +31,7 @@
 #include "inspect/proc/cgroup.h"
 #include "inspect/proc/handle.h"
 #include "inspect/proc/pidfd.h"
+#include "inspect/proc/spawn-internal.h"
 
 extern char **environ;
 
@@ -27,6 +39,30 @@ extern char **environ;
 #define PROC_CLONE_INTO_CGROUP 0x200000000ull
 #define PROC_CLONE_ARGS_SIZE_VER0 64
 #define PROC_CLONE_ARGS_SIZE_VER2 88
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+/* the stack of a child that shares our memory until its exec (touched: a
+ * few pages) */
+#define PROC_SHARED_VM_STACK (256u * 1024u)
+
+/* TSan's interceptors keep per-thread and per-fd state in memory a
+ * CLONE_VM child would share with us: those builds copy the memory. ASan's
+ * only need the child's frames left unpoisoned (CHILD_CODE). */
+#if defined(__SANITIZE_THREAD__)
+#define PROC_SHARED_VM_OK 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PROC_SHARED_VM_OK 0
+#endif
+#endif
+#ifndef PROC_SHARED_VM_OK
+#define PROC_SHARED_VM_OK 1
+#endif
+
+/* the code a child runs before exec: on a stack we unmap after it */
+#define CHILD_CODE __attribute__((no_sanitize_address))
 
 /* struct clone_args of <linux/sched.h> (Debian 12's has it, older ones not) */
 struct proc_clone_args {
@@ -63,21 +99,21 @@ struct plan {
         uint64_t caught[2]; /* signals with a handler: reset to default */
 };
 
-static void child_report(int fd, int stage, int err)
+CHILD_CODE static void child_report(int fd, int stage, int err)
 {
         struct report m = {stage, err};
         ssize_t r = write(fd, &m, sizeof(m));
         (void)r;
 }
 
-static _Noreturn void child_fail(const struct plan *pl, int stage, int err)
+CHILD_CODE static _Noreturn void child_fail(const struct plan *pl, int stage, int err)
 {
         child_report(pl->errfd, stage, err);
         _exit(127);
 }
 
 /* close_gap: close fds [from, to] (to may be ~0u) */
-static int close_gap(unsigned from, unsigned to)
+CHILD_CODE static int close_gap(unsigned from, unsigned to)
 {
         if (from > to) {
                 return 0;
@@ -95,7 +131,7 @@ static int close_gap(unsigned from, unsigned to)
         return 0;
 }
 
-static _Noreturn void child(const struct plan *pl)
+CHILD_CODE static _Noreturn void child(const struct plan *pl)
 {
         struct sigaction dfl;
         memset(&dfl, 0, sizeof(dfl));
@@ -248,6 +284,32 @@ static int start(struct plan *pl, int cgroup_fd, int *pidfd)
         return pid < 0 ? -e : (int)pid;
 }
 
+CHILD_CODE static int shared_vm_entry(void *arg)
+{
+        child(arg);
+}
+
+/* start_shared_vm: clone vfork-style (CLONE_VM | CLONE_VFORK) and run
+ * child() on a stack of its own; back once it exec'd or exited. The pid,
+ * with the pidfd in *pidfd. */
+static int start_shared_vm(struct plan *pl, int *pidfd)
+{
+        void *stack = mmap(NULL, PROC_SHARED_VM_STACK, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+        if (stack == MAP_FAILED) {
+                return -errno;
+        }
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &pl->mask);
+        int pid = clone(shared_vm_entry, (char *)stack + PROC_SHARED_VM_STACK,
+                        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, pl, pidfd);
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &pl->mask, NULL);
+        munmap(stack, PROC_SHARED_VM_STACK);
+        return pid < 0 ? -e : pid;
+}
+
 /* finish: read the child's reports until exec closes the pipe. Returns 0
  * (it runs; *cgroup_failed when it could not join), or the -errno that
  * stopped it. */
@@ -270,7 +332,8 @@ static int finish(int fd, int *cgroup_failed)
         return 0;
 }
 
-static int spawn(const struct ward_proc_spawn_options *o, struct plan *pl, ward_proc **ret)
+static int spawn(const struct ward_proc_spawn_options *o, struct plan *pl, int shared_vm,
+                 ward_proc **ret)
 {
         char found[PATH_MAX], leaf[PATH_MAX], procs[PATH_MAX + 16];
         int pipefd[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, r;
@@ -304,7 +367,13 @@ static int spawn(const struct ward_proc_spawn_options *o, struct plan *pl, ward_
         int pid = r, fallback = 0;
         if (r == 0) {
                 caught_signals(pl->caught);
-                pid = start(pl, cgroup_fd, &pidfd);
+                pid = -ENOSYS;
+                if (shared_vm && PROC_SHARED_VM_OK && cgroup_fd < 0) {
+                        pid = start_shared_vm(pl, &pidfd);
+                }
+                if (pid == -ENOSYS || pid == -EINVAL) { /* or a kernel without CLONE_PIDFD */
+                        pid = start(pl, cgroup_fd, &pidfd);
+                }
                 if (pid < 0 && cgroup_fd >= 0) {
                         fallback = 1;
                         /* CLONE_INTO_CGROUP refused (kernel before 5.7, ...): the
@@ -352,7 +421,7 @@ static int spawn(const struct ward_proc_spawn_options *o, struct plan *pl, ward_
         return 0;
 }
 
-int ward_proc_spawn(const struct ward_proc_spawn_options *options, ward_proc **ret)
+int ward__proc_spawn(const struct ward_proc_spawn_options *options, int shared_vm, ward_proc **ret)
 {
         struct ward_proc_spawn_options o;
         if (!ret) {
@@ -377,7 +446,7 @@ int ward_proc_spawn(const struct ward_proc_spawn_options *options, ward_proc **r
         pl.devnull = -1;
         pl.procs_fd = -1;
         pl.errfd = -1;
-        int r = spawn(&o, &pl, ret);
+        int r = spawn(&o, &pl, shared_vm, ret);
         free(pl.keep);
         if (pl.devnull >= 0) {
                 close(pl.devnull);
@@ -386,4 +455,9 @@ int ward_proc_spawn(const struct ward_proc_spawn_options *options, ward_proc **r
                 close(pl.procs_fd);
         }
         return r;
+}
+
+int ward_proc_spawn(const struct ward_proc_spawn_options *options, ward_proc **ret)
+{
+        return ward__proc_spawn(options, 0, ret);
 }
