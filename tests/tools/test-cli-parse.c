@@ -173,6 +173,19 @@ TEST(json_errors)
         ASSERT_TRUE(strstr(err, "\"command\":\"ward test\",\"exit\":2}\n") != NULL);
 }
 
+TEST(json_only_where_the_command_takes_it)
+{
+        char err[1024];
+        static const struct cli_option no_json[] = {{OPT_ALL, "all", 'a', NULL, "everything"}, {0}};
+        struct cli_command plain = cmd;
+        plain.options = no_json;
+        char *argv[] = {"test", "--json", "1", NULL};
+        struct result r = run(&plain, argv, err, sizeof(err));
+        ASSERT_EQ(r.json, 0);
+        ASSERT_EQ(r.status, CLI_BAD);
+        ASSERT_TRUE(strstr(err, "ward test: unknown option '--json'") != NULL);
+}
+
 TEST(json_seen_after_an_option_value)
 {
         char err[1024];

@@ -37,9 +37,11 @@ static int takes_next(const struct cli_command *cmd, const char *tok)
 void cli_init(struct cli *c, const struct cli_command *cmd, int argc, char **argv)
 {
         *c = (struct cli){.cmd = cmd, .argc = argc, .argv = argv, .i = 1};
+        /* a group (no options of its own) passes --json on to its subcommands */
+        int takes_json = !cmd->options || by_name(cmd, "json", 4);
         for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
                 const char *tok = argv[i];
-                if (strcmp(tok, "--json") == 0) {
+                if (strcmp(tok, "--json") == 0 && takes_json) {
                         c->json = 1;
                 } else if (tok[0] == '-' && tok[1] != '\0' && takes_next(cmd, tok)) {
                         i++; /* its value, whatever it looks like */
