@@ -354,35 +354,15 @@ static const struct cli_command grpc_cmd = {
 /* parse: -1 to go on, else the exit status (after --help or an error) */
 static int parse(int argc, char **argv, int *calls, int *runs, int *json)
 {
-        long n_calls = 0, n_runs = 0;
-        int quick = 0;
-        struct cli c;
-        cli_init(&c, &grpc_cmd, argc, argv);
-        for (int r; (r = cli_next(&c)) != CLI_END;) {
-                switch (r) {
-                case OPT_JSON:
-                        *json = 1;
-                        break;
-                case OPT_QUICK:
-                        quick = 1;
-                        break;
-                case OPT_CALLS:
-                        if (bench_count(&c, "--calls", 1, 10000000, &n_calls) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                case OPT_RUNS:
-                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &n_runs) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                default:
-                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
-                }
-        }
-        *calls = n_calls ? (int)n_calls : quick ? 200 : 2000;
-        *runs = n_runs ? (int)n_runs : quick ? 3 : 5;
-        return -1;
+        struct bench_count_option counts[] = {
+            {"calls", 1, 10000000, 2000, 200, 0},
+            {"runs", 1, MAX_RUNS, 5, 3, 0},
+            {0},
+        };
+        int rc = bench_parse(&grpc_cmd, argc, argv, counts, json, NULL);
+        *calls = (int)counts[0].value;
+        *runs = (int)counts[1].value;
+        return rc;
 }
 
 static void report(const double med[ROWS], int calls, int runs, int json)

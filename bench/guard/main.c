@@ -121,29 +121,10 @@ static const struct cli_command guard_cmd = {
 /* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(int argc, char **argv, int *runs, int *json)
 {
-        long n = 0;
-        int quick = 0;
-        struct cli c;
-        cli_init(&c, &guard_cmd, argc, argv);
-        for (int r; (r = cli_next(&c)) != CLI_END;) {
-                switch (r) {
-                case OPT_JSON:
-                        *json = 1;
-                        break;
-                case OPT_QUICK:
-                        quick = 1;
-                        break;
-                case OPT_RUNS:
-                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &n) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                default:
-                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
-                }
-        }
-        *runs = n ? (int)n : quick ? 1 : 5;
-        return -1;
+        struct bench_count_option counts[] = {{"runs", 1, MAX_RUNS, 5, 1, 0}, {0}};
+        int rc = bench_parse(&guard_cmd, argc, argv, counts, json, NULL);
+        *runs = (int)counts[0].value;
+        return rc;
 }
 
 int main(int argc, char **argv)

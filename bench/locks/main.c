@@ -63,35 +63,15 @@ static const struct cli_command locks_cmd = {
 /* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(int argc, char **argv, struct bench *b)
 {
-        long runs = 0, ops = 0;
-        int quick = 0;
-        struct cli c;
-        cli_init(&c, &locks_cmd, argc, argv);
-        for (int r; (r = cli_next(&c)) != CLI_END;) {
-                switch (r) {
-                case OPT_JSON:
-                        b->json = 1;
-                        break;
-                case OPT_QUICK:
-                        quick = 1;
-                        break;
-                case OPT_RUNS:
-                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &runs) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                case OPT_OPS:
-                        if (bench_count(&c, "--ops", 1000, 1000000000, &ops) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                default:
-                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
-                }
-        }
-        b->runs = runs ? (int)runs : quick ? 1 : 7;
-        b->ops = ops ? ops : quick ? 200000 : 2000000;
-        return -1;
+        struct bench_count_option counts[] = {
+            {"runs", 1, MAX_RUNS, 7, 1, 0},
+            {"ops", 1000, 1000000000, 2000000, 200000, 0},
+            {0},
+        };
+        int rc = bench_parse(&locks_cmd, argc, argv, counts, &b->json, NULL);
+        b->runs = (int)counts[0].value;
+        b->ops = counts[1].value;
+        return rc;
 }
 
 /* worker: one measurement in a fresh process (preload: under the shim) */

@@ -318,35 +318,15 @@ static const struct cli_command watch_cmd = {
 /* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(int argc, char **argv, int *runs, int *exits, int *json)
 {
-        long n_runs = 0, n_exits = 0;
-        int quick = 0;
-        struct cli c;
-        cli_init(&c, &watch_cmd, argc, argv);
-        for (int r; (r = cli_next(&c)) != CLI_END;) {
-                switch (r) {
-                case OPT_JSON:
-                        *json = 1;
-                        break;
-                case OPT_QUICK:
-                        quick = 1;
-                        break;
-                case OPT_RUNS:
-                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &n_runs) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                case OPT_EXITS:
-                        if (bench_count(&c, "--exits", 1, MAX_EXITS, &n_exits) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                default:
-                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
-                }
-        }
-        *runs = n_runs ? (int)n_runs : quick ? 1 : 5;
-        *exits = n_exits ? (int)n_exits : quick ? 30 : 200;
-        return -1;
+        struct bench_count_option counts[] = {
+            {"runs", 1, MAX_RUNS, 5, 1, 0},
+            {"exits", 1, MAX_EXITS, 200, 30, 0},
+            {0},
+        };
+        int rc = bench_parse(&watch_cmd, argc, argv, counts, json, NULL);
+        *runs = (int)counts[0].value;
+        *exits = (int)counts[1].value;
+        return rc;
 }
 
 int main(int argc, char **argv)
