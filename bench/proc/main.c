@@ -63,34 +63,15 @@ static const struct cli_command proc_cmd = {
 /* parse_args: -1 to go on, else the exit status (after --help or an error) */
 static int parse_args(int argc, char **argv, struct bench *b)
 {
-        long runs = 0, procs = 0;
-        struct cli c;
-        cli_init(&c, &proc_cmd, argc, argv);
-        for (int r; (r = cli_next(&c)) != CLI_END;) {
-                switch (r) {
-                case OPT_JSON:
-                        b->json = 1;
-                        break;
-                case OPT_QUICK:
-                        b->quick = 1;
-                        break;
-                case OPT_RUNS:
-                        if (bench_count(&c, "--runs", 1, MAX_RUNS, &runs) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                case OPT_PROCS:
-                        if (bench_count(&c, "--procs", 1, MAX_PROCS, &procs) != 0) {
-                                return CLI_USAGE;
-                        }
-                        break;
-                default:
-                        return r == CLI_HELP ? CLI_OK : CLI_USAGE;
-                }
-        }
-        b->runs = runs ? (int)runs : b->quick ? 1 : 7;
-        b->procs = procs ? (int)procs : b->quick ? 100 : 1000;
-        return -1;
+        struct bench_count_option counts[] = {
+            {"runs", 1, MAX_RUNS, 7, 1, 0},
+            {"procs", 1, MAX_PROCS, 1000, 100, 0},
+            {0},
+        };
+        int rc = bench_parse(&proc_cmd, argc, argv, counts, &b->json, &b->quick);
+        b->runs = (int)counts[0].value;
+        b->procs = (int)counts[1].value;
+        return rc;
 }
 
 /* median: of the runs that measured (-1 when none did) */
