@@ -352,7 +352,6 @@ TEST(overflow_thread)
         guarded_crash(WARD_GUARD_WORKER, "thread-overflow", SIGSEGV, "crash_overflow", 1);
 }
 
-/* two threads fault at once: one CRASH, then the end of the socket */
 /* acked_status: prog segv under this guardian, acknowledged with value
  * (no capture here); its wait status */
 static int acked_status(uint64_t value)
@@ -404,6 +403,7 @@ TEST(ack_with_core_leaves_the_kernel_none)
         }
 }
 
+/* two threads fault at once: one CRASH, then the end of the socket */
 TEST(two_threads_one_report)
 {
         const char *env[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
