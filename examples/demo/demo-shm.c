@@ -1,61 +1,33 @@
 /* ward-demo: what our processes left in /dev/shm. Each ward process keeps
  * its trace buffers (ward-trace.PID) and lock registry (ward-locks.PID)
  * there, removed at a clean exit; the guardian removes those of a worker
- * that crashed. Whatever is still there of a process of ours that is gone is
- * removed here, and said. */
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
+ * that crashed. Whatever is still there of a process of ours is judged by
+ * libward-inspect (ward/shm.h, what `ward clean` uses): a stale one is
+ * removed, and said; one still live or in use is said as left. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include <ward/shm.h>
 
 #include "demo.h"
 
-/* pid_of: PID of "ward-KIND.PID", else 0 */
-static int pid_of(const char *name)
-{
-        const char *dot = strrchr(name, '.');
-        char *end;
-        if (strncmp(name, "ward-", 5) != 0 || !dot || !dot[1]) {
-                return 0;
-        }
-        long pid = strtol(dot + 1, &end, 10);
-        return *end || pid <= 0 || pid > (1 << 22) ? 0 : (int)pid;
-}
-
-static int ours(const struct demo *d, int pid)
-{
-        for (int i = 0; i < d->npids; i++) {
-                if (d->pids[i] == pid) {
-                        return 1;
-                }
-        }
-        return 0;
-}
-
 void demo_shm_check(struct demo *d)
 {
-        DIR *dp = opendir("/dev/shm");
-        struct dirent *e;
+        struct ward_shm_options o = {
+            .size = sizeof(o), .pids = d->pids, .n_pids = (size_t)d->npids};
+        struct ward_shm_file *files = NULL;
+        size_t n = 0;
         char path[300];
-        while (dp && (e = readdir(dp)) != NULL) {
-                int pid = pid_of(e->d_name);
-                if (!pid || !ours(d, pid)) {
-                        continue;
-                }
-                snprintf(path, sizeof(path), "/dev/shm/%s", e->d_name);
-                if (kill(pid, 0) == 0 || errno == EPERM) {
-                        /* alive: ours still running, or the pid was reused */
-                        demo_lines_add(&d->shm_left, path, strlen(path));
-                } else if (unlink(path) == 0) {
+        if (d->npids <= 0 || ward_shm_list(&o, &files, &n) < 0) {
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                snprintf(path, sizeof(path), "/dev/shm/%s", files[i].name);
+                if (ward_shm_is_stale(files[i].state) && ward_shm_remove(&o, &files[i]) == 0) {
                         demo_lines_add(&d->shm_removed, path, strlen(path));
                 } else {
                         demo_lines_add(&d->shm_left, path, strlen(path));
                 }
         }
-        if (dp) {
-                closedir(dp);
-        }
+        ward_shm_list_free(files);
 }
