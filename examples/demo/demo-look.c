@@ -258,7 +258,7 @@ int demo_look_trace(struct demo *d)
         snprintf(d->trace_text, sizeof(d->trace_text), "%s/trace.txt", d->dir);
         snprintf(d->trace_json, sizeof(d->trace_json), "%s/trace.json", d->dir);
         const char *const text_args[] = {"trace", "merge", "-o", d->trace_text, d->trace_dir, NULL};
-        const char *const json_args[] = {"trace",       "merge",      "--json", "-o",
+        const char *const json_args[] = {"trace",       "merge",      "--chrome", "-o",
                                          d->trace_json, d->trace_dir, NULL};
         /* exit 1: a file was damaged (the crashed process's last one may
          * be cut short); its readable events are merged all the same */
