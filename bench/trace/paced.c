@@ -5,19 +5,17 @@
  * recording session of its own, in the default channel configuration, and
  * reads back with babeltrace2. */
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <ward/trace.h>
 
+#include "inspect/trace/tfile.h"
 #include "pace.h"
 #include "paced.h"
 #include "trace/layout.h"
@@ -87,44 +85,28 @@ static void ward_child(int threads, double rate, uint64_t duration_ns,
         _exit(0);
 }
 
-/* count_file: EVENT records and the events LOST records name, in one file. */
+/* count_file: the events a reader gets from one file, and the events its
+ * LOST records name. */
 static int count_file(const char *path, uint64_t *events, uint64_t *lost)
 {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 ||
-            (size_t)st.st_size < sizeof(struct ward__trace_file_hdr)) {
-                if (fd >= 0) {
-                        close(fd);
-                }
+        struct ward__trace_tfile *f;
+        struct ward__trace_fev ev;
+        char err[512];
+        if (ward__trace_tfile_open(path, &f, err, sizeof(err)) < 0) {
                 return -1;
         }
-        size_t size = (size_t)st.st_size;
-        const uint8_t *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (p == MAP_FAILED) {
-                return -1;
-        }
-        size_t off = sizeof(struct ward__trace_file_hdr);
-        int bad = 0;
-        while (off + sizeof(struct ward__trace_rec) <= size) {
-                struct ward__trace_rec h;
-                memcpy(&h, p + off, sizeof(h));
-                if (h.size < sizeof(h) || off + h.size > size) {
-                        bad = 1;
-                        break;
-                }
-                if (h.kind == WARD__TRACE_REC_EVENT) {
+        int r;
+        while ((r = ward__trace_tfile_next(f, &ev, err, sizeof(err))) > 0) {
+                if (ev.kind == WARD__TRACE_REC_EVENT) {
                         (*events)++;
-                } else if (h.kind == WARD__TRACE_REC_LOST && h.size >= 24) {
+                } else {
                         uint64_t n;
-                        memcpy(&n, p + off + 16, 8);
+                        memcpy(&n, ev.rec + 16, 8); /* the reader checked its size */
                         *lost += n;
                 }
-                off += h.size;
         }
-        munmap((void *)p, size);
-        return bad || off != size ? -1 : 0;
+        ward__trace_tfile_close(f);
+        return r;
 }
 
 /* count_and_remove: every paced.trace.* file of dir, then the files. */

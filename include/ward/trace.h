@@ -172,6 +172,7 @@ enum {
         WARD__TRACE_REC_PAD = 2,
         WARD__TRACE_REC_LOST = 3,
         WARD__TRACE_REC_SITE = 4,
+        WARD__TRACE_REC_TIME = 5, /* files of version 3: the time base of packed events */
 };
 
 WARD_API extern int ward__trace_level;

@@ -12,16 +12,23 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "trace/pack.h"
 #include "trace/tracer.h"
 
 #define MAX_IOV 64
 #define CALIBRATION_NS 20000000u
 
+/* What a pass writes goes through one staging buffer (one flush runs at a
+ * time: tr->flushing), written out when the next record might not fit: a
+ * write of about this size, whatever the records. */
+#define STAGING_SIZE (256u * 1024 + 65536 + WARD__TRACE_PACK_SLACK)
+static uint8_t staging[STAGING_SIZE];
+
 struct out {
         int fd;
-        struct iovec iov[MAX_IOV];
-        int n;
-        size_t bytes;
+        uint8_t *buf;
+        size_t used;
+        size_t bytes; /* written through this out, staged or not */
 };
 
 /* put_num: decimal digits of v at p; returns the end. */
@@ -91,23 +98,37 @@ static void write_all(int fd, const struct iovec *iov, int n)
 
 static void out_flush(struct out *o)
 {
-        if (o->n) {
-                write_all(o->fd, o->iov, o->n);
-                o->n = 0;
+        if (o->used) {
+                struct iovec v = {o->buf, o->used};
+                write_all(o->fd, &v, 1);
+                o->used = 0;
         }
 }
 
-static void out_add(struct out *o, const void *p, size_t n)
+/* out_room: where n more bytes (n <= 65536 + slack) go in the staging
+ * buffer, written out first when they might not fit. */
+static uint8_t *out_room(struct out *o, size_t n)
 {
-        if (o->n && (const char *)o->iov[o->n - 1].iov_base + o->iov[o->n - 1].iov_len == p) {
-                o->iov[o->n - 1].iov_len += n; /* extends the previous run */
-        } else {
-                if (o->n == MAX_IOV) {
-                        out_flush(o);
-                }
-                o->iov[o->n++] = (struct iovec){(void *)p, n};
+        if (o->used + n > STAGING_SIZE) {
+                out_flush(o);
         }
+        return o->buf + o->used;
+}
+
+static void out_commit(struct out *o, size_t n)
+{
+        o->used += n;
         o->bytes += n;
+}
+
+/* out_record: a record as the ring has it, after its tag (a 0 byte: not a
+ * packed event). */
+static void out_record(struct out *o, const void *rec, size_t n)
+{
+        uint8_t *p = out_room(o, n + 1);
+        p[0] = 0;
+        memcpy(p + 1, rec, n);
+        out_commit(o, n + 1);
 }
 
 void ward__trace_calibrate(struct ward__tracer *tr)
@@ -151,6 +172,8 @@ static int open_file(struct ward__tracer *tr, struct ward__trace_slot_state *s, 
         write_all(s->fd, &v, 1);
         s->file_tid = tid;
         s->file_bytes = sizeof(fh);
+        s->sync = fh.tsc_base;
+        s->since_sync = WARD__TRACE_PACK_SYNC_EVERY; /* a TIME before the first packed event */
         memset(s->site_written, 0, sizeof(s->site_written));
         return 0;
 }
@@ -196,46 +219,83 @@ static int add_site(struct ward__tracer *tr, struct ward__trace_slot_state *s, s
             tr->site_off[id] + rh.size > __atomic_load_n(&h->dict_used, __ATOMIC_ACQUIRE)) {
                 return -1;
         }
-        out_add(o, rec, rh.size);
+        out_record(o, rec, rh.size);
         s->site_written[id / 8] |= (uint8_t)(1u << (id % 8));
         return 0;
 }
 
-/* known_events: the bytes at p (at most len; records starting before stop)
- * that are EVENT records of sites the file already has, counted into
- * *events. They go to the file as they are: a run of them costs a few
- * compares a record, which matters at millions of events a second. */
-static uint64_t known_events(const uint8_t *p, uint64_t len, uint64_t stop, const uint8_t *written,
-                             int *events)
+/* The argument types of the site whose events a drain packs (one site at a
+ * time: a run of one site's events looks them up once). nargs > max: the
+ * site's record is too short to hold its types; its events go unpacked. */
+struct site_types {
+        uint32_t id;
+        unsigned nargs;
+        uint8_t types[WARD__TRACE_MAX_ARGS];
+};
+
+/* look_up_types: st for site id (a site of the dictionary, checked by
+ * add_site), copied out of the shared file. */
+static void look_up_types(struct ward__tracer *tr, uint32_t id, struct site_types *st)
 {
-        uint64_t n = 0;
-        while (n < stop && len - n >= sizeof(struct ward__trace_rec)) {
-                struct ward__trace_rec rh;
-                memcpy(&rh, p + n, sizeof(rh));
-                if (rh.kind != WARD__TRACE_REC_EVENT || rh.size < sizeof(rh) || rh.size % 8 ||
-                    rh.size > len - n || rh.site >= WARD__TRACE_MAX_SITES ||
-                    !(written[rh.site / 8] & (1u << (rh.site % 8)))) {
-                        break;
-                }
-                n += rh.size;
-                (*events)++;
+        const uint8_t *rec = tr->map + tr->shm->dict_off + tr->site_off[id];
+        struct ward__trace_rec rh;
+        struct ward__trace_site_rec sr;
+        memcpy(&rh, rec, sizeof(rh));
+        memcpy(&sr, rec + sizeof(rh), sizeof(sr));
+        st->id = id;
+        st->nargs = sr.nargs;
+        if (rh.size < sizeof(rh) + sizeof(sr) + sr.nargs || sr.nargs > WARD__TRACE_MAX_ARGS) {
+                st->nargs = WARD__TRACE_MAX_ARGS + 1;
+                return;
         }
-        return n;
+        memcpy(st->types, rec + sizeof(rh) + sizeof(sr), sr.nargs);
 }
 
-/* drain: records [*r, w) of slot i to its file, in one writev as far as the
- * iovec allows, stopping at the first record boundary past quantum bytes;
- * returns events written. Runs of known events go as they are; the record
- * that ends a run (a site new to the file, a LOST, the ring's end, rotation)
- * is taken one at a time. A record that does not parse (the shared file was
- * scribbled on) ends the pass: the rest up to w is skipped. */
+/* out_time: a TIME record, the time base of the packed events after it. */
+static void out_time(struct ward__trace_slot_state *s, struct out *o, uint64_t tsc)
+{
+        struct ward__trace_rec t = {.size = sizeof(t), .kind = WARD__TRACE_REC_TIME, .tsc = tsc};
+        out_record(o, &t, sizeof(t));
+        s->sync = tsc;
+        s->since_sync = 0;
+}
+
+/* out_event: the EVENT record rec (size bytes, its site in the file
+ * already) packed, or as it is when it does not match its site. */
+static void out_event(struct ward__tracer *tr, struct ward__trace_slot_state *s, struct out *o,
+                      const uint8_t *rec, const struct ward__trace_rec *rh, struct site_types *st)
+{
+        if (st->id != rh->site) {
+                look_up_types(tr, rh->site, st);
+        }
+        if (st->nargs <= WARD__TRACE_MAX_ARGS) {
+                if (s->since_sync >= WARD__TRACE_PACK_SYNC_EVERY) {
+                        out_time(s, o, rh->tsc);
+                }
+                uint8_t *p = out_room(o, rh->size + WARD__TRACE_PACK_SLACK);
+                size_t n = ward__trace_pack_event(p, rec, rh->size, st->types, st->nargs, s->sync);
+                if (n) {
+                        out_commit(o, n);
+                        s->since_sync++;
+                        return;
+                }
+        }
+        out_record(o, rec, rh->size);
+}
+
+/* drain: records [*r, w) of slot i to its file, through the staging buffer,
+ * stopping at the first record boundary past quantum bytes of the ring;
+ * returns events written. Events are packed (pack.h); a record that does
+ * not parse (the shared file was scribbled on) ends the pass: the rest up
+ * to w is skipped. */
 static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w, uint64_t quantum)
 {
         struct ward__trace_slot_state *s = &tr->slots[i];
         const uint8_t *ring = ward__trace_slot_ring(tr, i);
         uint64_t size = tr->opts.buffer_size;
         uint64_t end = w - *r > quantum ? *r + quantum : w;
-        struct out o = {.fd = s->fd};
+        struct out o = {.fd = s->fd, .buf = staging};
+        struct site_types st = {0};
         int events = 0;
         while (*r < end) {
                 uint64_t off = *r & (size - 1), left = size - off;
@@ -247,16 +307,6 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w, u
                 memcpy(&rh, ring + off, sizeof(rh));
                 if (rh.kind == WARD__TRACE_REC_PAD) {
                         *r += left;
-                        continue;
-                }
-                uint64_t room = tr->opts.rotate_bytes - s->file_bytes - o.bytes;
-                uint64_t run =
-                    known_events(ring + off, w - *r < left ? w - *r : left,
-                                 s->file_bytes + o.bytes >= tr->opts.rotate_bytes ? 0 : room,
-                                 s->site_written, &events);
-                if (run) {
-                        out_add(&o, ring + off, run);
-                        *r += run;
                         continue;
                 }
                 int bad = rh.size < sizeof(rh) || rh.size % 8 || rh.size > left ||
@@ -278,12 +328,16 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w, u
                         }
                         continue; /* the record again: its site goes into the new file */
                 }
-                out_add(&o, ring + off, rh.size);
-                events += rh.kind == WARD__TRACE_REC_EVENT;
-                if (rh.kind == WARD__TRACE_REC_LOST && rh.size >= 24) {
-                        uint64_t n;
-                        memcpy(&n, ring + off + 16, 8);
-                        s->lost_seen += n;
+                if (rh.kind == WARD__TRACE_REC_EVENT) {
+                        out_event(tr, s, &o, ring + off, &rh, &st);
+                        events++;
+                } else {
+                        out_record(&o, ring + off, rh.size);
+                        if (rh.size >= 24) {
+                                uint64_t n;
+                                memcpy(&n, ring + off + 16, 8);
+                                s->lost_seen += n;
+                        }
                 }
                 *r += rh.size;
         }
@@ -301,12 +355,13 @@ static void record_unseen_drops(struct ward__trace_slot *h, struct ward__trace_s
         if (dropped <= s->lost_seen || s->fd < 0) {
                 return;
         }
-        uint8_t rec[24];
+        uint8_t rec[25]; /* the tag, then the record */
         struct ward__trace_rec rh = {
             .size = 24, .kind = WARD__TRACE_REC_LOST, .tsc = ward__trace_clock()};
         uint64_t n = dropped - s->lost_seen;
-        memcpy(rec, &rh, sizeof(rh));
-        memcpy(rec + 16, &n, 8);
+        rec[0] = 0;
+        memcpy(rec + 1, &rh, sizeof(rh));
+        memcpy(rec + 17, &n, 8);
         struct iovec v = {rec, sizeof(rec)};
         write_all(s->fd, &v, 1);
         s->file_bytes += sizeof(rec);

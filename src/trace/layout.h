@@ -10,8 +10,9 @@
 
 #define WARD__TRACE_SHM_MAGIC "WARDSHM"
 #define WARD__TRACE_FILE_MAGIC "WARDTRC"
-#define WARD__TRACE_VERSION 1u      /* of the live buffers */
-#define WARD__TRACE_FILE_VERSION 2u /* of trace files; readers take 1 too */
+#define WARD__TRACE_VERSION 1u          /* of the live buffers */
+#define WARD__TRACE_FILE_VERSION 3u     /* of trace files the flusher writes: packed events */
+#define WARD__TRACE_FILE_VERSION_RAW 2u /* records as the ring has them; readers take 1 too */
 #define WARD__TRACE_FILE_HDR_V1 128u
 #define WARD__TRACE_PAGE 4096u
 #define WARD__TRACE_MAX_SITES 16384u
@@ -52,8 +53,8 @@ struct ward__trace_slot {
         uint64_t flushed; /* flusher: events written to files, total */
 };
 
-/* A trace file's header: 256 bytes in version 2; version 1 files have the
- * first 128 (a reader zeroes the rest). */
+/* A trace file's header: 256 bytes in versions 2 and 3; version 1 files have
+ * the first 128 (a reader zeroes the rest). */
 struct ward__trace_file_hdr {
         char magic[8];
         uint32_t version;
@@ -67,7 +68,7 @@ struct ward__trace_file_hdr {
         uint32_t reserved;
         char name[64];
         uint64_t real_base; /* CLOCK_REALTIME at tsc_base */
-        /* version 2 */
+        /* versions 2 and 3 */
         char host[64];        /* host name, NUL-padded */
         char boot_id[40];     /* the kernel's boot id, NUL-padded */
         uint64_t anchor_mono; /* CLOCK_MONOTONIC ... */

@@ -28,7 +28,9 @@ struct ward__trace_slot_state {
         uint32_t file_tid;           /* the thread the open file belongs to */
         uint32_t seq;                /* rotation number of the open file */
         uint64_t file_bytes;
-        uint64_t lost_seen; /* flusher: drops the producer recorded in the ring */
+        uint64_t lost_seen;  /* flusher: drops the producer recorded in the ring */
+        uint64_t sync;       /* flusher: the open file's time base for packed events */
+        uint32_t since_sync; /* packed events since it was written */
         uint8_t site_written[WARD__TRACE_MAX_SITES / 8]; /* in the open file */
 };
 

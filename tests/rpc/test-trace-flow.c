@@ -23,6 +23,7 @@
 #include "rpc/wire.h"
 #include "test-run.h"
 #include "trace/layout.h"
+#include "trace/trace-raw.h"
 
 #define SECOND 1000000000ull
 #define OTHER_HOST_SHIFT_NS (1000 * SECOND) /* the other host booted 1000 s earlier */
@@ -279,6 +280,10 @@ static void as_version1(const char *dir)
                         continue;
                 }
                 snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+                char raw[1100]; /* version 1 had no packed events */
+                snprintf(raw, sizeof(raw), "%s.raw", path);
+                ASSERT_EQ(trace_raw_copy(path, raw), 0);
+                ASSERT_EQ(rename(raw, path), 0);
                 FILE *f = fopen(path, "r");
                 ASSERT_TRUE(f != NULL);
                 static uint8_t buf[8 << 20];

@@ -14,6 +14,7 @@
 
 #include "test.h"
 #include "trace-count.h"
+#include "trace-raw.h"
 
 #define EVENTS 40
 
@@ -86,7 +87,8 @@ TEST(names_that_are_not_plain_text_give_valid_json)
 static void damage(const char *path, int a, int b)
 {
         static uint8_t buf[1 << 16];
-        int in = open(file, O_RDONLY);
+        ASSERT_EQ(trace_raw_copy(file, path), 0); /* the fixed record layout */
+        int in = open(path, O_RDONLY);
         ssize_t n = read(in, buf, sizeof(buf));
         close(in);
         ASSERT_TRUE(n > (ssize_t)sizeof(struct ward__trace_file_hdr));

@@ -1,13 +1,17 @@
 /* Counting what trace files hold, straight from the bytes
- * (docs/trace-format.md), so producer tests do not depend on the reader. */
+ * (docs/trace-format.md), so producer tests do not depend on the reader:
+ * this walk only steps over packed events, the reader unpacks them. */
 #ifndef WARD_TESTS_TRACE_COUNT_H
 #define WARD_TESTS_TRACE_COUNT_H
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace/layout.h"
@@ -19,45 +23,144 @@ struct trace_count {
         unsigned ntids;
 };
 
-/* count_file: add path's records to c; -1 when the file does not parse. */
-static inline int count_file(const char *path, struct trace_count *c)
+/* A site's argument types, from its SITE record, to step over its packed
+ * events (version 3 files). */
+struct trace_count_site {
+        uint8_t nargs, types[WARD__TRACE_MAX_ARGS];
+};
+
+/* count_varint: step over a LEB128 at *p (before end); -1 when truncated. */
+static inline int count_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-        FILE *f = fopen(path, "rb");
-        struct ward__trace_file_hdr h;
-        struct ward__trace_rec r;
-        uint8_t body[65536];
-        unsigned t;
-        if (!f || fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, "WARDTRC", 8) != 0) {
-                if (f) {
-                        fclose(f);
+        *v = 0;
+        for (int i = 0; *p < end && i < 10; i++) {
+                uint8_t b = *(*p)++;
+                *v |= (uint64_t)(b & 0x7f) << (7 * i);
+                if (!(b & 0x80)) {
+                        return 0;
                 }
+        }
+        return -1;
+}
+
+/* count_packed: step over a packed event of site s (after its id). */
+static inline int count_packed(const uint8_t **p, const uint8_t *end,
+                               const struct trace_count_site *s)
+{
+        uint64_t v;
+        if (count_varint(p, end, &v) < 0) { /* the time */
                 return -1;
         }
-        for (t = 0; t < c->ntids && c->tids[t] != h.tid; t++) {
-        }
-        if (t == c->ntids && t < 64) {
-                c->tids[c->ntids++] = h.tid;
-        }
-        c->files++;
-        while (fread(&r, sizeof(r), 1, f) == 1) {
-                size_t len = r.size >= sizeof(r) ? r.size - sizeof(r) : 0;
-                if (r.size < sizeof(r) || (len && fread(body, len, 1, f) != 1)) {
-                        fclose(f);
+        for (unsigned k = 0; k < s->nargs; k++) {
+                if (s->types[k] == WARD__TRACE_T_F64) {
+                        v = 8;
+                } else if (count_varint(p, end, &v) < 0) {
+                        return -1;
+                } else if (s->types[k] != WARD__TRACE_T_STR) {
+                        v = 0;
+                }
+                if ((uint64_t)(end - *p) < v) {
                         return -1;
                 }
-                if (r.kind == WARD__TRACE_REC_EVENT) {
+                *p += v;
+        }
+        return 0;
+}
+
+/* count_record: one record as the ring has it, at *p. */
+static inline int count_record(const uint8_t **p, const uint8_t *end, struct trace_count *c,
+                               unsigned t, struct trace_count_site *sites)
+{
+        struct ward__trace_rec r;
+        if ((size_t)(end - *p) < sizeof(r)) {
+                return -1;
+        }
+        memcpy(&r, *p, sizeof(r));
+        if (r.size < sizeof(r) || r.size > (size_t)(end - *p)) {
+                return -1;
+        }
+        if (r.kind == WARD__TRACE_REC_EVENT) {
+                c->events++;
+                c->per_tid[t < 64 ? t : 63]++;
+        } else if (r.kind == WARD__TRACE_REC_LOST && r.size >= 24) {
+                uint64_t n;
+                memcpy(&n, *p + 16, 8);
+                c->lost += n;
+        } else if (r.kind == WARD__TRACE_REC_SITE && r.size >= 28) {
+                struct ward__trace_site_rec s;
+                memcpy(&s, *p + 16, sizeof(s));
+                if (s.id > WARD__TRACE_MAX_SITES || s.nargs > WARD__TRACE_MAX_ARGS ||
+                    r.size < 28 + s.nargs) {
+                        return -1;
+                }
+                sites[s.id].nargs = s.nargs;
+                memcpy(sites[s.id].types, *p + 28, s.nargs);
+                c->sites++;
+        }
+        *p += r.size;
+        return 0;
+}
+
+/* count_entries: the n bytes of a file whose header is h at data. Version 3
+ * entries are a varint tag: 0 and a record, or a site id and that site's
+ * packed event (docs/trace-format.md). */
+static inline int count_entries(const struct ward__trace_file_hdr *h, const uint8_t *data, size_t n,
+                                struct trace_count *c)
+{
+        static struct trace_count_site sites[WARD__TRACE_MAX_SITES + 1];
+        unsigned t;
+        if (memcmp(h->magic, "WARDTRC", 8) != 0) {
+                return -1;
+        }
+        for (t = 0; t < c->ntids && c->tids[t] != h->tid; t++) {
+        }
+        if (t == c->ntids && t < 64) {
+                c->tids[c->ntids++] = h->tid;
+        }
+        c->files++;
+        memset(sites, 0, sizeof(sites));
+        const uint8_t *p = data + sizeof(*h), *end = data + n;
+        while (p < end) {
+                uint64_t tag = 0;
+                if (h->version >= 3 && count_varint(&p, end, &tag) < 0) {
+                        return -1;
+                }
+                if (tag > WARD__TRACE_MAX_SITES) {
+                        return -1;
+                }
+                if (tag == 0 && count_record(&p, end, c, t, sites) < 0) {
+                        return -1;
+                }
+                if (tag != 0) {
+                        if (count_packed(&p, end, &sites[tag]) < 0) {
+                                return -1;
+                        }
                         c->events++;
                         c->per_tid[t < 64 ? t : 63]++;
-                } else if (r.kind == WARD__TRACE_REC_LOST) {
-                        uint64_t n;
-                        memcpy(&n, body, 8);
-                        c->lost += n;
-                } else if (r.kind == WARD__TRACE_REC_SITE) {
-                        c->sites++;
                 }
         }
-        fclose(f);
         return 0;
+}
+
+/* count_file: add path's records to c; -1 when the file does not parse to
+ * its end. */
+static inline int count_file(const char *path, struct trace_count *c)
+{
+        struct ward__trace_file_hdr h;
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        size_t n = fd >= 0 && fstat(fd, &st) == 0 ? (size_t)st.st_size : 0;
+        void *data = n >= sizeof(h) ? mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+        if (fd >= 0) {
+                close(fd);
+        }
+        if (data == MAP_FAILED) {
+                return -1;
+        }
+        memcpy(&h, data, sizeof(h));
+        int r = count_entries(&h, data, n, c);
+        munmap(data, n);
+        return r;
 }
 
 /* count_dir: every *.trace.* file in dir. */

@@ -294,7 +294,8 @@ int ward__trace_merge_next(struct ward_trace_merge *m, struct ward__trace_mev *r
         size_t s = m->heap[0];
         ret->ev = m->src[s].ev;
         ret->file = ward__trace_tfile_hdr(m->src[s].f);
-        /* the record stays valid: files are closed only at the end */
+        /* the record stays valid until the next call: the file's reader
+         * keeps its records until the second read after (tfile.h) */
         if (!advance(m, s)) {
                 m->heap[0] = m->heap[--m->nheap];
         }

@@ -18,7 +18,8 @@ struct ward__trace_mev {
 };
 
 /* ward__trace_merge_next: the next record in time order (ties: in the order
- * the files were given); 1, or 0 at the end. Corrupt files end early, with a
+ * the files were given); 1, or 0 at the end. The record is valid until the
+ * next call. Corrupt files end early, with a
  * message on errs. */
 int ward__trace_merge_next(struct ward_trace_merge *m, struct ward__trace_mev *ret);
 

@@ -39,7 +39,7 @@ static int open_out(struct ward__trace_live *l, const char *dir, uint32_t tid, F
                 }
                 return fail(err, err_size, -e, path);
         }
-        struct ward__trace_file_hdr h = {.version = WARD__TRACE_FILE_VERSION,
+        struct ward__trace_file_hdr h = {.version = WARD__TRACE_FILE_VERSION_RAW,
                                          .hdr_size = sizeof(h),
                                          .pid = l->hdr.pid,
                                          .tid = tid,

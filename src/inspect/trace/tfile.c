@@ -11,6 +11,21 @@
 
 #include "inspect/trace/print.h"
 #include "inspect/trace/tfile.h"
+#include "inspect/trace/unpack.h"
+#include "trace/pack.h"
+
+/* A site the file has given its SITE record: where, and its argument types
+ * (for unpacking its packed events). */
+struct site_ref {
+        uint32_t off; /* offset of its SITE record + 1, 0 if none */
+        uint8_t nargs;
+        uint8_t types[WARD__TRACE_MAX_ARGS];
+};
+
+/* Unpacked events live in a few buffers taken in turn, so that an event
+ * stays valid while the reader reads one ahead and its caller holds the
+ * event before. */
+#define UNPACKED_BUFS 4
 
 struct ward__trace_tfile {
         char path[4096];
@@ -18,9 +33,14 @@ struct ward__trace_tfile {
         size_t size, pos;
         int done;
         struct ward__trace_file_hdr hdr;
-        int mapped;         /* data is our mapping of the file (else the caller's bytes) */
-        uint32_t *site_off; /* by id: offset of its SITE record + 1, 0 if none */
-        uint32_t site_cap;  /* ids site_off has room for: grown as SITE records come */
+        int mapped;             /* data is our mapping of the file (else the caller's bytes) */
+        struct site_ref *sites; /* by id */
+        uint32_t site_cap;      /* ids sites has room for: grown as SITE records come */
+        int packed;             /* version 3: events are packed (trace/pack.h) */
+        uint64_t sync;          /* the time base of packed events */
+        uint8_t *unpacked[UNPACKED_BUFS];
+        size_t unpacked_cap[UNPACKED_BUFS];
+        unsigned next_buf;
         /* Times are checked against their neighbours (read one ahead): an
          * event may not go back in time, nor stand out above the events on
          * both sides of it, nor be impossibly far from the file's base. */
@@ -84,7 +104,7 @@ static const char *check_header(const struct ward__trace_file_hdr *h)
         if (memcmp(h->magic, WARD__TRACE_FILE_MAGIC, sizeof(WARD__TRACE_FILE_MAGIC)) != 0) {
                 return "not a ward trace file (bad magic)";
         }
-        if (h->version != 1 && h->version != WARD__TRACE_FILE_VERSION) {
+        if (h->version < 1 || h->version > WARD__TRACE_FILE_VERSION) {
                 return "unsupported trace file version";
         }
         if (h->hdr_size != (h->version == 1 ? WARD__TRACE_FILE_HDR_V1 : sizeof(*h))) {
@@ -125,6 +145,8 @@ static int start(struct ward__trace_tfile *f, char *err, size_t err_size)
                 return fail(err, err_size, -EBADMSG, f->path, bad);
         }
         f->pos = size;
+        f->packed = f->hdr.version >= 3;
+        f->sync = f->hdr.tsc_base;
         return 0;
 }
 
@@ -178,7 +200,10 @@ void ward__trace_tfile_close(struct ward__trace_tfile *f)
         if (f->data && f->mapped) {
                 munmap(f->data, f->size);
         }
-        free(f->site_off);
+        free(f->sites);
+        for (unsigned i = 0; i < UNPACKED_BUFS; i++) {
+                free(f->unpacked[i]);
+        }
         free(f);
 }
 
@@ -221,64 +246,155 @@ static int take_site(struct ward__trace_tfile *f, const uint8_t *rec, size_t len
                 while (cap <= info.id) {
                         cap *= 2;
                 }
-                uint32_t *bigger = realloc(f->site_off, cap * sizeof(*bigger));
+                struct site_ref *bigger = realloc(f->sites, cap * sizeof(*bigger));
                 if (!bigger) {
                         return -1;
                 }
                 memset(bigger + f->site_cap, 0, (cap - f->site_cap) * sizeof(*bigger));
-                f->site_off = bigger;
+                f->sites = bigger;
                 f->site_cap = cap;
         }
-        f->site_off[info.id] = (uint32_t)(rec - f->data) + 1;
+        struct site_ref *ref = &f->sites[info.id];
+        ref->off = (uint32_t)(rec - f->data) + 1;
+        ref->nargs = info.nargs;
+        memcpy(ref->types, info.types, info.nargs);
         return 0;
 }
 
-/* read_next: the next EVENT or LOST record as the file has it. */
+/* site_of: the SITE record of an event's site (NULL when the file has not
+ * given it), its length in *len. */
+static const uint8_t *site_of(const struct ward__trace_tfile *f, uint32_t id, size_t *len)
+{
+        uint32_t off = id < f->site_cap ? f->sites[id].off : 0;
+        if (!off) {
+                return NULL;
+        }
+        struct ward__trace_rec sh;
+        memcpy(&sh, f->data + off - 1, sizeof(sh));
+        *len = sh.size;
+        return f->data + off - 1;
+}
+
+/* read_record: the record at pos as the ring had it. Returns 1 for an EVENT
+ * or LOST (in ev), 0 for a record that is not one (taken in), or -EBADMSG. */
+static int read_record(struct ward__trace_tfile *f, struct ward__trace_fev *ev, int *absurd,
+                       char *err, size_t err_size)
+{
+        struct ward__trace_rec h;
+        size_t left = f->size - f->pos, site_len = 0;
+        if (left < sizeof(h)) {
+                return bad_record(f, err, err_size, "truncated record header");
+        }
+        memcpy(&h, f->data + f->pos, sizeof(h));
+        const uint8_t *rec = f->data + f->pos, *site = NULL;
+        if (h.size < sizeof(h) || h.size % 8 || h.size > left) {
+                return bad_record(f, err, err_size,
+                                  h.size > left ? "truncated record" : "bad record size");
+        }
+        if (h.kind == WARD__TRACE_REC_SITE) {
+                if (f->pos >= UINT32_MAX || take_site(f, rec, h.size) < 0) {
+                        return bad_record(f, err, err_size, "bad SITE record");
+                }
+        } else if (h.kind == WARD__TRACE_REC_TIME && f->packed) {
+                f->sync = h.tsc;
+        } else if (h.kind == WARD__TRACE_REC_EVENT || h.kind == WARD__TRACE_REC_LOST) {
+                if (h.kind == WARD__TRACE_REC_EVENT && !(site = site_of(f, h.site, &site_len))) {
+                        return bad_record(f, err, err_size, "event of an unknown site");
+                }
+                if (h.kind == WARD__TRACE_REC_LOST && h.size < 24) {
+                        return bad_record(f, err, err_size, "short LOST record");
+                }
+                *ev = (struct ward__trace_fev){.ns = ns_of(f, h.tsc, absurd),
+                                               .kind = h.kind,
+                                               .rec = rec,
+                                               .len = h.size,
+                                               .site = site,
+                                               .site_len = site_len};
+                f->pos += h.size;
+                return 1;
+        } else if (h.kind != WARD__TRACE_REC_PAD) {
+                return bad_record(f, err, err_size, "unknown record kind");
+        }
+        f->pos += h.size;
+        return 0;
+}
+
+/* unpack_buf: the next of the buffers unpacked events go to, with room for
+ * cap bytes; NULL when out of memory. */
+static uint8_t *unpack_buf(struct ward__trace_tfile *f, unsigned i, size_t cap)
+{
+        if (f->unpacked_cap[i] < cap) {
+                uint8_t *p = realloc(f->unpacked[i], cap);
+                if (!p) {
+                        return NULL;
+                }
+                f->unpacked[i] = p;
+                f->unpacked_cap[i] = cap;
+        }
+        return f->unpacked[i];
+}
+
+/* read_packed_event: the packed event of site id at pos (after its tag),
+ * unpacked into the next buffer. Returns 1, or -EBADMSG. */
+static int read_packed_event(struct ward__trace_tfile *f, uint32_t id, struct ward__trace_fev *ev,
+                             int *absurd, char *err, size_t err_size)
+{
+        size_t site_len = 0, used, size;
+        const uint8_t *site = site_of(f, id, &site_len);
+        if (!site) {
+                return bad_record(f, err, err_size, "packed event of an unknown site");
+        }
+        struct ward__trace_unpack_ctx c = {
+            .site = id, .nargs = f->sites[id].nargs, .types = f->sites[id].types, .sync = f->sync};
+        unsigned i = f->next_buf;
+        int r = -ENOBUFS;
+        for (size_t cap = 256; r == -ENOBUFS && cap <= 2 * WARD__TRACE_UNPACK_MAX; cap *= 16) {
+                uint8_t *out = unpack_buf(f, i, cap);
+                r = out ? ward__trace_unpack_event(&c, f->data + f->pos, f->size - f->pos, out,
+                                                   f->unpacked_cap[i], &used, &size)
+                        : -ENOMEM;
+        }
+        if (r < 0) {
+                return bad_record(f, err, err_size,
+                                  r == -ENOMEM ? "out of memory" : "bad packed event");
+        }
+        struct ward__trace_rec h;
+        memcpy(&h, f->unpacked[i], sizeof(h));
+        f->next_buf = (i + 1) % UNPACKED_BUFS;
+        *ev = (struct ward__trace_fev){.ns = ns_of(f, h.tsc, absurd),
+                                       .kind = WARD__TRACE_REC_EVENT,
+                                       .rec = f->unpacked[i],
+                                       .len = size,
+                                       .site = site,
+                                       .site_len = site_len};
+        f->pos += used;
+        return 1;
+}
+
+/* read_next: the next EVENT or LOST record, as the ring had it. In a
+ * version 3 file each entry starts with a varint: 0, then a record as the
+ * ring had it, or a site id, then that site's packed event. */
 static int read_next(struct ward__trace_tfile *f, struct ward__trace_fev *ev, int *absurd,
                      char *err, size_t err_size)
 {
         while (!f->done && f->pos < f->size) {
-                struct ward__trace_rec h;
-                size_t left = f->size - f->pos;
-                if (left < sizeof(h)) {
-                        return bad_record(f, err, err_size, "truncated record header");
+                int r;
+                if (!f->packed) {
+                        r = read_record(f, ev, absurd, err, err_size);
+                } else {
+                        uint64_t tag;
+                        size_t n = ward__trace_get_varint(f->data + f->pos, f->size - f->pos, &tag);
+                        if (!n || tag > WARD__TRACE_MAX_SITES) {
+                                return bad_record(f, err, err_size, "bad entry tag");
+                        }
+                        f->pos += n;
+                        r = tag == 0
+                                ? read_record(f, ev, absurd, err, err_size)
+                                : read_packed_event(f, (uint32_t)tag, ev, absurd, err, err_size);
                 }
-                memcpy(&h, f->data + f->pos, sizeof(h));
-                const uint8_t *rec = f->data + f->pos;
-                if (h.size < sizeof(h) || h.size % 8 || h.size > left) {
-                        return bad_record(f, err, err_size,
-                                          h.size > left ? "truncated record" : "bad record size");
+                if (r != 0) {
+                        return r;
                 }
-                if (h.kind == WARD__TRACE_REC_SITE) {
-                        if (f->pos >= UINT32_MAX || take_site(f, rec, h.size) < 0) {
-                                return bad_record(f, err, err_size, "bad SITE record");
-                        }
-                } else if (h.kind == WARD__TRACE_REC_EVENT || h.kind == WARD__TRACE_REC_LOST) {
-                        uint32_t off = h.kind == WARD__TRACE_REC_EVENT && h.site < f->site_cap
-                                           ? f->site_off[h.site]
-                                           : 0;
-                        if (h.kind == WARD__TRACE_REC_EVENT && !off) {
-                                return bad_record(f, err, err_size, "event of an unknown site");
-                        }
-                        if (h.kind == WARD__TRACE_REC_LOST && h.size < 24) {
-                                return bad_record(f, err, err_size, "short LOST record");
-                        }
-                        struct ward__trace_rec sh;
-                        if (off) {
-                                memcpy(&sh, f->data + off - 1, sizeof(sh));
-                        }
-                        *ev = (struct ward__trace_fev){.ns = ns_of(f, h.tsc, absurd),
-                                                       .kind = h.kind,
-                                                       .rec = rec,
-                                                       .len = h.size,
-                                                       .site = off ? f->data + off - 1 : NULL,
-                                                       .site_len = off ? sh.size : 0};
-                        f->pos += h.size;
-                        return 1;
-                } else if (h.kind != WARD__TRACE_REC_PAD) {
-                        return bad_record(f, err, err_size, "unknown record kind");
-                }
-                f->pos += h.size;
         }
         return 0;
 }

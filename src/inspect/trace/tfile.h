@@ -13,9 +13,12 @@
 
 struct ward__trace_tfile;
 
-/* One record of a file, with its time. rec points into the file's bytes,
- * valid until the file is closed; site is the event's SITE record (EVENT
- * only). */
+/* One record of a file, with its time, as the ring had it (a packed event
+ * of a version 3 file is unpacked). rec points into the file's bytes, or for
+ * a packed event into the reader's own buffers: valid until the file is
+ * closed, or for a packed event until the second ward__trace_tfile_next
+ * after the one that returned it. site is the event's SITE record (EVENT
+ * only), valid until the file is closed. */
 struct ward__trace_fev {
         uint64_t ns;  /* CLOCK_MONOTONIC */
         uint8_t kind; /* WARD__TRACE_REC_EVENT or WARD__TRACE_REC_LOST */
