@@ -55,6 +55,8 @@ static void write_traces(void)
         longs[sizeof(longs) - 1] = '\0';
         WARD_TRACE(WARD_TRACE_ERROR, "i32 %d u32 %u i64 %lld u64 %llu", -7, 4000000000u,
                    -9000000000ll, 18000000000000000000ull);
+        WARD_TRACE(WARD_TRACE_ERROR, "min %d %lld max %d %llu", INT32_MIN, (long long)INT64_MIN,
+                   INT32_MAX, (unsigned long long)UINT64_MAX);
         WARD_TRACE(WARD_TRACE_WARN, "f64 %.3f float %g char %c ptr %p", 2.5, 0.25f, 'q',
                    (void *)0x1234);
         WARD_TRACE(WARD_TRACE_INFO, "str [%s] empty [%s] long %s", "abc", "", longs);
@@ -102,6 +104,8 @@ TEST(every_argument_type_round_trips)
         snprintf(cmd, sizeof(cmd), "%s/ward trace merge %s", WARD_BIN_DIR, dir);
         ASSERT_EQ(run(cmd, out, sizeof(out)), 0);
         ASSERT_TRUE(strstr(out, "i32 -7 u32 4000000000 i64 -9000000000 u64 18000000000000000000"));
+        ASSERT_TRUE(strstr(out, "min -2147483648 -9223372036854775808 max 2147483647 "
+                                "18446744073709551615"));
         ASSERT_TRUE(strstr(out, "f64 2.500 float 0.25 char q ptr 0x1234"));
         ASSERT_TRUE(strstr(out, "str [abc] empty [] long xxx"));
         char *l = strstr(out, "long ");
@@ -125,7 +129,7 @@ TEST(threads_and_processes_come_out_in_time_order)
                 lines++;
                 two += strncmp(strchr(p, ']') + 2, "process two", 11) == 0;
         }
-        ASSERT_EQ(lines, 6 + 200 + 50 * SECOND_PROCESS);
+        ASSERT_EQ(lines, 7 + 200 + 50 * SECOND_PROCESS);
         ASSERT_EQ(two, 50 * SECOND_PROCESS);
 }
 
@@ -142,7 +146,7 @@ TEST(json_parses_and_spans_pair)
                 SKIP("python3 is not installed: cannot parse the JSON");
         }
         ASSERT_EQ(run(cmd, out, sizeof(out)), 0);
-        ASSERT_EQ(strcmp(out, SECOND_PROCESS ? "1 1 256\n" : "1 1 206\n"), 0);
+        ASSERT_EQ(strcmp(out, SECOND_PROCESS ? "1 1 257\n" : "1 1 207\n"), 0);
 }
 
 TEST(babeltrace2_reads_the_ctf_export)
@@ -157,7 +161,7 @@ TEST(babeltrace2_reads_the_ctf_export)
                  "babeltrace2 %s.ctf 2>/dev/null | wc -l && rm -rf %s.ctf",
                  dir, WARD_BIN_DIR, dir, dir, dir, dir);
         ASSERT_EQ(run(cmd, out, sizeof(out)), 0);
-        ASSERT_EQ(atoi(out), 206 + 50 * SECOND_PROCESS);
+        ASSERT_EQ(atoi(out), 207 + 50 * SECOND_PROCESS);
 }
 
 /* damaged: a copy of the biggest trace file, cut inside its at-th record
@@ -192,6 +196,56 @@ static void damaged(const char *name, long at, int corrupt)
         at = corrupt ? n : pos + 5; /* cut: inside that record's header */
         ASSERT_TRUE(write(fd, buf, (size_t)at) > 0);
         close(fd);
+}
+
+/* events: the events ward trace merge prints of path, or -1 when it fails
+ * otherwise than by reporting damage (exit 0 or 1). */
+static int events_of(const char *path)
+{
+        static char out[1 << 16];
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "%s/ward trace merge %s 2>/dev/null", WARD_BIN_DIR, path);
+        int st = run(cmd, out, sizeof(out));
+        if (st != 0 && st != 1) {
+                return -1;
+        }
+        int n = 0;
+        for (char *p = out; (p = strstr(p, " : [")); p++) {
+                n++;
+        }
+        return n;
+}
+
+/* A packed (version 3) file cut at any byte: the reader keeps every event
+ * before the cut, so that cutting later never gives fewer events, and the
+ * whole file gives them all. */
+TEST(a_packed_file_cut_anywhere_keeps_the_events_before_the_cut)
+{
+        char cmd[1024], src[512], cut[600];
+        static uint8_t buf[1 << 16];
+        snprintf(cmd, sizeof(cmd), "ls -S %s/m.trace.* | tail -1", dir);
+        ASSERT_EQ(run(cmd, src, sizeof(src)), 0);
+        src[strcspn(src, "\n")] = '\0';
+        int in = open(src, O_RDONLY);
+        ssize_t n = read(in, buf, sizeof(buf));
+        close(in);
+        struct ward__trace_file_hdr h;
+        ASSERT_TRUE(n > (ssize_t)sizeof(h) && n < (ssize_t)sizeof(buf));
+        memcpy(&h, buf, sizeof(h));
+        ASSERT_EQ(h.version, WARD__TRACE_FILE_VERSION);
+        snprintf(cut, sizeof(cut), "%s/cut-packed.trace.1", dir);
+        int last = 0, all = events_of(src);
+        ASSERT_TRUE(all >= 50);
+        for (ssize_t at = (ssize_t)sizeof(h); at <= n; at += 7) {
+                int fd = open(cut, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                ASSERT_EQ(write(fd, buf, (size_t)at), at);
+                close(fd);
+                int got = events_of(cut);
+                ASSERT_TRUE(got >= last && got <= all);
+                last = got;
+        }
+        ASSERT_TRUE(last >= all - 1); /* cut within 7 bytes of the end */
+        unlink(cut);
 }
 
 TEST(damaged_files_give_an_error_and_their_readable_events)
