@@ -127,6 +127,10 @@ int ward__gclient_start(grpc_call *call, struct ward__gexchange *x, void *tag)
         grpc_op ops[6];
         memset(ops, 0, sizeof(ops));
         ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        if (x->traceparent[0]) {
+                ops[0].data.send_initial_metadata.count = 1;
+                ops[0].data.send_initial_metadata.metadata = &x->out_md;
+        }
         ops[1].op = GRPC_OP_SEND_MESSAGE;
         ops[1].data.send_message.send_message = x->request;
         ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -153,9 +157,9 @@ static int run_batch(struct ward__gclient *g, grpc_call *call, struct ward__gexc
         return 0;
 }
 
-static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *input,
-                        uint64_t timeout_ns, ProtobufCMessage **ret_output, char *msg,
-                        size_t msg_len)
+static int gclient_call_traced(void *ctx, unsigned method, const ProtobufCMessage *input,
+                               uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                               ProtobufCMessage **ret_output, char *msg, size_t msg_len)
 {
         struct ward__gclient *g = ctx;
         *ret_output = NULL;
@@ -166,7 +170,7 @@ static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *inpu
                 return -WARD_E_UNKNOWN_METHOD;
         }
         struct ward__gexchange x;
-        ward__gexchange_init(&x, input);
+        ward__gexchange_init(&x, input, trace);
         grpc_call *call = grpc_channel_create_registered_call(
             g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, g->cq, g->methods[method],
             ward__gclient_deadline(timeout_ns), NULL);
@@ -182,7 +186,25 @@ static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *inpu
         return err;
 }
 
-void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input)
+static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *input,
+                        uint64_t timeout_ns, ProtobufCMessage **ret_output, char *msg,
+                        size_t msg_len)
+{
+        return gclient_call_traced(ctx, method, input, timeout_ns, NULL, ret_output, msg, msg_len);
+}
+
+/* set_traceparent: x's initial metadata carries trace as W3C traceparent
+ * (flags 01: ward records the call). */
+static void set_traceparent(struct ward__gexchange *x, const struct ward__rpc_trace *trace)
+{
+        struct ward__traceparent tp = {trace->trace_hi, trace->trace_lo, trace->span, 1};
+        ward__traceparent_format(&tp, x->traceparent);
+        x->out_md.key = grpc_slice_from_static_string("traceparent");
+        x->out_md.value = grpc_slice_from_static_buffer(x->traceparent, WARD__TRACEPARENT_LEN);
+}
+
+void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input,
+                          const struct ward__rpc_trace *trace)
 {
         memset(x, 0, sizeof(*x));
         x->status = GRPC_STATUS_UNKNOWN;
@@ -190,6 +212,9 @@ void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *inp
         grpc_metadata_array_init(&x->trailing);
         x->details = grpc_empty_slice();
         x->request = ward__gclient_pack(input);
+        if (trace && (trace->trace_hi || trace->trace_lo) && trace->span) {
+                set_traceparent(x, trace);
+        }
 }
 
 int ward__gexchange_result(struct ward__gexchange *x, const ProtobufCMessageDescriptor *output,
@@ -225,6 +250,8 @@ static const struct ward__rpc_remote_ops gclient_ops = {
     .close = gclient_close,
     .attach = ward__gclient_attach,
     .call_async = ward__gclient_call_async,
+    .call_traced = gclient_call_traced,
+    .call_async_traced = ward__gclient_call_async_traced,
 };
 
 /* The entry point libward's remote.c looks up with dlsym. */

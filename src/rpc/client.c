@@ -284,15 +284,43 @@ static int call_remote(ward_rpc_client *c, unsigned method, const ProtobufCMessa
 static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                       uint64_t timeout_ns, ProtobufCMessage **ret_output);
 
+/* remote_call_traced: remote_call inside the call's span, which the
+ * request carries to the server (traceparent). */
+static __attribute__((noinline)) int remote_call_traced(ward_rpc_client *c, unsigned method,
+                                                        const ProtobufCMessage *input,
+                                                        uint64_t timeout_ns,
+                                                        ProtobufCMessage **ret_output)
+{
+        struct ward__rpc_trace trace;
+        struct ward__rpc_tcur saved;
+        ward__rpc_call_begin(c->desc->name, c->desc->methods[method].name, &trace, &saved);
+        int err = c->remote->call_traced(c->remote_ctx, method, input, timeout_ns, &trace,
+                                         ret_output, c->remote_msg, WARD_RPC_MESSAGE_MAX);
+        ward__rpc_call_end(c->desc->name, c->desc->methods[method].name, &saved);
+        return err;
+}
+
+/* remote_call: one synchronous call through the gRPC transport, its status
+ * message into c->remote_msg; with tracing on, inside the call's span (the
+ * one branch tracing costs when off). */
+static int remote_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                       uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        c->remote_msg[0] = '\0';
+        if (ward__rpc_tracing()) {
+                return remote_call_traced(c, method, input, timeout_ns, ret_output);
+        }
+        return c->remote->call(c->remote_ctx, method, input, timeout_ns, ret_output, c->remote_msg,
+                               WARD_RPC_MESSAGE_MAX);
+}
+
 /* call_grpc: a call through the gRPC transport (a grpc: address): always
  * synchronous. A one-way method's empty reply is dropped, as ward_rpc_call
  * promises. */
 static int call_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                      uint64_t timeout_ns, ProtobufCMessage **ret_output)
 {
-        c->remote_msg[0] = '\0';
-        int err = c->remote->call(c->remote_ctx, method, input, timeout_ns, ret_output,
-                                  c->remote_msg, WARD_RPC_MESSAGE_MAX);
+        int err = remote_call(c, method, input, timeout_ns, ret_output);
         if (err == 0 && ward__rpc_is_oneway(&c->desc->methods[method])) {
                 protobuf_c_message_free_unpacked(*ret_output, NULL);
                 *ret_output = NULL;
@@ -314,6 +342,33 @@ static void on_grpc_reply(void *arg, int err, const ProtobufCMessage *out, const
         leave(c);
 }
 
+/* remote_call_async_traced: remote_call_async inside the call's span,
+ * which covers starting the call (the answer comes later, outside any span
+ * of this thread, as for a ward client's asynchronous call). */
+static __attribute__((noinline)) int remote_call_async_traced(ward_rpc_client *c, unsigned method,
+                                                              const ProtobufCMessage *input,
+                                                              struct pending *p)
+{
+        struct ward__rpc_trace trace;
+        struct ward__rpc_tcur saved;
+        ward__rpc_call_begin(c->desc->name, c->desc->methods[method].name, &trace, &saved);
+        int err = c->remote->call_async_traced(c->remote_ctx, method, input, c->timeout_ns, &trace,
+                                               on_grpc_reply, p);
+        ward__rpc_call_end(c->desc->name, c->desc->methods[method].name, &saved);
+        return err;
+}
+
+/* remote_call_async: start an asynchronous call through the gRPC transport,
+ * answered to on_grpc_reply(p); traced when tracing is on. */
+static int remote_call_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                             struct pending *p)
+{
+        if (ward__rpc_tracing()) {
+                return remote_call_async_traced(c, method, input, p);
+        }
+        return c->remote->call_async(c->remote_ctx, method, input, c->timeout_ns, on_grpc_reply, p);
+}
+
 /* invoke_grpc_async: a stub's call through the gRPC transport of a client
  * attached to a loop: the closure runs there later. */
 static void invoke_grpc_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
@@ -326,8 +381,7 @@ static void invoke_grpc_async(ward_rpc_client *c, unsigned method, const Protobu
                                       .method = method,
                                       .closure = closure,
                                       .closure_data = closure_data};
-                err = c->remote->call_async(c->remote_ctx, method, input, c->timeout_ns,
-                                            on_grpc_reply, p);
+                err = remote_call_async(c, method, input, p);
         }
         if (err < 0) {
                 free(p);
@@ -348,9 +402,7 @@ static void invoke_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMess
                 invoke_grpc_async(c, method, input, closure, closure_data);
                 return;
         }
-        c->remote_msg[0] = '\0';
-        int err = c->remote->call(c->remote_ctx, method, input, c->timeout_ns, &out, c->remote_msg,
-                                  WARD_RPC_MESSAGE_MAX);
+        int err = remote_call(c, method, input, c->timeout_ns, &out);
         c->last_error = err;
         closure(out, closure_data);
         protobuf_c_message_free_unpacked(out, NULL);

@@ -15,6 +15,8 @@
 
 #include <ward/loop.h>
 
+#include "rpc/wire.h"
+
 /* The prefix of an address reached over gRPC. */
 #define WARD__RPC_GRPC_PREFIX "grpc:"
 /* The library and its entry point (a ward__rpc_remote_entry_fn). */
@@ -53,6 +55,16 @@ struct ward__rpc_remote_ops {
          * not called. Loop thread. */
         int (*call_async)(void *ctx, unsigned method, const ProtobufCMessage *input,
                           uint64_t timeout_ns, ward__rpc_remote_done_fn done, void *arg);
+        /* call_traced, call_async_traced: call and call_async of a call
+         * traced by the caller (tracing on): trace is the call's own span
+         * (trace id and span id), sent to the server as its parent (W3C
+         * traceparent). Same errors and threads as call and call_async. */
+        int (*call_traced)(void *ctx, unsigned method, const ProtobufCMessage *input,
+                           uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                           ProtobufCMessage **ret_output, char *msg, size_t msg_len);
+        int (*call_async_traced)(void *ctx, unsigned method, const ProtobufCMessage *input,
+                                 uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                                 ward__rpc_remote_done_fn done, void *arg);
 };
 
 typedef const struct ward__rpc_remote_ops *(*ward__rpc_remote_entry_fn)(void);
