@@ -15,6 +15,7 @@
 
 #include "grpc/client-codes.h"
 #include "grpc/client.h"
+#include "grpc/tracestate.h"
 
 /* method_path: "/pkg.Service/Method" into buf. 0 or -ENAMETOOLONG. */
 static int method_path(const ProtobufCServiceDescriptor *desc, unsigned i, char *buf, size_t n)
@@ -127,10 +128,8 @@ int ward__gclient_start(grpc_call *call, struct ward__gexchange *x, void *tag)
         grpc_op ops[6];
         memset(ops, 0, sizeof(ops));
         ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-        if (x->traceparent[0]) {
-                ops[0].data.send_initial_metadata.count = 1;
-                ops[0].data.send_initial_metadata.metadata = &x->out_md;
-        }
+        ops[0].data.send_initial_metadata.count = x->n_md;
+        ops[0].data.send_initial_metadata.metadata = x->out_md;
         ops[1].op = GRPC_OP_SEND_MESSAGE;
         ops[1].data.send_message.send_message = x->request;
         ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -194,13 +193,21 @@ static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *inpu
 }
 
 /* set_traceparent: x's initial metadata carries trace as W3C traceparent
- * (flags 01: ward records the call). */
+ * (flags 01: ward records the call), and the tracestate of the bridge call
+ * this thread is inside, when it is of the same trace (tracestate.h). */
 static void set_traceparent(struct ward__gexchange *x, const struct ward__rpc_trace *trace)
 {
         struct ward__traceparent tp = {trace->trace_hi, trace->trace_lo, trace->span, 1};
+        const struct ward__tracestate *ts = ward__tracestate_for(trace->trace_hi, trace->trace_lo);
         ward__traceparent_format(&tp, x->traceparent);
-        x->out_md.key = grpc_slice_from_static_string("traceparent");
-        x->out_md.value = grpc_slice_from_static_buffer(x->traceparent, WARD__TRACEPARENT_LEN);
+        x->out_md[0].key = grpc_slice_from_static_string("traceparent");
+        x->out_md[0].value = grpc_slice_from_static_buffer(x->traceparent, WARD__TRACEPARENT_LEN);
+        x->n_md = 1;
+        if (ts) { /* copied: an asynchronous call sends it after the bridge's dispatch */
+                x->out_md[1].key = grpc_slice_from_static_string("tracestate");
+                x->out_md[1].value = grpc_slice_from_copied_buffer(ts->value, ts->len);
+                x->n_md = 2;
+        }
 }
 
 void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input,
@@ -241,6 +248,9 @@ void ward__gexchange_destroy(struct ward__gexchange *x)
         grpc_metadata_array_destroy(&x->initial);
         grpc_metadata_array_destroy(&x->trailing);
         grpc_slice_unref(x->details);
+        if (x->n_md == 2) {
+                grpc_slice_unref(x->out_md[1].value);
+        }
 }
 
 static const struct ward__rpc_remote_ops gclient_ops = {

@@ -36,7 +36,8 @@ struct ward__gexchange {
         grpc_metadata_array initial, trailing;
         grpc_status_code status;
         grpc_slice details;
-        grpc_metadata out_md;                        /* traceparent, when the call is traced */
+        grpc_metadata out_md[2]; /* traceparent, tracestate: when the call is traced */
+        size_t n_md;
         char traceparent[WARD__TRACEPARENT_LEN + 1]; /* its value; "" for none */
 };
 

@@ -14,6 +14,12 @@ on a ward_loop.
 2. Against a traced `ward serve --grpc`: the merged trace of both processes
    joins each call of the client to the bridge's span in the server with a
    flow (one trace across the two processes).
+3. tracestate: a Python client calls relay.Relay.Forward in a traced `ward
+   serve --grpc` with a traceparent and a tracestate; the handler asks Add
+   of the Python server through a grpc: client, which receives the caller's
+   trace id and its tracestate unchanged. The reply carries the bridge's
+   traceparent in its trailing metadata as in its initial metadata. A
+   tracestate beside a malformed traceparent, or over 512 bytes, is dropped.
 
 Exit 0: every check passed; 1: one failed; 77: skipped (it says why).
 """
@@ -39,6 +45,7 @@ class Server:
 
     def __init__(self):
         self.received = []  # the traceparent of each call, None when it had none
+        self.states = []  # the tracestates of each call
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         handlers = {"Add": grpc.unary_unary_rpc_method_handler(
             self.add, request_deserializer=calc_pb2.BinaryOp.FromString,
@@ -49,8 +56,10 @@ class Server:
         self.server.start()
 
     def add(self, req, context):
-        tps = [v for k, v in context.invocation_metadata() if k == "traceparent"]
+        md = context.invocation_metadata()
+        tps = [v for k, v in md if k == "traceparent"]
         self.received.append(tps[0] if len(tps) == 1 else None if not tps else tps)
+        self.states.append([v for k, v in md if k == "tracestate"])
         if tps:
             context.set_trailing_metadata((("traceparent", tps[0]),))
         return calc_pb2.Result(value=req.a + req.b)
@@ -140,6 +149,53 @@ def check_ward_serve(tmp):
     print("ok: grpc: calls into ward serve --grpc: one trace, a flow from each call")
 
 
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER = "00-%s-00f067aa0ba902b7-01" % TRACE
+STATE = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"
+
+
+def forward(port, metadata, via):
+    """relay.Relay/Forward(40, 2) through ward serve at port, asking via;
+    (its answer, its initial and trailing metadata as dicts)."""
+    import relay_pb2
+    with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+        rpc = ch.unary_unary("/relay.Relay/Forward",
+                             request_serializer=relay_pb2.Pair.SerializeToString,
+                             response_deserializer=relay_pb2.Sum.FromString)
+        reply, c = rpc.with_call(relay_pb2.Pair(a=40, b=2, via=via), metadata=metadata,
+                                 timeout=30)
+        return reply.value, dict(c.initial_metadata()), dict(c.trailing_metadata())
+
+
+def check_tracestate(tmp):
+    serve_dir = os.path.join(tmp, "serve-state")
+    os.mkdir(serve_dir)
+    address = "@ward-client-state-%d-%d" % (os.getpid(), random.randrange(1 << 30))
+    server = Server()
+    serve, port = start([args.ward, "serve", "--listen", address, "--grpc", "127.0.0.1:0",
+                         "--load", os.path.join(args.lib_dir, "libcalc.so"),
+                         "--load", os.path.join(args.lib_dir, "librelay.so")], serve_dir, "librar")
+    via = "grpc:127.0.0.1:%d" % server.port
+    try:
+        value, initial, trailing = forward(
+            port, (("traceparent", CALLER), ("tracestate", STATE)), via)
+        assert value == 42, value
+        assert initial.get("traceparent", "").split("-")[1:2] == [TRACE], initial
+        assert trailing.get("traceparent") == initial["traceparent"], (initial, trailing)
+        assert server.received[0].split("-")[1] == TRACE, server.received
+        assert server.states[0] == [STATE], "tracestate passed on: %s" % server.states
+        for md in ((("traceparent", CALLER.upper()), ("tracestate", STATE)),
+                   (("traceparent", CALLER), ("tracestate", "a=" + "b" * 511))):
+            assert forward(port, md, via)[0] == 42
+        assert server.states[1:] == [[], []], "dropped tracestates: %s" % server.states[1:]
+    finally:
+        server.server.stop(0)
+        serve.kill()
+        serve.wait()
+    print("ok: tracestate passed on unchanged by ward serve --grpc to a grpc: call; "
+          "traceparent in the trailers too")
+
+
 def main():
     if not os.path.exists(os.path.join(args.lib_dir, "libcalc.so")):
         raise AssertionError("libcalc.so is not built")
@@ -147,6 +203,7 @@ def main():
     try:
         check_python_server(tmp)
         check_ward_serve(tmp)
+        check_tracestate(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
