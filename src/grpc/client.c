@@ -56,7 +56,11 @@ static void gclient_close(void *ctx)
         }
 }
 
-static int gclient_open(const char *target, const ProtobufCServiceDescriptor *desc, void **ret)
+/* gclient_open_with: a channel to target with the credentials tls asks for
+ * (SSL, roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH or the system's; else
+ * plaintext), its methods registered. */
+static int gclient_open_with(const char *target, const ProtobufCServiceDescriptor *desc, int tls,
+                             void **ret)
 {
         if (!target || !*target || !desc) {
                 return -EINVAL;
@@ -69,7 +73,8 @@ static int gclient_open(const char *target, const ProtobufCServiceDescriptor *de
         }
         g->desc = desc;
         g->methods = calloc(desc->n_methods ? desc->n_methods : 1, sizeof(*g->methods));
-        grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+        grpc_channel_credentials *creds = tls ? grpc_ssl_credentials_create(NULL, NULL, NULL, NULL)
+                                              : grpc_insecure_credentials_create();
         g->channel = creds ? grpc_channel_create(target, creds, NULL) : NULL;
         grpc_channel_credentials_release(creds);
         g->cq = grpc_completion_queue_create_for_pluck(NULL);
@@ -88,6 +93,16 @@ static int gclient_open(const char *target, const ProtobufCServiceDescriptor *de
         }
         *ret = g;
         return 0;
+}
+
+static int gclient_open(const char *target, const ProtobufCServiceDescriptor *desc, void **ret)
+{
+        return gclient_open_with(target, desc, 0, ret);
+}
+
+static int gclient_open_tls(const char *target, const ProtobufCServiceDescriptor *desc, void **ret)
+{
+        return gclient_open_with(target, desc, 1, ret);
 }
 
 grpc_byte_buffer *ward__gclient_pack(const ProtobufCMessage *input)
@@ -262,6 +277,7 @@ static const struct ward__rpc_remote_ops gclient_ops = {
     .call_async = ward__gclient_call_async,
     .call_traced = gclient_call_traced,
     .call_async_traced = ward__gclient_call_async_traced,
+    .open_tls = gclient_open_tls,
 };
 
 /* The entry point libward's remote.c looks up with dlsym. */

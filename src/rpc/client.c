@@ -701,8 +701,9 @@ int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *d
         return client_new(conn, desc, ret);
 }
 
-/* open_grpc: a client whose calls go to a gRPC server (address "grpc:HOST:PORT"). */
-static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc,
+/* open_grpc: a client whose calls go to a gRPC server (address
+ * "grpc:HOST:PORT", or over TLS "grpcs:HOST:PORT"). */
+static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc, int tls,
                      ward_rpc_client **ret)
 {
         const struct ward__rpc_remote_ops *ops;
@@ -713,7 +714,9 @@ static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc,
         }
         if (r == 0) {
                 c->remote_msg = calloc(1, WARD_RPC_MESSAGE_MAX);
-                r = c->remote_msg ? ops->open(target, desc, &c->remote_ctx) : -ENOMEM;
+                r = !c->remote_msg ? -ENOMEM
+                    : tls          ? ops->open_tls(target, desc, &c->remote_ctx)
+                                   : ops->open(target, desc, &c->remote_ctx);
         }
         if (r < 0) {
                 if (c) {
@@ -734,9 +737,12 @@ int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *
         if (!address) {
                 return -EINVAL;
         }
-        size_t prefix = strlen(WARD__RPC_GRPC_PREFIX);
+        size_t prefix = strlen(WARD__RPC_GRPC_PREFIX), tls_prefix = strlen(WARD__RPC_GRPCS_PREFIX);
         if (strncmp(address, WARD__RPC_GRPC_PREFIX, prefix) == 0) {
-                return open_grpc(address + prefix, desc, ret);
+                return open_grpc(address + prefix, desc, 0, ret);
+        }
+        if (strncmp(address, WARD__RPC_GRPCS_PREFIX, tls_prefix) == 0) {
+                return open_grpc(address + tls_prefix, desc, 1, ret);
         }
         ward_rpc_server *local = ward__rpc_local_find(address);
         int r = local ? 0 : ward_ipc_connect(address, opts, &conn);

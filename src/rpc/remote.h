@@ -17,8 +17,9 @@
 
 #include "rpc/wire.h"
 
-/* The prefix of an address reached over gRPC. */
+/* The prefixes of an address reached over gRPC: plaintext, and TLS. */
 #define WARD__RPC_GRPC_PREFIX "grpc:"
+#define WARD__RPC_GRPCS_PREFIX "grpcs:"
 /* The library and its entry point (a ward__rpc_remote_entry_fn). */
 #define WARD__RPC_GRPC_LIBRARY "libward-grpc.so.0"
 #define WARD__RPC_GRPC_ENTRY "ward__grpc_client_ops"
@@ -65,6 +66,10 @@ struct ward__rpc_remote_ops {
         int (*call_async_traced)(void *ctx, unsigned method, const ProtobufCMessage *input,
                                  uint64_t timeout_ns, const struct ward__rpc_trace *trace,
                                  ward__rpc_remote_done_fn done, void *arg);
+        /* open_tls: open, over TLS (gRPC's SSL channel credentials: the
+         * server's certificate checked against the root certificates of
+         * GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the system's). */
+        int (*open_tls)(const char *target, const ProtobufCServiceDescriptor *desc, void **ret);
 };
 
 typedef const struct ward__rpc_remote_ops *(*ward__rpc_remote_entry_fn)(void);

@@ -2,7 +2,10 @@
  * calling a gRPC server (test_client.py's, in Python) through a
  * "grpc:127.0.0.1:PORT" address, synchronously and on a ward_loop. The server answers Add, fails it
  * for a < 0 with INVALID_ARGUMENT "negative", sleeps 2 s for a == 1000, and does not have Div.
- * DEAD_PORT has no server. Prints each check; exit 0 when all pass. */
+ * DEAD_PORT has no server. Prints each check; exit 0 when all pass.
+ * grpc-client --expect 42|unavailable ADDRESS: one Add(40, 2) at ADDRESS
+ * (test_client_tls.py: grpcs: and grpc: addresses of a TLS server), which
+ * must give 42, or fail UNAVAILABLE (-ECONNRESET) within its 10 s. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,8 +171,34 @@ static void check_no_server(const char *port)
         ward_rpc_client_free(c);
 }
 
+/* expect: one Add(40, 2) at address gives 42 (want_sum), or -ECONNRESET. */
+static int expect(const char *address, int want_sum)
+{
+        ward_rpc_client *c = NULL;
+        int err;
+        int r = ward_rpc_client_open(address, &calc__calculator__descriptor, NULL, &c);
+        check(r == 0, "open", r, NULL);
+        if (r < 0) {
+                return 1;
+        }
+        ward_rpc_client_set_timeout(c, 10000000000ull);
+        int64_t sum = add(c, 40, 2, &err);
+        if (want_sum) {
+                check(sum == 42 && err == 0, "Add(40, 2) is 42", err, NULL);
+        } else {
+                check(sum == INT64_MIN && err == -ECONNRESET, "UNAVAILABLE is -ECONNRESET", err,
+                      ward_rpc_client_last_message(c));
+        }
+        printf("  at %s\n", address);
+        ward_rpc_client_free(c);
+        return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc == 4 && strcmp(argv[1], "--expect") == 0) {
+                return expect(argv[3], strcmp(argv[2], "42") == 0);
+        }
         if (argc != 3) {
                 fprintf(stderr, "usage: grpc-client PORT DEAD_PORT\n");
                 return 2;
@@ -180,5 +209,7 @@ int main(int argc, char **argv)
         ward_rpc_client *c = NULL;
         int r = ward_rpc_client_open("grpc:", &calc__calculator__descriptor, NULL, &c);
         check(r == -EINVAL, "grpc: without a target is -EINVAL", r, NULL);
+        r = ward_rpc_client_open("grpcs:", &calc__calculator__descriptor, NULL, &c);
+        check(r == -EINVAL, "grpcs: without a target is -EINVAL", r, NULL);
         return failures ? 1 : 0;
 }
