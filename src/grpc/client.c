@@ -268,6 +268,31 @@ void ward__gexchange_destroy(struct ward__gexchange *x)
         }
 }
 
+static int gclient_wait_ready(void *ctx, uint64_t timeout_ns)
+{
+        struct ward__gclient *g = ctx;
+        gpr_timespec deadline = ward__gclient_deadline(timeout_ns);
+        for (;;) {
+                grpc_connectivity_state s = grpc_channel_check_connectivity_state(g->channel, 1);
+                if (s == GRPC_CHANNEL_READY) {
+                        return 0;
+                }
+                if (s == GRPC_CHANNEL_SHUTDOWN) {
+                        return -ECONNRESET;
+                }
+                /* its tag completes when the state changes or at deadline */
+                grpc_channel_watch_connectivity_state(g->channel, s, deadline, g->cq, &g->cq);
+                grpc_completion_queue_pluck(g->cq, &g->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                            NULL);
+                if (gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), deadline) >= 0) {
+                        return grpc_channel_check_connectivity_state(g->channel, 0) ==
+                                       GRPC_CHANNEL_READY
+                                   ? 0
+                                   : -ETIMEDOUT;
+                }
+        }
+}
+
 static const struct ward__rpc_remote_ops gclient_ops = {
     .size = sizeof(struct ward__rpc_remote_ops),
     .open = gclient_open,
@@ -278,6 +303,7 @@ static const struct ward__rpc_remote_ops gclient_ops = {
     .call_traced = gclient_call_traced,
     .call_async_traced = ward__gclient_call_async_traced,
     .open_tls = gclient_open_tls,
+    .wait_ready = gclient_wait_ready,
 };
 
 /* The entry point libward's remote.c looks up with dlsym. */

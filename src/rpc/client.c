@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/list.h"
+#include "core/options.h"
 #include "ipc/reconnect.h"
 #include "rpc/remote.h"
 #include "rpc/rpc-internal.h"
@@ -42,6 +43,7 @@ struct ward_rpc_client {
                                  * grpc: client's, made with it; else a handler's text,
                                  * made at the first (note_message) */
         ward_loop *remote_loop; /* ward_rpc_client_attach's: stub calls are asynchronous */
+        int remote_reconnect;   /* options.reconnect: idempotent calls are sent again */
 };
 
 /* A short-circuit call: where its answer goes. */
@@ -314,13 +316,35 @@ static int remote_call(ward_rpc_client *c, unsigned method, const ProtobufCMessa
                                WARD_RPC_MESSAGE_MAX);
 }
 
+/* remote_call_again: remote_call; on a client opened with options.reconnect,
+ * an idempotent method's call that found no server (UNAVAILABLE) is sent once
+ * more when the channel has connected again, within its timeout: the caller
+ * sees the answer or -ETIMEDOUT. */
+static int remote_call_again(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                             uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        uint64_t deadline = deadline_after(timeout_ns);
+        int err = remote_call(c, method, input, timeout_ns, ret_output);
+        if (err != -ECONNRESET || !c->remote_reconnect || !may_resend(c, method)) {
+                return err;
+        }
+        uint64_t now = ward_now_ns();
+        err = now < deadline ? c->remote->wait_ready(c->remote_ctx, deadline - now) : -ETIMEDOUT;
+        now = ward_now_ns();
+        if (err == 0) {
+                err = now < deadline ? remote_call(c, method, input, deadline - now, ret_output)
+                                     : -ETIMEDOUT;
+        }
+        return err;
+}
+
 /* call_grpc: a call through the gRPC transport (a grpc: address): always
  * synchronous. A one-way method's empty reply is dropped, as ward_rpc_call
  * promises. */
 static int call_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                      uint64_t timeout_ns, ProtobufCMessage **ret_output)
 {
-        int err = remote_call(c, method, input, timeout_ns, ret_output);
+        int err = remote_call_again(c, method, input, timeout_ns, ret_output);
         if (err == 0 && ward__rpc_is_oneway(&c->desc->methods[method])) {
                 protobuf_c_message_free_unpacked(*ret_output, NULL);
                 *ret_output = NULL;
@@ -402,7 +426,7 @@ static void invoke_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMess
                 invoke_grpc_async(c, method, input, closure, closure_data);
                 return;
         }
-        int err = remote_call(c, method, input, c->timeout_ns, &out);
+        int err = remote_call_again(c, method, input, c->timeout_ns, &out);
         c->last_error = err;
         closure(out, closure_data);
         protobuf_c_message_free_unpacked(out, NULL);
@@ -704,10 +728,15 @@ int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *d
 /* open_grpc: a client whose calls go to a gRPC server (address
  * "grpc:HOST:PORT", or over TLS "grpcs:HOST:PORT"). */
 static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc, int tls,
-                     ward_rpc_client **ret)
+                     const struct ward_ipc_options *opts, ward_rpc_client **ret)
 {
         const struct ward__rpc_remote_ops *ops;
+        struct ward_ipc_options o;
         ward_rpc_client *c = NULL;
+        ward_ipc_options_init(&o);
+        if (opts && (ward__options_copy(&o, sizeof(o), opts) < 0 || o.reconnect > 1)) {
+                return -EINVAL;
+        }
         int r = ward__rpc_remote_load(&ops);
         if (r == 0) {
                 r = client_new(NULL, desc, &c);
@@ -726,6 +755,7 @@ static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc,
                 return r;
         }
         c->remote = ops;
+        c->remote_reconnect = (int)o.reconnect;
         *ret = c;
         return 0;
 }
@@ -739,10 +769,10 @@ int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *
         }
         size_t prefix = strlen(WARD__RPC_GRPC_PREFIX), tls_prefix = strlen(WARD__RPC_GRPCS_PREFIX);
         if (strncmp(address, WARD__RPC_GRPC_PREFIX, prefix) == 0) {
-                return open_grpc(address + prefix, desc, 0, ret);
+                return open_grpc(address + prefix, desc, 0, opts, ret);
         }
         if (strncmp(address, WARD__RPC_GRPCS_PREFIX, tls_prefix) == 0) {
-                return open_grpc(address + tls_prefix, desc, 1, ret);
+                return open_grpc(address + tls_prefix, desc, 1, opts, ret);
         }
         ward_rpc_server *local = ward__rpc_local_find(address);
         int r = local ? 0 : ward_ipc_connect(address, opts, &conn);

@@ -70,6 +70,10 @@ struct ward__rpc_remote_ops {
          * server's certificate checked against the root certificates of
          * GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the system's). */
         int (*open_tls)(const char *target, const ProtobufCServiceDescriptor *desc, void **ret);
+        /* wait_ready: wait until the channel is connected (gRPC reconnects
+         * it, after its backoff), at most timeout_ns. 0, -ETIMEDOUT, or
+         * -ECONNRESET (the channel was shut down). Owner thread. */
+        int (*wait_ready)(void *ctx, uint64_t timeout_ns);
 };
 
 typedef const struct ward__rpc_remote_ops *(*ward__rpc_remote_entry_fn)(void);
