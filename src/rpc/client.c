@@ -323,9 +323,12 @@ static int remote_call(ward_rpc_client *c, unsigned method, const ProtobufCMessa
 static int remote_call_again(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                              uint64_t timeout_ns, ProtobufCMessage **ret_output)
 {
+        if (!c->remote_reconnect || !may_resend(c, method)) {
+                return remote_call(c, method, input, timeout_ns, ret_output);
+        }
         uint64_t deadline = deadline_after(timeout_ns);
         int err = remote_call(c, method, input, timeout_ns, ret_output);
-        if (err != -ECONNRESET || !c->remote_reconnect || !may_resend(c, method)) {
+        if (err != -ECONNRESET) {
                 return err;
         }
         uint64_t now = ward_now_ns();
