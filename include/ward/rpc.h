@@ -100,13 +100,18 @@ WARD_API int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDesc
  * and the request and the reply are still packed and unpacked, so a handler
  * sees exactly what a remote call would give it.
  * An address "grpc:HOST:PORT" reaches a gRPC server instead (any, not only
- * ward's; docs/grpc.md): libward-grpc is loaded then (dlopen), calls go to
- * /pkg.Service/Method and complete before invoke returns unless the client
- * is attached to a loop (ward_rpc_client_attach); opts is
- * ignored; nothing connects until the first call. Its gRPC statuses map to
- * ward errors as docs/grpc.md says, with the message kept
- * (ward_rpc_client_last_message). Errors: as ward_ipc_connect; for grpc:,
- * -ENOTSUP (no libward-grpc), -EINVAL, -ENOMEM.
+ * ward's; docs/grpc.md), "grpcs:HOST:PORT" the same over TLS (root
+ * certificates from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the system's):
+ * libward-grpc is loaded then (dlopen), calls go to /pkg.Service/Method and
+ * complete before invoke returns unless the client is attached to a loop
+ * (ward_rpc_client_attach); of opts only reconnect counts (an idempotent
+ * synchronous call is sent again once the channel is back, as
+ * ward_rpc_client_set_idempotent says); nothing connects until the first
+ * call. With tracing on, each call sends its span as W3C traceparent. Its
+ * gRPC statuses map to ward errors as docs/grpc.md says, with the message
+ * kept (ward_rpc_client_last_message). Errors: as ward_ipc_connect; for
+ * grpc: and grpcs:, -ENOTSUP (no libward-grpc), -EINVAL (no target, a
+ * malformed opts), -ENOMEM.
  * Ownership: *ret, and the connection inside, belong to the caller;
  * ward_rpc_client_free() releases both. */
 WARD_API int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *desc,
@@ -136,8 +141,10 @@ WARD_API void ward_rpc_client_set_timeout(ward_rpc_client *c, uint64_t timeout_n
  * server ends before it answers is sent again to the next server within its
  * timeout, so the caller sees the answer or -ETIMEDOUT; another method's call
  * ends with -ECONNRESET as without reconnect. Asynchronous calls in flight
- * are never sent again. Errors: -EINVAL (NULL c, method out of range),
- * -ENOMEM. Thread class: owner-thread. */
+ * are never sent again. A grpc: client's call that fails UNAVAILABLE is
+ * sent once more when gRPC has connected the channel again. Errors:
+ * -EINVAL (NULL c, method out of range), -ENOMEM. Thread class:
+ * owner-thread. */
 WARD_API int ward_rpc_client_set_idempotent(ward_rpc_client *c, unsigned method, int idempotent);
 
 /* ward_rpc_client_last_error: how the last call that finished ended, as

@@ -27,6 +27,7 @@
 #include "grpc/path.h"
 #include "grpc/reflection.h"
 #include "grpc/traceparent.h"
+#include "grpc/tracestate.h"
 #include "rpc/rpc-trace.h"
 
 struct ward__gcall {
@@ -48,6 +49,7 @@ struct ward__gcall {
         int close_asked;      /* RECV_CLOSE_ON_SERVER was started */
         int counted;          /* in g->open */
         grpc_metadata out_md; /* traceparent, sent back with the reply */
+        grpc_metadata out_trailer;                   /* and again with its status */
         char traceparent[WARD__TRACEPARENT_LEN + 1]; /* its value; "" for none */
         struct ward__gtag t_new, t_recv, t_send, t_close;
 };
@@ -185,6 +187,19 @@ static void initial_metadata(struct ward__gcall *c, grpc_op *op)
         op->data.send_initial_metadata.metadata = &c->out_md;
 }
 
+/* trailing_metadata: op (SEND_STATUS_FROM_SERVER) sends the bridge's
+ * traceparent among the trailers too, when the call is traced. */
+static void trailing_metadata(struct ward__gcall *c, grpc_op *op)
+{
+        if (!c->traceparent[0]) {
+                return;
+        }
+        c->out_trailer.key = grpc_slice_from_static_string("traceparent");
+        c->out_trailer.value = grpc_slice_from_static_buffer(c->traceparent, WARD__TRACEPARENT_LEN);
+        op->data.send_status_from_server.trailing_metadata_count = 1;
+        op->data.send_status_from_server.trailing_metadata = &c->out_trailer;
+}
+
 /* answer: the reply (err 0) or the status err maps to, with message (or
  * ward's name for err) as its text. */
 static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t len,
@@ -213,6 +228,7 @@ static void answer(struct ward__gcall *c, int err, const uint8_t *reply, size_t 
                 ops[n++].data.send_message.send_message = c->reply;
         }
         ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+        trailing_metadata(c, &ops[n]);
         ops[n].data.send_status_from_server.status = ward__grpc_code(err);
         ops[n++].data.send_status_from_server.status_details = &text;
         if (!c->close_asked) { /* a registered call answered at once: one batch, as plain */
@@ -331,19 +347,44 @@ static int dispatch_call(struct ward__gcall *c, const char *svc, const char *met
                               GRPC_SLICE_LENGTH(all), time_left(deadline), on_reply, c);
 }
 
+/* first_md: the value of the call's first metadata key, or NULL. */
+static const grpc_slice *first_md(const struct ward__gcall *c, const char *key)
+{
+        for (size_t i = 0; i < c->md.count; i++) {
+                if (grpc_slice_str_cmp(c->md.metadata[i].key, key) == 0) {
+                        return &c->md.metadata[i].value;
+                }
+        }
+        return NULL;
+}
+
 /* caller_trace: the caller's trace context, from a well-formed traceparent
  * among the call's metadata (the first one only: a second is not looked at);
  * 0, or -1 when there is none or it is malformed. */
 static int caller_trace(const struct ward__gcall *c, struct ward__traceparent *ret)
 {
-        for (size_t i = 0; i < c->md.count; i++) {
-                const grpc_metadata *m = &c->md.metadata[i];
-                if (grpc_slice_str_cmp(m->key, "traceparent") == 0) {
-                        return ward__traceparent_parse((const char *)GRPC_SLICE_START_PTR(m->value),
-                                                       GRPC_SLICE_LENGTH(m->value), ret);
-                }
+        const grpc_slice *v = first_md(c, "traceparent");
+        if (!v) {
+                return -1;
         }
-        return -1;
+        return ward__traceparent_parse((const char *)GRPC_SLICE_START_PTR(*v),
+                                       GRPC_SLICE_LENGTH(*v), ret);
+}
+
+/* caller_state: the call's first tracestate, when it may be passed on in
+ * span's trace (*ret borrows the metadata); 0, or -1 for none. */
+static int caller_state(const struct ward__gcall *c, const struct ward_rpc_trace_ctx *span,
+                        struct ward__tracestate *ret)
+{
+        const grpc_slice *v = first_md(c, "tracestate");
+        if (!v || ward__tracestate_check((const char *)GRPC_SLICE_START_PTR(*v),
+                                         GRPC_SLICE_LENGTH(*v)) < 0) {
+                return -1;
+        }
+        *ret = (struct ward__tracestate){span->trace_hi, span->trace_lo,
+                                         (const char *)GRPC_SLICE_START_PTR(*v),
+                                         GRPC_SLICE_LENGTH(*v)};
+        return 0;
 }
 
 /* dispatch_traced: dispatch_call inside the bridge's span, a child of the
@@ -354,8 +395,11 @@ static __attribute__((noinline)) int dispatch_traced(struct ward__gcall *c, cons
 {
         struct ward__traceparent tp;
         struct ward_rpc_trace_ctx parent = {0}, span, saved;
+        struct ward__tracestate state;
+        const struct ward__tracestate *saved_state;
         char name[WARD__GRPC_NAME_MAX + 8];
-        if (caller_trace(c, &tp) == 0) {
+        int joined = caller_trace(c, &tp) == 0;
+        if (joined) {
                 parent = (struct ward_rpc_trace_ctx){tp.trace_hi, tp.trace_lo, tp.span};
         } else {
                 tp.flags = 1; /* sampled: ward records it */
@@ -366,7 +410,11 @@ static __attribute__((noinline)) int dispatch_traced(struct ward__gcall *c, cons
                 tp = (struct ward__traceparent){span.trace_hi, span.trace_lo, span.span, tp.flags};
                 ward__traceparent_format(&tp, c->traceparent);
         }
+        /* W3C: a tracestate without a valid traceparent is dropped */
+        int stated = joined && caller_state(c, &span, &state) == 0;
+        ward__tracestate_enter(stated ? &state : NULL, &saved_state);
         int r = dispatch_call(c, svc, method, all);
+        ward__tracestate_leave(saved_state);
         ward_rpc_span_end(name, method, &saved);
         return r;
 }

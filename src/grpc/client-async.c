@@ -100,6 +100,13 @@ static void finish(void *arg)
 int ward__gclient_call_async(void *ctx, unsigned method, const ProtobufCMessage *input,
                              uint64_t timeout_ns, ward__rpc_remote_done_fn done, void *arg)
 {
+        return ward__gclient_call_async_traced(ctx, method, input, timeout_ns, NULL, done, arg);
+}
+
+int ward__gclient_call_async_traced(void *ctx, unsigned method, const ProtobufCMessage *input,
+                                    uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                                    ward__rpc_remote_done_fn done, void *arg)
+{
         struct ward__gclient *g = ctx;
         if (!g->loop || method >= g->desc->n_methods) {
                 return -EINVAL;
@@ -110,7 +117,7 @@ int ward__gclient_call_async(void *ctx, unsigned method, const ProtobufCMessage 
         }
         *a = (struct ward__gasync){
             .g = g, .output = g->desc->methods[method].output, .done = done, .arg = arg};
-        ward__gexchange_init(&a->x, input);
+        ward__gexchange_init(&a->x, input, trace);
         a->call = grpc_channel_create_registered_call(g->channel, NULL, GRPC_PROPAGATE_DEFAULTS,
                                                       g->async_cq, g->methods[method],
                                                       ward__gclient_deadline(timeout_ns), NULL);

@@ -15,6 +15,7 @@
 
 #include "grpc/client-codes.h"
 #include "grpc/client.h"
+#include "grpc/tracestate.h"
 
 /* method_path: "/pkg.Service/Method" into buf. 0 or -ENAMETOOLONG. */
 static int method_path(const ProtobufCServiceDescriptor *desc, unsigned i, char *buf, size_t n)
@@ -55,7 +56,11 @@ static void gclient_close(void *ctx)
         }
 }
 
-static int gclient_open(const char *target, const ProtobufCServiceDescriptor *desc, void **ret)
+/* gclient_open_with: a channel to target with the credentials tls asks for
+ * (SSL, roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH or the system's; else
+ * plaintext), its methods registered. */
+static int gclient_open_with(const char *target, const ProtobufCServiceDescriptor *desc, int tls,
+                             void **ret)
 {
         if (!target || !*target || !desc) {
                 return -EINVAL;
@@ -68,7 +73,8 @@ static int gclient_open(const char *target, const ProtobufCServiceDescriptor *de
         }
         g->desc = desc;
         g->methods = calloc(desc->n_methods ? desc->n_methods : 1, sizeof(*g->methods));
-        grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+        grpc_channel_credentials *creds = tls ? grpc_ssl_credentials_create(NULL, NULL, NULL, NULL)
+                                              : grpc_insecure_credentials_create();
         g->channel = creds ? grpc_channel_create(target, creds, NULL) : NULL;
         grpc_channel_credentials_release(creds);
         g->cq = grpc_completion_queue_create_for_pluck(NULL);
@@ -87,6 +93,16 @@ static int gclient_open(const char *target, const ProtobufCServiceDescriptor *de
         }
         *ret = g;
         return 0;
+}
+
+static int gclient_open(const char *target, const ProtobufCServiceDescriptor *desc, void **ret)
+{
+        return gclient_open_with(target, desc, 0, ret);
+}
+
+static int gclient_open_tls(const char *target, const ProtobufCServiceDescriptor *desc, void **ret)
+{
+        return gclient_open_with(target, desc, 1, ret);
 }
 
 grpc_byte_buffer *ward__gclient_pack(const ProtobufCMessage *input)
@@ -127,6 +143,8 @@ int ward__gclient_start(grpc_call *call, struct ward__gexchange *x, void *tag)
         grpc_op ops[6];
         memset(ops, 0, sizeof(ops));
         ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[0].data.send_initial_metadata.count = x->n_md;
+        ops[0].data.send_initial_metadata.metadata = x->out_md;
         ops[1].op = GRPC_OP_SEND_MESSAGE;
         ops[1].data.send_message.send_message = x->request;
         ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
@@ -153,9 +171,9 @@ static int run_batch(struct ward__gclient *g, grpc_call *call, struct ward__gexc
         return 0;
 }
 
-static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *input,
-                        uint64_t timeout_ns, ProtobufCMessage **ret_output, char *msg,
-                        size_t msg_len)
+static int gclient_call_traced(void *ctx, unsigned method, const ProtobufCMessage *input,
+                               uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                               ProtobufCMessage **ret_output, char *msg, size_t msg_len)
 {
         struct ward__gclient *g = ctx;
         *ret_output = NULL;
@@ -166,7 +184,7 @@ static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *inpu
                 return -WARD_E_UNKNOWN_METHOD;
         }
         struct ward__gexchange x;
-        ward__gexchange_init(&x, input);
+        ward__gexchange_init(&x, input, trace);
         grpc_call *call = grpc_channel_create_registered_call(
             g->channel, NULL, GRPC_PROPAGATE_DEFAULTS, g->cq, g->methods[method],
             ward__gclient_deadline(timeout_ns), NULL);
@@ -182,7 +200,33 @@ static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *inpu
         return err;
 }
 
-void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input)
+static int gclient_call(void *ctx, unsigned method, const ProtobufCMessage *input,
+                        uint64_t timeout_ns, ProtobufCMessage **ret_output, char *msg,
+                        size_t msg_len)
+{
+        return gclient_call_traced(ctx, method, input, timeout_ns, NULL, ret_output, msg, msg_len);
+}
+
+/* set_traceparent: x's initial metadata carries trace as W3C traceparent
+ * (flags 01: ward records the call), and the tracestate of the bridge call
+ * this thread is inside, when it is of the same trace (tracestate.h). */
+static void set_traceparent(struct ward__gexchange *x, const struct ward__rpc_trace *trace)
+{
+        struct ward__traceparent tp = {trace->trace_hi, trace->trace_lo, trace->span, 1};
+        const struct ward__tracestate *ts = ward__tracestate_for(trace->trace_hi, trace->trace_lo);
+        ward__traceparent_format(&tp, x->traceparent);
+        x->out_md[0].key = grpc_slice_from_static_string("traceparent");
+        x->out_md[0].value = grpc_slice_from_static_buffer(x->traceparent, WARD__TRACEPARENT_LEN);
+        x->n_md = 1;
+        if (ts) { /* copied: an asynchronous call sends it after the bridge's dispatch */
+                x->out_md[1].key = grpc_slice_from_static_string("tracestate");
+                x->out_md[1].value = grpc_slice_from_copied_buffer(ts->value, ts->len);
+                x->n_md = 2;
+        }
+}
+
+void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input,
+                          const struct ward__rpc_trace *trace)
 {
         memset(x, 0, sizeof(*x));
         x->status = GRPC_STATUS_UNKNOWN;
@@ -190,6 +234,9 @@ void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *inp
         grpc_metadata_array_init(&x->trailing);
         x->details = grpc_empty_slice();
         x->request = ward__gclient_pack(input);
+        if (trace && (trace->trace_hi || trace->trace_lo) && trace->span) {
+                set_traceparent(x, trace);
+        }
 }
 
 int ward__gexchange_result(struct ward__gexchange *x, const ProtobufCMessageDescriptor *output,
@@ -216,6 +263,34 @@ void ward__gexchange_destroy(struct ward__gexchange *x)
         grpc_metadata_array_destroy(&x->initial);
         grpc_metadata_array_destroy(&x->trailing);
         grpc_slice_unref(x->details);
+        if (x->n_md == 2) {
+                grpc_slice_unref(x->out_md[1].value);
+        }
+}
+
+static int gclient_wait_ready(void *ctx, uint64_t timeout_ns)
+{
+        struct ward__gclient *g = ctx;
+        gpr_timespec deadline = ward__gclient_deadline(timeout_ns);
+        for (;;) {
+                grpc_connectivity_state s = grpc_channel_check_connectivity_state(g->channel, 1);
+                if (s == GRPC_CHANNEL_READY) {
+                        return 0;
+                }
+                if (s == GRPC_CHANNEL_SHUTDOWN) {
+                        return -ECONNRESET;
+                }
+                /* its tag completes when the state changes or at deadline */
+                grpc_channel_watch_connectivity_state(g->channel, s, deadline, g->cq, &g->cq);
+                grpc_completion_queue_pluck(g->cq, &g->cq, gpr_inf_future(GPR_CLOCK_REALTIME),
+                                            NULL);
+                if (gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), deadline) >= 0) {
+                        return grpc_channel_check_connectivity_state(g->channel, 0) ==
+                                       GRPC_CHANNEL_READY
+                                   ? 0
+                                   : -ETIMEDOUT;
+                }
+        }
 }
 
 static const struct ward__rpc_remote_ops gclient_ops = {
@@ -225,6 +300,10 @@ static const struct ward__rpc_remote_ops gclient_ops = {
     .close = gclient_close,
     .attach = ward__gclient_attach,
     .call_async = ward__gclient_call_async,
+    .call_traced = gclient_call_traced,
+    .call_async_traced = ward__gclient_call_async_traced,
+    .open_tls = gclient_open_tls,
+    .wait_ready = gclient_wait_ready,
 };
 
 /* The entry point libward's remote.c looks up with dlsym. */

@@ -10,6 +10,7 @@
 #include <ward/loop.h>
 
 #include "core/list.h"
+#include "grpc/traceparent.h"
 #include "rpc/remote.h"
 
 struct ward__gclient {
@@ -35,10 +36,15 @@ struct ward__gexchange {
         grpc_metadata_array initial, trailing;
         grpc_status_code status;
         grpc_slice details;
+        grpc_metadata out_md[2]; /* traceparent, tracestate: when the call is traced */
+        size_t n_md;
+        char traceparent[WARD__TRACEPARENT_LEN + 1]; /* its value; "" for none */
 };
 
-/* ward__gexchange_init: ready to send input (x->request NULL: no memory). */
-void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input);
+/* ward__gexchange_init: ready to send input (x->request NULL: no memory),
+ * with trace as its traceparent (NULL: none). */
+void ward__gexchange_init(struct ward__gexchange *x, const ProtobufCMessage *input,
+                          const struct ward__rpc_trace *trace);
 /* ward__gexchange_result: the ward error of the call's status, the message
  * into msg, and the decoded reply into *ret_output (0 only). */
 int ward__gexchange_result(struct ward__gexchange *x, const ProtobufCMessageDescriptor *output,
@@ -62,6 +68,9 @@ void ward__gclient_destroy(struct ward__gclient *g);
 int ward__gclient_attach(void *ctx, ward_loop *loop);
 int ward__gclient_call_async(void *ctx, unsigned method, const ProtobufCMessage *input,
                              uint64_t timeout_ns, ward__rpc_remote_done_fn done, void *arg);
+int ward__gclient_call_async_traced(void *ctx, unsigned method, const ProtobufCMessage *input,
+                                    uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                                    ward__rpc_remote_done_fn done, void *arg);
 unsigned ward__gclient_cancel_async(struct ward__gclient *g);
 void ward__gclient_stop_async(struct ward__gclient *g);
 

@@ -1,4 +1,5 @@
-/* W3C traceparent parsing and formatting: see traceparent.h. */
+/* W3C traceparent parsing and formatting, tracestate checking: see
+ * traceparent.h. */
 #include <errno.h>
 #include <string.h>
 
@@ -72,4 +73,17 @@ void ward__traceparent_format(const struct ward__traceparent *tp, char *buf)
         buf[52] = '-';
         put_hex(buf + 53, tp->flags, 2);
         buf[WARD__TRACEPARENT_LEN] = '\0';
+}
+
+int ward__tracestate_check(const char *p, size_t len)
+{
+        if (!p || len == 0 || len > WARD__TRACESTATE_MAX) {
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < len; i++) {
+                if (p[i] < 0x20 || p[i] > 0x7e) {
+                        return -EINVAL;
+                }
+        }
+        return 0;
 }

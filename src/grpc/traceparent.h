@@ -1,5 +1,6 @@
 /* W3C Trace Context's `traceparent` header, the gRPC bridge's way of taking
- * a caller's trace into ward and giving it back (docs/grpc.md, "Traces"). */
+ * a caller's trace into ward and giving it back, and the check of its
+ * `tracestate`, which the bridge passes on (docs/grpc.md, "Traces"). */
 #ifndef WARD_GRPC_TRACEPARENT_H
 #define WARD_GRPC_TRACEPARENT_H
 
@@ -27,5 +28,16 @@ int ward__traceparent_parse(const char *p, size_t len, struct ward__traceparent 
  * holds WARD__TRACEPARENT_LEN + 1 bytes (NUL-terminated). Thread class:
  * any-thread. */
 void ward__traceparent_format(const struct ward__traceparent *tp, char *buf);
+
+/* The longest tracestate passed on (W3C's limit: 32 entries of up to 256
+ * bytes may be cut down to 512 bytes by whoever passes them on). */
+#define WARD__TRACESTATE_MAX 512u
+
+/* ward__tracestate_check: may p[0..len) (untrusted: a gRPC metadata value,
+ * not NUL-terminated) be passed on as it is? 1 to WARD__TRACESTATE_MAX
+ * bytes, each printable ASCII (0x20..0x7e). W3C's list syntax is not looked
+ * at: the value is the caller's vendors', passed on, never read. Returns 0,
+ * or -EINVAL (then it is dropped whole). Thread class: any-thread. */
+int ward__tracestate_check(const char *p, size_t len);
 
 #endif

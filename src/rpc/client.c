@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/list.h"
+#include "core/options.h"
 #include "ipc/reconnect.h"
 #include "rpc/remote.h"
 #include "rpc/rpc-internal.h"
@@ -42,6 +43,7 @@ struct ward_rpc_client {
                                  * grpc: client's, made with it; else a handler's text,
                                  * made at the first (note_message) */
         ward_loop *remote_loop; /* ward_rpc_client_attach's: stub calls are asynchronous */
+        int remote_reconnect;   /* options.reconnect: idempotent calls are sent again */
 };
 
 /* A short-circuit call: where its answer goes. */
@@ -284,15 +286,68 @@ static int call_remote(ward_rpc_client *c, unsigned method, const ProtobufCMessa
 static int call_local(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                       uint64_t timeout_ns, ProtobufCMessage **ret_output);
 
+/* remote_call_traced: remote_call inside the call's span, which the
+ * request carries to the server (traceparent). */
+static __attribute__((noinline)) int remote_call_traced(ward_rpc_client *c, unsigned method,
+                                                        const ProtobufCMessage *input,
+                                                        uint64_t timeout_ns,
+                                                        ProtobufCMessage **ret_output)
+{
+        struct ward__rpc_trace trace;
+        struct ward__rpc_tcur saved;
+        ward__rpc_call_begin(c->desc->name, c->desc->methods[method].name, &trace, &saved);
+        int err = c->remote->call_traced(c->remote_ctx, method, input, timeout_ns, &trace,
+                                         ret_output, c->remote_msg, WARD_RPC_MESSAGE_MAX);
+        ward__rpc_call_end(c->desc->name, c->desc->methods[method].name, &saved);
+        return err;
+}
+
+/* remote_call: one synchronous call through the gRPC transport, its status
+ * message into c->remote_msg; with tracing on, inside the call's span (the
+ * one branch tracing costs when off). */
+static int remote_call(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                       uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        c->remote_msg[0] = '\0';
+        if (ward__rpc_tracing()) {
+                return remote_call_traced(c, method, input, timeout_ns, ret_output);
+        }
+        return c->remote->call(c->remote_ctx, method, input, timeout_ns, ret_output, c->remote_msg,
+                               WARD_RPC_MESSAGE_MAX);
+}
+
+/* remote_call_again: remote_call; on a client opened with options.reconnect,
+ * an idempotent method's call that found no server (UNAVAILABLE) is sent once
+ * more when the channel has connected again, within its timeout: the caller
+ * sees the answer or -ETIMEDOUT. */
+static int remote_call_again(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                             uint64_t timeout_ns, ProtobufCMessage **ret_output)
+{
+        if (!c->remote_reconnect || !may_resend(c, method)) {
+                return remote_call(c, method, input, timeout_ns, ret_output);
+        }
+        uint64_t deadline = deadline_after(timeout_ns);
+        int err = remote_call(c, method, input, timeout_ns, ret_output);
+        if (err != -ECONNRESET) {
+                return err;
+        }
+        uint64_t now = ward_now_ns();
+        err = now < deadline ? c->remote->wait_ready(c->remote_ctx, deadline - now) : -ETIMEDOUT;
+        now = ward_now_ns();
+        if (err == 0) {
+                err = now < deadline ? remote_call(c, method, input, deadline - now, ret_output)
+                                     : -ETIMEDOUT;
+        }
+        return err;
+}
+
 /* call_grpc: a call through the gRPC transport (a grpc: address): always
  * synchronous. A one-way method's empty reply is dropped, as ward_rpc_call
  * promises. */
 static int call_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
                      uint64_t timeout_ns, ProtobufCMessage **ret_output)
 {
-        c->remote_msg[0] = '\0';
-        int err = c->remote->call(c->remote_ctx, method, input, timeout_ns, ret_output,
-                                  c->remote_msg, WARD_RPC_MESSAGE_MAX);
+        int err = remote_call_again(c, method, input, timeout_ns, ret_output);
         if (err == 0 && ward__rpc_is_oneway(&c->desc->methods[method])) {
                 protobuf_c_message_free_unpacked(*ret_output, NULL);
                 *ret_output = NULL;
@@ -314,6 +369,33 @@ static void on_grpc_reply(void *arg, int err, const ProtobufCMessage *out, const
         leave(c);
 }
 
+/* remote_call_async_traced: remote_call_async inside the call's span,
+ * which covers starting the call (the answer comes later, outside any span
+ * of this thread, as for a ward client's asynchronous call). */
+static __attribute__((noinline)) int remote_call_async_traced(ward_rpc_client *c, unsigned method,
+                                                              const ProtobufCMessage *input,
+                                                              struct pending *p)
+{
+        struct ward__rpc_trace trace;
+        struct ward__rpc_tcur saved;
+        ward__rpc_call_begin(c->desc->name, c->desc->methods[method].name, &trace, &saved);
+        int err = c->remote->call_async_traced(c->remote_ctx, method, input, c->timeout_ns, &trace,
+                                               on_grpc_reply, p);
+        ward__rpc_call_end(c->desc->name, c->desc->methods[method].name, &saved);
+        return err;
+}
+
+/* remote_call_async: start an asynchronous call through the gRPC transport,
+ * answered to on_grpc_reply(p); traced when tracing is on. */
+static int remote_call_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
+                             struct pending *p)
+{
+        if (ward__rpc_tracing()) {
+                return remote_call_async_traced(c, method, input, p);
+        }
+        return c->remote->call_async(c->remote_ctx, method, input, c->timeout_ns, on_grpc_reply, p);
+}
+
 /* invoke_grpc_async: a stub's call through the gRPC transport of a client
  * attached to a loop: the closure runs there later. */
 static void invoke_grpc_async(ward_rpc_client *c, unsigned method, const ProtobufCMessage *input,
@@ -326,8 +408,7 @@ static void invoke_grpc_async(ward_rpc_client *c, unsigned method, const Protobu
                                       .method = method,
                                       .closure = closure,
                                       .closure_data = closure_data};
-                err = c->remote->call_async(c->remote_ctx, method, input, c->timeout_ns,
-                                            on_grpc_reply, p);
+                err = remote_call_async(c, method, input, p);
         }
         if (err < 0) {
                 free(p);
@@ -348,9 +429,7 @@ static void invoke_grpc(ward_rpc_client *c, unsigned method, const ProtobufCMess
                 invoke_grpc_async(c, method, input, closure, closure_data);
                 return;
         }
-        c->remote_msg[0] = '\0';
-        int err = c->remote->call(c->remote_ctx, method, input, c->timeout_ns, &out, c->remote_msg,
-                                  WARD_RPC_MESSAGE_MAX);
+        int err = remote_call_again(c, method, input, c->timeout_ns, &out);
         c->last_error = err;
         closure(out, closure_data);
         protobuf_c_message_free_unpacked(out, NULL);
@@ -649,19 +728,27 @@ int ward_rpc_client_new(ward_ipc_conn *conn, const ProtobufCServiceDescriptor *d
         return client_new(conn, desc, ret);
 }
 
-/* open_grpc: a client whose calls go to a gRPC server (address "grpc:HOST:PORT"). */
-static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc,
-                     ward_rpc_client **ret)
+/* open_grpc: a client whose calls go to a gRPC server (address
+ * "grpc:HOST:PORT", or over TLS "grpcs:HOST:PORT"). */
+static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc, int tls,
+                     const struct ward_ipc_options *opts, ward_rpc_client **ret)
 {
         const struct ward__rpc_remote_ops *ops;
+        struct ward_ipc_options o;
         ward_rpc_client *c = NULL;
+        ward_ipc_options_init(&o);
+        if (opts && (ward__options_copy(&o, sizeof(o), opts) < 0 || o.reconnect > 1)) {
+                return -EINVAL;
+        }
         int r = ward__rpc_remote_load(&ops);
         if (r == 0) {
                 r = client_new(NULL, desc, &c);
         }
         if (r == 0) {
                 c->remote_msg = calloc(1, WARD_RPC_MESSAGE_MAX);
-                r = c->remote_msg ? ops->open(target, desc, &c->remote_ctx) : -ENOMEM;
+                r = !c->remote_msg ? -ENOMEM
+                    : tls          ? ops->open_tls(target, desc, &c->remote_ctx)
+                                   : ops->open(target, desc, &c->remote_ctx);
         }
         if (r < 0) {
                 if (c) {
@@ -671,6 +758,7 @@ static int open_grpc(const char *target, const ProtobufCServiceDescriptor *desc,
                 return r;
         }
         c->remote = ops;
+        c->remote_reconnect = (int)o.reconnect;
         *ret = c;
         return 0;
 }
@@ -682,9 +770,12 @@ int ward_rpc_client_open(const char *address, const ProtobufCServiceDescriptor *
         if (!address) {
                 return -EINVAL;
         }
-        size_t prefix = strlen(WARD__RPC_GRPC_PREFIX);
+        size_t prefix = strlen(WARD__RPC_GRPC_PREFIX), tls_prefix = strlen(WARD__RPC_GRPCS_PREFIX);
         if (strncmp(address, WARD__RPC_GRPC_PREFIX, prefix) == 0) {
-                return open_grpc(address + prefix, desc, ret);
+                return open_grpc(address + prefix, desc, 0, opts, ret);
+        }
+        if (strncmp(address, WARD__RPC_GRPCS_PREFIX, tls_prefix) == 0) {
+                return open_grpc(address + tls_prefix, desc, 1, opts, ret);
         }
         ward_rpc_server *local = ward__rpc_local_find(address);
         int r = local ? 0 : ward_ipc_connect(address, opts, &conn);

@@ -15,8 +15,11 @@
 
 #include <ward/loop.h>
 
-/* The prefix of an address reached over gRPC. */
+#include "rpc/wire.h"
+
+/* The prefixes of an address reached over gRPC: plaintext, and TLS. */
 #define WARD__RPC_GRPC_PREFIX "grpc:"
+#define WARD__RPC_GRPCS_PREFIX "grpcs:"
 /* The library and its entry point (a ward__rpc_remote_entry_fn). */
 #define WARD__RPC_GRPC_LIBRARY "libward-grpc.so.0"
 #define WARD__RPC_GRPC_ENTRY "ward__grpc_client_ops"
@@ -53,6 +56,24 @@ struct ward__rpc_remote_ops {
          * not called. Loop thread. */
         int (*call_async)(void *ctx, unsigned method, const ProtobufCMessage *input,
                           uint64_t timeout_ns, ward__rpc_remote_done_fn done, void *arg);
+        /* call_traced, call_async_traced: call and call_async of a call
+         * traced by the caller (tracing on): trace is the call's own span
+         * (trace id and span id), sent to the server as its parent (W3C
+         * traceparent). Same errors and threads as call and call_async. */
+        int (*call_traced)(void *ctx, unsigned method, const ProtobufCMessage *input,
+                           uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                           ProtobufCMessage **ret_output, char *msg, size_t msg_len);
+        int (*call_async_traced)(void *ctx, unsigned method, const ProtobufCMessage *input,
+                                 uint64_t timeout_ns, const struct ward__rpc_trace *trace,
+                                 ward__rpc_remote_done_fn done, void *arg);
+        /* open_tls: open, over TLS (gRPC's SSL channel credentials: the
+         * server's certificate checked against the root certificates of
+         * GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the system's). */
+        int (*open_tls)(const char *target, const ProtobufCServiceDescriptor *desc, void **ret);
+        /* wait_ready: wait until the channel is connected (gRPC reconnects
+         * it, after its backoff), at most timeout_ns. 0, -ETIMEDOUT, or
+         * -ECONNRESET (the channel was shut down). Owner thread. */
+        int (*wait_ready)(void *ctx, uint64_t timeout_ns);
 };
 
 typedef const struct ward__rpc_remote_ops *(*ward__rpc_remote_entry_fn)(void);

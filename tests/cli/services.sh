@@ -95,6 +95,8 @@ run 2 "$WARD" call /tmp/x.sock calc.Calculator.Add && has "$T/err" "unix:/path/t
 run 2 "$WARD" list ux-test && has "$T/err" "@abstract-name"
 run 2 "$WARD" list @ward-test-cli-services-nobody && has "$T/err" "nothing listens"
 run 2 "$WARD" call grpc:127.0.0.1:1 calc.Calculator.Add && has "$T/err" "is a gRPC address"
+run 2 "$WARD" list grpcs:127.0.0.1:1 && has "$T/err" "is a gRPC address"
+run 2 "$WARD" call /tmp/x.sock calc.Calculator.Add && has "$T/err" "grpcs:HOST:PORT over TLS"
 run 2 "$WARD" serve --listen /tmp/x.sock --load "$LIB/libcalc.so" && has "$T/err" "unix:/path/to.sock"
 
 echo "== a handler's own text reaches ward call"

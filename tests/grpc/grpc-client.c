@@ -2,7 +2,16 @@
  * calling a gRPC server (test_client.py's, in Python) through a
  * "grpc:127.0.0.1:PORT" address, synchronously and on a ward_loop. The server answers Add, fails it
  * for a < 0 with INVALID_ARGUMENT "negative", sleeps 2 s for a == 1000, and does not have Div.
- * DEAD_PORT has no server. Prints each check; exit 0 when all pass. */
+ * DEAD_PORT has no server. Prints each check; exit 0 when all pass.
+ * grpc-client --expect 42|unavailable ADDRESS: one Add(40, 2) at ADDRESS
+ * (test_client_tls.py: grpcs: and grpc: addresses of a TLS server), which
+ * must give 42, or fail UNAVAILABLE (-ECONNRESET) within its 10 s.
+ * grpc-client --restart ADDRESS: across a restart of the server at ADDRESS
+ * (test_client.py): Add through three clients, then "stopped?" on stdout
+ * and a line on stdin once the server is down; then Add again through
+ * each: without options.reconnect, or without marking Add idempotent, the
+ * call fails -ECONNRESET; with both it answers 42 once the server (started
+ * again after "waiting" on stdout) is back. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,8 +177,90 @@ static void check_no_server(const char *port)
         ward_rpc_client_free(c);
 }
 
+/* expect: one Add(40, 2) at address gives 42 (want_sum), or -ECONNRESET. */
+static int expect(const char *address, int want_sum)
+{
+        ward_rpc_client *c = NULL;
+        int err;
+        int r = ward_rpc_client_open(address, &calc__calculator__descriptor, NULL, &c);
+        check(r == 0, "open", r, NULL);
+        if (r < 0) {
+                return 1;
+        }
+        ward_rpc_client_set_timeout(c, 10000000000ull);
+        int64_t sum = add(c, 40, 2, &err);
+        if (want_sum) {
+                check(sum == 42 && err == 0, "Add(40, 2) is 42", err, NULL);
+        } else {
+                check(sum == INT64_MIN && err == -ECONNRESET, "UNAVAILABLE is -ECONNRESET", err,
+                      ward_rpc_client_last_message(c));
+        }
+        printf("  at %s\n", address);
+        ward_rpc_client_free(c);
+        return failures ? 1 : 0;
+}
+
+/* open_restart: a client of address, with options.reconnect = reconnect,
+ * Add marked idempotent or not. */
+static ward_rpc_client *open_restart(const char *address, int reconnect, int idempotent)
+{
+        struct ward_ipc_options o;
+        ward_rpc_client *c = NULL;
+        ward_ipc_options_init(&o);
+        o.reconnect = (uint32_t)reconnect;
+        int r = ward_rpc_client_open(address, &calc__calculator__descriptor, &o, &c);
+        if (r == 0) {
+                r = ward_rpc_client_set_idempotent(c, 0, idempotent);
+        }
+        check(r == 0, "open with reconnect and idempotent as asked", r, NULL);
+        if (c) {
+                ward_rpc_client_set_timeout(c, 20000000000ull);
+        }
+        return r == 0 ? c : ward_rpc_client_free(c);
+}
+
+static int restart(const char *address)
+{
+        char line[16];
+        int err = 0;
+        ward_rpc_client *plain = open_restart(address, 0, 1), *once = open_restart(address, 1, 0),
+                        *again = open_restart(address, 1, 1);
+        if (!plain || !once || !again) {
+                return 1;
+        }
+        check(add(plain, 40, 2, &err) == 42 && add(once, 40, 2, &err) == 42 &&
+                  add(again, 40, 2, &err) == 42,
+              "Add through each client is 42", err, NULL);
+        printf("stopped?\n");
+        fflush(stdout);
+        if (!fgets(line, sizeof(line), stdin)) {
+                return 1;
+        }
+        int64_t sum = add(plain, 40, 2, &err);
+        check(sum == INT64_MIN && err == -ECONNRESET,
+              "server down, idempotent without reconnect: -ECONNRESET", err, NULL);
+        sum = add(once, 40, 2, &err);
+        check(sum == INT64_MIN && err == -ECONNRESET,
+              "server down, reconnect but not idempotent: -ECONNRESET", err, NULL);
+        printf("waiting\n");
+        fflush(stdout);
+        sum = add(again, 40, 2, &err);
+        check(sum == 42 && err == 0, "reconnect and idempotent: 42 from the restarted server", err,
+              ward_rpc_client_last_message(again));
+        ward_rpc_client_free(plain);
+        ward_rpc_client_free(once);
+        ward_rpc_client_free(again);
+        return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc == 3 && strcmp(argv[1], "--restart") == 0) {
+                return restart(argv[2]);
+        }
+        if (argc == 4 && strcmp(argv[1], "--expect") == 0) {
+                return expect(argv[3], strcmp(argv[2], "42") == 0);
+        }
         if (argc != 3) {
                 fprintf(stderr, "usage: grpc-client PORT DEAD_PORT\n");
                 return 2;
@@ -180,5 +271,7 @@ int main(int argc, char **argv)
         ward_rpc_client *c = NULL;
         int r = ward_rpc_client_open("grpc:", &calc__calculator__descriptor, NULL, &c);
         check(r == -EINVAL, "grpc: without a target is -EINVAL", r, NULL);
+        r = ward_rpc_client_open("grpcs:", &calc__calculator__descriptor, NULL, &c);
+        check(r == -EINVAL, "grpcs: without a target is -EINVAL", r, NULL);
         return failures ? 1 : 0;
 }

@@ -1,7 +1,11 @@
 """What the gRPC tests share: their arguments, the skip rule (exit 77 with a
 reason: the build had no libgrpc or protoc, or this python3 has no grpc
-module), and the path to the messages protoc --python_out generated."""
+module), the path to the messages protoc --python_out generated, and for the
+trace tests: a traced ward process and the spans of a merged trace."""
 import argparse
+import json
+import os
+import subprocess
 import sys
 
 SKIP = 77
@@ -27,3 +31,39 @@ def setup(*options):
         skip("no grpc module for %s: install python3-grpcio (scripts/deps.sh)" % sys.executable)
     sys.path.insert(0, args.py)
     return args, grpc
+
+
+def start(cmd, trace_dir, last_word):
+    """cmd traced into trace_dir; its gRPC port, read from its first lines
+    (up to the one with last_word)."""
+    env = dict(os.environ, WARD_TRACE="info:" + trace_dir)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    port = None
+    for line in proc.stdout:
+        if " on port " in line:
+            port = int(line.split()[-1])
+        if last_word in line:
+            break
+    if proc.poll() is not None or not port:
+        proc.kill()
+        raise AssertionError("%s did not start (exit %s)" % (cmd[1], proc.poll()))
+    return proc, port
+
+
+def spans_and_flows(merged_path):
+    """The RPC span begins ({name, pid, trace_id, span_id, parent_span_id})
+    and the ids of flow starts and ends of a merged Chrome JSON."""
+    with open(merged_path) as f:
+        doc = json.load(f)
+    events = doc["traceEvents"] if isinstance(doc, dict) else doc
+    spans, outs, ins = [], set(), set()
+    for e in events:
+        a = e.get("args") or {}
+        if e.get("ph") == "B" and "trace_id" in a:
+            spans.append(dict(name=e["name"], pid=e["pid"], trace=a["trace_id"],
+                              id=a["span_id"], parent=a["parent_span_id"]))
+        elif e.get("ph") == "s":
+            outs.add(str(e["id"]))
+        elif e.get("ph") == "f":
+            ins.add(str(e["id"]))
+    return spans, outs, ins

@@ -2,7 +2,8 @@
  * Forward asks calc.Calculator.Add at its own address, a short-circuit call
  * from the handler's thread, so a traced call through `ward gateway` is a
  * chain of three processes' and one process's own spans
- * (tests/grpc/test_traceparent.py). */
+ * (tests/grpc/test_traceparent.py). A request's via, when set, is the
+ * address asked instead (a grpc: one: tests/grpc/test_client_trace.py). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ static void relay_forward(Relay__Relay_Service *svc, const Relay__Pair *in, Rela
         Relay__Sum sum = RELAY__SUM__INIT;
         op.a = in->a;
         op.b = in->b;
-        if (ward_rpc_client_open(own_address, &calc__calculator__descriptor, NULL, &c) < 0) {
+        const char *address = in->via && *in->via ? in->via : own_address;
+        if (ward_rpc_client_open(address, &calc__calculator__descriptor, NULL, &c) < 0) {
                 done(NULL, closure_data);
                 return;
         }

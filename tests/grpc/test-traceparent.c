@@ -1,6 +1,6 @@
 /* The W3C traceparent parser the gRPC bridge reads callers' trace contexts
  * with (src/grpc/traceparent.c): the one valid form, and the malformed ones
- * it refuses whole. */
+ * it refuses whole; and the check of the tracestate it passes on. */
 #include <errno.h>
 #include <string.h>
 
@@ -57,6 +57,19 @@ TEST(embedded_nul_refused)
         memcpy(buf, VALID, sizeof(buf));
         buf[20] = '\0';
         ASSERT_ERRNO(ward__traceparent_parse(buf, sizeof(buf), &tp), EINVAL);
+}
+
+TEST(tracestate_checked)
+{
+        char big[WARD__TRACESTATE_MAX + 1];
+        memset(big, 'a', sizeof(big));
+        ASSERT_OK(ward__tracestate_check("congo=t61rcWkgMzE", 17));
+        ASSERT_OK(ward__tracestate_check(big, WARD__TRACESTATE_MAX));
+        ASSERT_ERRNO(ward__tracestate_check(big, WARD__TRACESTATE_MAX + 1), EINVAL);
+        ASSERT_ERRNO(ward__tracestate_check("", 0), EINVAL);
+        ASSERT_ERRNO(ward__tracestate_check("a=b\nc", 5), EINVAL);
+        ASSERT_ERRNO(ward__tracestate_check("a=\x80", 3), EINVAL);
+        ASSERT_ERRNO(ward__tracestate_check("a\0b", 3), EINVAL);
 }
 
 TEST_MAIN()

@@ -10,7 +10,6 @@ the caller's), and the flows gateway -> server -> nested handler. The reply
 carries the bridge's traceparent back; a malformed one is ignored (a new
 trace). Exit 0: every check passed; 1: one failed; 77: skipped (it says why).
 """
-import json
 import os
 import random
 import shutil
@@ -19,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from grpctest import setup
+from grpctest import setup, spans_and_flows, start
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -29,23 +28,6 @@ DIRECT_TRACE = "0af7651916cd43dd8448eb211c80319c"
 args, grpc = setup("ward", "lib-dir")
 import calc_pb2  # noqa: E402
 import relay_pb2  # noqa: E402
-
-
-def start(cmd, trace_dir, last_word):
-    """cmd traced into trace_dir; its gRPC port, read from its first lines
-    (up to the one with last_word)."""
-    env = dict(os.environ, WARD_TRACE="info:" + trace_dir)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    port = None
-    for line in proc.stdout:
-        if " on port " in line:
-            port = int(line.split()[-1])
-        if last_word in line:
-            break
-    if proc.poll() is not None or not port:
-        proc.kill()
-        raise AssertionError("%s did not start (exit %s)" % (cmd[1], proc.poll()))
-    return proc, port
 
 
 def call(port, path, req, reply_type, traceparent):
@@ -67,25 +49,6 @@ def check_returned(tp, trace):
     assert trace is None or parts[1] == trace, "trace %s, want %s" % (parts[1], trace)
     assert parts[2] != CALLER_SPAN and parts[2] != "0" * 16, tp
     return parts[1]
-
-
-def spans_and_flows(merged_path):
-    """The RPC span begins ({name, pid, trace_id, span_id, parent_span_id})
-    and the ids of flow starts and ends of a merged Chrome JSON."""
-    with open(merged_path) as f:
-        doc = json.load(f)
-    events = doc["traceEvents"] if isinstance(doc, dict) else doc
-    spans, outs, ins = [], set(), set()
-    for e in events:
-        a = e.get("args") or {}
-        if e.get("ph") == "B" and "trace_id" in a:
-            spans.append(dict(name=e["name"], pid=e["pid"], trace=a["trace_id"],
-                              id=a["span_id"], parent=a["parent_span_id"]))
-        elif e.get("ph") == "s":
-            outs.add(str(e["id"]))
-        elif e.get("ph") == "f":
-            ins.add(str(e["id"]))
-    return spans, outs, ins
 
 
 def one(spans, name, pid, parent=None):

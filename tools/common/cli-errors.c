@@ -118,7 +118,7 @@ int cli_process_error(const struct cli *c, int pid, int err)
 int cli_address_error(const struct cli *c, const char *address, int err)
 {
         const char *forms = "a ward address is unix:/path/to.sock, @abstract-name, or for "
-                            "an RPC client grpc:HOST:PORT";
+                            "an RPC client grpc:HOST:PORT (grpcs:HOST:PORT over TLS)";
         if (err == -EINVAL || err == -ENAMETOOLONG) {
                 return cli_error(c, CLI_USAGE, "bad address '%s': %s", address, forms);
         }

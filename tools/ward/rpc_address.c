@@ -5,7 +5,7 @@
 
 int rpc_address_error(const struct cli *c, const char *address, int err)
 {
-        if (strncmp(address, "grpc:", 5) == 0) {
+        if (strncmp(address, "grpc:", 5) == 0 || strncmp(address, "grpcs:", 6) == 0) {
                 return cli_error(c, CLI_USAGE,
                                  "'%s' is a gRPC address: ward %s asks ward servers only "
                                  "(unix:/path/to.sock or @abstract-name); a gRPC server "

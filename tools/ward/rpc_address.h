@@ -6,8 +6,9 @@
 #include "cli.h"
 
 /* rpc_address_error: ward_ipc_connect(address) failed with err: a grpc:
- * address is named as one these commands do not take (with what does),
- * anything else as cli_address_error says it. Returns the exit status. */
+ * (or grpcs:) address is named as one these commands do not take (with what
+ * does), anything else as cli_address_error says it. Returns the exit
+ * status. */
 int rpc_address_error(const struct cli *c, const char *address, int err);
 
 #endif
