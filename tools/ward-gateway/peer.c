@@ -14,6 +14,7 @@
 #define CONNECT_TIMEOUT (2000 * MS) /* each step of connecting to a peer */
 #define BACKOFF_MIN (50 * MS)       /* after the first failed attempt in a row */
 #define BACKOFF_MAX (2000 * MS)     /* doubling up to this */
+#define WATCH (1000 * MS)           /* how often a connection is looked at */
 
 /* One reconnecting attempt, owned by its thread until it is posted, then by
  * the loop (attempt_done). */
@@ -91,9 +92,20 @@ static int start_thread(struct attempt *a)
         return -r;
 }
 
+/* up: p is connected through link; its timer watches the connection. */
+static void up(struct peer *p, const struct link *link)
+{
+        p->link = *link;
+        p->state = PEER_UP;
+        p->error = 0;
+        p->backoff_ns = BACKOFF_MIN;
+        ward_source_set_timer(p->timer, WATCH, WATCH);
+}
+
 /* attempt_start: p's next attempt, on a thread of its own. */
 static void attempt_start(struct peer *p)
 {
+        ward_source_set_timer(p->timer, 0, 0);
         struct attempt *a = calloc(1, sizeof(*a));
         int r = a ? 0 : -ENOMEM;
         if (a) {
@@ -127,19 +139,21 @@ static void attempt_done(void *arg)
                 failed(p, r);
                 return;
         }
-        p->link = a->link;
-        p->state = PEER_UP;
-        p->error = 0;
-        p->backoff_ns = BACKOFF_MIN;
+        up(p, &a->link);
         free(a);
 }
 
-static void on_backoff(ward_source *s, uint64_t expirations, void *arg)
+/* on_timer: the back-off is over (the next attempt), or it is time to look
+ * at the connection (a broken one starts reconnecting before a call needs
+ * it). */
+static void on_timer(ward_source *s, uint64_t expirations, void *arg)
 {
         struct peer *p = arg;
         (void)s, (void)expirations;
         if (p->state == PEER_WAITING) {
                 attempt_start(p);
+        } else if (p->state == PEER_UP) {
+                peer_up(p);
         }
 }
 
@@ -147,7 +161,7 @@ int peer_init(struct peer *p, ward_loop *loop, const char *address)
 {
         *p = (struct peer){.address = address, .loop = loop, .backoff_ns = BACKOFF_MIN};
         p->state = PEER_WAITING;
-        int r = ward_loop_add_timer(loop, BACKOFF_MAX, 0, on_backoff, p, &p->timer);
+        int r = ward_loop_add_timer(loop, BACKOFF_MAX, 0, on_timer, p, &p->timer);
         if (r == 0) {
                 r = ward_source_set_timer(p->timer, 0, 0); /* armed when an attempt fails */
         }
@@ -156,16 +170,17 @@ int peer_init(struct peer *p, ward_loop *loop, const char *address)
 
 int peer_connect_now(struct peer *p)
 {
-        int r = link_open(p->address, CONNECT_TIMEOUT, &p->link);
+        struct link link;
+        int r = link_open(p->address, CONNECT_TIMEOUT, &link);
         if (r == 0) {
-                r = ward_ipc_conn_attach(p->link.conn, p->loop);
+                r = ward_ipc_conn_attach(link.conn, p->loop);
         }
         if (r < 0) {
-                link_close(&p->link);
+                link_close(&link);
                 failed(p, r);
                 return r;
         }
-        p->state = PEER_UP;
+        up(p, &link);
         return 0;
 }
 

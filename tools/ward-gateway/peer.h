@@ -24,7 +24,7 @@ struct peer {
         struct link link;    /* all set while PEER_UP, else all NULL */
         int error;           /* why it is not up: the last failure */
         uint64_t backoff_ns; /* the wait after the next failed attempt */
-        ward_source *timer;  /* the back-off */
+        ward_source *timer;  /* the back-off; while up, a look at the connection each second */
 };
 
 /* peer_init: make p the peer at address, on loop, not connected yet.
@@ -40,9 +40,10 @@ int peer_init(struct peer *p, ward_loop *loop, const char *address);
 int peer_connect_now(struct peer *p);
 
 /* peer_up: 1 when calls may go through p->link now; 0 while it is not
- * connected. A connection found broken here is dropped (its calls in flight
- * end -ECANCELED) and a reconnecting thread is started; calls are never
- * made to wait for it. Thread class: loop's owner thread. */
+ * connected. A connection found broken here (or by p's own look at it,
+ * once a second) is dropped (its calls in flight end -ECANCELED) and a
+ * reconnecting thread is started; calls are never made to wait for it.
+ * Thread class: loop's owner thread. */
 int peer_up(struct peer *p);
 
 /* peers_close: the gateway stops: reconnecting threads still running hand
