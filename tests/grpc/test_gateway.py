@@ -121,8 +121,9 @@ class Calls:
         return [s.name for s in reply.list_services_response.service]
 
 
-def while_stuck(calls, calc_addr):
-    """Calls to Slow answer, calls to calc fail at once, ROUNDS times."""
+def while_stuck(calls, calc_addr, listed=True):
+    """Calls to Slow answer, calls to calc fail at once, ROUNDS times; then
+    reflection lists Slow, and (listed) not calc."""
     for i in range(ROUNDS):
         code, details = calls.calc_fails()
         if code == grpc.StatusCode.UNAVAILABLE:
@@ -132,7 +133,7 @@ def while_stuck(calls, calc_addr):
         assert calls.sleep(slow_pb2.Nap(ms=0, value=i), timeout=1).value == i
         time.sleep(0.1)  # spread the rounds over reconnecting attempts
     names = calls.listed()
-    assert "grpctest.Slow" in names and "calc.Calculator" not in names, names
+    assert "grpctest.Slow" in names and ("calc.Calculator" not in names or not listed), names
 
 
 def wait_pending(listener):
@@ -170,7 +171,9 @@ def main():
             stopped.send_signal(signal.SIGSTOP)
             code, _ = calls.calc_fails()  # the gateway finds the connection gone
             assert code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED), code
-            while_stuck(calls, calc_addr)
+            # (the gateway may, rarely, have connected to it before the
+            # SIGSTOP: then its calls end DEADLINE_EXCEEDED, and it is listed)
+            while_stuck(calls, calc_addr, listed=False)
             stopped.send_signal(signal.SIGCONT)
             calls.calc_answers()
             print("ok   a SIGSTOPped ward serve, then SIGCONT")
