@@ -63,7 +63,8 @@ typedef int (*ward_grpc_server_new_fn)(ward_rpc_server *, const char *,
  * the call's path), the request's bytes req[0..len), the time left until the
  * call's deadline (UINT64_MAX: none). Returns 0 and calls fn(arg, ...)
  * exactly once, on the loop (maybe before returning), or returns the error
- * to answer with (fn not called). Runs on the loop thread. */
+ * to answer with (fn not called). A message fn is given goes out as the
+ * status message, whatever the error. Runs on the loop thread. */
 typedef int (*ward_grpc_dispatch_fn)(void *ctx, const char *service, const char *method,
                                      const void *req, size_t len, uint64_t timeout_ns,
                                      ward_rpc_bytes_fn fn, void *arg);

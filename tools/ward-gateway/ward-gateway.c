@@ -18,79 +18,19 @@
 #include "cli.h"
 #include "grpc-args.h"
 
-#include "reflect.pb-c.h"
+#include "peer.h"
 
 #define MAX_PEERS 32
 #define SECOND 1000000000ull
-#define CONNECT_TIMEOUT (2 * SECOND)       /* describing and resolving a peer */
 #define DEFAULT_CALL_TIMEOUT (30 * SECOND) /* a gRPC call without a deadline */
 #define GRACE_NS (10 * SECOND)             /* SIGTERM: calls in flight get this long */
 
-/* A ward server calls go to: its connection and what it hosts. */
-struct peer {
-        const char *address;
-        ward_loop *loop;
-        ward_ipc_conn *conn; /* NULL until connected (again) */
-        Ward__Reflect__Description *desc;
-        uint32_t *ids; /* the server's id of each of desc's services */
-        int *traced;   /* whether the server takes trace contexts for it */
-};
-
 struct gateway {
         struct peer peers[MAX_PEERS];
+        const char *to[MAX_PEERS]; /* their addresses, as given */
         int npeers;
         const char *grpc, *cert, *key;
 };
-
-static void peer_drop(struct peer *p)
-{
-        p->conn = ward_ipc_conn_close(p->conn); /* its calls in flight end -ECANCELED */
-        if (p->desc) {
-                protobuf_c_message_free_unpacked(&p->desc->base, NULL);
-        }
-        p->desc = NULL;
-        free(p->ids);
-        p->ids = NULL;
-        free(p->traced);
-        p->traced = NULL;
-}
-
-/* peer_connect: connect to p, learn what it hosts and the ids of those
- * services. 0 or -errno / -WARD_E_*; p is left unconnected on failure. */
-static int peer_connect(struct peer *p)
-{
-        int r = ward_ipc_connect(p->address, NULL, &p->conn);
-        if (r == 0) {
-                r = ward_ipc_conn_attach(p->conn, p->loop);
-        }
-        if (r == 0) {
-                r = ward_rpc_describe(p->conn, CONNECT_TIMEOUT, &p->desc);
-        }
-        if (r == 0) {
-                p->ids = calloc(p->desc->n_services + 1, sizeof(*p->ids));
-                p->traced = calloc(p->desc->n_services + 1, sizeof(*p->traced));
-                r = p->ids && p->traced ? 0 : -ENOMEM;
-        }
-        for (size_t i = 0; r == 0 && i < p->desc->n_services; i++) {
-                Ward__Reflect__Service *s = p->desc->services[i];
-                r = ward_rpc_resolve_traced(p->conn, s->name, s->schema_hash, CONNECT_TIMEOUT,
-                                            &p->ids[i], &p->traced[i]);
-        }
-        if (r < 0) {
-                peer_drop(p);
-        }
-        return r;
-}
-
-/* peer_ready: p connected, connecting again if its connection failed. */
-static int peer_ready(struct peer *p)
-{
-        if (p->conn && ward_ipc_conn_get_error(p->conn) == 0) {
-                return 0;
-        }
-        peer_drop(p);
-        return peer_connect(p);
-}
 
 /* find_method: the index of service's method called name, or -1. */
 static int find_method(const Ward__Reflect__Service *s, const char *name)
@@ -103,47 +43,67 @@ static int find_method(const Ward__Reflect__Service *s, const char *name)
         return -1;
 }
 
-/* to_peers: the bridge's dispatch: the first peer hosting service. A peer
- * that cannot be reached is skipped; when no reachable one hosts the service
- * and one was unreachable, the call is UNAVAILABLE rather than UNIMPLEMENTED. */
+/* call_peer: the call to p's service number k, method m. As the
+ * dispatch returns. */
+static int call_peer(struct peer *p, size_t k, int m, const void *req, size_t len,
+                     uint64_t timeout_ns, ward_rpc_bytes_fn fn, void *arg)
+{
+        const Ward__Reflect__Service *s = p->link.desc->services[k];
+        return ward_rpc_call_bytes_traced_async(
+            p->link.conn, p->link.ids[k], (unsigned)m, s->name, s->methods[m]->name,
+            p->link.traced[k], s->methods[m]->one_way, req, len,
+            timeout_ns == UINT64_MAX ? DEFAULT_CALL_TIMEOUT : timeout_ns, fn, arg);
+}
+
+/* unavailable: answer a call UNAVAILABLE at once, naming the peer that
+ * is not connected (it might host the service). */
+static int unavailable(const struct peer *p, ward_rpc_bytes_fn fn, void *arg)
+{
+        char message[512];
+        snprintf(message, sizeof(message), "ward peer %s is reconnecting (%s)", p->address,
+                 ward_strerror(p->error));
+        fn(arg, -ECONNREFUSED, NULL, 0, message);
+        return 0;
+}
+
+/* to_peers: the bridge's dispatch: the first connected peer hosting
+ * service. A peer that is not connected (it reconnects on a thread of its
+ * own) is skipped; when no connected one hosts the service and one was not
+ * connected, the call is UNAVAILABLE at once rather than UNIMPLEMENTED. */
 static int to_peers(void *ctx, const char *service, const char *method, const void *req, size_t len,
                     uint64_t timeout_ns, ward_rpc_bytes_fn fn, void *arg)
 {
         struct gateway *gw = ctx;
-        int unreachable = 0;
+        const struct peer *down = NULL;
         for (int i = 0; i < gw->npeers; i++) {
                 struct peer *p = &gw->peers[i];
-                if (peer_ready(p) < 0) {
-                        unreachable = -ECONNREFUSED;
+                if (!peer_up(p)) {
+                        down = down ? down : p;
                         continue;
                 }
-                for (size_t k = 0; k < p->desc->n_services; k++) {
-                        const Ward__Reflect__Service *s = p->desc->services[k];
-                        if (strcmp(s->name, service) != 0) {
+                for (size_t k = 0; k < p->link.desc->n_services; k++) {
+                        if (strcmp(p->link.desc->services[k]->name, service) != 0) {
                                 continue;
                         }
-                        int m = find_method(s, method);
+                        int m = find_method(p->link.desc->services[k], method);
                         if (m < 0) {
                                 return -WARD_E_UNKNOWN_METHOD;
                         }
-                        return ward_rpc_call_bytes_traced_async(
-                            p->conn, p->ids[k], (unsigned)m, s->name, method, p->traced[k],
-                            s->methods[m]->one_way, req, len,
-                            timeout_ns == UINT64_MAX ? DEFAULT_CALL_TIMEOUT : timeout_ns, fn, arg);
+                        return call_peer(p, k, m, req, len, timeout_ns, fn, arg);
                 }
         }
-        return unreachable ? unreachable : -WARD_E_UNKNOWN_SERVICE;
+        return down ? unavailable(down, fn, arg) : -WARD_E_UNKNOWN_SERVICE;
 }
 
 /* describe_peers: the bridge's describe, for gRPC server reflection: what
- * the reachable peers host. */
+ * the connected peers host. */
 static size_t describe_peers(void *ctx, const struct Ward__Reflect__Description **out, size_t max)
 {
         struct gateway *gw = ctx;
         size_t n = 0;
         for (int i = 0; i < gw->npeers && n < max; i++) {
-                if (peer_ready(&gw->peers[i]) == 0) {
-                        out[n++] = gw->peers[i].desc;
+                if (peer_up(&gw->peers[i])) {
+                        out[n++] = gw->peers[i].link.desc;
                 }
         }
         return n;
@@ -161,9 +121,11 @@ static const struct cli_command gateway_cmd = {
     .description = "Each gRPC call goes to the first --to address whose server hosts its service\n"
                    "(learned from ward's reflection), as a ward call with the request's bytes\n"
                    "unchanged, timed out at the gRPC call's deadline. An address that does not\n"
-                   "answer yet is tried again at each call. gRPC server reflection lists what the\n"
-                   "reachable servers host. SIGTERM or SIGINT stops it once the calls in flight\n"
-                   "are done. See docs/grpc.md.",
+                   "answer, or whose server went away, is connected to again in the background\n"
+                   "(50 ms, doubling up to 2 s, between attempts); meanwhile calls that might\n"
+                   "go there fail UNAVAILABLE at once, and calls to the other addresses go on.\n"
+                   "gRPC server reflection lists what the connected servers host. SIGTERM or\n"
+                   "SIGINT stops it once the calls in flight are done. See docs/grpc.md.",
     .options =
         (const struct cli_option[]){
             {OPT_GRPC, "grpc", 0, "[HOST:]PORT",
@@ -211,7 +173,7 @@ static int parse(int argc, char **argv, struct gateway *gw)
                         if (gw->npeers == MAX_PEERS) {
                                 return cli_usage_error(&cli, "at most %d --to", MAX_PEERS);
                         }
-                        gw->peers[gw->npeers++].address = cli.value;
+                        gw->to[gw->npeers++] = cli.value;
                         break;
                 default:
                         return r == CLI_HELP ? CLI_OK : CLI_USAGE;
@@ -251,23 +213,28 @@ static void on_stop(ward_source *s, const struct signalfd_siginfo *si, void *arg
         }
 }
 
-/* start: the peers (those not up yet are tried again at each call), then
- * gRPC. 0, or the exit status after saying why not. */
+/* start: the peers (those not up yet are tried again in the background),
+ * then gRPC. 0, or the exit status after saying why not. */
 static int start(ward_loop *loop, struct gateway *gw)
 {
         char address[512];
         size_t nservices = 0;
         for (int i = 0; i < gw->npeers; i++) {
-                gw->peers[i].loop = loop;
-                int r = peer_connect(&gw->peers[i]);
+                struct peer *p = &gw->peers[i];
+                int r = peer_init(p, loop, gw->to[i]);
+                if (r < 0) {
+                        cli_error(&cli, CLI_PROBLEM, "%s", ward_strerror(r));
+                        return CLI_PROBLEM;
+                }
+                r = peer_connect_now(p);
                 if (r == -EINVAL || r == -ENAMETOOLONG) {
-                        return cli_address_error(&cli, gw->peers[i].address, r);
+                        return cli_address_error(&cli, p->address, r);
                 }
                 if (r < 0) {
-                        cli_error(&cli, 0, "--to %s: %s (tried again at each call)",
-                                  gw->peers[i].address, ward_strerror(r));
+                        cli_error(&cli, 0, "--to %s: %s (tried again in the background)",
+                                  p->address, ward_strerror(r));
                 } else {
-                        nservices += gw->peers[i].desc->n_services;
+                        nservices += p->link.desc->n_services;
                 }
         }
         if (!grpc_args_readable("ward gateway", "--grpc-cert", gw->cert) ||
@@ -321,8 +288,8 @@ int main(int argc, char **argv)
                 rc = r < 0 ? CLI_PROBLEM : CLI_OK;
         }
         bridge = ward_grpc_server_free(bridge);
-        for (int i = 0; i < gw.npeers; i++) {
-                peer_drop(&gw.peers[i]);
+        if (loop) {
+                peers_close(gw.peers, gw.npeers, loop);
         }
         ward_loop_free(loop);
         return rc;
