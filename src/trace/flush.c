@@ -201,6 +201,13 @@ static void rotate(struct ward__tracer *tr, struct ward__trace_slot_state *s)
         open_file(tr, s, tid);
 }
 
+/* site_in_file: the open file has the SITE record of id already (then id
+ * was a site of the dictionary when it was written). */
+static inline int site_in_file(const struct ward__trace_slot_state *s, uint32_t id)
+{
+        return id <= WARD__TRACE_MAX_SITES && (s->site_written[id / 8] & (1u << (id % 8)));
+}
+
 /* add_site: the SITE record of id, from the dictionary, once per file. */
 static int add_site(struct ward__tracer *tr, struct ward__trace_slot_state *s, struct out *o,
                     uint32_t id)
@@ -312,7 +319,8 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w, u
                 int bad = rh.size < sizeof(rh) || rh.size % 8 || rh.size > left ||
                           *r + rh.size > w ||
                           (rh.kind != WARD__TRACE_REC_EVENT && rh.kind != WARD__TRACE_REC_LOST);
-                if (bad || (rh.kind == WARD__TRACE_REC_EVENT && add_site(tr, s, &o, rh.site) < 0)) {
+                if (bad || (rh.kind == WARD__TRACE_REC_EVENT && !site_in_file(s, rh.site) &&
+                            add_site(tr, s, &o, rh.site) < 0)) {
                         *r = w;
                         break;
                 }

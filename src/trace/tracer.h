@@ -31,7 +31,7 @@ struct ward__trace_slot_state {
         uint64_t lost_seen;  /* flusher: drops the producer recorded in the ring */
         uint64_t sync;       /* flusher: the open file's time base for packed events */
         uint32_t since_sync; /* packed events since it was written */
-        uint8_t site_written[WARD__TRACE_MAX_SITES / 8]; /* in the open file */
+        uint8_t site_written[WARD__TRACE_MAX_SITES / 8 + 1]; /* by id (1..max): in the open file */
 };
 
 struct ward__tracer {
