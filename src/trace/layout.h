@@ -17,6 +17,9 @@
 #define WARD__TRACE_PAGE 4096u
 #define WARD__TRACE_MAX_SITES 16384u
 #define WARD__TRACE_SITE_STR_MAX 512u /* each string of a SITE record, at most */
+/* The smallest rotate_bytes: a new file holds its header and a SITE record
+ * of the largest size before it could rotate again. */
+#define WARD__TRACE_ROTATE_MIN 8192u
 
 /* The first page of the buffers file. */
 struct ward__trace_shm {

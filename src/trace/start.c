@@ -53,6 +53,7 @@ static int check_options(struct ward_trace_options *o)
         int pow2 = (o->buffer_size & (o->buffer_size - 1)) == 0;
         if (o->level < 0 || o->level > WARD_TRACE_VERBOSE || !pow2 || o->buffer_size < 64u * 1024 ||
             o->buffer_size > 1024u * MIB || o->max_threads > 65536 || o->rotate_keep > 1000 ||
+            o->rotate_bytes < WARD__TRACE_ROTATE_MIN ||
             (o->policy != WARD_TRACE_DROP && o->policy != WARD_TRACE_BLOCK)) {
                 return -EINVAL;
         }

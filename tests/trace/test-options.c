@@ -84,4 +84,22 @@ TEST(sizes_of_other_versions)
         remove_dir(dir);
 }
 
+/* a rotate_bytes too small for a file's header and one SITE record would
+ * rotate on every record: refused */
+static void tiny_rotation(const char *dir)
+{
+        struct ward_trace_options o = {.size = sizeof(o), .dir = dir, .rotate_bytes = 300};
+        ASSERT_ERRNO(ward_trace_start(&o), EINVAL);
+        o.rotate_bytes = 8192;
+        ASSERT_OK(ward_trace_start(&o));
+        ward_trace_stop();
+}
+
+TEST(a_rotation_too_small_is_refused)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(tiny_rotation, dir), 0);
+        remove_dir(dir);
+}
+
 TEST_MAIN()

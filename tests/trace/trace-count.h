@@ -26,7 +26,7 @@ struct trace_count {
 /* A site's argument types, from its SITE record, to step over its packed
  * events (version 3 files). */
 struct trace_count_site {
-        uint8_t nargs, types[WARD__TRACE_MAX_ARGS];
+        uint8_t known, nargs, types[WARD__TRACE_MAX_ARGS];
 };
 
 /* count_varint: step over a LEB128 at *p (before end); -1 when truncated. */
@@ -76,7 +76,8 @@ static inline int count_record(const uint8_t **p, const uint8_t *end, struct tra
                 return -1;
         }
         memcpy(&r, *p, sizeof(r));
-        if (r.size < sizeof(r) || r.size > (size_t)(end - *p)) {
+        if (r.size < sizeof(r) || r.size % 8 || r.size > (size_t)(end - *p) ||
+            r.kind < WARD__TRACE_REC_EVENT || r.kind > WARD__TRACE_REC_TIME) {
                 return -1;
         }
         if (r.kind == WARD__TRACE_REC_EVENT) {
@@ -93,6 +94,7 @@ static inline int count_record(const uint8_t **p, const uint8_t *end, struct tra
                     r.size < 28 + s.nargs) {
                         return -1;
                 }
+                sites[s.id].known = 1;
                 sites[s.id].nargs = s.nargs;
                 memcpy(sites[s.id].types, *p + 28, s.nargs);
                 c->sites++;
@@ -119,7 +121,10 @@ static inline int count_entries(const struct ward__trace_file_hdr *h, const uint
         }
         c->files++;
         memset(sites, 0, sizeof(sites));
-        const uint8_t *p = data + sizeof(*h), *end = data + n;
+        if (h->hdr_size > n || h->hdr_size < WARD__TRACE_FILE_HDR_V1) {
+                return -1;
+        }
+        const uint8_t *p = data + h->hdr_size, *end = data + n;
         while (p < end) {
                 uint64_t tag = 0;
                 if (h->version >= 3 && count_varint(&p, end, &tag) < 0) {
@@ -131,8 +136,8 @@ static inline int count_entries(const struct ward__trace_file_hdr *h, const uint
                 if (tag == 0 && count_record(&p, end, c, t, sites) < 0) {
                         return -1;
                 }
-                if (tag != 0) {
-                        if (count_packed(&p, end, &sites[tag]) < 0) {
+                if (tag != 0) { /* its SITE record must have come first */
+                        if (!sites[tag].known || count_packed(&p, end, &sites[tag]) < 0) {
                                 return -1;
                         }
                         c->events++;

@@ -25,6 +25,7 @@ static inline int trace_raw_copy(const char *src, const char *dst)
         FILE *out = fopen(dst, "w");
         struct ward__trace_file_hdr h = *ward__trace_tfile_hdr(f);
         h.version = WARD__TRACE_FILE_VERSION_RAW;
+        h.hdr_size = sizeof(h); /* a version 1 source had 128 bytes: the rest is zero */
         int r = out && fwrite(&h, sizeof(h), 1, out) == 1 ? 0 : -1;
         memset(written, 0, sizeof(written));
         while (r == 0 && (r = ward__trace_tfile_next(f, &ev, err, sizeof(err))) > 0) {

@@ -7,6 +7,8 @@
 
 #include "link.h"
 
+#define LINK_SEND_TIMEOUT_NS 1000000u /* 1 ms */
+
 void link_close(struct link *l)
 {
         l->conn = ward_ipc_conn_close(l->conn);
@@ -46,6 +48,10 @@ int link_open(const char *address, uint64_t timeout_ns, struct link *ret)
         struct ward_ipc_options o;
         ward_ipc_options_init(&o);
         o.connect_timeout_ns = timeout_ns;
+        /* the gateway's sends run on its loop: a server that is alive but
+         * not reading fills its ring, and then a call may wait this long for
+         * room, never the default 5 s (it fails, and is answered an error) */
+        o.send_timeout_ns = LINK_SEND_TIMEOUT_NS;
         *ret = (struct link){0};
         int r = ward_ipc_connect(address, &o, &ret->conn);
         if (r == 0) {

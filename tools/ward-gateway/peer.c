@@ -106,6 +106,12 @@ static void up(struct peer *p, const struct link *link)
 static void attempt_start(struct peer *p)
 {
         ward_source_set_timer(p->timer, 0, 0);
+        pthread_mutex_lock(&lock);
+        int stopping = closing;
+        pthread_mutex_unlock(&lock);
+        if (stopping) { /* a timer due while peers_close runs the loop once */
+                return;
+        }
         struct attempt *a = calloc(1, sizeof(*a));
         int r = a ? 0 : -ENOMEM;
         if (a) {
