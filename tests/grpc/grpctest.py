@@ -33,17 +33,25 @@ def setup(*options):
     return args, grpc
 
 
-def start(cmd, trace_dir, last_word):
-    """cmd traced into trace_dir; its gRPC port, read from its first lines
-    (up to the one with last_word)."""
-    env = dict(os.environ, WARD_TRACE="info:" + trace_dir)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+def read_port(proc, last_word):
+    """The gRPC port a ward serve or ward gateway says on its first lines
+    ("gRPC (...) on port N"), read up to the line with last_word; None when
+    it says none."""
     port = None
     for line in proc.stdout:
         if " on port " in line:
             port = int(line.split()[-1])
         if last_word in line:
             break
+    return port
+
+
+def start(cmd, trace_dir, last_word):
+    """cmd traced into trace_dir; its gRPC port, read from its first lines
+    (up to the one with last_word)."""
+    env = dict(os.environ, WARD_TRACE="info:" + trace_dir)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    port = read_port(proc, last_word)
     if proc.poll() is not None or not port:
         proc.kill()
         raise AssertionError("%s did not start (exit %s)" % (cmd[1], proc.poll()))

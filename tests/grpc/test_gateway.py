@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from grpctest import setup
+from grpctest import read_port, setup
 
 args, grpc = setup("ward", "lib-dir")
 import calc_pb2  # noqa: E402
@@ -55,12 +55,7 @@ def gateway(to):
     for a in to:
         cmd += ["--to", a]
     gw = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    port = None
-    for line in gw.stdout:  # "gRPC (...) on port N", then "N services at ..."
-        if " on port " in line:
-            port = int(line.split()[-1])
-        if "service" in line:
-            break
+    port = read_port(gw, "service")  # then "N services at ..."
     assert port and gw.poll() is None, "ward gateway did not start"
     return gw, port
 

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from grpctest import setup
+from grpctest import read_port, setup
 
 args, grpc = setup("ward", "lib-dir", "example")
 import calc_pb2  # noqa: E402
@@ -300,12 +300,7 @@ def check_gateway():
     gw = subprocess.Popen([args.ward, "gateway", "--grpc", "127.0.0.1:0", "--to", s.address],
                           stdout=subprocess.PIPE, text=True)
     try:
-        port = None
-        for line in gw.stdout:  # "gRPC (...) on port N", then "N services at ..."
-            if " on port " in line:
-                port = int(line.split()[-1])
-            if "service" in line:
-                break
+        port = read_port(gw, "service")  # then "N services at ..."
         assert port, "ward gateway did not say its port"
         with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
             assert add(ch)(calc_pb2.BinaryOp(a=40, b=2), timeout=30).value == 42
