@@ -244,6 +244,27 @@ static void capture(const struct worker *w, const struct ward__guard_msg *m, con
         ASSERT_EQ(system(cmd), 0);
 }
 
+/* crash_now: tell the started worker w to crash; the CRASH record its
+ * handler sends */
+static struct ward__guard_msg crash_now(struct worker *w)
+{
+        ASSERT_EQ(write(w->in, "!", 1), 1);
+        struct ward__guard_msg m = recv_record(w->sock, NULL);
+        ASSERT_EQ(m.type, WARD__GUARD_CRASH);
+        return m;
+}
+
+/* ack_and_reap: acknowledge w's crash with value; w dies by signo; its
+ * wait status */
+static int ack_and_reap(struct worker *w, uint64_t value, int signo)
+{
+        send_record(w->sock, WARD__GUARD_ACK, value);
+        int st = wait_status(w->pid);
+        ASSERT_TRUE(WIFSIGNALED(st));
+        ASSERT_EQ(WTERMSIG(st), signo);
+        return st;
+}
+
 /* guarded_crash: prog HOW under this guardian: the crash by signo in fn,
  * captured, acknowledged, and the worker dead by signo */
 static void guarded_crash(const char *prog, const char *how, int signo, const char *fn,
@@ -264,9 +285,7 @@ static void guarded_crash(const char *prog, const char *how, int signo, const ch
         if (strcmp(prog, WARD_GUARD_WORKER) == 0) {
                 ASSERT_TRUE(strncmp(line, "guard 0 1 ", 10) == 0); /* guarded */
         }
-        ASSERT_EQ(write(w.in, "!", 1), 1);
-        struct ward__guard_msg m = recv_record(w.sock, NULL);
-        ASSERT_EQ(m.type, WARD__GUARD_CRASH);
+        struct ward__guard_msg m = crash_now(&w);
         ASSERT_EQ(m.pid, w.pid);
         ASSERT_EQ(m.signo, signo);
         if (in_thread) {
@@ -275,10 +294,7 @@ static void guarded_crash(const char *prog, const char *how, int signo, const ch
                 ASSERT_EQ(m.tid, w.pid);
         }
         capture(&w, &m, prog, fn);
-        send_record(w.sock, WARD__GUARD_ACK, 0);
-        int st = wait_status(w.pid);
-        ASSERT_TRUE(WIFSIGNALED(st));
-        ASSERT_EQ(WTERMSIG(st), signo);
+        ack_and_reap(&w, 0, signo);
         finish(&w);
 }
 
@@ -361,13 +377,8 @@ static int acked_status(uint64_t value)
         char line[512];
         handshake(&w);
         read_line(w.out, line, sizeof(line));
-        ASSERT_EQ(write(w.in, "!", 1), 1);
-        struct ward__guard_msg m = recv_record(w.sock, NULL);
-        ASSERT_EQ(m.type, WARD__GUARD_CRASH);
-        send_record(w.sock, WARD__GUARD_ACK, value);
-        int st = wait_status(w.pid);
-        ASSERT_TRUE(WIFSIGNALED(st));
-        ASSERT_EQ(WTERMSIG(st), SIGSEGV);
+        crash_now(&w);
+        int st = ack_and_reap(&w, value, SIGSEGV);
         finish(&w);
         return st;
 }
@@ -411,14 +422,8 @@ TEST(two_threads_one_report)
         char line[512];
         handshake(&w);
         read_line(w.out, line, sizeof(line));
-        ASSERT_EQ(write(w.in, "!", 1), 1);
-        struct ward__guard_msg m = recv_record(w.sock, NULL);
-        ASSERT_EQ(m.type, WARD__GUARD_CRASH);
-        ASSERT_EQ(m.signo, SIGSEGV);
-        send_record(w.sock, WARD__GUARD_ACK, 0);
-        int st = wait_status(w.pid);
-        ASSERT_TRUE(WIFSIGNALED(st));
-        ASSERT_EQ(WTERMSIG(st), SIGSEGV);
+        ASSERT_EQ(crash_now(&w).signo, SIGSEGV);
+        ack_and_reap(&w, 0, SIGSEGV);
         char buf[sizeof(struct ward__guard_msg)];
         ASSERT_EQ(recv(w.sock, buf, sizeof(buf), MSG_DONTWAIT), 0); /* EOF, no second CRASH */
         finish(&w);
