@@ -33,6 +33,16 @@ def setup(*options):
     return args, grpc
 
 
+def run(main, *failures):
+    """main(); a failed assertion (or one of failures) is the test's
+    failure: said on stdout, exit 1."""
+    try:
+        main()
+    except (AssertionError,) + failures as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
+
+
 def read_port(proc, last_word):
     """The gRPC port a ward serve or ward gateway says on its first lines
     ("gRPC (...) on port N"), read up to the line with last_word; None when

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-from grpctest import setup, skip
+from grpctest import run, setup, skip
 
 args, grpc = setup("client", "ward", "lib-dir")
 
@@ -83,8 +83,4 @@ def main():
     print("ok: grpcs: over TLS gives 42; plaintext or an unknown root: UNAVAILABLE")
 
 
-try:
-    main()
-except AssertionError as e:
-    print("FAIL: %s" % e)
-    sys.exit(1)
+run(main)

@@ -32,7 +32,7 @@ import sys
 import tempfile
 from concurrent import futures
 
-from grpctest import setup, spans_and_flows, start
+from grpctest import run, setup, spans_and_flows, start
 
 CALLS = 4
 
@@ -208,8 +208,4 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-try:
-    main()
-except AssertionError as e:
-    print("FAIL: %s" % e)
-    sys.exit(1)
+run(main)

@@ -20,10 +20,9 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import time
 
-from grpctest import read_port, setup
+from grpctest import read_port, run, setup
 
 args, grpc = setup("ward", "lib-dir")
 import calc_pb2  # noqa: E402
@@ -189,8 +188,4 @@ def main():
             listener.close()
 
 
-try:
-    main()
-except (AssertionError, grpc.RpcError) as e:
-    print("FAIL %s" % e)
-    sys.exit(1)
+run(main, grpc.RpcError)

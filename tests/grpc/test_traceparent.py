@@ -15,10 +15,9 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 
-from grpctest import setup, spans_and_flows, start
+from grpctest import run, setup, spans_and_flows, start
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -128,8 +127,4 @@ def main():
     print("ok: traceparent through ward gateway and ward serve --grpc, one trace, flows joined")
 
 
-try:
-    main()
-except AssertionError as e:
-    print("FAIL: %s" % e)
-    sys.exit(1)
+run(main)
