@@ -172,18 +172,25 @@ static void ask_close(struct ward__gcall *c)
         start(c, &op, 1, &c->t_close, 1);
 }
 
+/* traceparent_md: md is the bridge's traceparent; 1, or 0 (md untouched)
+ * when the call is not traced. */
+static size_t traceparent_md(struct ward__gcall *c, grpc_metadata *md)
+{
+        if (!c->traceparent[0]) {
+                return 0;
+        }
+        md->key = grpc_slice_from_static_string("traceparent");
+        md->value = grpc_slice_from_static_buffer(c->traceparent, WARD__TRACEPARENT_LEN);
+        return 1;
+}
+
 /* initial_metadata: op sends the call's initial metadata: the bridge's
  * traceparent when the call is traced, else none. */
 static void initial_metadata(struct ward__gcall *c, grpc_op *op)
 {
         op->op = GRPC_OP_SEND_INITIAL_METADATA;
         c->md_sent = 1;
-        if (!c->traceparent[0]) {
-                return;
-        }
-        c->out_md.key = grpc_slice_from_static_string("traceparent");
-        c->out_md.value = grpc_slice_from_static_buffer(c->traceparent, WARD__TRACEPARENT_LEN);
-        op->data.send_initial_metadata.count = 1;
+        op->data.send_initial_metadata.count = traceparent_md(c, &c->out_md);
         op->data.send_initial_metadata.metadata = &c->out_md;
 }
 
@@ -191,12 +198,8 @@ static void initial_metadata(struct ward__gcall *c, grpc_op *op)
  * traceparent among the trailers too, when the call is traced. */
 static void trailing_metadata(struct ward__gcall *c, grpc_op *op)
 {
-        if (!c->traceparent[0]) {
-                return;
-        }
-        c->out_trailer.key = grpc_slice_from_static_string("traceparent");
-        c->out_trailer.value = grpc_slice_from_static_buffer(c->traceparent, WARD__TRACEPARENT_LEN);
-        op->data.send_status_from_server.trailing_metadata_count = 1;
+        op->data.send_status_from_server.trailing_metadata_count =
+            traceparent_md(c, &c->out_trailer);
         op->data.send_status_from_server.trailing_metadata = &c->out_trailer;
 }
 
