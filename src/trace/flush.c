@@ -208,16 +208,14 @@ static inline int site_in_file(const struct ward__trace_slot_state *s, uint32_t 
         return id <= WARD__TRACE_MAX_SITES && (s->site_written[id / 8] & (1u << (id % 8)));
 }
 
-/* add_site: the SITE record of id, from the dictionary, once per file. */
+/* add_site: the SITE record of id, from the dictionary, into a file that
+ * does not have it yet (site_in_file: the caller asked). */
 static int add_site(struct ward__tracer *tr, struct ward__trace_slot_state *s, struct out *o,
                     uint32_t id)
 {
         struct ward__trace_shm *h = tr->shm;
         if (id == 0 || id > __atomic_load_n(&h->nsites, __ATOMIC_ACQUIRE)) {
                 return -1;
-        }
-        if (s->site_written[id / 8] & (1u << (id % 8))) {
-                return 0;
         }
         const uint8_t *rec = tr->map + h->dict_off + tr->site_off[id];
         struct ward__trace_rec rh;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "trace/layout.h"
+#include "trace/pack.h"
 
 struct trace_count {
         uint64_t events, lost, files, sites;
@@ -32,15 +33,9 @@ struct trace_count_site {
 /* count_varint: step over a LEB128 at *p (before end); -1 when truncated. */
 static inline int count_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
-        *v = 0;
-        for (int i = 0; *p < end && i < 10; i++) {
-                uint8_t b = *(*p)++;
-                *v |= (uint64_t)(b & 0x7f) << (7 * i);
-                if (!(b & 0x80)) {
-                        return 0;
-                }
-        }
-        return -1;
+        size_t n = ward__trace_get_varint(*p, (size_t)(end - *p), v);
+        *p += n;
+        return n ? 0 : -1;
 }
 
 /* count_packed: step over a packed event of site s (after its id). */
