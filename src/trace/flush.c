@@ -18,11 +18,12 @@
 #define MAX_IOV 64
 #define CALIBRATION_NS 20000000u
 
-/* What a pass writes goes through one staging buffer (one flush runs at a
- * time: tr->flushing), written out when the next record might not fit: a
- * write of about this size, whatever the records. */
+/* What a pass writes goes through its lane's staging buffer (one flush of a
+ * lane runs at a time: lane->flushing), written out when the next record
+ * might not fit: a write of about this size, whatever the records. Lanes
+ * that never run leave theirs untouched, so not resident. */
 #define STAGING_SIZE (256u * 1024 + 65536 + WARD__TRACE_PACK_SLACK)
-static uint8_t staging[STAGING_SIZE];
+static uint8_t staging[WARD__TRACE_LANES_MAX][STAGING_SIZE];
 
 struct out {
         int fd;
@@ -186,12 +187,27 @@ static void close_file(struct ward__trace_slot_state *s)
         }
 }
 
+/* drop_oldest: delete the file that rotation would replace (the current
+ * one when only one is kept), leaving its last descriptor to the reaper:
+ * renaming over it, or truncating it, would free its blocks here. */
+static void drop_oldest(struct ward__tracer *tr, uint32_t tid)
+{
+        char path[PATH_MAX + 128];
+        file_path(tr, tid, tr->opts.rotate_keep - 1, path, sizeof(path));
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                unlink(path);
+                ward__trace_reap(tr, fd);
+        }
+}
+
 /* rotate: name.trace.T becomes .1, .1 becomes .2, ...; keep files in all. */
 static void rotate(struct ward__tracer *tr, struct ward__trace_slot_state *s)
 {
         char from[PATH_MAX + 128], to[PATH_MAX + 128];
         uint32_t tid = s->file_tid;
         close_file(s);
+        drop_oldest(tr, tid);
         for (unsigned k = tr->opts.rotate_keep - 1; k >= 1; k--) {
                 file_path(tr, tid, k - 1, from, sizeof(from));
                 file_path(tr, tid, k, to, sizeof(to));
@@ -299,7 +315,7 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w, u
         const uint8_t *ring = ward__trace_slot_ring(tr, i);
         uint64_t size = tr->opts.buffer_size;
         uint64_t end = w - *r > quantum ? *r + quantum : w;
-        struct out o = {.fd = s->fd, .buf = staging};
+        struct out o = {.fd = s->fd, .buf = staging[ward__trace_lane_of(tr, i)]};
         struct site_types st = {0};
         int events = 0;
         while (*r < end) {
@@ -419,24 +435,35 @@ static int flush_slot(struct ward__tracer *tr, uint32_t i, int final, uint64_t q
         return events;
 }
 
-int ward__trace_flush_pass(struct ward__tracer *tr, int final, uint64_t quantum, int *more)
+int ward__trace_flush_pass(struct ward__tracer *tr, uint32_t lane, int final, uint64_t quantum,
+                           int *more)
 {
+        atomic_int *flushing = &tr->lanes[lane].flushing;
         int expected = 0;
-        if (!atomic_compare_exchange_strong(&tr->flushing, &expected, 1)) {
+        if (!atomic_compare_exchange_strong(flushing, &expected, 1)) {
                 return -EBUSY;
         }
         int events = 0;
-        for (uint32_t i = 0; i < tr->opts.max_threads; i++) {
+        for (uint32_t i = lane; i < tr->opts.max_threads; i += tr->nlanes) {
                 events += flush_slot(tr, i, final, quantum, more);
         }
-        atomic_store(&tr->flushing, 0);
+        atomic_store(flushing, 0);
         return events;
 }
 
 int ward__trace_flush_all(struct ward__tracer *tr, int final)
 {
-        int more = 0;
-        return ward__trace_flush_pass(tr, final, UINT64_MAX, &more);
+        int events = 0, busy = 0;
+        for (uint32_t lane = 0; lane < tr->nlanes; lane++) {
+                int more = 0;
+                int r = ward__trace_flush_pass(tr, lane, final, UINT64_MAX, &more);
+                if (r == -EBUSY) {
+                        busy = 1;
+                } else {
+                        events += r;
+                }
+        }
+        return busy ? -EBUSY : events;
 }
 
 int ward_trace_flush(void)
@@ -445,14 +472,20 @@ int ward_trace_flush(void)
         if (!tr) {
                 return -ENOTCONN;
         }
-        /* the flusher thread may be mid-pass: wait for it a little, but not
-         * forever (this may be the flusher thread itself, interrupted) */
-        for (int tries = 0; tries < 1000; tries++) {
-                int r = ward__trace_flush_all(tr, 0);
-                if (r != -EBUSY) {
+        /* a lane's flusher may be mid-pass: wait for it a little, but not
+         * forever (this may be that flusher itself, interrupted) */
+        int events = 0;
+        for (uint32_t lane = 0; lane < tr->nlanes; lane++) {
+                int r = -EBUSY;
+                for (int tries = 0; r == -EBUSY && tries < 1000; tries++) {
+                        int more = 0;
+                        r = ward__trace_flush_pass(tr, lane, 0, UINT64_MAX, &more);
+                        r == -EBUSY ? sched_yield() : 0;
+                }
+                if (r < 0) {
                         return r;
                 }
-                sched_yield();
+                events += r;
         }
-        return -EBUSY;
+        return events;
 }

@@ -144,6 +144,17 @@ static void tracer_free(struct ward__tracer *tr)
         free(tr);
 }
 
+/* lane_count: flusher threads, one per online CPU, within
+ * [1, WARD__TRACE_LANES_MAX] and no more than there are slots. */
+static uint32_t lane_count(uint32_t max_threads)
+{
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        uint32_t n = cpus < 1                       ? 1
+                     : cpus > WARD__TRACE_LANES_MAX ? WARD__TRACE_LANES_MAX
+                                                    : (uint32_t)cpus;
+        return n < max_threads ? n : max_threads;
+}
+
 static int tracer_new(const struct ward_trace_options *o, struct ward__tracer **ret)
 {
         struct ward__tracer *tr = calloc(1, sizeof(*tr));
@@ -162,6 +173,7 @@ static int tracer_new(const struct ward_trace_options *o, struct ward__tracer **
                 program_name(tr->name, sizeof(tr->name));
         }
         tr->opts.name = tr->name;
+        tr->nlanes = lane_count(o->max_threads);
         ward__host_identity(tr->host, tr->boot_id); /* empty what cannot be read */
         tr->slots = calloc(o->max_threads, sizeof(*tr->slots));
         int r = tr->slots ? 0 : -ENOMEM;
@@ -193,8 +205,11 @@ static void on_fork_child(void)
                 return;
         }
         /* the parent's buffers and files stay the parent's; the flusher
-         * thread did not survive the fork */
-        tr->flusher_running = 0;
+         * threads did not survive the fork */
+        for (uint32_t i = 0; i < tr->nlanes; i++) {
+                tr->lanes[i].running = 0;
+        }
+        ward__trace_reaper_forget(tr);
         for (uint32_t i = 0; i < tr->opts.max_threads; i++) {
                 tr->slots[i].fd >= 0 ? close(tr->slots[i].fd) : 0;
                 tr->slots[i].fd = -1;
@@ -236,7 +251,11 @@ int ward_trace_start(const struct ward_trace_options *opts)
                 return -EALREADY;
         }
         r = tracer_new(&o, &tr);
-        if (r == 0 && (r = ward__trace_flusher_start(tr)) < 0) {
+        if (r == 0 && (r = ward__trace_reaper_start(tr)) < 0) {
+                unlink(tr->shm_path);
+                tracer_free(tr);
+        } else if (r == 0 && (r = ward__trace_flusher_start(tr)) < 0) {
+                ward__trace_reaper_stop(tr);
                 unlink(tr->shm_path);
                 tracer_free(tr);
         }
@@ -280,6 +299,7 @@ void ward_trace_stop(void)
         while (ward__trace_flush_all(tr, 1) == -EBUSY) {
                 sched_yield();
         }
+        ward__trace_reaper_stop(tr);
         unlink(tr->shm_path);
         /* The mapping stays: a thread may still be inside an event that
          * passed the level check before we turned it off. Tracing does not

@@ -105,6 +105,7 @@ static struct ward__trace_thread *claim_slot(struct ward__tracer *tr)
                                                    .limit = 0, /* computed by try_room */
                                                    .shared_write = &h->write};
                 pthread_setspecific(exit_key, (void *)(uintptr_t)(i + 1));
+                ward__trace_wake_idle(tr, ward__trace_lane_of(tr, i)); /* it has no timer */
                 return &s->t;
         }
         return NULL; /* every slot is taken: this thread's events are not traced */
@@ -156,7 +157,7 @@ static int try_room(struct ward__tracer *tr, struct ward__trace_slot_state *s, s
         uint64_t off = w & t->mask;
         uint64_t pad = off + lost + need > size ? size - off : 0;
         if (w - r >= WARD__TRACE_WATERMARK(size)) {
-                ward__trace_kick(tr);
+                ward__trace_kick(tr, ward__trace_lane_of(tr, i));
         }
         if (w + pad + lost + need - r > size || fault_ring(s, pad ? size : off + lost + need) < 0) {
                 return -1;

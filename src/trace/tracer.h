@@ -19,6 +19,28 @@ struct ward__trace_stats {
         uint64_t passes;        /* flush passes of the flusher thread */
 };
 
+/* The flusher is one thread per lane, up to one per CPU: slot i is written
+ * by lane i % nlanes only, so two busy threads are written in parallel and
+ * one fast thread never waits for a flusher busy with another's ring. */
+#define WARD__TRACE_LANES_MAX 4
+
+struct ward__tracer;
+
+/* A flusher lane: its thread, its flush lock, and how it is woken. It sleeps
+ * on kick_seq (a futex word) with sleeping set; kick_pending lets one
+ * producer per sleep make the futex call (flusher.c). */
+struct ward__trace_lane {
+        struct ward__tracer *tr;
+        uint32_t index;
+        pthread_t thread;
+        int running;
+        atomic_int flushing; /* one flush of this lane at a time (thread or signal handler) */
+        atomic_uint kick_seq;
+        atomic_int sleeping;
+        atomic_int kick_pending;
+        atomic_int idle; /* asleep with no slot taken, until a claim */
+};
+
 /* Per slot, in process memory: the producer's state and the flusher's file. */
 struct ward__trace_slot_state {
         struct ward__trace_thread t; /* the owning thread's producer state */
@@ -34,6 +56,19 @@ struct ward__trace_slot_state {
         uint8_t site_written[WARD__TRACE_MAX_SITES / 8 + 1]; /* by id (1..max): in the open file */
 };
 
+/* Descriptors of deleted trace files waiting to be closed (reaper.c). */
+#define WARD__TRACE_REAP_MAX 64
+
+/* The reaper thread and what is handed to it: fds[i] is a descriptor + 1,
+ * 0 when empty. */
+struct ward__trace_reaper {
+        pthread_t thread;
+        atomic_int running;
+        atomic_int stop;
+        atomic_uint seq; /* futex word: bumped at each hand-over */
+        atomic_int fds[WARD__TRACE_REAP_MAX];
+};
+
 struct ward__tracer {
         int pid;      /* the process that started tracing (fork check) */
         int fd;       /* the buffers file */
@@ -43,16 +78,10 @@ struct ward__tracer {
         struct ward__trace_slot_state *slots;
         uint32_t site_off[WARD__TRACE_MAX_SITES + 1]; /* id -> offset in the dictionary */
         pthread_mutex_t lock;                         /* slot claims, site registration */
-        pthread_t flusher;
-        int flusher_running;
-        atomic_int stop;
-        atomic_int flushing; /* one flush at a time (thread or signal handler) */
-        /* Waking the flusher (ward__trace_kick): it sleeps on kick_seq (a futex
-         * word) with sleeping set; kick_pending lets one producer per sleep
-         * make the futex call. */
-        atomic_uint kick_seq;
-        atomic_int sleeping;
-        atomic_int kick_pending;
+        atomic_int stop;                              /* the flushers are to stop */
+        uint32_t nlanes; /* flusher threads; slot i is lane i % nlanes's */
+        struct ward__trace_lane lanes[WARD__TRACE_LANES_MAX];
+        struct ward__trace_reaper reaper;
         struct ward__trace_stats stats;
         struct ward_trace_options opts;
         char dir[PATH_MAX];
@@ -83,26 +112,39 @@ uint32_t ward__trace_register_site(struct ward__tracer *tr, struct ward__trace_s
  * this process registered before (in a fork child's new dictionary). */
 void ward__trace_register_known_sites(struct ward__tracer *tr);
 
-/* ward__trace_flush_pass: write at most quantum bytes of each slot's pending
+/* ward__trace_lane_of: the lane that writes slot i's ring. */
+static inline uint32_t ward__trace_lane_of(const struct ward__tracer *tr, uint32_t i)
+{
+        return i % tr->nlanes;
+}
+
+/* ward__trace_flush_pass: of lane's slots, write at most quantum bytes of each slot's pending
  * records (up to where its write position was when the pass reached it) to
  * its file; free the slots of exited threads once drained. With final
  * (tracing stops), drops that live threads have not yet recorded in their
  * rings are recorded in their files. *more is set when a slot has records
  * left. Async-signal-safe; returns the number of events written, or -EBUSY
- * when another flush is running. */
-int ward__trace_flush_pass(struct ward__tracer *tr, int final, uint64_t quantum, int *more);
+ * when another flush of the lane is running. */
+int ward__trace_flush_pass(struct ward__tracer *tr, uint32_t lane, int final, uint64_t quantum,
+                           int *more);
 
-/* ward__trace_flush_all: ward__trace_flush_pass with no quantum. */
+/* ward__trace_flush_all: ward__trace_flush_pass of every lane with no
+ * quantum; -EBUSY when a lane was busy (the others were flushed). */
 int ward__trace_flush_all(struct ward__tracer *tr, int final);
 
 /* The watermark: a ring this full (w - read >= ring size / 2) wakes the
  * flusher. */
 #define WARD__TRACE_WATERMARK(ring_size) ((ring_size) / 2)
 
-/* ward__trace_kick: wake the flusher if it sleeps; at most one futex wake
+/* ward__trace_kick: wake lane's flusher if it sleeps; at most one futex wake
  * per sleep, whoever calls. A producer calls it from its slow path when its
  * ring is over the watermark, after publishing its write position. */
-void ward__trace_kick(struct ward__tracer *tr);
+void ward__trace_kick(struct ward__tracer *tr, uint32_t lane);
+
+/* ward__trace_wake_idle: wake lane's flusher if it sleeps idle (none of its
+ * slots was taken: no timer). A thread calls it after claiming a slot of
+ * the lane. */
+void ward__trace_wake_idle(struct ward__tracer *tr, uint32_t lane);
 
 /* ward__trace_get_stats: what the flusher of this process did so far.
  * -ENOTCONN when tracing is not started. */
@@ -112,8 +154,23 @@ int ward__trace_get_stats(struct ward__trace_stats *out);
  * tracing started. Async-signal-safe. */
 void ward__trace_calibrate(struct ward__tracer *tr);
 
-/* ward__trace_flusher_start / stop: the background thread. */
+/* ward__trace_flusher_start / stop: the background threads, one per lane. */
 int ward__trace_flusher_start(struct ward__tracer *tr);
 void ward__trace_flusher_stop(struct ward__tracer *tr);
+
+/* ward__trace_reap: close fd, the last descriptor of a deleted trace file,
+ * on the reaper thread (freeing its blocks takes milliseconds); closed here
+ * when the reaper is not running or has no room. Takes fd; fd < 0 is
+ * ignored. Async-signal-safe. */
+void ward__trace_reap(struct ward__tracer *tr, int fd);
+
+/* ward__trace_reaper_start / stop: the reaper thread; stop closes what is
+ * left. -errno of pthread_create. */
+int ward__trace_reaper_start(struct ward__tracer *tr);
+void ward__trace_reaper_stop(struct ward__tracer *tr);
+
+/* ward__trace_reaper_forget: in a fork child, where the thread is gone:
+ * close what was handed over (the parent's reaper closes its own). */
+void ward__trace_reaper_forget(struct ward__tracer *tr);
 
 #endif

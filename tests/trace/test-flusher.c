@@ -1,11 +1,15 @@
 /* The flusher keeps up: a paced producer loses nothing with the defaults, a
  * producer that outruns the flusher still accounts for every event, the tail
  * of a thread that exits is flushed without anyone asking, and producers
- * wake the flusher at the watermark, not per event. Counted from the files
+ * wake the flusher at the watermark, not per event; each flusher lane
+ * writes its own threads, and rotation closes every file it deletes. Counted from the files
  * and from the flusher's own counters (ward__trace_get_stats); nothing here
  * asserts how long anything took. Tracing starts once per process, so each
  * case runs in a child. */
+#include <dirent.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -191,6 +195,116 @@ TEST(the_flusher_wakes_per_watermark_not_per_event)
 {
         char *dir = make_temp_dir();
         ASSERT_EQ(in_child(steady_child, dir), 0);
+        remove_dir(dir);
+}
+
+/* Two threads that stay alive, the second started after the first has its
+ * slot: slots 0 and 1, so lanes 0 and 1 where there are two CPUs. Nobody
+ * flushes: each lane's timer must write its thread's events, which a lane
+ * that slept through its thread's claim never would. */
+static pthread_barrier_t lanes_done;
+
+static void *thousand_then_wait(void *arg)
+{
+        (void)arg;
+        flat_out(1000);
+        pthread_barrier_wait(&lanes_done);
+        return NULL;
+}
+
+static void lanes_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        ASSERT_TRUE(ward__tracer->nlanes >= 1);
+        pthread_barrier_init(&lanes_done, NULL, 3);
+        pthread_t t[2];
+        struct trace_count c = {0};
+        for (int i = 0; i < 2; i++) {
+                ASSERT_EQ(pthread_create(&t[i], NULL, thousand_then_wait, NULL), 0);
+                for (int k = 0; k < 60000; k++) { /* until its events are in a file */
+                        if (count_dir(dir, &c) == 0 && c.events == 1000u * (uint64_t)(i + 1)) {
+                                break;
+                        }
+                        struct timespec ts = {0, 1000000};
+                        nanosleep(&ts, NULL);
+                }
+                ASSERT_EQ(c.events, 1000u * (uint64_t)(i + 1));
+        }
+        pthread_barrier_wait(&lanes_done);
+        for (int i = 0; i < 2; i++) {
+                pthread_join(t[i], NULL);
+        }
+        ward_trace_stop();
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(c.events, 2000);
+}
+
+TEST(each_lane_writes_its_threads_without_being_asked)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(lanes_child, dir), 0);
+        remove_dir(dir);
+}
+
+/* deleted_files_open: descriptors of this process on files of dir that are
+ * gone (the buffers file, unlinked at stop but still mapped, is not in dir). */
+static int deleted_files_open(const char *dir)
+{
+        DIR *d = opendir("/proc/self/fd");
+        ASSERT_TRUE(d != NULL);
+        int n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                char link[300], target[512];
+                snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+                ssize_t len = readlink(link, target, sizeof(target) - 1);
+                if (len > 0) {
+                        target[len] = '\0';
+                        n += strncmp(target, dir, strlen(dir)) == 0 &&
+                             strstr(target, " (deleted)") != NULL;
+                }
+        }
+        closedir(d);
+        return n;
+}
+
+/* files_in: entries of dir that are not . or .. */
+static int files_in(const char *dir)
+{
+        DIR *d = opendir(dir);
+        ASSERT_TRUE(d != NULL);
+        int n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                n += e->d_name[0] != '.';
+        }
+        closedir(d);
+        return n;
+}
+
+/* Rotation deletes the oldest file and leaves its last close to the reaper
+ * thread: every one of those is closed by the time tracing stops, and the
+ * files kept are rotate_keep. */
+static void reaper_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        o.rotate_bytes = 8192;
+        o.rotate_keep = 2;
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, burst_two_hundred_thousand, NULL), 0);
+        pthread_join(t, NULL);
+        ward_trace_stop();
+        ASSERT_EQ(deleted_files_open(dir), 0);
+        ASSERT_EQ(files_in(dir), 2);
+        struct trace_count c;
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_TRUE(c.events > 0 && c.events < 200000); /* the older files are gone */
+}
+
+TEST(rotation_closes_every_file_it_deletes)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(reaper_child, dir), 0);
         remove_dir(dir);
 }
 
