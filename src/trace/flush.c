@@ -365,6 +365,9 @@ static int drain(struct ward__tracer *tr, uint32_t i, uint64_t *r, uint64_t w, u
         }
         out_flush(&o);
         s->file_bytes += o.bytes;
+        if (s->file_bytes >= tr->opts.rotate_bytes / 2) {
+                atomic_store_explicit(&tr->rotation_near, 1, memory_order_relaxed);
+        }
         return events;
 }
 

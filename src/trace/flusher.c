@@ -2,8 +2,11 @@
  * lane's threads' pending events to their files every flush interval, and
  * at once when one of their rings crosses the watermark (ward__trace_kick);
  * it frees the slots of exited threads. Lane 0 also picks up a level set
- * from outside (`ward trace level PID LEVEL`). A lane none of whose slots
- * is taken sleeps until a thread claims one (ward__trace_wake_idle).
+ * from outside (`ward trace level PID LEVEL`), starts the thread of a lane
+ * once one of its rings is busy (and writes that lane's slots until then),
+ * and starts the reaper once a file nears its rotation: a process that
+ * traces little has one flusher. A lane none of whose slots is taken
+ * sleeps until a thread claims one (ward__trace_wake_idle).
  *
  * Sleeping and waking is a futex on the lane's kick_seq. The flusher
  * announces that it sleeps, then looks at its rings; a producer publishes its
@@ -15,9 +18,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,9 +58,16 @@ static void futex_wake(atomic_uint *word)
         errno = saved;
 }
 
+/* lane_running: lane has a thread of its own (lane 0 always has); lane 0
+ * flushes the others until they do. */
+static int lane_running(struct ward__tracer *tr, uint32_t lane)
+{
+        return lane == 0 || atomic_load_explicit(&tr->lanes[lane].running, memory_order_acquire);
+}
+
 void ward__trace_kick(struct ward__tracer *tr, uint32_t lane)
 {
-        struct ward__trace_lane *l = &tr->lanes[lane];
+        struct ward__trace_lane *l = &tr->lanes[lane_running(tr, lane) ? lane : 0];
         atomic_thread_fence(memory_order_seq_cst); /* our write position, then the flag */
         if (!atomic_load_explicit(&l->sleeping, memory_order_acquire) ||
             atomic_exchange_explicit(&l->kick_pending, 1, memory_order_relaxed)) {
@@ -72,8 +80,8 @@ void ward__trace_kick(struct ward__tracer *tr, uint32_t lane)
 
 void ward__trace_wake_idle(struct ward__tracer *tr, uint32_t lane)
 {
-        struct ward__trace_lane *l = &tr->lanes[lane];
-        atomic_thread_fence(memory_order_seq_cst); /* our claim, then the flag */
+        struct ward__trace_lane *l = &tr->lanes[lane]; /* without a thread: never idle */
+        atomic_thread_fence(memory_order_seq_cst);     /* our claim, then the flag */
         if (atomic_load(&l->idle)) {
                 atomic_fetch_add(&l->kick_seq, 1);
                 futex_wake(&l->kick_seq);
@@ -83,9 +91,9 @@ void ward__trace_wake_idle(struct ward__tracer *tr, uint32_t lane)
 /* What a lane's slots need of its flusher now. */
 enum lane_need { LANE_IDLE, LANE_TIMER, LANE_NOW };
 
-/* lane_need: NOW when a ring of the lane is at least at the watermark,
+/* one_lane_need: NOW when a ring of the lane is at least at the watermark,
  * TIMER when a slot is taken, IDLE when none is. */
-static enum lane_need lane_need(struct ward__tracer *tr, uint32_t lane)
+static enum lane_need one_lane_need(struct ward__tracer *tr, uint32_t lane)
 {
         uint64_t mark = WARD__TRACE_WATERMARK(tr->opts.buffer_size);
         enum lane_need need = LANE_IDLE;
@@ -106,6 +114,20 @@ static enum lane_need lane_need(struct ward__tracer *tr, uint32_t lane)
 
 /* How a lane's sleep ended. */
 enum woke { WOKE_TIMER, WOKE_KICK, WOKE_FROM_IDLE };
+
+/* lane_need: what the slots l writes need: its own, and for lane 0 those
+ * of the lanes without a thread yet. */
+static enum lane_need lane_need(struct ward__tracer *tr, uint32_t lane)
+{
+        enum lane_need need = one_lane_need(tr, lane);
+        for (uint32_t k = 1; lane == 0 && need != LANE_NOW && k < tr->nlanes; k++) {
+                if (!lane_running(tr, k)) {
+                        enum lane_need other = one_lane_need(tr, k);
+                        need = other > need ? other : need;
+                }
+        }
+        return need;
+}
 
 /* sleep_until: sleep until deadline (CLOCK_MONOTONIC ns) or a kick. A lane
  * other than 0 none of whose slots is taken sleeps, with idle set, until a
@@ -146,6 +168,44 @@ static enum woke sleep_until(struct ward__trace_lane *l, uint64_t deadline)
         return kicked ? WOKE_KICK : WOKE_TIMER;
 }
 
+/* start_lane: lane's thread, with none of the program's signals (but a
+ * fault's). 0 or -errno. */
+static int start_lane(struct ward__tracer *tr, uint32_t lane);
+
+/* lane_busy: a ring of the lane holds an eighth of its size or more (its
+ * thread traces about 3 M events a second or more, or the flusher is behind). */
+static int lane_busy(struct ward__tracer *tr, uint32_t lane)
+{
+        for (uint32_t i = lane; i < tr->opts.max_threads; i += tr->nlanes) {
+                struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
+                if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != WARD__TRACE_SLOT_FREE &&
+                    __atomic_load_n(&h->write, __ATOMIC_ACQUIRE) -
+                            __atomic_load_n(&h->read, __ATOMIC_RELAXED) >=
+                        tr->opts.buffer_size / 8) {
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+/* start_needed_threads: lane 0 starts the thread of a lane when one of its
+ * rings is busy (lane_busy; until then lane 0 writes them), and the reaper
+ * when a file nears its rotation; a thread that cannot be started is not
+ * tried again (lane 0 goes on doing its work). */
+static void start_needed_threads(struct ward__tracer *tr)
+{
+        for (uint32_t k = 1; k < tr->nlanes; k++) {
+                struct ward__trace_lane *l = &tr->lanes[k];
+                if (!lane_running(tr, k) && !l->start_failed && lane_busy(tr, k)) {
+                        l->start_failed = start_lane(tr, k) < 0;
+                }
+        }
+        if (atomic_load(&tr->rotation_near) && !atomic_load(&tr->reaper.running) &&
+            !tr->reaper.start_failed) {
+                tr->reaper.start_failed = ward__trace_reaper_start(tr) < 0;
+        }
+}
+
 /* flush_passes: passes of the lane until each of its rings is drained to
  * where it was when the last pass reached it; a producer faster than the
  * disk keeps the flusher here, which is where it should be then. */
@@ -156,8 +216,13 @@ static void flush_passes(struct ward__trace_lane *l)
         ward__trace_calibrate(tr);
         while (more && !atomic_load(&tr->stop)) {
                 more = 0;
-                if (ward__trace_flush_pass(tr, l->index, 0, PASS_QUANTUM, &more) == -EBUSY) {
-                        return; /* ward_trace_flush is writing: it drains all */
+                for (uint32_t k = 0; k < tr->nlanes; k++) {
+                        if (k != l->index && (l->index != 0 || lane_running(tr, k))) {
+                                continue; /* lane 0 writes those without a thread */
+                        }
+                        if (ward__trace_flush_pass(tr, k, 0, PASS_QUANTUM, &more) == -EBUSY) {
+                                return; /* ward_trace_flush is writing: it drains all */
+                        }
                 }
                 count(&tr->stats.passes);
                 if (l->index == 0) {
@@ -171,10 +236,7 @@ static void *flusher_main(void *arg)
         struct ward__trace_lane *l = arg;
         struct ward__tracer *tr = l->tr;
         ward__guard_thread_enter(); /* its own alternate stack when guarded */
-        if (getenv("XB")) {
-                struct sched_param sp = {0};
-                pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-        }
+        ward__trace_thread_be_batch();
         uint64_t interval = tr->opts.flush_interval_ns;
         uint64_t now = ward_now_ns(), next_flush = now + interval, next_poll = now + LEVEL_POLL_NS;
         while (!atomic_load(&tr->stop)) {
@@ -190,6 +252,9 @@ static void *flusher_main(void *arg)
                         pick_up_level(tr);
                         next_poll = now + LEVEL_POLL_NS;
                 }
+                if (l->index == 0 && !atomic_load(&tr->stop)) {
+                        start_needed_threads(tr);
+                }
                 if (woke == WOKE_KICK || now >= next_flush) {
                         flush_passes(l);
                         next_flush = ward_now_ns() + interval;
@@ -198,7 +263,7 @@ static void *flusher_main(void *arg)
         return NULL;
 }
 
-int ward__trace_flusher_start(struct ward__tracer *tr)
+static int start_lane(struct ward__tracer *tr, uint32_t lane)
 {
         /* the flushers take none of the program's signals: started by
          * WARD_TRACE before main blocks SIGTERM for its loop, one would
@@ -207,26 +272,28 @@ int ward__trace_flusher_start(struct ward__tracer *tr)
          * would kill the process without running a crash handler (the
          * guardian's, ward/guard.h) */
         static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT};
+        struct ward__trace_lane *l = &tr->lanes[lane];
         sigset_t all, old;
         sigfillset(&all);
         for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
                 sigdelset(&all, faults[i]);
         }
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        int r = 0;
-        for (uint32_t i = 0; r == 0 && i < tr->nlanes; i++) {
-                struct ward__trace_lane *l = &tr->lanes[i];
-                l->tr = tr;
-                l->index = i;
-                r = pthread_create(&l->thread, NULL, flusher_main, l);
-                l->running = r == 0;
-        }
+        int r = pthread_create(&l->thread, NULL, flusher_main, l);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (r != 0) {
-                ward__trace_flusher_stop(tr);
-                return -r;
+        if (r == 0) {
+                atomic_store_explicit(&l->running, 1, memory_order_release);
         }
-        return 0;
+        return -r;
+}
+
+int ward__trace_flusher_start(struct ward__tracer *tr)
+{
+        for (uint32_t i = 0; i < tr->nlanes; i++) {
+                tr->lanes[i].tr = tr;
+                tr->lanes[i].index = i;
+        }
+        return start_lane(tr, 0); /* lane 0 starts the others when needed */
 }
 
 void ward__trace_flusher_stop(struct ward__tracer *tr)
@@ -237,11 +304,12 @@ void ward__trace_flusher_stop(struct ward__tracer *tr)
                 atomic_fetch_add(&l->kick_seq, 1); /* after stop: see sleep_until */
                 futex_wake(&l->kick_seq);
         }
+        /* lane 0 first: it starts no thread once it has returned */
         for (uint32_t i = 0; i < tr->nlanes; i++) {
                 struct ward__trace_lane *l = &tr->lanes[i];
-                if (l->running) {
+                if (atomic_load(&l->running)) {
                         pthread_join(l->thread, NULL);
-                        l->running = 0;
+                        atomic_store(&l->running, 0);
                 }
         }
 }

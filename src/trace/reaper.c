@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -36,9 +37,16 @@ static void reap_all(struct ward__trace_reaper *r)
         }
 }
 
+void ward__trace_thread_be_batch(void)
+{
+        struct sched_param none = {0};
+        pthread_setschedparam(pthread_self(), SCHED_BATCH, &none); /* refused: it stays as it is */
+}
+
 static void *reaper_main(void *arg)
 {
         struct ward__trace_reaper *r = arg;
+        ward__trace_thread_be_batch();
         for (;;) {
                 unsigned seq = atomic_load(&r->seq);
                 reap_all(r);

@@ -207,7 +207,7 @@ static void on_fork_child(void)
         /* the parent's buffers and files stay the parent's; the flusher
          * threads did not survive the fork */
         for (uint32_t i = 0; i < tr->nlanes; i++) {
-                tr->lanes[i].running = 0;
+                atomic_store(&tr->lanes[i].running, 0);
         }
         ward__trace_reaper_forget(tr);
         for (uint32_t i = 0; i < tr->opts.max_threads; i++) {
@@ -251,11 +251,7 @@ int ward_trace_start(const struct ward_trace_options *opts)
                 return -EALREADY;
         }
         r = tracer_new(&o, &tr);
-        if (r == 0 && (r = ward__trace_reaper_start(tr)) < 0) {
-                unlink(tr->shm_path);
-                tracer_free(tr);
-        } else if (r == 0 && (r = ward__trace_flusher_start(tr)) < 0) {
-                ward__trace_reaper_stop(tr);
+        if (r == 0 && (r = ward__trace_flusher_start(tr)) < 0) {
                 unlink(tr->shm_path);
                 tracer_free(tr);
         }

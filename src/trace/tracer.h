@@ -33,7 +33,8 @@ struct ward__trace_lane {
         struct ward__tracer *tr;
         uint32_t index;
         pthread_t thread;
-        int running;
+        atomic_int running;  /* its thread is started (lane 0 starts lanes > 0) */
+        int start_failed;    /* lane 0's: do not try again */
         atomic_int flushing; /* one flush of this lane at a time (thread or signal handler) */
         atomic_uint kick_seq;
         atomic_int sleeping;
@@ -65,7 +66,8 @@ struct ward__trace_reaper {
         pthread_t thread;
         atomic_int running;
         atomic_int stop;
-        atomic_uint seq; /* futex word: bumped at each hand-over */
+        int start_failed; /* lane 0's: do not try again */
+        atomic_uint seq;  /* futex word: bumped at each hand-over */
         atomic_int fds[WARD__TRACE_REAP_MAX];
 };
 
@@ -79,7 +81,9 @@ struct ward__tracer {
         uint32_t site_off[WARD__TRACE_MAX_SITES + 1]; /* id -> offset in the dictionary */
         pthread_mutex_t lock;                         /* slot claims, site registration */
         atomic_int stop;                              /* the flushers are to stop */
-        uint32_t nlanes; /* flusher threads; slot i is lane i % nlanes's */
+        atomic_int
+            rotation_near; /* a file is past half its rotate_bytes: lane 0 starts the reaper */
+        uint32_t nlanes;   /* flusher threads; slot i is lane i % nlanes's */
         struct ward__trace_lane lanes[WARD__TRACE_LANES_MAX];
         struct ward__trace_reaper reaper;
         struct ward__trace_stats stats;
@@ -163,6 +167,14 @@ void ward__trace_flusher_stop(struct ward__tracer *tr);
  * when the reaper is not running or has no room. Takes fd; fd < 0 is
  * ignored. Async-signal-safe. */
 void ward__trace_reap(struct ward__tracer *tr, int fd);
+
+/* ward__trace_thread_be_batch: the calling thread (a flusher, the reaper)
+ * becomes SCHED_BATCH: it keeps its fair share of the CPU, but does not
+ * preempt the program's threads when it wakes. The program's threads then
+ * run when they are due, instead of falling behind and emitting their
+ * backlog in one burst that a ring cannot hold (docs/trace.md, "Keeping
+ * up"). Unprivileged; when refused, the thread stays as it was. */
+void ward__trace_thread_be_batch(void);
 
 /* ward__trace_reaper_start / stop: the reaper thread; stop closes what is
  * left. -errno of pthread_create. */

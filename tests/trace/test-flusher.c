@@ -199,9 +199,9 @@ TEST(the_flusher_wakes_per_watermark_not_per_event)
 }
 
 /* Two threads that stay alive, the second started after the first has its
- * slot: slots 0 and 1, so lanes 0 and 1 where there are two CPUs. Nobody
- * flushes: each lane's timer must write its thread's events, which a lane
- * that slept through its thread's claim never would. */
+ * slot: slots 0 and 1, so lanes 0 and 1 where there are two CPUs (lane 1
+ * without a thread of its own while its ring is not busy: lane 0 writes it
+ * then). Nobody flushes: each thread's events must reach its file anyway. */
 static pthread_barrier_t lanes_done;
 
 static void *thousand_then_wait(void *arg)
