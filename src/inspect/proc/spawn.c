@@ -61,8 +61,18 @@ extern char **environ;
 #define PROC_SHARED_VM_OK 1
 #endif
 
-/* the code a child runs before exec: on a stack we unmap after it */
+/* The code a child runs before exec: on a stack we unmap after it, and,
+ * in a TSan build, in a copy of a process whose other threads may have held
+ * TSan's locks when it was cloned. So it is not instrumented, and it makes
+ * its system calls through syscall(), never libc's wrappers a sanitizer
+ * intercepts (sigaction, dup2, close, write, _exit...): a child
+ * that entered TSan's runtime there could wait forever for a lock no thread
+ * of its own holds. */
+#if defined(__clang__) || __GNUC__ >= 8
+#define CHILD_CODE __attribute__((no_sanitize_address, no_sanitize("thread")))
+#else
 #define CHILD_CODE __attribute__((no_sanitize_address))
+#endif
 
 /* struct clone_args of <linux/sched.h> (Debian 12's has it, older ones not) */
 struct proc_clone_args {
@@ -99,79 +109,114 @@ struct plan {
         uint64_t caught[2]; /* signals with a handler: reset to default */
 };
 
+/* The kernel's struct sigaction for rt_sigaction (not libc's). */
+struct proc_kernel_sigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+};
+
+/* sys: a system call through syscall(), which no sanitizer intercepts; its
+ * result, or -errno. */
+CHILD_CODE static long sys(long nr, long a, long b, long c, long d)
+{
+        long r = syscall(nr, a, b, c, d);
+        return r < 0 ? -errno : r;
+}
+
 CHILD_CODE static void child_report(int fd, int stage, int err)
 {
         struct report m = {stage, err};
-        ssize_t r = write(fd, &m, sizeof(m));
-        (void)r;
+        sys(SYS_write, fd, (long)&m, sizeof(m), 0);
 }
 
-CHILD_CODE static _Noreturn void child_fail(const struct plan *pl, int stage, int err)
+CHILD_CODE static _Noreturn void child_fail(const struct plan *pl, int stage, long err)
 {
-        child_report(pl->errfd, stage, err);
-        _exit(127);
+        child_report(pl->errfd, stage, (int)-err);
+        for (;;) {
+                sys(SYS_exit_group, 127, 0, 0, 0);
+        }
 }
 
-/* close_gap: close fds [from, to] (to may be ~0u) */
-CHILD_CODE static int close_gap(unsigned from, unsigned to)
+/* close_gap: close fds [from, to] (to may be ~0u); 0 or -errno */
+CHILD_CODE static long close_gap(unsigned from, unsigned to)
 {
         if (from > to) {
                 return 0;
         }
-        if (syscall(SYS_close_range, from, to, 0) == 0) {
-                return 0;
+        long r = sys(SYS_close_range, from, to, 0, 0);
+        if (r != -ENOSYS) {
+                return r;
         }
-        if (errno != ENOSYS) {
-                return -errno;
-        }
-        long max = sysconf(_SC_OPEN_MAX); /* before 5.9: one by one */
-        for (long fd = from; fd <= (long)to && fd < (max > 0 ? max : 65536); fd++) {
-                close((int)fd);
+        for (unsigned fd = from; fd <= to && fd < 65536; fd++) { /* before 5.9: one by one */
+                sys(SYS_close, fd, 0, 0, 0);
         }
         return 0;
 }
 
-CHILD_CODE static _Noreturn void child(const struct plan *pl)
+CHILD_CODE static void reset_caught_signals(const struct plan *pl)
 {
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof(dfl));
-        dfl.sa_handler = SIG_DFL;
+        struct proc_kernel_sigaction dfl = {.handler = SIG_DFL};
         for (int sig = 1; sig < 128 && sig < NSIG; sig++) {
                 if (pl->caught[sig / 64] & (1ull << (sig % 64))) {
-                        sigaction(sig, &dfl, NULL);
+                        sys(SYS_rt_sigaction, sig, (long)&dfl, 0, 8);
                 }
         }
-        if (pl->procs_fd >= 0 && write(pl->procs_fd, "0", 1) != 1) {
-                child_report(pl->errfd, STAGE_CGROUP, errno);
-        }
-        if ((pl->flags & WARD_PROC_SPAWN_NEW_PGROUP) && setpgid(0, 0) < 0) {
-                child_fail(pl, STAGE_PGROUP, errno);
-        }
-        if (pl->cwd && chdir(pl->cwd) < 0) {
-                child_fail(pl, STAGE_CWD, errno);
-        }
+}
+
+CHILD_CODE static void set_up_stdio(const struct plan *pl)
+{
         for (int fd = 0; fd < 3 && pl->devnull >= 0; fd++) {
-                if (!pl->keep_std[fd] && dup2(pl->devnull, fd) < 0) {
-                        child_fail(pl, STAGE_STDIO, errno);
+                long r = pl->keep_std[fd] || pl->devnull == fd
+                             ? 0
+                             : sys(SYS_dup3, pl->devnull, fd, 0, 0);
+                if (r < 0) {
+                        child_fail(pl, STAGE_STDIO, r);
                 }
         }
+}
+
+/* keep_only_planned_fds: close every fd but 0-2 and pl->keep, and let the
+ * kept ones (but errfd) survive exec */
+CHILD_CODE static void keep_only_planned_fds(const struct plan *pl)
+{
         unsigned next = 3;
         for (size_t i = 0; i < pl->n_keep; i++) {
                 unsigned fd = (unsigned)pl->keep[i];
-                if (close_gap(next, fd - 1) < 0) {
-                        child_fail(pl, STAGE_FDS, errno);
+                long r = close_gap(next, fd - 1);
+                if (r == 0 && pl->keep[i] != pl->errfd) {
+                        r = sys(SYS_fcntl, pl->keep[i], F_SETFD, 0, 0);
                 }
-                if (pl->keep[i] != pl->errfd && fcntl(pl->keep[i], F_SETFD, 0) < 0) {
-                        child_fail(pl, STAGE_FDS, errno);
+                if (r < 0) {
+                        child_fail(pl, STAGE_FDS, r);
                 }
                 next = fd + 1;
         }
-        if (close_gap(next, ~0u) < 0) {
-                child_fail(pl, STAGE_FDS, errno);
+        long r = close_gap(next, ~0u);
+        if (r < 0) {
+                child_fail(pl, STAGE_FDS, r);
         }
-        pthread_sigmask(SIG_SETMASK, &pl->mask, NULL);
-        execve(pl->path, pl->argv, pl->envp);
-        child_fail(pl, STAGE_EXEC, errno);
+}
+
+CHILD_CODE static _Noreturn void child(const struct plan *pl)
+{
+        long r;
+        reset_caught_signals(pl);
+        if (pl->procs_fd >= 0 && (r = sys(SYS_write, pl->procs_fd, (long)"0", 1, 0)) != 1) {
+                child_report(pl->errfd, STAGE_CGROUP, r < 0 ? (int)-r : EIO);
+        }
+        if ((pl->flags & WARD_PROC_SPAWN_NEW_PGROUP) && (r = sys(SYS_setpgid, 0, 0, 0, 0)) < 0) {
+                child_fail(pl, STAGE_PGROUP, r);
+        }
+        if (pl->cwd && (r = sys(SYS_chdir, (long)pl->cwd, 0, 0, 0)) < 0) {
+                child_fail(pl, STAGE_CWD, r);
+        }
+        set_up_stdio(pl);
+        keep_only_planned_fds(pl);
+        sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&pl->mask, 0, 8);
+        r = sys(SYS_execve, (long)pl->path, (long)pl->argv, (long)pl->envp, 0);
+        child_fail(pl, STAGE_EXEC, r);
 }
 
 /* search_path: argv0 in the directories of path_list, into buf */
