@@ -8,6 +8,7 @@
  * case runs in a child. */
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -212,6 +213,14 @@ static void *thousand_then_wait(void *arg)
         return NULL;
 }
 
+static void *burst_then_wait(void *arg)
+{
+        (void)arg;
+        flat_out(200000);
+        pthread_barrier_wait(&lanes_done);
+        return NULL;
+}
+
 static void lanes_child(const char *dir)
 {
         struct ward_trace_options o = defaults(dir);
@@ -244,6 +253,47 @@ TEST(each_lane_writes_its_threads_without_being_asked)
 {
         char *dir = make_temp_dir();
         ASSERT_EQ(in_child(lanes_child, dir), 0);
+        remove_dir(dir);
+}
+
+/* A second thread that traces fast (200,000 events flat out: 6.4 MB, more
+ * than an eighth of its ring) gets a flusher of its own where there are two
+ * CPUs: the first flusher, waking for its 20 ms poll (the flush interval is
+ * a second and the ring stays under the watermark), starts it. Its events
+ * reach the file either way. */
+static void busy_lane_child(const char *dir)
+{
+        struct ward_trace_options o = defaults(dir);
+        o.flush_interval_ns = 1000000000u;
+        ASSERT_EQ(ward_trace_start(&o), 0);
+        pthread_barrier_init(&lanes_done, NULL, 2);
+        WARD_TRACE(WARD_TRACE_INFO, "value %d name %s", 0, "abc"); /* slot 0: lane 0 */
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, burst_then_wait, NULL), 0); /* slot 1 */
+        struct ward__tracer *tr = ward__tracer;
+        for (int k = 0; tr->nlanes >= 2 && k < 60000; k++) {
+                if (atomic_load(&tr->lanes[1].running)) {
+                        break;
+                }
+                struct timespec ts = {0, 1000000};
+                nanosleep(&ts, NULL);
+        }
+        if (tr->nlanes >= 2) {
+                ASSERT_TRUE(atomic_load(&tr->lanes[1].running));
+        }
+        pthread_barrier_wait(&lanes_done);
+        pthread_join(t, NULL);
+        ward_trace_stop();
+        struct trace_count c;
+        ASSERT_EQ(count_dir(dir, &c), 0);
+        ASSERT_EQ(c.events + c.lost, 200001);
+        ASSERT_EQ(c.lost, 0);
+}
+
+TEST(a_busy_thread_gets_a_flusher_of_its_own)
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(busy_lane_child, dir), 0);
         remove_dir(dir);
 }
 
