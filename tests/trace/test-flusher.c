@@ -69,6 +69,15 @@ static int in_child(void (*fn)(const char *), const char *dir)
         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* in_child_with_dir: fn in a child, in a directory of its own, removed
+ * after; the child must exit 0. */
+static void in_child_with_dir(void (*fn)(const char *))
+{
+        char *dir = make_temp_dir();
+        ASSERT_EQ(in_child(fn, dir), 0);
+        remove_dir(dir);
+}
+
 static struct ward_trace_options defaults(const char *dir)
 {
         struct ward_trace_options o = {.size = sizeof(o), .dir = dir, .name = "t"};
@@ -90,9 +99,7 @@ static void paced_child(const char *dir)
 
 TEST(a_paced_producer_loses_nothing_with_the_defaults)
 {
-        char *dir = make_temp_dir();
-        ASSERT_EQ(in_child(paced_child, dir), 0);
-        remove_dir(dir);
+        in_child_with_dir(paced_child);
 }
 
 static void *burst_two_hundred_thousand(void *arg)
@@ -131,9 +138,7 @@ static void outrun_child(const char *dir)
 
 TEST(a_producer_that_outruns_the_flusher_accounts_exactly)
 {
-        char *dir = make_temp_dir();
-        ASSERT_EQ(in_child(outrun_child, dir), 0);
-        remove_dir(dir);
+        in_child_with_dir(outrun_child);
 }
 
 static void exit_child(const char *dir)
@@ -161,9 +166,7 @@ static void exit_child(const char *dir)
 
 TEST(a_thread_that_exits_mid_burst_has_its_tail_flushed)
 {
-        char *dir = make_temp_dir();
-        ASSERT_EQ(in_child(exit_child, dir), 0);
-        remove_dir(dir);
+        in_child_with_dir(exit_child);
 }
 
 static void steady_child(const char *dir)
@@ -194,9 +197,7 @@ static void steady_child(const char *dir)
 
 TEST(the_flusher_wakes_per_watermark_not_per_event)
 {
-        char *dir = make_temp_dir();
-        ASSERT_EQ(in_child(steady_child, dir), 0);
-        remove_dir(dir);
+        in_child_with_dir(steady_child);
 }
 
 /* Two threads that stay alive, the second started after the first has its
@@ -251,9 +252,7 @@ static void lanes_child(const char *dir)
 
 TEST(each_lane_writes_its_threads_without_being_asked)
 {
-        char *dir = make_temp_dir();
-        ASSERT_EQ(in_child(lanes_child, dir), 0);
-        remove_dir(dir);
+        in_child_with_dir(lanes_child);
 }
 
 /* A second thread that traces fast (200,000 events flat out: 6.4 MB, more
@@ -292,9 +291,7 @@ static void busy_lane_child(const char *dir)
 
 TEST(a_busy_thread_gets_a_flusher_of_its_own)
 {
-        char *dir = make_temp_dir();
-        ASSERT_EQ(in_child(busy_lane_child, dir), 0);
-        remove_dir(dir);
+        in_child_with_dir(busy_lane_child);
 }
 
 /* deleted_files_open: descriptors of this process on files of dir that are
@@ -353,9 +350,7 @@ static void reaper_child(const char *dir)
 
 TEST(rotation_closes_every_file_it_deletes)
 {
-        char *dir = make_temp_dir();
-        ASSERT_EQ(in_child(reaper_child, dir), 0);
-        remove_dir(dir);
+        in_child_with_dir(reaper_child);
 }
 
 TEST_MAIN()
