@@ -2,6 +2,7 @@
  * WARD_TRACE environment variable, levels, and fork. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,11 +145,14 @@ static void tracer_free(struct ward__tracer *tr)
         free(tr);
 }
 
-/* lane_count: flusher threads, one per online CPU, within
- * [1, WARD__TRACE_LANES_MAX] and no more than there are slots. */
+/* lane_count: flusher lanes, one per CPU the process may run on (its
+ * affinity: a container's cpuset, taskset), within [1,
+ * WARD__TRACE_LANES_MAX] and no more than there are slots. */
 static uint32_t lane_count(uint32_t max_threads)
 {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        cpu_set_t set;
+        long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+                                                                 : sysconf(_SC_NPROCESSORS_ONLN);
         uint32_t n = cpus < 1                       ? 1
                      : cpus > WARD__TRACE_LANES_MAX ? WARD__TRACE_LANES_MAX
                                                     : (uint32_t)cpus;
