@@ -91,25 +91,33 @@ void ward__trace_wake_idle(struct ward__tracer *tr, uint32_t lane)
 /* What a lane's slots need of its flusher now. */
 enum lane_need { LANE_IDLE, LANE_TIMER, LANE_NOW };
 
-/* one_lane_need: NOW when a ring of the lane is at least at the watermark,
- * TIMER when a slot is taken, IDLE when none is. */
-static enum lane_need one_lane_need(struct ward__tracer *tr, uint32_t lane)
+/* lane_fill: the most bytes pending in a taken ring of the lane, or -1
+ * when none of its slots is taken. */
+static int64_t lane_fill(struct ward__tracer *tr, uint32_t lane)
 {
-        uint64_t mark = WARD__TRACE_WATERMARK(tr->opts.buffer_size);
-        enum lane_need need = LANE_IDLE;
+        int64_t most = -1;
         for (uint32_t i = lane; i < tr->opts.max_threads; i += tr->nlanes) {
                 struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
                 if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == WARD__TRACE_SLOT_FREE) {
                         continue;
                 }
-                need = LANE_TIMER;
-                if (__atomic_load_n(&h->write, __ATOMIC_ACQUIRE) -
-                        __atomic_load_n(&h->read, __ATOMIC_RELAXED) >=
-                    mark) {
-                        return LANE_NOW;
-                }
+                uint64_t fill = __atomic_load_n(&h->write, __ATOMIC_ACQUIRE) -
+                                __atomic_load_n(&h->read, __ATOMIC_RELAXED);
+                most = (int64_t)fill > most ? (int64_t)fill : most;
         }
-        return need;
+        return most;
+}
+
+/* one_lane_need: NOW when a ring of the lane is at least at the watermark,
+ * TIMER when a slot is taken, IDLE when none is. */
+static enum lane_need one_lane_need(struct ward__tracer *tr, uint32_t lane)
+{
+        int64_t fill = lane_fill(tr, lane);
+        if (fill < 0) {
+                return LANE_IDLE;
+        }
+        return (uint64_t)fill >= WARD__TRACE_WATERMARK(tr->opts.buffer_size) ? LANE_NOW
+                                                                             : LANE_TIMER;
 }
 
 /* How a lane's sleep ended. */
@@ -172,31 +180,18 @@ static enum woke sleep_until(struct ward__trace_lane *l, uint64_t deadline)
  * fault's). 0 or -errno. */
 static int start_lane(struct ward__tracer *tr, uint32_t lane);
 
-/* lane_busy: a ring of the lane holds an eighth of its size or more (its
- * thread traces about 3 M events a second or more, or the flusher is behind). */
-static int lane_busy(struct ward__tracer *tr, uint32_t lane)
-{
-        for (uint32_t i = lane; i < tr->opts.max_threads; i += tr->nlanes) {
-                struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
-                if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != WARD__TRACE_SLOT_FREE &&
-                    __atomic_load_n(&h->write, __ATOMIC_ACQUIRE) -
-                            __atomic_load_n(&h->read, __ATOMIC_RELAXED) >=
-                        tr->opts.buffer_size / 8) {
-                        return 1;
-                }
-        }
-        return 0;
-}
-
 /* start_needed_threads: lane 0 starts the thread of a lane when one of its
- * rings is busy (lane_busy; until then lane 0 writes them), and the reaper
+ * rings is busy (until then lane 0 writes them), and the reaper
  * when a file nears its rotation; a thread that cannot be started is not
  * tried again (lane 0 goes on doing its work). */
 static void start_needed_threads(struct ward__tracer *tr)
 {
         for (uint32_t k = 1; k < tr->nlanes; k++) {
                 struct ward__trace_lane *l = &tr->lanes[k];
-                if (!lane_running(tr, k) && !l->start_failed && lane_busy(tr, k)) {
+                /* busy: a ring an eighth full (about 3 M events a second,
+                 * or lane 0 is behind) */
+                if (!lane_running(tr, k) && !l->start_failed &&
+                    lane_fill(tr, k) >= (int64_t)(tr->opts.buffer_size / 8)) {
                         l->start_failed = start_lane(tr, k) < 0;
                 }
         }
