@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,13 +50,6 @@ static void count(uint64_t *counter)
         __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
-static void futex_wake(atomic_uint *word)
-{
-        int saved = errno; /* a producer's: the traced program's */
-        syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-        errno = saved;
-}
-
 /* lane_running: lane has a thread of its own (lane 0 always has); lane 0
  * flushes the others until they do. */
 static int lane_running(struct ward__tracer *tr, uint32_t lane)
@@ -74,7 +66,7 @@ void ward__trace_kick(struct ward__tracer *tr, uint32_t lane)
                 return;
         }
         atomic_fetch_add(&l->kick_seq, 1);
-        futex_wake(&l->kick_seq);
+        ward__trace_futex_wake(&l->kick_seq);
         count(&tr->stats.kicks);
 }
 
@@ -84,7 +76,7 @@ void ward__trace_wake_idle(struct ward__tracer *tr, uint32_t lane)
         atomic_thread_fence(memory_order_seq_cst);     /* our claim, then the flag */
         if (atomic_load(&l->idle)) {
                 atomic_fetch_add(&l->kick_seq, 1);
-                futex_wake(&l->kick_seq);
+                ward__trace_futex_wake(&l->kick_seq);
         }
 }
 
@@ -176,8 +168,7 @@ static enum woke sleep_until(struct ward__trace_lane *l, uint64_t deadline)
         return kicked ? WOKE_KICK : WOKE_TIMER;
 }
 
-/* start_lane: lane's thread, with none of the program's signals (but a
- * fault's). 0 or -errno. */
+/* start_lane: lane's thread (ward__trace_thread_start). 0 or -errno. */
 static int start_lane(struct ward__tracer *tr, uint32_t lane);
 
 /* start_needed_threads: lane 0 starts the thread of a lane when one of its
@@ -231,7 +222,6 @@ static void *flusher_main(void *arg)
         struct ward__trace_lane *l = arg;
         struct ward__tracer *tr = l->tr;
         ward__guard_thread_enter(); /* its own alternate stack when guarded */
-        ward__trace_thread_be_batch();
         uint64_t interval = tr->opts.flush_interval_ns;
         uint64_t now = ward_now_ns(), next_flush = now + interval, next_poll = now + LEVEL_POLL_NS;
         while (!atomic_load(&tr->stop)) {
@@ -260,26 +250,12 @@ static void *flusher_main(void *arg)
 
 static int start_lane(struct ward__tracer *tr, uint32_t lane)
 {
-        /* the flushers take none of the program's signals: started by
-         * WARD_TRACE before main blocks SIGTERM for its loop, one would
-         * otherwise be the thread a process-directed SIGTERM kills us in.
-         * The signals of a fault stay open: blocked, a fault in a flusher
-         * would kill the process without running a crash handler (the
-         * guardian's, ward/guard.h) */
-        static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT};
         struct ward__trace_lane *l = &tr->lanes[lane];
-        sigset_t all, old;
-        sigfillset(&all);
-        for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
-                sigdelset(&all, faults[i]);
-        }
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        int r = pthread_create(&l->thread, NULL, flusher_main, l);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        int r = ward__trace_thread_start(&l->thread, flusher_main, l);
         if (r == 0) {
                 atomic_store_explicit(&l->running, 1, memory_order_release);
         }
-        return -r;
+        return r;
 }
 
 int ward__trace_flusher_start(struct ward__tracer *tr)
@@ -297,7 +273,7 @@ void ward__trace_flusher_stop(struct ward__tracer *tr)
         for (uint32_t i = 0; i < tr->nlanes; i++) {
                 struct ward__trace_lane *l = &tr->lanes[i];
                 atomic_fetch_add(&l->kick_seq, 1); /* after stop: see sleep_until */
-                futex_wake(&l->kick_seq);
+                ward__trace_futex_wake(&l->kick_seq);
         }
         /* lane 0 first: it starts no thread once it has returned */
         for (uint32_t i = 0; i < tr->nlanes; i++) {

@@ -12,19 +12,10 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "trace/tracer.h"
-
-static void futex_wake(atomic_uint *word)
-{
-        int saved = errno;
-        syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-        errno = saved;
-}
 
 /* reap_all: close every descriptor handed over so far. */
 static void reap_all(struct ward__trace_reaper *r)
@@ -37,16 +28,9 @@ static void reap_all(struct ward__trace_reaper *r)
         }
 }
 
-void ward__trace_thread_be_batch(void)
-{
-        struct sched_param none = {0};
-        pthread_setschedparam(pthread_self(), SCHED_BATCH, &none); /* refused: it stays as it is */
-}
-
 static void *reaper_main(void *arg)
 {
         struct ward__trace_reaper *r = arg;
-        ward__trace_thread_be_batch();
         for (;;) {
                 unsigned seq = atomic_load(&r->seq);
                 reap_all(r);
@@ -67,7 +51,7 @@ void ward__trace_reap(struct ward__tracer *tr, int fd)
                 int empty = 0;
                 if (atomic_compare_exchange_strong(&r->fds[i], &empty, fd + 1)) {
                         atomic_fetch_add(&r->seq, 1);
-                        futex_wake(&r->seq);
+                        ward__trace_futex_wake(&r->seq);
                         return;
                 }
         }
@@ -79,16 +63,11 @@ void ward__trace_reap(struct ward__tracer *tr, int fd)
 int ward__trace_reaper_start(struct ward__tracer *tr)
 {
         struct ward__trace_reaper *r = &tr->reaper;
-        sigset_t all, old;
-        sigfillset(&all); /* none of the program's signals */
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        int e = pthread_create(&r->thread, NULL, reaper_main, r);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (e != 0) {
-                return -e;
+        int e = ward__trace_thread_start(&r->thread, reaper_main, r);
+        if (e == 0) {
+                atomic_store(&r->running, 1);
         }
-        atomic_store(&r->running, 1);
-        return 0;
+        return e;
 }
 
 void ward__trace_reaper_stop(struct ward__tracer *tr)
@@ -101,7 +80,7 @@ void ward__trace_reaper_stop(struct ward__tracer *tr)
         atomic_store(&r->running, 0); /* from now on, ward__trace_reap closes */
         atomic_store(&r->stop, 1);
         atomic_fetch_add(&r->seq, 1);
-        futex_wake(&r->seq);
+        ward__trace_futex_wake(&r->seq);
         pthread_join(r->thread, NULL);
         reap_all(r); /* handed over while it was stopping */
 }

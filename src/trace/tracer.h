@@ -168,13 +168,19 @@ void ward__trace_flusher_stop(struct ward__tracer *tr);
  * ignored. Async-signal-safe. */
 void ward__trace_reap(struct ward__tracer *tr, int fd);
 
-/* ward__trace_thread_be_batch: the calling thread (a flusher, the reaper)
- * becomes SCHED_BATCH: it keeps its fair share of the CPU, but does not
- * preempt the program's threads when it wakes. The program's threads then
- * run when they are due, instead of falling behind and emitting their
- * backlog in one burst that a ring cannot hold (docs/trace.md, "Keeping
- * up"). Unprivileged; when refused, the thread stays as it was. */
-void ward__trace_thread_be_batch(void);
+/* ward__trace_thread_start: start one of the tracer's own threads (a
+ * flusher, the reaper) running fn(arg): with none of the program's signals
+ * but a fault's, and SCHED_BATCH, which keeps its fair share of the CPU but
+ * does not preempt the program's threads when it wakes. The program's
+ * threads then run when they are due, instead of falling behind and
+ * emitting their backlog in one burst that a ring cannot hold
+ * (docs/trace.md, "Keeping up"); when SCHED_BATCH is refused, the thread
+ * runs as it is. 0 or -errno of pthread_create. */
+int ward__trace_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* ward__trace_futex_wake: wake one waiter on word; errno is kept (producers
+ * call it from the traced program's code). Async-signal-safe. */
+void ward__trace_futex_wake(atomic_uint *word);
 
 /* ward__trace_reaper_start / stop: the reaper thread; stop closes what is
  * left. -errno of pthread_create. */
