@@ -454,19 +454,22 @@ int ward__trace_flush_pass(struct ward__tracer *tr, uint32_t lane, int final, ui
         return events;
 }
 
-int ward__trace_flush_all(struct ward__tracer *tr, int final)
+int ward__trace_flush_all(struct ward__tracer *tr, int final, int tries)
 {
-        int events = 0, busy = 0;
+        int events = 0;
         for (uint32_t lane = 0; lane < tr->nlanes; lane++) {
-                int more = 0;
-                int r = ward__trace_flush_pass(tr, lane, final, UINT64_MAX, &more);
-                if (r == -EBUSY) {
-                        busy = 1;
-                } else {
-                        events += r;
+                int r = -EBUSY;
+                for (int n = 0; r == -EBUSY && (tries < 0 || n < tries); n++) {
+                        int more = 0;
+                        r = ward__trace_flush_pass(tr, lane, final, UINT64_MAX, &more);
+                        r == -EBUSY ? sched_yield() : 0;
                 }
+                if (r < 0) {
+                        return r;
+                }
+                events += r;
         }
-        return busy ? -EBUSY : events;
+        return events;
 }
 
 int ward_trace_flush(void)
@@ -477,18 +480,5 @@ int ward_trace_flush(void)
         }
         /* a lane's flusher may be mid-pass: wait for it a little, but not
          * forever (this may be that flusher itself, interrupted) */
-        int events = 0;
-        for (uint32_t lane = 0; lane < tr->nlanes; lane++) {
-                int r = -EBUSY;
-                for (int tries = 0; r == -EBUSY && tries < 1000; tries++) {
-                        int more = 0;
-                        r = ward__trace_flush_pass(tr, lane, 0, UINT64_MAX, &more);
-                        r == -EBUSY ? sched_yield() : 0;
-                }
-                if (r < 0) {
-                        return r;
-                }
-                events += r;
-        }
-        return events;
+        return ward__trace_flush_all(tr, 0, 1000);
 }

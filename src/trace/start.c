@@ -296,9 +296,7 @@ void ward_trace_stop(void)
         }
         __atomic_store_n(&ward__trace_level, 0, __ATOMIC_RELAXED);
         ward__trace_flusher_stop(tr);
-        while (ward__trace_flush_all(tr, 1) == -EBUSY) {
-                sched_yield();
-        }
+        ward__trace_flush_all(tr, 1, -1); /* a signal handler's flush ends */
         ward__trace_reaper_stop(tr);
         unlink(tr->shm_path);
         /* The mapping stays: a thread may still be inside an event that

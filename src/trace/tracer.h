@@ -133,8 +133,10 @@ int ward__trace_flush_pass(struct ward__tracer *tr, uint32_t lane, int final, ui
                            int *more);
 
 /* ward__trace_flush_all: ward__trace_flush_pass of every lane with no
- * quantum; -EBUSY when a lane was busy (the others were flushed). */
-int ward__trace_flush_all(struct ward__tracer *tr, int final);
+ * quantum, trying a lane that is busy up to tries times (yielding between;
+ * tries < 0: until it is not). Returns the events written, or -EBUSY when
+ * a lane stayed busy (the lanes before it were flushed). */
+int ward__trace_flush_all(struct ward__tracer *tr, int final, int tries);
 
 /* The watermark: a ring this full (w - read >= ring size / 2) wakes the
  * flusher. */
