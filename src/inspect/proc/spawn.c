@@ -105,6 +105,7 @@ struct plan {
         int devnull;     /* NULL_STDIO: /dev/null, else -1 */
         int procs_fd;    /* cgroup.procs of the leaf, to join by writing (fallback), or -1 */
         int errfd;
+        unsigned open_max;  /* fds to close one by one where close_range is missing */
         sigset_t mask;      /* the caller's signal mask, restored before exec */
         uint64_t caught[2]; /* signals with a handler: reset to default */
 };
@@ -139,8 +140,9 @@ CHILD_CODE static _Noreturn void child_fail(const struct plan *pl, int stage, lo
         }
 }
 
-/* close_gap: close fds [from, to] (to may be ~0u); 0 or -errno */
-CHILD_CODE static long close_gap(unsigned from, unsigned to)
+/* close_gap: close fds [from, to] (to may be ~0u) below open_max; 0 or
+ * -errno */
+CHILD_CODE static long close_gap(unsigned from, unsigned to, unsigned open_max)
 {
         if (from > to) {
                 return 0;
@@ -149,7 +151,7 @@ CHILD_CODE static long close_gap(unsigned from, unsigned to)
         if (r != -ENOSYS) {
                 return r;
         }
-        for (unsigned fd = from; fd <= to && fd < 65536; fd++) { /* before 5.9: one by one */
+        for (unsigned fd = from; fd <= to && fd < open_max; fd++) { /* before 5.9: one by one */
                 sys(SYS_close, fd, 0, 0, 0);
         }
         return 0;
@@ -184,7 +186,7 @@ CHILD_CODE static void keep_only_planned_fds(const struct plan *pl)
         unsigned next = 3;
         for (size_t i = 0; i < pl->n_keep; i++) {
                 unsigned fd = (unsigned)pl->keep[i];
-                long r = close_gap(next, fd - 1);
+                long r = close_gap(next, fd - 1, pl->open_max);
                 if (r == 0 && pl->keep[i] != pl->errfd) {
                         r = sys(SYS_fcntl, pl->keep[i], F_SETFD, 0, 0);
                 }
@@ -193,7 +195,7 @@ CHILD_CODE static void keep_only_planned_fds(const struct plan *pl)
                 }
                 next = fd + 1;
         }
-        long r = close_gap(next, ~0u);
+        long r = close_gap(next, ~0u, pl->open_max);
         if (r < 0) {
                 child_fail(pl, STAGE_FDS, r);
         }
@@ -491,6 +493,8 @@ int ward__proc_spawn(const struct ward_proc_spawn_options *options, int shared_v
         pl.devnull = -1;
         pl.procs_fd = -1;
         pl.errfd = -1;
+        long open_max = sysconf(_SC_OPEN_MAX); /* here: the child makes no libc calls */
+        pl.open_max = open_max > 0 && open_max < INT_MAX ? (unsigned)open_max : 65536;
         int r = spawn(&o, &pl, shared_vm, ret);
         free(pl.keep);
         if (pl.devnull >= 0) {
