@@ -95,6 +95,30 @@ WARD_API int ward_loop_wake(ward_loop *loop);
  * Thread class: any-thread. */
 WARD_API int ward_loop_post(ward_loop *loop, ward_defer_fn fn, void *arg);
 
+/* ward_loop_try_acquire: borrow the loop from its owner thread while the owner
+ * sleeps in ward_loop_run or ward_loop_run_once (blocked in epoll_wait with a
+ * timeout other than 0), the way GLib's g_main_context_acquire lends a context.
+ * While it holds the loop, the calling thread may call every owner-thread
+ * function and run the loop's callbacks' work itself (ward_loop_run and
+ * ward_loop_run_once return -EBUSY, as from inside a callback): the owner wakes
+ * for its events meanwhile but dispatches nothing until ward_loop_release, so
+ * what runs under the loop still runs one thing at a time and needs no
+ * locking. For a thread that would otherwise post work and wait for the owner
+ * to wake (a thread switch of several microseconds on each hand-off).
+ * Errors: -EBUSY when the owner is not asleep in the loop (it is dispatching,
+ * spinning on poll sources, or not running the loop at all), when posts are
+ * queued (they run first, in order: post yours too), or when this thread
+ * holds the loop already; -EINVAL (NULL), -ECHILD.
+ * Thread class: any-thread except the owner; pair each 0 with one
+ * ward_loop_release from the same thread, soon (the owner waits for it). */
+WARD_API int ward_loop_try_acquire(ward_loop *loop);
+
+/* ward_loop_release: give a loop taken with ward_loop_try_acquire back to its
+ * owner, waking it when the borrower left it work (a defer, a poll source to
+ * call). Does nothing when this thread does not hold loop.
+ * Thread class: the thread that acquired it. */
+WARD_API void ward_loop_release(ward_loop *loop);
+
 /* ward_loop_add_io: watch fd for events (EPOLLIN, EPOLLOUT, EPOLLET, EPOLLRDHUP...).
  * The loop does not own fd and never closes it; free the source before closing.
  * Errors: -EINVAL (fd < 0 or fn NULL), -EEXIST (fd already watched by this loop),

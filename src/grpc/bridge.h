@@ -3,10 +3,12 @@
  * gRPC call's way from arrival to its status).
  *
  * One rule keeps the threads apart: the completion-queue thread only waits
- * for events and hands them to the rpc server's loop (ward_loop_post, several
- * events in one post); every state below is read and written on that loop's
- * thread only, but for the completion-queue thread's own hold (struct
- * ward__gbatch). */
+ * for events and hands them to the rpc server's loop (several events at a
+ * time); every state below is read and written under that loop only, but for
+ * the completion-queue thread's own hold (struct ward__gbatch). Under the
+ * loop means on its thread, or on the completion-queue thread while it
+ * borrows the sleeping loop (ward_loop_try_acquire) to handle the events
+ * itself, which saves the thread switch of a post. */
 #ifndef WARD_GRPC_BRIDGE_H
 #define WARD_GRPC_BRIDGE_H
 

@@ -124,12 +124,20 @@ static void post(struct ward_grpc_server *g, ward_defer_fn fn, void *arg)
         }
 }
 
-/* flush: the held events to the loop, in one post. */
+/* flush: the held events to the loop: handled here when the loop sleeps and
+ * lends itself (ward_loop_try_acquire: no thread switch), else in one post. */
 static void flush(struct ward_grpc_server *g)
 {
-        if (g->held) {
-                post(g, on_batch, g->held);
-                g->held = NULL;
+        if (!g->held) {
+                return;
+        }
+        struct ward__gbatch *b = g->held;
+        g->held = NULL;
+        if (ward_loop_try_acquire(g->loop) == 0) {
+                on_batch(b);
+                ward_loop_release(g->loop);
+        } else {
+                post(g, on_batch, b);
         }
 }
 

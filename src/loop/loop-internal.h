@@ -95,8 +95,30 @@ struct ward_loop {
         struct ward__post **post_tail;
         atomic_bool posts_pending; /* post_head != NULL, readable without the lock */
 
+        /* Lending (lend.c): WARD__LOAN_OWNED while the owner may touch the loop,
+         * PARKED while it sleeps in epoll_wait, LENT while another thread holds
+         * it, LENT_WAITED when the owner woke and waits for it back. */
+        _Atomic int loan;
+        unsigned loan_polls; /* n_polls when lent: a new one needs the owner awake */
+
         struct epoll_event events[WARD__LOOP_MAX_EVENTS];
 };
+
+enum {
+        WARD__LOAN_OWNED,
+        WARD__LOAN_PARKED,
+        WARD__LOAN_LENT,
+        WARD__LOAN_LENT_WAITED,
+};
+
+/* ward__loop_park: the owner, about to block in epoll_wait: lendable until
+ * ward__loop_unpark, which waits for a borrower to give the loop back. (lend.c) */
+void ward__loop_park(ward_loop *loop);
+void ward__loop_unpark(ward_loop *loop);
+
+/* ward__loop_held: true when the calling thread borrowed loop
+ * (ward_loop_try_acquire): it may act for the owner. */
+bool ward__loop_held(const ward_loop *loop);
 
 /* ward__loop_forked: true in a child forked after the loop was created, where the
  * epoll fd is shared with the parent and must not be touched. ward__pid() is

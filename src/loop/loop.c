@@ -119,9 +119,19 @@ int ward__loop_wait(ward_loop *loop, uint64_t timeout_ns)
             atomic_load_explicit(&loop->posts_pending, memory_order_relaxed)) {
                 timeout_ns = 0;
         }
+        /* Only a wait that sleeps lends the loop (lend.c): a spinning or
+         * non-blocking owner keeps it. */
+        bool lend = timeout_ns != 0;
+        if (lend) {
+                ward__loop_park(loop);
+        }
         int n = epoll_wait(loop->epfd, loop->events, WARD__LOOP_MAX_EVENTS, timeout_ms(timeout_ns));
+        int err = errno;
+        if (lend) {
+                ward__loop_unpark(loop);
+        }
         if (n < 0) {
-                return errno == EINTR ? 0 : -errno;
+                return err == EINTR ? 0 : -err;
         }
         return n;
 }

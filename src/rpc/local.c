@@ -1,25 +1,28 @@
 /* The registry of RPC servers living in this process, so a client of one of
  * their addresses can call straight into the dispatcher (short-circuit). Only
- * the server's own thread may short-circuit: handlers run on the thread that
- * calls, and a server is an owner-thread object. */
+ * the server's own thread may short-circuit, or a thread that borrowed its
+ * loop (ward_loop_try_acquire): handlers run on the thread that calls, and a
+ * server is an owner-thread object. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "loop/loop-internal.h"
 #include "rpc/rpc-internal.h"
 
 struct entry {
         char *address;
         ward_rpc_server *srv;
         pthread_t owner;
+        const ward_loop *loop; /* the server's: a thread holding it acts for the owner */
         struct entry *next;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *entries;
 
-int ward__rpc_local_register(const char *address, ward_rpc_server *srv)
+int ward__rpc_local_register(const char *address, ward_rpc_server *srv, const ward_loop *loop)
 {
         struct entry *e = calloc(1, sizeof(*e));
         if (!e || !(e->address = strdup(address))) {
@@ -28,6 +31,7 @@ int ward__rpc_local_register(const char *address, ward_rpc_server *srv)
         }
         e->srv = srv;
         e->owner = pthread_self();
+        e->loop = loop;
         pthread_mutex_lock(&lock);
         e->next = entries;
         entries = e;
@@ -55,7 +59,8 @@ ward_rpc_server *ward__rpc_local_find(const char *address)
         ward_rpc_server *found = NULL;
         pthread_mutex_lock(&lock);
         for (struct entry *e = entries; e; e = e->next) {
-                if (strcmp(e->address, address) == 0 && pthread_equal(e->owner, pthread_self())) {
+                if (strcmp(e->address, address) == 0 &&
+                    (pthread_equal(e->owner, pthread_self()) || ward__loop_held(e->loop))) {
                         found = e->srv;
                         break;
                 }

@@ -79,8 +79,9 @@ int ward__rpc_describe_pack(const struct ward__hosted *svcs, unsigned n, uint8_t
 void ward__rpc_reflect_reply(const struct ward__hosted *svcs, unsigned n, ward_ipc_conn *conn,
                              uint64_t call_id);
 
-/* local.c: servers of this process, by address (see the file's comment). */
-int ward__rpc_local_register(const char *address, ward_rpc_server *srv);
+/* local.c: servers of this process, by address (see the file's comment);
+ * loop is the server's, whose borrowers may short-circuit too. */
+int ward__rpc_local_register(const char *address, ward_rpc_server *srv, const ward_loop *loop);
 void ward__rpc_local_unregister(ward_rpc_server *srv);
 ward_rpc_server *ward__rpc_local_find(const char *address);
 

@@ -381,7 +381,7 @@ int ward_rpc_server_new(ward_loop *loop, const char *address, const struct ward_
                 r = ward_ipc_server_set_conn_handler(s->ipc, on_conn, s);
         }
         if (r >= 0) {
-                r = ward__rpc_local_register(address, s);
+                r = ward__rpc_local_register(address, s, loop);
         }
         if (r < 0) {
                 ward_rpc_server_free(s);

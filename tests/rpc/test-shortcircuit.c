@@ -1,6 +1,9 @@
 /* Short-circuit calls: a client of an address served in the same process and
- * thread calls straight into the dispatcher, with the same results as a remote
- * call of the same service. */
+ * thread (or by a thread that borrowed the server's loop) calls straight into
+ * the dispatcher, with the same results as a remote call of the same service. */
+#include <pthread.h>
+#include <time.h>
+
 #include <ward/ward.h>
 
 #include "calc-service.h"
@@ -108,6 +111,56 @@ TEST(server_gone_means_remote_or_error)
         ASSERT_ERRNO(ward_rpc_client_open(addr, &calc__calculator__descriptor, NULL, &c),
                      ECONNREFUSED);
         ward_loop_free(loop);
+}
+
+struct borrowed {
+        ward_loop *loop;
+        ward_rpc_server *srv;
+        const char *addr;
+        int64_t sum;
+        unsigned connections;
+};
+
+/* call_while_borrowed: take the server's sleeping loop, then open a client of
+ * its address and call it: it must short-circuit, as on the owner thread (a
+ * connection could not even be accepted while this thread holds the loop). */
+static void *call_while_borrowed(void *arg)
+{
+        struct borrowed *b = arg;
+        int i = 0;
+        while (ward_loop_try_acquire(b->loop) != 0) {
+                ASSERT_TRUE(++i < 100000);
+                nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
+        }
+        ward_rpc_client *c;
+        ASSERT_OK(ward_rpc_client_open(b->addr, &calc__calculator__descriptor, NULL, &c));
+        Calc__BinaryOp op = CALC__BINARY_OP__INIT;
+        op.a = 40;
+        op.b = 2;
+        calc__calculator__add(ward_rpc_client_service(c), &op, on_result, &b->sum);
+        b->connections = ward_ipc_server_count(ward_rpc_server_ipc(b->srv));
+        ward_rpc_client_free(c);
+        ward_loop_release(b->loop);
+        ward_loop_stop(b->loop);
+        return NULL;
+}
+
+TEST(a_thread_that_borrowed_the_loop_calls_straight_in)
+{
+        char addr[108];
+        rt_addr(addr, sizeof(addr), "sc-borrowed");
+        struct borrowed b = {.addr = addr, .sum = INT64_MIN};
+        ASSERT_OK(ward_loop_new(&b.loop));
+        ASSERT_OK(ward_rpc_server_new(b.loop, addr, NULL, &b.srv));
+        ASSERT_OK(ward_rpc_server_add(b.srv, &calc_service.base));
+        pthread_t tid;
+        ASSERT_EQ(pthread_create(&tid, NULL, call_while_borrowed, &b), 0);
+        ASSERT_OK(ward_loop_run(b.loop));
+        ASSERT_EQ(pthread_join(tid, NULL), 0);
+        ASSERT_EQ(b.sum, 42);
+        ASSERT_EQ(b.connections, 0);
+        ward_rpc_server_free(b.srv);
+        ward_loop_free(b.loop);
 }
 
 TEST_MAIN()

@@ -1,0 +1,117 @@
+/* Lending a sleeping loop to another thread (ward_loop_try_acquire).
+ *
+ * The owner parks the loop around each blocking epoll_wait and takes it back
+ * when the wait returns; a borrower may take it only while it is parked. So
+ * at any moment one thread at most acts for the loop, and the hand-overs are
+ * atomic exchanges (acquire on taking, release on giving back) that order
+ * everything one did before the other sees the loop. The owner pays two
+ * atomic operations per blocking wait and nothing when it does not block.
+ *
+ * A borrower cannot reorder work: it is refused while posts are queued. A
+ * source it frees while the owner holds an epoll batch that names it stays
+ * allocated (dead) until the owner's reap after that batch, because the owner
+ * is inside ward_loop_run_once (loop->running) the whole time it is parked.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "loop/loop-internal.h"
+
+static __thread const ward_loop *held; /* the loop this thread borrowed */
+
+static void futex_wait(_Atomic int *word, int val)
+{
+        syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic int *word)
+{
+        syscall(SYS_futex, (int *)word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void ward__loop_park(ward_loop *loop)
+{
+        atomic_store_explicit(&loop->loan, WARD__LOAN_PARKED, memory_order_release);
+}
+
+void ward__loop_unpark(ward_loop *loop)
+{
+        int seen = WARD__LOAN_PARKED;
+        for (;;) {
+                switch (seen) {
+                case WARD__LOAN_PARKED:
+                        if (atomic_compare_exchange_weak_explicit(
+                                &loop->loan, &seen, WARD__LOAN_OWNED, memory_order_acquire,
+                                memory_order_acquire)) {
+                                return;
+                        }
+                        continue;
+                case WARD__LOAN_OWNED: /* a borrower handed it straight back to us */
+                        return;
+                case WARD__LOAN_LENT:
+                        if (!atomic_compare_exchange_weak_explicit(
+                                &loop->loan, &seen, WARD__LOAN_LENT_WAITED, memory_order_acquire,
+                                memory_order_acquire)) {
+                                continue;
+                        }
+                        break;
+                default:
+                        break;
+                }
+                futex_wait(&loop->loan, WARD__LOAN_LENT_WAITED);
+                seen = atomic_load_explicit(&loop->loan, memory_order_acquire);
+        }
+}
+
+bool ward__loop_held(const ward_loop *loop)
+{
+        return loop && held == loop;
+}
+
+int ward_loop_try_acquire(ward_loop *loop)
+{
+        int r = ward__loop_check(loop);
+        if (r < 0) {
+                return r;
+        }
+        if (held) {
+                return -EBUSY; /* one loop at a time, and never the same one twice */
+        }
+        int seen = WARD__LOAN_PARKED;
+        if (!atomic_compare_exchange_strong_explicit(&loop->loan, &seen, WARD__LOAN_LENT,
+                                                     memory_order_acquire, memory_order_relaxed)) {
+                return -EBUSY;
+        }
+        held = loop;
+        if (atomic_load_explicit(&loop->posts_pending, memory_order_relaxed)) {
+                ward_loop_release(loop); /* the owner is waking for them: let it */
+                return -EBUSY;
+        }
+        loop->loan_polls = loop->n_polls;
+        return 0;
+}
+
+void ward_loop_release(ward_loop *loop)
+{
+        if (!ward__loop_held(loop)) {
+                return;
+        }
+        held = NULL;
+        /* Read before giving it back: afterwards the fields are the owner's. A
+         * new poll source changes how the owner must wait (a defer wakes it by
+         * itself, as for an embedded loop). */
+        bool wake = loop->n_polls != loop->loan_polls;
+        int seen = WARD__LOAN_LENT;
+        if (!atomic_compare_exchange_strong_explicit(&loop->loan, &seen, WARD__LOAN_PARKED,
+                                                     memory_order_release, memory_order_relaxed)) {
+                /* The owner woke meanwhile and waits: hand the loop straight to it,
+                 * or a borrower taking it again and again could starve it. */
+                atomic_store_explicit(&loop->loan, WARD__LOAN_OWNED, memory_order_release);
+                futex_wake(&loop->loan);
+        }
+        if (wake) {
+                ward__wake_write(loop);
+        }
+}
