@@ -5,6 +5,7 @@ trace tests: a traced ward process and the spans of a merged trace."""
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -85,3 +86,28 @@ def spans_and_flows(merged_path):
         elif e.get("ph") == "f":
             ins.add(str(e["id"]))
     return spans, outs, ins
+
+
+def merge(ward, tmp, *dirs):
+    """ward trace merge --json of dirs into a new file in tmp; (its spans,
+    flow starts, flow ends, the document's metadata)."""
+    merged = os.path.join(tmp, "merged-%d.json" % random.randrange(1 << 30))
+    r = subprocess.run([ward, "trace", "merge", "--json", "-o", merged] + list(dirs),
+                       capture_output=True, text=True)
+    assert r.returncode == 0, "ward trace merge: %s" % r.stderr
+    with open(merged) as f:
+        doc = json.load(f)
+    return spans_and_flows(merged) + ((doc.get("metadata") or {}) if isinstance(doc, dict) else {},)
+
+
+def client_calls(spans, trace, outer, calls):
+    """The call spans of grpc-trace-client (tests/grpc/grpc-trace-client.c)
+    whose own span is outer: `calls` of them, each in trace, child of outer."""
+    pids = [s["pid"] for s in spans if s["name"] == "test.Outer/Run" and s["id"] == outer]
+    assert len(pids) == 1, "want the client's span %s, have %s" % (outer, spans)
+    found = [s for s in spans if s["name"] == "calc.Calculator/Add" and s["trace"] == trace and
+             s["pid"] == pids[0]]
+    assert len(found) == calls, "want %d call spans in trace %s, have %s" % (calls, trace, spans)
+    for s in found:
+        assert s["parent"] == outer, "call span %s: parent %s, want %s" % (s, s["parent"], outer)
+    return found

@@ -32,7 +32,8 @@ import sys
 import tempfile
 from concurrent import futures
 
-from grpctest import run, setup, spans_and_flows, start
+import grpctest
+from grpctest import run, setup, start
 
 CALLS = 4
 
@@ -82,23 +83,11 @@ def run_client(address, trace_dir):
 
 
 def merge(tmp, *dirs):
-    merged = os.path.join(tmp, "merged-%d.json" % random.randrange(1 << 30))
-    r = subprocess.run([args.ward, "trace", "merge", "--json", "-o", merged] + list(dirs),
-                       capture_output=True, text=True)
-    assert r.returncode == 0, "ward trace merge: %s" % r.stderr
-    return spans_and_flows(merged)
+    return grpctest.merge(args.ward, tmp, *dirs)[:3]
 
 
 def client_calls(spans, trace, outer):
-    """The client's call spans: CALLS of them, each in trace, child of outer."""
-    pids = [s["pid"] for s in spans if s["name"] == "test.Outer/Run" and s["id"] == outer]
-    assert len(pids) == 1, "want the client's span %s, have %s" % (outer, spans)
-    calls = [s for s in spans if s["name"] == "calc.Calculator/Add" and s["trace"] == trace and
-             s["pid"] == pids[0]]
-    assert len(calls) == CALLS, "want %d call spans in trace %s, have %s" % (CALLS, trace, spans)
-    for s in calls:
-        assert s["parent"] == outer, "call span %s: parent %s, want %s" % (s, s["parent"], outer)
-    return calls
+    return grpctest.client_calls(spans, trace, outer, CALLS)
 
 
 def check_python_server(tmp):

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ struct ward_trace_merge {
         size_t nheap;
         int errors;
         struct ward__trace_merge_clock clock;
-        size_t *hosts; /* a source of each distinct boot id */
+        size_t *hosts; /* a source of each distinct host (name and boot id) */
         ward_trace_error_fn *on_error;
         void *arg;
         ward_trace_progress_fn *on_progress;
@@ -182,27 +183,39 @@ int64_t ward__trace_file_wall_shift(const struct ward__trace_file_hdr *h)
         return (int64_t)(h->real_base - h->ns_base);
 }
 
-/* decide_clock: count the hosts (boot ids); several go on CLOCK_REALTIME. A
- * file that names no host (version 1) is taken to be of the others' host. */
+/* same_host: a and b name one host: the same host name on the same boot. */
+static bool same_host(const struct ward__trace_file_hdr *a, const struct ward__trace_file_hdr *b)
+{
+        return strcmp(a->boot_id, b->boot_id) == 0 && strcmp(a->host, b->host) == 0;
+}
+
+/* decide_clock: list the hosts (host name and boot id); several boot ids
+ * (kernels, each with its own CLOCK_MONOTONIC) go on CLOCK_REALTIME. A file
+ * that names no host (version 1) is taken to be of the others' host. */
 static int decide_clock(struct ward_trace_merge *m)
 {
         m->hosts = malloc((m->n + 1) * sizeof(*m->hosts));
         if (!m->hosts) {
                 return -ENOMEM;
         }
+        unsigned boots = 0;
         for (size_t i = 0; i < m->n; i++) {
                 const struct ward__trace_file_hdr *h = ward__trace_tfile_hdr(m->src[i].f);
-                unsigned k = 0;
-                while (k < m->clock.nhosts &&
-                       strcmp(ward__trace_tfile_hdr(m->src[m->hosts[k]].f)->boot_id, h->boot_id) !=
-                           0) {
-                        k++;
+                unsigned k = 0, same_boot = 0;
+                for (; k < m->clock.nhosts; k++) {
+                        const struct ward__trace_file_hdr *o =
+                            ward__trace_tfile_hdr(m->src[m->hosts[k]].f);
+                        same_boot |= strcmp(o->boot_id, h->boot_id) == 0;
+                        if (same_host(o, h)) {
+                                break;
+                        }
                 }
                 if (h->boot_id[0] && k == m->clock.nhosts) {
                         m->hosts[m->clock.nhosts++] = i;
+                        boots += !same_boot;
                 }
         }
-        m->clock.realtime = m->clock.nhosts > 1;
+        m->clock.realtime = boots > 1;
         uint64_t base = UINT64_MAX;
         for (size_t i = 0; i < m->n; i++) {
                 const struct ward__trace_file_hdr *h = ward__trace_tfile_hdr(m->src[i].f);

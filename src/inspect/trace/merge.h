@@ -23,12 +23,15 @@ struct ward__trace_mev {
  * message on errs. */
 int ward__trace_merge_next(struct ward_trace_merge *m, struct ward__trace_mev *ret);
 
-/* How a merge's times read: files of one host stay on its CLOCK_MONOTONIC
- * (as they were written); files of several hosts (boot ids that differ) are
- * put on CLOCK_REALTIME, each file shifted by its own realtime anchor. */
+/* How a merge's times read: files of one kernel (one boot id) stay on its
+ * CLOCK_MONOTONIC (as they were written), even when they name several hosts
+ * (containers, network namespaces); files of several kernels (boot ids that
+ * differ) are put on CLOCK_REALTIME, each file shifted by its own realtime
+ * anchor. */
 struct ward__trace_merge_clock {
         int realtime;    /* times are CLOCK_REALTIME ns, not CLOCK_MONOTONIC */
-        unsigned nhosts; /* distinct boot ids among the files (0: none known) */
+        unsigned nhosts; /* distinct (host name, boot id) pairs among the files
+                          * (0: none known) */
         uint64_t base;   /* the earliest anchor's time on the merge's clock, whole
                           * seconds: exports in floating point count from it */
 };
