@@ -21,7 +21,8 @@ struct app {
 };
 
 /* maybe_stop: the app is done when the timer ticked, the worker reported and the
- * child exited; all of these run on the loop's thread, so no locking. */
+ * child exited; all of these run under the loop (on its thread, or on the
+ * worker's while it borrows the loop), one at a time, so no locking. */
 static void maybe_stop(struct app *app)
 {
         if (app->ticks >= 3 && app->worker_done && app->child_done) {
@@ -83,9 +84,14 @@ static void *worker(void *arg)
         for (long i = 1; i <= 1000; i++) {
                 r->value += i;
         }
-        /* ward_loop_post is the one call other threads make: it queues on_result
-         * for the loop's thread and wakes the loop. */
-        if (ward_loop_post(app->loop, on_result, r) < 0) {
+        /* Hand the result to the loop. While the loop sleeps it lends itself:
+         * run on_result here, as if on the loop's thread (no thread switch).
+         * Otherwise ward_loop_post queues it for the loop's thread and wakes
+         * the loop. */
+        if (ward_loop_try_acquire(app->loop) == 0) {
+                on_result(r);
+                ward_loop_release(app->loop);
+        } else if (ward_loop_post(app->loop, on_result, r) < 0) {
                 free(r);
         }
         return NULL;

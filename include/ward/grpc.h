@@ -18,9 +18,10 @@
  * below for dlsym).
  *
  * Threads: gRPC's completion queue runs on a thread of the bridge's own;
- * every call is handed to the rpc server's loop thread, where handlers run
- * as for any ward caller. The functions here are owner-thread: the thread of
- * that loop.
+ * every call is handed to the rpc server's loop, where handlers run as for
+ * any ward caller, one at a time: on the loop's thread, or on the bridge's
+ * while it borrows the sleeping loop (ward_loop_try_acquire). The functions
+ * here are owner-thread: the thread of that loop.
  */
 #ifndef WARD_GRPC_H
 #define WARD_GRPC_H
@@ -64,7 +65,9 @@ typedef int (*ward_grpc_server_new_fn)(ward_rpc_server *, const char *,
  * call's deadline (UINT64_MAX: none). Returns 0 and calls fn(arg, ...)
  * exactly once, on the loop (maybe before returning), or returns the error
  * to answer with (fn not called). A message fn is given goes out as the
- * status message, whatever the error. Runs on the loop thread. */
+ * status message, whatever the error. Runs under the loop: on its thread,
+ * or on the bridge's while that borrows the sleeping loop
+ * (ward_loop_try_acquire). */
 typedef int (*ward_grpc_dispatch_fn)(void *ctx, const char *service, const char *method,
                                      const void *req, size_t len, uint64_t timeout_ns,
                                      ward_rpc_bytes_fn fn, void *arg);
@@ -79,8 +82,8 @@ WARD_API int ward_grpc_server_new_dispatch(ward_loop *loop, const char *address,
 
 /* ward_grpc_describe_fn: what the calls reach, for gRPC server reflection:
  * up to max descriptions (ward's reflection, ward/rpc.h) into out, owned by
- * ctx and valid until the loop's next iteration; returns how many. Runs on
- * the loop thread. */
+ * ctx and valid until the loop's next iteration; returns how many. Runs
+ * under the loop, as a dispatch does. */
 struct Ward__Reflect__Description;
 typedef size_t (*ward_grpc_describe_fn)(void *ctx, const struct Ward__Reflect__Description **out,
                                         size_t max);
@@ -98,7 +101,8 @@ typedef int (*ward_grpc_server_port_fn)(const ward_grpc_server *);
 
 /* ward_grpc_server_shutdown: stop taking calls and let the ones in flight
  * finish; those still running after grace_ns are cancelled (UNAVAILABLE).
- * done(arg) then runs once on the loop, when the last call has ended. A
+ * done(arg) then runs once under the loop (as a dispatch does), when the
+ * last call has ended. A
  * second call does nothing. */
 WARD_API void ward_grpc_server_shutdown(ward_grpc_server *g, uint64_t grace_ns, ward_defer_fn done,
                                         void *arg);

@@ -96,8 +96,10 @@ WARD_API int ward_loop_wake(ward_loop *loop);
 WARD_API int ward_loop_post(ward_loop *loop, ward_defer_fn fn, void *arg);
 
 /* ward_loop_try_acquire: borrow the loop from its owner thread while the owner
- * sleeps in ward_loop_run or ward_loop_run_once (blocked in epoll_wait with a
- * timeout other than 0), the way GLib's g_main_context_acquire lends a context.
+ * sleeps in ward_loop_run (blocked in epoll_wait; never from a bare
+ * ward_loop_run_once, whose caller may be waiting for a condition a borrower
+ * would change without waking it), the way GLib's g_main_context_acquire
+ * lends a context.
  * While it holds the loop, the calling thread may call every owner-thread
  * function and run the loop's callbacks' work itself (ward_loop_run and
  * ward_loop_run_once return -EBUSY, as from inside a callback): the owner wakes
@@ -105,10 +107,14 @@ WARD_API int ward_loop_post(ward_loop *loop, ward_defer_fn fn, void *arg);
  * what runs under the loop still runs one thing at a time and needs no
  * locking. For a thread that would otherwise post work and wait for the owner
  * to wake (a thread switch of several microseconds on each hand-off).
- * Errors: -EBUSY when the owner is not asleep in the loop (it is dispatching,
- * spinning on poll sources, or not running the loop at all), when posts are
- * queued (they run first, in order: post yours too), or when this thread
- * holds the loop already; -EINVAL (NULL), -ECHILD.
+ * Errors: -EBUSY when the owner is not asleep in ward_loop_run (it is
+ * dispatching, spinning on poll sources, or not running the loop at all),
+ * when posts or defers are queued (they run first, in order: post yours
+ * too), or when this thread holds a loop already; -EINVAL (NULL), -ECHILD.
+ * Ownership: what the borrower opens on the loop (a source, an rpc client
+ * that short-circuits to a server of the loop) is the loop's: use it on the
+ * owner thread or while holding the loop, never from a thread without it.
+ * Free the loop only after every borrower's ward_loop_release has returned.
  * Thread class: any-thread except the owner; pair each 0 with one
  * ward_loop_release from the same thread, soon (the owner waits for it). */
 WARD_API int ward_loop_try_acquire(ward_loop *loop);

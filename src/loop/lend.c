@@ -1,7 +1,10 @@
 /* Lending a sleeping loop to another thread (ward_loop_try_acquire).
  *
- * The owner parks the loop around each blocking epoll_wait and takes it back
- * when the wait returns; a borrower may take it only while it is parked. So
+ * The owner parks the loop around each blocking epoll_wait of ward_loop_run
+ * and takes it back when the wait returns; a borrower may take it only while
+ * it is parked. (Not in a bare ward_loop_run_once: a caller looping on it
+ * until some condition holds would sleep on, not knowing that a borrower
+ * changed it; ward_loop_run returns only for a stop, which wakes it.) So
  * at any moment one thread at most acts for the loop, and the hand-overs are
  * atomic exchanges (acquire on taking, release on giving back) that order
  * everything one did before the other sees the loop. The owner pays two
@@ -85,11 +88,15 @@ int ward_loop_try_acquire(ward_loop *loop)
                 return -EBUSY;
         }
         held = loop;
-        if (atomic_load_explicit(&loop->posts_pending, memory_order_relaxed)) {
-                ward_loop_release(loop); /* the owner is waking for them: let it */
+        loop->loan_polls = loop->polls_added;
+        /* Work queued before this call runs first, in order: posts (the owner is
+         * waking for them) and a borrower's defers (due in the owner's next round,
+         * before any later post). */
+        if (atomic_load_explicit(&loop->posts_pending, memory_order_relaxed) ||
+            loop->n_defers > 0) {
+                ward_loop_release(loop);
                 return -EBUSY;
         }
-        loop->loan_polls = loop->n_polls;
         return 0;
 }
 
@@ -99,10 +106,15 @@ void ward_loop_release(ward_loop *loop)
                 return;
         }
         held = NULL;
-        /* Read before giving it back: afterwards the fields are the owner's. A
-         * new poll source changes how the owner must wait (a defer wakes it by
-         * itself, as for an embedded loop). */
-        bool wake = loop->n_polls != loop->loan_polls;
+        if (ward__loop_forked(loop)) {
+                return; /* a child's copy: the wake fd is the parent's */
+        }
+        /* Before giving it back, after which the owner may free the loop. A new
+         * poll source must be called before the owner sleeps again (a defer wakes
+         * the owner by itself, as for an embedded loop). */
+        if (loop->polls_added != loop->loan_polls) {
+                ward__wake_write(loop);
+        }
         int seen = WARD__LOAN_LENT;
         if (!atomic_compare_exchange_strong_explicit(&loop->loan, &seen, WARD__LOAN_PARKED,
                                                      memory_order_release, memory_order_relaxed)) {
@@ -110,8 +122,5 @@ void ward_loop_release(ward_loop *loop)
                  * or a borrower taking it again and again could starve it. */
                 atomic_store_explicit(&loop->loan, WARD__LOAN_OWNED, memory_order_release);
                 futex_wake(&loop->loan);
-        }
-        if (wake) {
-                ward__wake_write(loop);
         }
 }

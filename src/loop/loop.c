@@ -89,16 +89,24 @@ void ward_loop_stop(ward_loop *loop)
 
 int ward_loop_run(ward_loop *loop)
 {
+        /* Lendable only here (lend.c: why), and only by the outermost run: a
+         * nested one (from a callback) fails with -EBUSY and changes nothing. */
+        int r = ward__loop_check(loop);
+        bool outermost = r == 0 && !loop->running;
+        if (outermost) {
+                loop->lendable = true;
+        }
         for (;;) {
-                int r = ward_loop_run_once(loop, UINT64_MAX);
-                if (r < 0) {
-                        return r;
-                }
+                r = ward_loop_run_once(loop, UINT64_MAX);
                 /* Consumed here, so the loop can be run again after a stop. */
-                if (atomic_exchange(&loop->stop, false)) {
-                        return 0;
+                if (r < 0 || atomic_exchange(&loop->stop, false)) {
+                        break;
                 }
         }
+        if (outermost) {
+                loop->lendable = false;
+        }
+        return r < 0 ? r : 0;
 }
 
 /* timeout_ms: epoll's millisecond timeout for timeout_ns, rounded up so the loop
@@ -121,7 +129,7 @@ int ward__loop_wait(ward_loop *loop, uint64_t timeout_ns)
         }
         /* Only a wait that sleeps lends the loop (lend.c): a spinning or
          * non-blocking owner keeps it. */
-        bool lend = timeout_ns != 0;
+        bool lend = timeout_ns != 0 && loop->lendable;
         if (lend) {
                 ward__loop_park(loop);
         }

@@ -43,6 +43,7 @@ int ward_loop_add_poll(ward_loop *loop, ward_poll_fn fn, void *arg, ward_source 
         s->u.poll.fn = fn;
         ward__list_append(&loop->polls, &s->kind);
         loop->n_polls++;
+        loop->polls_added++;
         return ward__source_publish(s, ret);
 }
 

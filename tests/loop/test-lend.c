@@ -50,6 +50,50 @@ TEST(a_loop_nobody_runs_is_not_lent)
         ward_loop_free(loop);
 }
 
+struct stepper {
+        ward_loop *loop;
+        atomic_int done;
+        int lent; /* times the borrower got the loop */
+};
+
+static void *try_while_stepped(void *arg)
+{
+        struct stepper *st = arg;
+        while (!atomic_load(&st->done)) {
+                if (ward_loop_try_acquire(st->loop) == 0) {
+                        st->lent++;
+                        ward_loop_release(st->loop);
+                }
+                nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
+        }
+        return NULL;
+}
+
+static void on_step(ward_source *s, uint64_t expirations, void *arg)
+{
+        (void)s;
+        *(int *)arg += (int)expirations;
+}
+
+TEST(a_loop_stepped_with_run_once_is_not_lent)
+{
+        /* Its caller may wait for a condition a borrower would change without
+         * waking it: only ward_loop_run lends. */
+        struct stepper st = {0};
+        ASSERT_OK(ward_loop_new(&st.loop));
+        int steps = 0;
+        ASSERT_OK(ward_loop_add_timer(st.loop, 2000000, 2000000, on_step, &steps, NULL));
+        pthread_t tid;
+        ASSERT_EQ(pthread_create(&tid, NULL, try_while_stepped, &st), 0);
+        while (steps < 20) { /* about 40 ms asleep in epoll_wait */
+                ASSERT_TRUE(ward_loop_run_once(st.loop, UINT64_MAX) >= 0);
+        }
+        atomic_store(&st.done, 1);
+        ASSERT_EQ(pthread_join(tid, NULL), 0);
+        ASSERT_EQ(st.lent, 0);
+        ward_loop_free(st.loop);
+}
+
 static int ticks; /* under the loop: the owner's callbacks or the borrower */
 
 static void on_tick(ward_source *s, uint64_t expirations, void *arg)
@@ -118,6 +162,40 @@ TEST(a_poll_source_the_borrower_adds_is_called)
         /* No sources: unless something wakes it, the owner sleeps forever. */
         run_with(loop, add_a_poll_source);
         ASSERT_EQ(atomic_load(&polled), 1);
+        ward_loop_free(loop);
+}
+
+static int defer_ran; /* under the loop */
+
+static void on_defer(void *arg)
+{
+        (void)arg;
+        defer_ran = 1;
+}
+
+static void *defer_then_borrow_again(void *arg)
+{
+        ward_loop *loop = arg;
+        for (int i = 0; i < 200; i++) {
+                acquire(loop);
+                defer_ran = 0;
+                ASSERT_OK(ward_loop_add_defer(loop, on_defer, NULL, NULL));
+                ward_loop_release(loop);
+                /* The defer is due before anything handed over after it. */
+                if (ward_loop_try_acquire(loop) == 0) {
+                        ASSERT_EQ(defer_ran, 1);
+                        ward_loop_release(loop);
+                }
+        }
+        ward_loop_stop(loop);
+        return NULL;
+}
+
+TEST(a_defer_the_borrower_adds_runs_before_the_next_borrower)
+{
+        ward_loop *loop;
+        ASSERT_OK(ward_loop_new(&loop));
+        run_with(loop, defer_then_borrow_again);
         ward_loop_free(loop);
 }
 
