@@ -1,6 +1,9 @@
 /* Fuzz gRPC server reflection (src/grpc/reflection.c): any request bytes
  * give a response that decodes, never a crash, from a small description
- * with two packages, a oneof and an enum. */
+ * with two packages, a oneof and an enum, next to a description a peer
+ * sent (ward gateway learns what it serves from its --to peers) when the
+ * input starts with 0xff (never a request's first byte: wire type 7): two
+ * bytes of that description's length, its bytes, then the request. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -56,18 +59,30 @@ static Ward__Reflect__Description d = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        const Ward__Reflect__Description *ds[] = {&d, &d};
+        size_t skip = 0, peer_len = 0;
+        if (size >= 3 && data[0] == 0xff) {
+                peer_len = (size_t)data[1] << 8 | data[2];
+                peer_len = peer_len > size - 3 ? size - 3 : peer_len;
+                skip = 3 + peer_len;
+        }
+        Ward__Reflect__Description *peer =
+            skip ? ward__reflect__description__unpack(NULL, peer_len, data + 3) : NULL;
+        const Ward__Reflect__Description *ds[] = {&d, peer ? peer : &d};
         uint8_t *out;
         size_t len;
-        if (ward__grpc_reflect(ds, 2, data, size, &out, &len) < 0) {
+        int r = ward__grpc_reflect(ds, 2, data + skip, size - skip, &out, &len);
+        if (peer) {
+                ward__reflect__description__free_unpacked(peer, NULL);
+        }
+        if (r < 0) {
                 return 0; /* no memory */
         }
-        Grpc__Reflection__V1alpha__ServerReflectionResponse *r =
+        Grpc__Reflection__V1alpha__ServerReflectionResponse *resp =
             grpc__reflection__v1alpha__server_reflection_response__unpack(NULL, len, out);
-        if (!r) {
+        if (!resp) {
                 abort();
         }
-        grpc__reflection__v1alpha__server_reflection_response__free_unpacked(r, NULL);
+        grpc__reflection__v1alpha__server_reflection_response__free_unpacked(resp, NULL);
         free(out);
         return 0;
 }

@@ -16,12 +16,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct ward__rpc_hdr h;
         char name[WARD__RPC_NAME_MAX + 1];
         uint64_t hash;
-        if (ward__rpc_hdr_decode(data, size, &h) == 0 && h.kind == WARD__RPC_RESOLVE) {
-                uint32_t caps;
-                ward__rpc_resolve_decode(data + sizeof(h), size - sizeof(h), &hash, name, &caps);
-        } else if (h.kind == WARD__RPC_CALL_TRACED) {
-                struct ward__rpc_trace t;
-                ward__rpc_trace_decode(data, size, &t);
+        if (ward__rpc_hdr_decode(data, size, &h) == 0) {
+                if (h.kind == WARD__RPC_RESOLVE) {
+                        uint32_t caps;
+                        ward__rpc_resolve_decode(data + sizeof(h), size - sizeof(h), &hash, name,
+                                                 &caps);
+                } else if (h.kind == WARD__RPC_CALL_TRACED) {
+                        struct ward__rpc_trace t;
+                        ward__rpc_trace_decode(data, size, &t);
+                }
         }
         struct ward__arena arena;
         ward__arena_init(&arena);

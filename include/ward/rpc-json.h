@@ -97,9 +97,10 @@ WARD_API int ward_rpc_resolve_traced(ward_ipc_conn *conn, const char *service, u
  * the calling thread's trace named service/method_name (the names the ids
  * stand for) when tracing is on, the request carrying the span as its trace
  * context when traced (ward_rpc_resolve_traced's answer) is 1, so the
- * handler's span is its child. The span covers the sending. A one-way call
- * (one_way 1) goes as ward_rpc_call_bytes_async sends it: no span, no context. Returns and
- * errors as ward_rpc_call_bytes_async. Thread class: owner of conn. */
+ * handler's span is its child. The span covers the sending; a one-way call
+ * (one_way 1) is traced the same, and answered fn(arg, 0, empty) once sent.
+ * Returns and errors as ward_rpc_call_bytes_async. Thread class: owner of
+ * conn. */
 WARD_API int ward_rpc_call_bytes_traced_async(ward_ipc_conn *conn, uint32_t service_id,
                                               unsigned method, const char *service,
                                               const char *method_name, int traced, int one_way,

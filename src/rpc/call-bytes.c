@@ -122,7 +122,8 @@ static void on_bytes_reply(ward_ipc_conn *c, int status, const ward_ipc_msg *rep
 }
 
 /* send_async: the header and req in one message, answered to on_bytes_reply
- * with w; in the shared pool when large, as send_call. */
+ * with w, or sent one-way when w is NULL; in the shared pool when large, as
+ * send_call. */
 static int send_async(ward_ipc_conn *conn, const struct ward__rpc_req *h, const void *req,
                       size_t len, uint64_t timeout_ns, struct waiter *w)
 {
@@ -136,7 +137,8 @@ static int send_async(ward_ipc_conn *conn, const struct ward__rpc_req *h, const 
                 uint8_t *p = ward_ipc_buf_data(b);
                 memcpy(p, h, hlen);
                 memcpy(p + hlen, req, len);
-                return ward_ipc_call_buf_async(conn, b, timeout_ns, on_bytes_reply, w, NULL);
+                return w ? ward_ipc_call_buf_async(conn, b, timeout_ns, on_bytes_reply, w, NULL)
+                         : ward_ipc_send_buf(conn, b);
         }
         uint8_t *buf = malloc(hlen + len + 1);
         if (!buf) {
@@ -146,16 +148,18 @@ static int send_async(ward_ipc_conn *conn, const struct ward__rpc_req *h, const 
         if (len) {
                 memcpy(buf + hlen, req, len);
         }
-        int e = ward_ipc_call_async(conn, buf, hlen + len, timeout_ns, on_bytes_reply, w, NULL);
+        int e = w ? ward_ipc_call_async(conn, buf, hlen + len, timeout_ns, on_bytes_reply, w, NULL)
+                  : ward_ipc_send(conn, buf, hlen + len);
         free(buf);
         return e;
 }
+
+static const uint8_t none[1]; /* a one-way call's empty answer */
 
 int ward_rpc_call_bytes_async(ward_ipc_conn *conn, uint32_t service_id, unsigned method,
                               int one_way, const void *req, size_t len, uint64_t timeout_ns,
                               ward_rpc_bytes_fn fn, void *arg)
 {
-        static const uint8_t none[1];
         if (!conn || (!req && len) || !fn) {
                 return -EINVAL;
         }
@@ -198,7 +202,7 @@ int ward_rpc_resolve_traced(ward_ipc_conn *conn, const char *service, uint64_t s
 
 /* call_traced: ward_rpc_call_bytes_traced_async with tracing on: the call's
  * span around the sending, its context in the request when the server takes
- * it and the request still fits with it. */
+ * it and the request still fits with it. One-way when w is NULL. */
 static __attribute__((noinline)) int call_traced(ward_ipc_conn *conn, uint32_t service_id,
                                                  unsigned method, const char *service,
                                                  const char *method_name, int traced,
@@ -224,22 +228,26 @@ int ward_rpc_call_bytes_traced_async(ward_ipc_conn *conn, uint32_t service_id, u
                                      int one_way, const void *req, size_t len, uint64_t timeout_ns,
                                      ward_rpc_bytes_fn fn, void *arg)
 {
-        if (one_way || !ward__rpc_tracing()) {
+        if (!ward__rpc_tracing()) {
                 return ward_rpc_call_bytes_async(conn, service_id, method, one_way, req, len,
                                                  timeout_ns, fn, arg);
         }
         if (!conn || (!req && len) || !fn || !service || !method_name) {
                 return -EINVAL;
         }
-        struct waiter *w = malloc(sizeof(*w));
-        if (!w) {
+        struct waiter *w = NULL;
+        if (!one_way && !(w = malloc(sizeof(*w)))) {
                 return -ENOMEM;
         }
-        *w = (struct waiter){.fn = fn, .arg = arg};
+        if (w) {
+                *w = (struct waiter){.fn = fn, .arg = arg};
+        }
         int e = call_traced(conn, service_id, method, service, method_name, traced, req, len,
                             timeout_ns, w);
         if (e < 0) {
                 free(w);
+        } else if (one_way) {
+                fn(arg, 0, none, 0, NULL); /* sent: all a one-way call answers */
         }
         return e;
 }

@@ -19,7 +19,7 @@ import time
 
 from grpctest import read_port, setup
 
-args, grpc = setup("ward", "lib-dir", "example")
+args, grpc = setup("ward", "lib-dir", "example", "deadline-host")
 import calc_pb2  # noqa: E402
 import reflection_pb2  # noqa: E402
 import slow_pb2  # noqa: E402
@@ -338,6 +338,84 @@ def check_gateway():
             gw.wait()
 
 
+def listening_addresses(pid, port):
+    """The local addresses (hex, as /proc/net/tcp* says them) on which
+    process pid listens on port."""
+    found = []
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.split(":")[1], 16) == port:
+                found.append(local.split(":")[0])
+    return found
+
+
+def check_default_address_is_loopback():
+    """--grpc PORT, with no host: bound to 127.0.0.1 only (or its IPv4-mapped
+    IPv6 form, as gRPC may listen), and answering there."""
+    s = Serve(grpc_arg="0")
+    try:
+        found = listening_addresses(s.proc.pid, s.port)
+        assert found and all(a in ("0100007F", "0000000000000000FFFF00000100007F")
+                             for a in found), "--grpc 0 listens on %s" % found
+        with s.channel() as ch:
+            assert add(ch)(calc_pb2.BinaryOp(a=40, b=2), timeout=30).value == 42
+        assert s.stop() == 0
+    finally:
+        s.kill()
+
+
+def check_gateway_sigterm_finishes_calls():
+    """ward gateway, SIGTERM with a call in flight: the call still gets its
+    answer, the gateway exits 0."""
+    s = Serve(grpc_arg=None)
+    gw = subprocess.Popen([args.ward, "gateway", "--grpc", "127.0.0.1:0", "--to", s.address],
+                          stdout=subprocess.PIPE, text=True)
+    try:
+        port = read_port(gw, "service")
+        assert port, "ward gateway did not say its port"
+        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+            add(ch)(calc_pb2.BinaryOp(a=0, b=0), timeout=30)  # the connection is up
+            f = sleep(ch).future(slow_pb2.Nap(ms=1500, value=7), timeout=60)
+            time.sleep(0.3)  # to let the call reach the gateway (no harm if it has not)
+            gw.send_signal(signal.SIGTERM)
+            assert f.result().value == 7
+        assert gw.wait(timeout=60) == 0
+    finally:
+        s.kill()
+        if gw.poll() is None:
+            gw.kill()
+            gw.wait()
+
+
+def check_grpc_timeout_is_the_time_left():
+    """A call's grpc-timeout reaches the bridge's dispatch as the time left
+    (what ward gateway gives its ward call as timeout); none without one."""
+    p = subprocess.Popen([args.deadline_host], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(p.stdout.readline().split()[-1])
+        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+            ask = ch.unary_unary("/any.Service/Method")
+            for seconds in (5, 120):
+                left = int(ask(b"", timeout=seconds))
+                # grpc-timeout is rounded up to its unit (up to a second, in S)
+                assert 0 < left <= seconds * 1000 + 1000, "timeout %d s: %d ms left" % (seconds,
+                                                                                       left)
+                assert left > seconds * 1000 // 2, "timeout %d s: only %d ms left" % (seconds, left)
+            assert ask(b"") == b"none", "no deadline, yet a time left"
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def check_example():
     """examples/calc/calc-grpc-server, the program of docs/grpc.md."""
     p = subprocess.Popen([args.example, "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
@@ -368,7 +446,10 @@ def main():
             except Exception as e:  # noqa: BLE001 -- report it and go on
                 failed += 1
                 print("FAIL %s: %r" % (check.__name__, e))
-        later = [check_sigterm_finishes_calls, lambda: check_tls(tmp), check_gateway]
+        later = [check_sigterm_finishes_calls, lambda: check_tls(tmp), check_gateway,
+                 check_gateway_sigterm_finishes_calls, check_default_address_is_loopback]
+        if args.deadline_host:
+            later.append(check_grpc_timeout_is_the_time_left)
         if args.example:
             later.append(check_example)
         for check in later:

@@ -23,6 +23,7 @@ TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
 TRACEPARENT = "00-%s-%s-01" % (TRACE, CALLER_SPAN)
 DIRECT_TRACE = "0af7651916cd43dd8448eb211c80319c"
+ONE_WAY_TRACE = "5d2e11b9ab3c4f6e9d1f0a7c3b2e8d41"
 
 args, grpc = setup("ward", "lib-dir")
 import calc_pb2  # noqa: E402
@@ -100,6 +101,11 @@ def main():
                          relay_pb2.Sum, TRACEPARENT.upper())
         assert reply.value == 3, reply
         assert check_returned(tp, None) != TRACE
+        # a one-way method through the gateway: traced as any call
+        reply, tp = call(gw_port, "/calc.Calculator/Log", calc_pb2.LogLine(text="traced"),
+                         calc_pb2.Blob, "00-%s-%s-01" % (ONE_WAY_TRACE, CALLER_SPAN))
+        assert reply.ByteSize() == 0, reply
+        check_returned(tp, ONE_WAY_TRACE)
         # ward serve --grpc maps it the same way
         reply, tp = call(serve_port, "/calc.Calculator/Add", calc_pb2.BinaryOp(a=2, b=3),
                          calc_pb2.Result, "00-%s-%s-01" % (DIRECT_TRACE, CALLER_SPAN))
@@ -118,13 +124,20 @@ def main():
         direct = [s for s in spans if s["trace"] == DIRECT_TRACE]
         bridge = one(direct, "grpc:calc.Calculator/Add", serve.pid, CALLER_SPAN)
         one(direct, "calc.Calculator/Add", serve.pid, bridge["id"])
+        one_way = [s for s in spans if s["trace"] == ONE_WAY_TRACE]
+        bridge = one(one_way, "grpc:calc.Calculator/Log", gw.pid, CALLER_SPAN)
+        sent = one(one_way, "calc.Calculator/Log", gw.pid, bridge["id"])
+        one(one_way, "calc.Calculator/Log", serve.pid, sent["id"])
+        fid = "0x" + sent["id"]
+        assert fid in outs and fid in ins, "no flow %s for the one-way call" % fid
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("ok: traceparent through ward gateway and ward serve --grpc, one trace, flows joined")
+    print("ok: traceparent through ward gateway and ward serve --grpc, one trace, flows joined "
+          "(one-way calls too)")
 
 
 run(main)
