@@ -57,7 +57,7 @@ struct ward_trace_options {
         int level;             /* WARD_TRACE_ERROR.. (0: WARD_TRACE_INFO) */
         const char *dir;       /* where trace files go (NULL: the current directory) */
         const char *name;      /* file name prefix (NULL: the program's name) */
-        size_t buffer_size;    /* per thread, a power of two >= 64 KiB (0: 16 MiB) */
+        size_t buffer_size;    /* per thread, a power of two >= 64 KiB (0: 32 MiB) */
         unsigned max_threads;  /* threads tracing at once (0: 256) */
         uint64_t rotate_bytes; /* start a new file past this size (0: 64 MiB; at least 8 KiB) */
         unsigned rotate_keep;  /* files kept per thread, the current one included (0: 4) */

@@ -46,7 +46,7 @@ int ward_trace_parse_level(const char *s)
 static int check_options(struct ward_trace_options *o)
 {
         o->level = o->level ? o->level : WARD_TRACE_INFO;
-        o->buffer_size = o->buffer_size ? o->buffer_size : 16u * MIB; /* docs/trace.md: why */
+        o->buffer_size = o->buffer_size ? o->buffer_size : 32u * MIB; /* docs/trace.md: why */
         o->max_threads = o->max_threads ? o->max_threads : 256;
         o->rotate_bytes = o->rotate_bytes ? o->rotate_bytes : 64ull * MIB;
         o->rotate_keep = o->rotate_keep ? o->rotate_keep : 4;

@@ -41,7 +41,7 @@ static void older(const char *dir)
         ASSERT_OK(ward_trace_start(&in.o));
         ASSERT_EQ(ward__tracer->opts.size, sizeof(struct ward_trace_options));
         ASSERT_EQ(ward__tracer->opts.level, WARD_TRACE_DEBUG);
-        ASSERT_EQ(ward__tracer->opts.buffer_size, 16u << 20); /* the defaults */
+        ASSERT_EQ(ward__tracer->opts.buffer_size, 32u << 20); /* the defaults */
         ASSERT_EQ(ward__tracer->opts.max_threads, 256);
         ASSERT_EQ(ward__tracer->opts.policy, WARD_TRACE_DROP);
         WARD_TRACE(WARD_TRACE_INFO, "older caller %d", 1);
