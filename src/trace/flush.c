@@ -447,7 +447,8 @@ int ward__trace_flush_pass(struct ward__tracer *tr, uint32_t lane, int final, ui
                 return -EBUSY;
         }
         int events = 0;
-        for (uint32_t i = lane; i < tr->opts.max_threads; i += tr->nlanes) {
+        uint32_t n = ward__trace_slots_seen(tr);
+        for (uint32_t i = lane; i < n; i += tr->nlanes) {
                 events += flush_slot(tr, i, final, quantum, more);
         }
         atomic_store(flushing, 0);

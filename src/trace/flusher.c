@@ -88,7 +88,8 @@ enum lane_need { LANE_IDLE, LANE_TIMER, LANE_NOW };
 static int64_t lane_fill(struct ward__tracer *tr, uint32_t lane)
 {
         int64_t most = -1;
-        for (uint32_t i = lane; i < tr->opts.max_threads; i += tr->nlanes) {
+        uint32_t n = ward__trace_slots_seen(tr);
+        for (uint32_t i = lane; i < n; i += tr->nlanes) {
                 struct ward__trace_slot *h = ward__trace_slot_hdr(tr, i);
                 if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == WARD__TRACE_SLOT_FREE) {
                         continue;

@@ -105,6 +105,11 @@ static struct ward__trace_thread *claim_slot(struct ward__tracer *tr)
                                                    .limit = 0, /* computed by try_room */
                                                    .shared_write = &h->write};
                 pthread_setspecific(exit_key, (void *)(uintptr_t)(i + 1));
+                unsigned seen = atomic_load_explicit(&tr->slots_seen, memory_order_relaxed);
+                while (seen < i + 1 && !atomic_compare_exchange_weak_explicit(
+                                           &tr->slots_seen, &seen, i + 1, memory_order_release,
+                                           memory_order_relaxed)) {
+                }
                 ward__trace_wake_idle(tr, ward__trace_lane_of(tr, i)); /* it has no timer */
                 return &s->t;
         }

@@ -82,8 +82,9 @@ struct ward__tracer {
         pthread_mutex_t lock;                         /* slot claims, site registration */
         atomic_int stop;                              /* the flushers are to stop */
         atomic_int
-            rotation_near; /* a file is past half its rotate_bytes: lane 0 starts the reaper */
-        uint32_t nlanes;   /* flusher threads; slot i is lane i % nlanes's */
+            rotation_near;      /* a file is past half its rotate_bytes: lane 0 starts the reaper */
+        uint32_t nlanes;        /* flusher threads; slot i is lane i % nlanes's */
+        atomic_uint slots_seen; /* 1 + the highest slot ever claimed: walks stop there */
         struct ward__trace_lane lanes[WARD__TRACE_LANES_MAX];
         struct ward__trace_reaper reaper;
         struct ward__trace_stats stats;
@@ -96,6 +97,15 @@ struct ward__tracer {
         int last_level;           /* the level last seen in the shared header */
         uint64_t dropped_retired; /* drops of threads whose slots were freed */
 };
+
+/* ward__trace_slots_seen: how far a walk of the slots need go: slots are
+ * claimed lowest first, and one never claimed holds nothing (a walk of all
+ * 256 slot headers, each on a page of its own, cost the flusher as much as
+ * half its writing). Any thread. */
+static inline uint32_t ward__trace_slots_seen(struct ward__tracer *tr)
+{
+        return atomic_load_explicit(&tr->slots_seen, memory_order_acquire);
+}
 
 /* The tracer of this process, or NULL when tracing is not started here. */
 extern struct ward__tracer *ward__tracer;
