@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 
@@ -111,3 +112,28 @@ def client_calls(spans, trace, outer, calls):
     for s in found:
         assert s["parent"] == outer, "call span %s: parent %s, want %s" % (s, s["parent"], outer)
     return found
+
+
+def serve_traced(cmd, trace_dir, call):
+    """A ward serve (cmd) traced into trace_dir, call(its gRPC port), then
+    SIGTERM, after which its trace file is complete; (the process, what call
+    returned). The process is killed if anything fails."""
+    serve, port = start(cmd, trace_dir, "librar")
+    try:
+        result = call(port)
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=60) == 0, "ward serve exited %s" % serve.returncode
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    return serve, result
+
+
+def bridge_span(spans, call, pid, trace):
+    """The one span of the bridge (in process pid, trace) whose parent is
+    call: the gRPC side of a grpc: call into ward serve --grpc."""
+    found = [s for s in spans if s["name"] == "grpc:" + call["name"] and s["pid"] == pid and
+             s["trace"] == trace and s["parent"] == call["id"]]
+    assert len(found) == 1, "call %s: bridge spans %s" % (call, spans)
+    return found[0]

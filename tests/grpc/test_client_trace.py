@@ -26,7 +26,6 @@ Exit 0: every check passed; 1: one failed; 77: skipped (it says why).
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -115,24 +114,16 @@ def check_ward_serve(tmp):
     os.mkdir(serve_dir)
     os.mkdir(client_dir)
     address = "@ward-client-trace-%d-%d" % (os.getpid(), random.randrange(1 << 30))
-    serve, port = start([args.ward, "serve", "--listen", address, "--grpc", "127.0.0.1:0",
-                         "--load", os.path.join(args.lib_dir, "libcalc.so")], serve_dir, "librar")
-    try:
-        trace, outer = run_client("grpc:127.0.0.1:%d" % port, client_dir)
-        serve.send_signal(signal.SIGTERM)  # its trace file is complete once it exits
-        assert serve.wait(timeout=60) == 0, "ward serve exited %s" % serve.returncode
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
+    serve, (trace, outer) = grpctest.serve_traced(
+        [args.ward, "serve", "--listen", address, "--grpc", "127.0.0.1:0",
+         "--load", os.path.join(args.lib_dir, "libcalc.so")], serve_dir,
+        lambda port: run_client("grpc:127.0.0.1:%d" % port, client_dir))
     spans, outs, ins = merge(tmp, client_dir, serve_dir)
     for call in client_calls(spans, trace, outer):
-        bridge = [s for s in spans if s["name"] == "grpc:calc.Calculator/Add" and
-                  s["pid"] == serve.pid and s["trace"] == trace and s["parent"] == call["id"]]
-        assert len(bridge) == 1, "call %s: bridge spans %s" % (call, spans)
+        bridge = grpctest.bridge_span(spans, call, serve.pid, trace)
         handler = [s for s in spans if s["name"] == "calc.Calculator/Add" and
-                   s["pid"] == serve.pid and s["parent"] == bridge[0]["id"]]
-        assert len(handler) == 1, "bridge %s: handler spans %s" % (bridge[0], spans)
+                   s["pid"] == serve.pid and s["parent"] == bridge["id"]]
+        assert len(handler) == 1, "bridge %s: handler spans %s" % (bridge, spans)
         fid = "0x" + call["id"]
         assert fid in outs and fid in ins, "no flow %s (out %s, in %s)" % (fid, outs, ins)
     print("ok: grpc: calls into ward serve --grpc: one trace, a flow from each call")

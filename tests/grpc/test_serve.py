@@ -29,8 +29,25 @@ CALC = os.path.join(args.lib_dir, "libcalc.so")
 SLOW = os.path.join(args.lib_dir, "libnap.so")
 
 
-class Serve:
-    """A `ward serve` of its own, stopped (SIGKILL) if a check fails."""
+class Host:
+    """A ward process of a check (self.proc), stopped (SIGKILL) if it fails."""
+
+    def stop(self):
+        """SIGTERM; the exit status."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def channel(self):
+        return grpc.insecure_channel("127.0.0.1:%d" % self.port)
+
+
+class Serve(Host):
+    """A `ward serve` of its own."""
 
     def __init__(self, grpc_arg="127.0.0.1:0", extra=()):
         self.address = "@ward-grpc-test-%d-%d" % (os.getpid(), random.randrange(1 << 30))
@@ -50,22 +67,30 @@ class Serve:
         if grpc_arg and not self.port:
             raise AssertionError("ward serve did not say its gRPC port")
 
-    def channel(self):
-        return grpc.insecure_channel("127.0.0.1:%d" % self.port)
-
     def maps(self):
         with open("/proc/%d/maps" % self.proc.pid) as f:
             return f.read()
 
-    def stop(self):
-        """SIGTERM; the exit status."""
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=60)
 
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+class Gateway(Host):
+    """A `ward gateway` to a ward address."""
+
+    def __init__(self, address):
+        self.proc = subprocess.Popen([args.ward, "gateway", "--grpc", "127.0.0.1:0", "--to",
+                                      address], stdout=subprocess.PIPE, text=True)
+        self.port = read_port(self.proc, "service")  # then "N services at ..."
+        if not self.port:
+            self.kill()
+            raise AssertionError("ward gateway did not say its port")
+
+
+class Program(Host):
+    """A gRPC server program of the tests that says its port on its first
+    line ("...: gRPC on port N")."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().split()[-1])
 
 
 def method(ch, path, req_type, reply_type):
@@ -279,17 +304,23 @@ def check_maps_only_with_grpc(s):
         plain.kill()
 
 
+def sigterm_with_a_call_in_flight(host):
+    """SIGTERM to host (a Serve or a Gateway) while a slow call is in flight:
+    the call still gets its answer, the host exits 0."""
+    with host.channel() as ch:
+        add(ch)(calc_pb2.BinaryOp(a=0, b=0), timeout=30)  # the connection is up
+        f = sleep(ch).future(slow_pb2.Nap(ms=1500, value=7), timeout=60)
+        time.sleep(0.3)  # to let the call reach the host (no harm if it has not)
+        host.proc.send_signal(signal.SIGTERM)
+        assert f.result().value == 7
+    assert host.proc.wait(timeout=60) == 0
+
+
 def check_sigterm_finishes_calls():
     """SIGTERM with a call in flight: the call still gets its answer, the host exits 0."""
     s = Serve()
     try:
-        with s.channel() as ch:
-            add(ch)(calc_pb2.BinaryOp(a=0, b=0), timeout=30)  # the connection is up
-            f = sleep(ch).future(slow_pb2.Nap(ms=1500, value=7), timeout=60)
-            time.sleep(0.3)  # to let the call reach the host (no harm if it has not)
-            s.proc.send_signal(signal.SIGTERM)
-            assert f.result().value == 7
-        assert s.proc.wait(timeout=60) == 0
+        sigterm_with_a_call_in_flight(s)
     finally:
         s.kill()
 
@@ -297,12 +328,10 @@ def check_sigterm_finishes_calls():
 def check_gateway():
     """ward gateway: gRPC calls to the services of another ward process."""
     s = Serve(grpc_arg=None)
-    gw = subprocess.Popen([args.ward, "gateway", "--grpc", "127.0.0.1:0", "--to", s.address],
-                          stdout=subprocess.PIPE, text=True)
+    gw = None
     try:
-        port = read_port(gw, "service")  # then "N services at ..."
-        assert port, "ward gateway did not say its port"
-        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+        gw = Gateway(s.address)
+        with gw.channel() as ch:
             assert add(ch)(calc_pb2.BinaryOp(a=40, b=2), timeout=30).value == 42
             div = method(ch, "/calc.Calculator/Div", calc_pb2.BinaryOp, calc_pb2.Result)
             expect_error(lambda: div(calc_pb2.BinaryOp(a=1, b=0), timeout=30),
@@ -329,13 +358,11 @@ def check_gateway():
                 assert e.code() == grpc.StatusCode.UNAVAILABLE, e
             expect_error(lambda: add(ch)(calc_pb2.BinaryOp(a=1, b=1), timeout=30),
                          grpc.StatusCode.UNAVAILABLE)
-        gw.send_signal(signal.SIGTERM)
-        assert gw.wait(timeout=60) == 0
+        assert gw.stop() == 0
     finally:
         s.kill()
-        if gw.poll() is None:
+        if gw:
             gw.kill()
-            gw.wait()
 
 
 def listening_addresses(pid, port):
@@ -374,32 +401,22 @@ def check_gateway_sigterm_finishes_calls():
     """ward gateway, SIGTERM with a call in flight: the call still gets its
     answer, the gateway exits 0."""
     s = Serve(grpc_arg=None)
-    gw = subprocess.Popen([args.ward, "gateway", "--grpc", "127.0.0.1:0", "--to", s.address],
-                          stdout=subprocess.PIPE, text=True)
+    gw = None
     try:
-        port = read_port(gw, "service")
-        assert port, "ward gateway did not say its port"
-        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
-            add(ch)(calc_pb2.BinaryOp(a=0, b=0), timeout=30)  # the connection is up
-            f = sleep(ch).future(slow_pb2.Nap(ms=1500, value=7), timeout=60)
-            time.sleep(0.3)  # to let the call reach the gateway (no harm if it has not)
-            gw.send_signal(signal.SIGTERM)
-            assert f.result().value == 7
-        assert gw.wait(timeout=60) == 0
+        gw = Gateway(s.address)
+        sigterm_with_a_call_in_flight(gw)
     finally:
         s.kill()
-        if gw.poll() is None:
+        if gw:
             gw.kill()
-            gw.wait()
 
 
 def check_grpc_timeout_is_the_time_left():
     """A call's grpc-timeout reaches the bridge's dispatch as the time left
     (what ward gateway gives its ward call as timeout); none without one."""
-    p = subprocess.Popen([args.deadline_host], stdout=subprocess.PIPE, text=True)
+    p = Program([args.deadline_host])
     try:
-        port = int(p.stdout.readline().split()[-1])
-        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+        with p.channel() as ch:
             ask = ch.unary_unary("/any.Service/Method")
             for seconds in (5, 120):
                 left = int(ask(b"", timeout=seconds))
@@ -408,27 +425,20 @@ def check_grpc_timeout_is_the_time_left():
                                                                                        left)
                 assert left > seconds * 1000 // 2, "timeout %d s: only %d ms left" % (seconds, left)
             assert ask(b"") == b"none", "no deadline, yet a time left"
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(timeout=60) == 0
+        assert p.stop() == 0
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        p.kill()
 
 
 def check_example():
     """examples/calc/calc-grpc-server, the program of docs/grpc.md."""
-    p = subprocess.Popen([args.example, "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    p = Program([args.example, "127.0.0.1:0"])
     try:
-        port = int(p.stdout.readline().split()[-1])
-        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:
+        with p.channel() as ch:
             assert add(ch)(calc_pb2.BinaryOp(a=40, b=2), timeout=30).value == 42
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(timeout=60) == 0
+        assert p.stop() == 0
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        p.kill()
 
 
 def main():

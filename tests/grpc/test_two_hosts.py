@@ -20,13 +20,12 @@ Exit 0: every check passed; 1: one failed; 77: skipped (it says why).
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 
 import grpctest
-from grpctest import run, setup, skip, start
+from grpctest import run, setup, skip
 
 CALLS = 4
 A_ADDR, B_ADDR = "10.77.0.1", "10.77.0.2"
@@ -114,22 +113,13 @@ def check_one_trace(tmp, b):
     os.mkdir(a_dir)
     os.mkdir(b_dir)
     address = "@ward-two-hosts-%d-%d" % (os.getpid(), random.randrange(1 << 30))
-    serve, port = start(b.enter(args.ward, "serve", "--listen", address, "--grpc",
-                                B_ADDR + ":0", "--load", os.path.join(args.lib_dir, "libcalc.so")),
-                        b_dir, "librar")
-    try:
-        trace, outer = run_client("grpc:%s:%d" % (B_ADDR, port), a_dir)
-        serve.send_signal(signal.SIGTERM)  # its trace file is complete once it exits
-        assert serve.wait(timeout=60) == 0, "ward serve exited %s" % serve.returncode
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
+    serve, (trace, outer) = grpctest.serve_traced(
+        b.enter(args.ward, "serve", "--listen", address, "--grpc", B_ADDR + ":0", "--load",
+                os.path.join(args.lib_dir, "libcalc.so")), b_dir,
+        lambda port: run_client("grpc:%s:%d" % (B_ADDR, port), a_dir))
     spans, outs, ins, meta = grpctest.merge(args.ward, tmp, a_dir, b_dir)
     for call in grpctest.client_calls(spans, trace, outer, CALLS):
-        bridge = [s for s in spans if s["name"] == "grpc:calc.Calculator/Add" and
-                  s["pid"] == serve.pid and s["trace"] == trace and s["parent"] == call["id"]]
-        assert len(bridge) == 1, "call %s: bridge spans on host B %s" % (call, spans)
+        grpctest.bridge_span(spans, call, serve.pid, trace)  # on host B
         fid = "0x" + call["id"]
         assert fid in outs and fid in ins, "no flow %s (out %s, in %s)" % (fid, outs, ins)
     hosts = meta.get("ward-hosts", [])
