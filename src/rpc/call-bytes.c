@@ -156,6 +156,34 @@ static int send_async(ward_ipc_conn *conn, const struct ward__rpc_req *h, const 
 
 static const uint8_t none[1]; /* a one-way call's empty answer */
 
+/* waiter_new: who the reply of a call answered to fn(arg) goes to, in *ret:
+ * NULL for a one-way call, which has no reply. 0 or -ENOMEM. */
+static int waiter_new(int one_way, ward_rpc_bytes_fn fn, void *arg, struct waiter **ret)
+{
+        *ret = NULL;
+        if (one_way) {
+                return 0;
+        }
+        if (!(*ret = malloc(sizeof(**ret)))) {
+                return -ENOMEM;
+        }
+        **ret = (struct waiter){.fn = fn, .arg = arg};
+        return 0;
+}
+
+/* sent: e, the sending's result, after which w is freed when the call did
+ * not go, and a one-way call that went is answered (the empty message: all
+ * it answers). */
+static int sent(int e, struct waiter *w, int one_way, ward_rpc_bytes_fn fn, void *arg)
+{
+        if (e < 0) {
+                free(w);
+        } else if (one_way) {
+                fn(arg, 0, none, 0, NULL);
+        }
+        return e;
+}
+
 int ward_rpc_call_bytes_async(ward_ipc_conn *conn, uint32_t service_id, unsigned method,
                               int one_way, const void *req, size_t len, uint64_t timeout_ns,
                               ward_rpc_bytes_fn fn, void *arg)
@@ -163,27 +191,16 @@ int ward_rpc_call_bytes_async(ward_ipc_conn *conn, uint32_t service_id, unsigned
         if (!conn || (!req && len) || !fn) {
                 return -EINVAL;
         }
-        if (one_way) {
-                int e = send_call(conn, service_id, method, 1, req, len, timeout_ns, NULL);
-                if (e == 0) {
-                        fn(arg, 0, none, 0, NULL);
-                }
+        struct waiter *w;
+        int e = waiter_new(one_way, fn, arg, &w);
+        if (e < 0) {
                 return e;
         }
-        struct waiter *w = malloc(sizeof(*w));
-        if (!w) {
-                return -ENOMEM;
-        }
-        *w = (struct waiter){.fn = fn, .arg = arg};
         struct ward__rpc_req h = {.hdr = {.magic = WARD__RPC_MAGIC,
                                           .kind = WARD__RPC_CALL,
                                           .service = service_id,
                                           .method = method}};
-        int e = send_async(conn, &h, req, len, timeout_ns, w);
-        if (e < 0) {
-                free(w);
-        }
-        return e;
+        return sent(send_async(conn, &h, req, len, timeout_ns, w), w, one_way, fn, arg);
 }
 
 int ward_rpc_resolve_traced(ward_ipc_conn *conn, const char *service, uint64_t schema_hash,
@@ -235,19 +252,12 @@ int ward_rpc_call_bytes_traced_async(ward_ipc_conn *conn, uint32_t service_id, u
         if (!conn || (!req && len) || !fn || !service || !method_name) {
                 return -EINVAL;
         }
-        struct waiter *w = NULL;
-        if (!one_way && !(w = malloc(sizeof(*w)))) {
-                return -ENOMEM;
-        }
-        if (w) {
-                *w = (struct waiter){.fn = fn, .arg = arg};
-        }
-        int e = call_traced(conn, service_id, method, service, method_name, traced, req, len,
-                            timeout_ns, w);
+        struct waiter *w;
+        int e = waiter_new(one_way, fn, arg, &w);
         if (e < 0) {
-                free(w);
-        } else if (one_way) {
-                fn(arg, 0, none, 0, NULL); /* sent: all a one-way call answers */
+                return e;
         }
-        return e;
+        e = call_traced(conn, service_id, method, service, method_name, traced, req, len,
+                        timeout_ns, w);
+        return sent(e, w, one_way, fn, arg);
 }
