@@ -1,18 +1,12 @@
 /* futex and socket doorbells. */
 #include <errno.h>
-#include <linux/futex.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/futex.h"
 #include "ipc/layout.h"
 #include "ipc/wake.h"
-
-static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
-{
-        return syscall(SYS_futex, (uint32_t *)word, op, val, ts, NULL, 0);
-}
 
 void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex_word, int wake_fd)
 {
@@ -23,7 +17,7 @@ void ward__wake_if_sleeping(_Atomic uint32_t *sleep, _Atomic uint32_t *futex_wor
         uint32_t how = atomic_exchange(sleep, WARD__IPC_AWAKE);
         if (how == WARD__IPC_SLEEP_FUTEX) {
                 atomic_fetch_add(futex_word, 1);
-                futex(futex_word, FUTEX_WAKE, 1, NULL);
+                ward__futex(futex_word, FUTEX_WAKE, 1, NULL);
         } else if (how == WARD__IPC_SLEEP_LOOP && wake_fd >= 0) {
                 static const char wake = WARD__WAKE_BYTE;
                 /* EAGAIN (peer's buffer full) means it has wake-ups queued already */
@@ -36,7 +30,7 @@ int ward__futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t timeout_ns)
 {
         struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000u),
                               .tv_nsec = (long)(timeout_ns % 1000000000u)};
-        if (futex(word, FUTEX_WAIT, val, &ts) == 0) {
+        if (ward__futex(word, FUTEX_WAIT, val, &ts) == 0) {
                 return 0;
         }
         if (errno == EAGAIN) {

@@ -16,23 +16,11 @@
  * is inside ward_loop_run_once (loop->running) the whole time it is parked.
  */
 #include <errno.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
+#include "core/futex.h"
 #include "loop/loop-internal.h"
 
 static __thread const ward_loop *held; /* the loop this thread borrowed */
-
-static void futex_wait(_Atomic int *word, int val)
-{
-        syscall(SYS_futex, (int *)word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
-}
-
-static void futex_wake(_Atomic int *word)
-{
-        syscall(SYS_futex, (int *)word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
 
 void ward__loop_park(ward_loop *loop)
 {
@@ -41,7 +29,7 @@ void ward__loop_park(ward_loop *loop)
 
 void ward__loop_unpark(ward_loop *loop)
 {
-        int seen = WARD__LOAN_PARKED;
+        uint32_t seen = WARD__LOAN_PARKED;
         for (;;) {
                 switch (seen) {
                 case WARD__LOAN_PARKED:
@@ -63,7 +51,7 @@ void ward__loop_unpark(ward_loop *loop)
                 default:
                         break;
                 }
-                futex_wait(&loop->loan, WARD__LOAN_LENT_WAITED);
+                ward__futex(&loop->loan, FUTEX_WAIT_PRIVATE, WARD__LOAN_LENT_WAITED, NULL);
                 seen = atomic_load_explicit(&loop->loan, memory_order_acquire);
         }
 }
@@ -82,7 +70,7 @@ int ward_loop_try_acquire(ward_loop *loop)
         if (held) {
                 return -EBUSY; /* one loop at a time, and never the same one twice */
         }
-        int seen = WARD__LOAN_PARKED;
+        uint32_t seen = WARD__LOAN_PARKED;
         if (!atomic_compare_exchange_strong_explicit(&loop->loan, &seen, WARD__LOAN_LENT,
                                                      memory_order_acquire, memory_order_relaxed)) {
                 return -EBUSY;
@@ -115,12 +103,12 @@ void ward_loop_release(ward_loop *loop)
         if (loop->polls_added != loop->loan_polls) {
                 ward__wake_write(loop);
         }
-        int seen = WARD__LOAN_LENT;
+        uint32_t seen = WARD__LOAN_LENT;
         if (!atomic_compare_exchange_strong_explicit(&loop->loan, &seen, WARD__LOAN_PARKED,
                                                      memory_order_release, memory_order_relaxed)) {
                 /* The owner woke meanwhile and waits: hand the loop straight to it,
                  * or a borrower taking it again and again could starve it. */
                 atomic_store_explicit(&loop->loan, WARD__LOAN_OWNED, memory_order_release);
-                futex_wake(&loop->loan);
+                ward__futex(&loop->loan, FUTEX_WAKE_PRIVATE, 1, NULL);
         }
 }

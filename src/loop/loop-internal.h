@@ -98,10 +98,10 @@ struct ward_loop {
         /* Lending (lend.c): WARD__LOAN_OWNED while the owner may touch the loop,
          * PARKED while it sleeps in epoll_wait, LENT while another thread holds
          * it, LENT_WAITED when the owner woke and waits for it back. */
-        _Atomic int loan;
-        bool lendable;        /* inside ward_loop_run: its blocking waits lend */
-        unsigned polls_added; /* poll sources ever added */
-        unsigned loan_polls;  /* polls_added when lent: a new one needs the owner awake */
+        _Atomic uint32_t loan; /* a futex word */
+        bool lendable;         /* inside ward_loop_run: its blocking waits lend */
+        unsigned polls_added;  /* poll sources ever added */
+        unsigned loan_polls;   /* polls_added when lent: a new one needs the owner awake */
 
         struct epoll_event events[WARD__LOOP_MAX_EVENTS];
 };

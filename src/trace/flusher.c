@@ -16,14 +16,13 @@
  * producer sees it asleep and wakes it. kick_pending, cleared before each
  * sleep, keeps it to one futex wake per sleep however many producers ask. */
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ward/time.h>
 
+#include "core/futex.h"
 #include "guard/guard.h"
 #include "trace/tracer.h"
 
@@ -151,7 +150,7 @@ static enum woke sleep_until(struct ward__trace_lane *l, uint64_t deadline)
                 atomic_store(&l->idle, 1); /* the flag, then the slots again */
                 atomic_thread_fence(memory_order_seq_cst);
                 if (lane_need(tr, l->index) == LANE_IDLE) {
-                        syscall(SYS_futex, &l->kick_seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+                        ward__futex(&l->kick_seq, FUTEX_WAIT_PRIVATE, seq, NULL);
                 }
                 atomic_store(&l->idle, 0);
                 atomic_store(&l->sleeping, 0);
@@ -161,7 +160,7 @@ static enum woke sleep_until(struct ward__trace_lane *l, uint64_t deadline)
         if (now < deadline) {
                 uint64_t ns = deadline - now;
                 struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
-                syscall(SYS_futex, &l->kick_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+                ward__futex(&l->kick_seq, FUTEX_WAIT_PRIVATE, seq, &ts);
         }
         atomic_store(&l->sleeping, 0);
         int kicked = atomic_load(&l->kick_seq) != seq;

@@ -1,13 +1,12 @@
 /* The tracer's own threads (the flushers, the reaper): how they start and
  * how they are woken. */
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/futex.h"
 #include "trace/tracer.h"
 
 int ward__trace_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
@@ -37,6 +36,6 @@ int ward__trace_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
 void ward__trace_futex_wake(atomic_uint *word)
 {
         int saved = errno; /* a producer's: the traced program's */
-        syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        ward__futex(word, FUTEX_WAKE_PRIVATE, 1, NULL);
         errno = saved;
 }

@@ -10,11 +10,10 @@
  * in ward_trace_flush too. When the array is full or the thread is not
  * running, the caller closes the file itself. */
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/futex.h"
 #include "trace/tracer.h"
 
 /* reap_all: close every descriptor handed over so far. */
@@ -37,7 +36,7 @@ static void *reaper_main(void *arg)
                 if (atomic_load(&r->stop)) {
                         return NULL;
                 }
-                syscall(SYS_futex, &r->seq, FUTEX_WAIT_PRIVATE, seq, NULL, NULL, 0);
+                ward__futex(&r->seq, FUTEX_WAIT_PRIVATE, seq, NULL);
         }
 }
 
