@@ -30,13 +30,20 @@ static void acquire(ward_loop *loop)
         TEST_FAIL("the loop was never lent while its owner slept");
 }
 
-/* run_with: run loop on this thread while fn borrows it from another. */
-static void run_with(ward_loop *loop, void *(*fn)(void *))
+/* run_with: a new loop, set up by setup (when not NULL), run on this thread
+ * while fn borrows it from another, then freed. */
+static void run_with(void (*setup)(ward_loop *), void *(*fn)(void *))
 {
+        ward_loop *loop;
+        ASSERT_OK(ward_loop_new(&loop));
+        if (setup) {
+                setup(loop);
+        }
         pthread_t tid;
         ASSERT_EQ(pthread_create(&tid, NULL, fn, loop), 0);
         ASSERT_OK(ward_loop_run(loop));
         ASSERT_EQ(pthread_join(tid, NULL), 0);
+        ward_loop_free(loop);
 }
 
 TEST(a_loop_nobody_runs_is_not_lent)
@@ -126,14 +133,14 @@ static void *hold_while_timer_fires(void *arg)
         return NULL;
 }
 
+static void add_a_1ms_timer(ward_loop *loop)
+{
+        ASSERT_OK(ward_loop_add_timer(loop, 1000000, 1000000, on_tick, NULL, NULL));
+}
+
 TEST(the_owner_dispatches_nothing_while_the_loop_is_lent)
 {
-        ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
-        ward_source *timer;
-        ASSERT_OK(ward_loop_add_timer(loop, 1000000, 1000000, on_tick, NULL, &timer));
-        run_with(loop, hold_while_timer_fires);
-        ward_loop_free(loop);
+        run_with(add_a_1ms_timer, hold_while_timer_fires);
 }
 
 static atomic_int polled;
@@ -157,12 +164,9 @@ static void *add_a_poll_source(void *arg)
 
 TEST(a_poll_source_the_borrower_adds_is_called)
 {
-        ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         /* No sources: unless something wakes it, the owner sleeps forever. */
-        run_with(loop, add_a_poll_source);
+        run_with(NULL, add_a_poll_source);
         ASSERT_EQ(atomic_load(&polled), 1);
-        ward_loop_free(loop);
 }
 
 static int defer_ran; /* under the loop */
@@ -193,10 +197,7 @@ static void *defer_then_borrow_again(void *arg)
 
 TEST(a_defer_the_borrower_adds_runs_before_the_next_borrower)
 {
-        ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
-        run_with(loop, defer_then_borrow_again);
-        ward_loop_free(loop);
+        run_with(NULL, defer_then_borrow_again);
 }
 
 #define ORDERED 20000
@@ -234,11 +235,8 @@ static void *post_or_run(void *arg)
 
 TEST(posts_and_borrowed_runs_keep_their_order)
 {
-        ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
-        run_with(loop, post_or_run);
+        run_with(NULL, post_or_run);
         ASSERT_EQ(next_seq, ORDERED);
-        ward_loop_free(loop);
 }
 
 static int pipe_fds[2];
@@ -268,16 +266,17 @@ static void *free_a_source_the_owner_woke_for(void *arg)
         return NULL;
 }
 
-TEST(a_source_freed_by_the_borrower_is_not_called)
+static void watch_a_pipe(ward_loop *loop)
 {
-        ward_loop *loop;
-        ASSERT_OK(ward_loop_new(&loop));
         ASSERT_SYS(pipe(pipe_fds));
         ASSERT_OK(ward_loop_add_io(loop, pipe_fds[0], EPOLLIN, on_readable, NULL, &io));
+}
+
+TEST(a_source_freed_by_the_borrower_is_not_called)
+{
         /* Under ASan this also checks the owner's batch does not touch freed memory. */
-        run_with(loop, free_a_source_the_owner_woke_for);
+        run_with(watch_a_pipe, free_a_source_the_owner_woke_for);
         ASSERT_EQ(io_calls, 0);
-        ward_loop_free(loop);
 }
 
 TEST_MAIN()
